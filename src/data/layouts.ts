@@ -193,8 +193,10 @@ export async function planDataset<F extends FileRef>(
   const counts = result.classNames.map(() => ({ train: 0, test: 0 }));
   for (const c of planned) counts[c.label][c.split]++;
   result.classNames.forEach((name, label) => {
-    if (counts[label].train === 0) out.warnings.push(`class '${name}' has no training clips`);
-    if (counts[label].test === 0) out.warnings.push(`class '${name}' has no test clips`);
+    const { train, test } = counts[label];
+    if (train === 0 && test === 0) out.warnings.push(`class '${name}' has no clips`);
+    else if (train === 0) out.warnings.push(`class '${name}' has no training clips`);
+    else if (test === 0) out.warnings.push(`class '${name}' has no test clips`);
   });
   if (planned.length === 0) out.warnings.push(`no usable clips found for the ${layout} layout`);
   return {
