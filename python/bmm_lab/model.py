@@ -1,0 +1,233 @@
+"""The lab's model in PyTorch: OGM-GE's AVClassifier with two ResNet-18 encoders (METHOD.md section 2).
+
+State-dict names follow OGM-GE (GeWu-Lab/OGM-GE_CVPR2022) so the lab's exported weights load with
+``load_state_dict(strict=True)``. Layouts are PyTorch's: audio ``[N, C_a, H, W]``, visual ``[N, C_v, T, H, W]``.
+"""
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+FUSIONS = ("concat", "sum", "film", "gated", "decision")
+
+
+def scaled_width(base, width):
+    """Channels for a base width under the multiplier: max(1, round(base * width)), halves rounded up.
+
+    Rounding is JavaScript's Math.round (halves up), so the TypeScript side computes the same numbers; Python's
+    round() would round halves to even. x - floor(x) is exact, unlike floor(x + 0.5) for x just below a half.
+    """
+    x = base * float(width)
+    r = math.floor(x)
+    return max(1, int(r + 1 if x - r >= 0.5 else r))
+
+
+def conv3x3(in_planes, out_planes, stride=1):
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_planes, out_planes, stride=1):
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return self.relu(out + identity)
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 trunk without pooling or fc: [N, C, H, W] -> [N, d, h, w] with d = scaled_width(512, width)."""
+
+    def __init__(self, in_channels, width=1.0):
+        super().__init__()
+        widths = [scaled_width(b, width) for b in (64, 128, 256, 512)]
+        self.inplanes = widths[0]
+        self.conv1 = nn.Conv2d(in_channels, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(widths[0], 2, stride=1)
+        self.layer2 = self._make_layer(widths[1], 2, stride=2)
+        self.layer3 = self._make_layer(widths[2], 2, stride=2)
+        self.layer4 = self._make_layer(widths[3], 2, stride=2)
+        self.out_channels = widths[3]
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def _make_layer(self, planes, blocks, stride):
+        downsample = None
+        # As torchvision/OGM-GE: a projection shortcut only where the shape changes (not in layer1 at any width).
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(conv1x1(self.inplanes, planes, stride), nn.BatchNorm2d(planes))
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        for _ in range(1, blocks):
+            layers.append(BasicBlock(self.inplanes, planes))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
+class ConcatFusion(nn.Module):
+    def __init__(self, d, num_classes):
+        super().__init__()
+        self.fc_out = nn.Linear(2 * d, num_classes)
+
+    def fused(self, x, y):
+        return torch.cat((x, y), dim=1)
+
+    def forward(self, x, y):
+        return self.fc_out(self.fused(x, y))
+
+
+class SumFusion(nn.Module):
+    def __init__(self, d, num_classes):
+        super().__init__()
+        self.fc_x = nn.Linear(d, num_classes)
+        self.fc_y = nn.Linear(d, num_classes)
+
+    def fused(self, x, y):
+        # fc_x(x) + fc_y(y) is one linear map of [x ; y], so that concatenation is its "last linear input".
+        return torch.cat((x, y), dim=1)
+
+    def forward(self, x, y):
+        return self.fc_x(x) + self.fc_y(y)
+
+
+class FiLM(nn.Module):
+    """OGM-GE's FiLM with x_film=True: x (= z_a) gives gamma, beta that modulate y (= z_v).
+
+    ``fc(x)`` has 2d outputs: gamma is the first d, beta the last d (``torch.split(fc(x), d, 1)``).
+    """
+
+    def __init__(self, d, num_classes):
+        super().__init__()
+        self.dim = d
+        self.fc = nn.Linear(d, 2 * d)
+        self.fc_out = nn.Linear(d, num_classes)
+
+    def fused(self, x, y):
+        gamma, beta = torch.split(self.fc(x), self.dim, 1)
+        return gamma * y + beta
+
+    def forward(self, x, y):
+        return self.fc_out(self.fused(x, y))
+
+
+class GatedFusion(nn.Module):
+    """OGM-GE's GatedFusion with x_gate=True: fc_out(sigmoid(fc_x(x)) * fc_y(y))."""
+
+    def __init__(self, d, num_classes):
+        super().__init__()
+        self.fc_x = nn.Linear(d, d)
+        self.fc_y = nn.Linear(d, d)
+        self.fc_out = nn.Linear(d, num_classes)
+
+    def fused(self, x, y):
+        return torch.sigmoid(self.fc_x(x)) * self.fc_y(y)
+
+    def forward(self, x, y):
+        return self.fc_out(self.fused(x, y))
+
+
+class DecisionFusion(nn.Module):
+    """Late fusion: the mean of one linear head per modality."""
+
+    def __init__(self, d, num_classes):
+        super().__init__()
+        self.head_a = nn.Linear(d, num_classes)
+        self.head_v = nn.Linear(d, num_classes)
+
+    def fused(self, x, y):
+        # As for sum: (head_a(x) + head_v(y)) / 2 is a linear map of [x ; y].
+        return torch.cat((x, y), dim=1)
+
+    def forward(self, x, y):
+        return (self.head_a(x) + self.head_v(y)) / 2
+
+
+_FUSION_CLASSES = {
+    "concat": ConcatFusion,
+    "sum": SumFusion,
+    "film": FiLM,
+    "gated": GatedFusion,
+    "decision": DecisionFusion,
+}
+
+
+class AVClassifier(nn.Module):
+    """Two ResNet-18 encoders and a fusion head; returns (logits, logits_audio, logits_visual)."""
+
+    def __init__(self, num_classes, fusion="concat", width=1.0, audio_channels=1, visual_channels=3):
+        super().__init__()
+        if fusion not in _FUSION_CLASSES:
+            raise ValueError("unknown fusion %r (expected one of %s)" % (fusion, ", ".join(FUSIONS)))
+        if int(num_classes) < 1:
+            raise ValueError("num_classes must be at least 1, got %r" % (num_classes,))
+        self.num_classes = int(num_classes)
+        self.fusion = fusion
+        self.width = float(width)
+        self.audio_net = ResNet18(audio_channels, width)
+        self.visual_net = ResNet18(visual_channels, width)
+        self.dim = self.audio_net.out_channels
+        self.fusion_module = _FUSION_CLASSES[fusion](self.dim, self.num_classes)
+        for m in self.fusion_module.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_normal_(m.weight)
+                nn.init.constant_(m.bias, 0)
+
+    def encode(self, audio, visual):
+        """z_a [N, d] from audio [N, C, H, W]; z_v [N, d] from visual [N, C, T, H, W] run as N*T images."""
+        if audio.dim() != 4:
+            raise ValueError("audio must be [N, C, H, W], got shape %s" % (list(audio.shape),))
+        if visual.dim() != 5:
+            raise ValueError("visual must be [N, C, T, H, W], got shape %s" % (list(visual.shape),))
+        n, c, t, h, w = visual.shape
+        frames = visual.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
+        a = self.audio_net(audio)
+        v = self.visual_net(frames)
+        z_a = F.adaptive_avg_pool2d(a, 1).flatten(1)
+        # Mean over T, h and w together, as OGM-GE's adaptive_avg_pool3d on [N, d, T, h, w].
+        z_v = v.reshape(n, t, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))
+        return z_a, z_v
+
+    def features(self, audio, visual):
+        """(z_a, z_v, fused), fused being the input of the last linear layer (METHOD.md section 4)."""
+        z_a, z_v = self.encode(audio, visual)
+        return z_a, z_v, self.fusion_module.fused(z_a, z_v)
+
+    def heads(self, z_a, z_v):
+        """Fused and unimodal logits from features; the unimodal ones zero the other feature (METHOD.md 2)."""
+        logits = self.fusion_module(z_a, z_v)
+        logits_audio = self.fusion_module(z_a, torch.zeros_like(z_v))
+        logits_visual = self.fusion_module(torch.zeros_like(z_a), z_v)
+        return logits, logits_audio, logits_visual
+
+    def forward(self, audio, visual):
+        z_a, z_v = self.encode(audio, visual)
+        return self.heads(z_a, z_v)

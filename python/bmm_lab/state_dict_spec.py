@@ -1,0 +1,46 @@
+"""Prints the state-dict names and shapes of the lab's model, for checking the TS exporter against PyTorch.
+
+    /usr/bin/python3 -m bmm_lab.state_dict_spec --fusion concat --classes 6 --width 1 \
+        --audio-channels 1 --visual-channels 3 [--dtypes]
+
+Output: one JSON object {name: shape} in state-dict order (with --dtypes: {name: {"dtype", "shape"}}, dtype as a
+safetensors code: F32 for weights and running statistics, I64 for num_batches_tracked, whose shape is []).
+"""
+
+import argparse
+import json
+import sys
+
+import torch
+
+from .model import FUSIONS, AVClassifier
+
+_CODES = {torch.float32: "F32", torch.int64: "I64"}
+
+
+def spec(fusion, classes, width=1.0, audio_channels=1, visual_channels=3, dtypes=False):
+    """{name: shape} (or {name: {"dtype", "shape"}}) of AVClassifier's state dict, in order."""
+    model = AVClassifier(classes, fusion, width, audio_channels, visual_channels)
+    out = {}
+    for name, t in model.state_dict().items():
+        shape = list(t.shape)
+        out[name] = {"dtype": _CODES[t.dtype], "shape": shape} if dtypes else shape
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bmm_lab.state_dict_spec", description=__doc__.split("\n\n")[0])
+    p.add_argument("--fusion", choices=FUSIONS, default="concat")
+    p.add_argument("--classes", type=int, required=True)
+    p.add_argument("--width", type=float, default=1.0)
+    p.add_argument("--audio-channels", type=int, default=1)
+    p.add_argument("--visual-channels", type=int, default=3)
+    p.add_argument("--dtypes", action="store_true", help="print {name: {dtype, shape}} instead of {name: shape}")
+    a = p.parse_args(argv)
+    json.dump(spec(a.fusion, a.classes, a.width, a.audio_channels, a.visual_channels, a.dtypes), sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
