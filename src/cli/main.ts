@@ -1,0 +1,137 @@
+/**
+ * `bmm-lab` command line: trains on the demo dataset with the same TrainingSession the browser worker uses, and
+ * evaluates exported weights on given inputs. Exit codes: 0 success, 1 a failed run, 2 bad usage or config.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../core/config';
+import type { EpochMetrics } from '../core/events';
+import { TrainingSession } from '../core/session';
+import { demoOptionsFor, makeDemoDataset } from '../data/demo';
+import { parseArgs, USAGE, UsageError, type EvalArgs, type TrainArgs } from './args';
+import { runEval } from './evalCommand';
+import { exportSessionFiles, importWeightsFile } from './weightsFiles';
+
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const stdio: Output = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+/** Rounds for JSON output: keeps lines short without losing what matters. */
+function r(x: number, digits = 6): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)) : x;
+}
+
+export function epochJson(m: EpochMetrics): Record<string, unknown> {
+  return {
+    epoch: m.epoch,
+    loss: r(m.loss),
+    trainAcc: r(m.trainAcc),
+    testAcc: r(m.testAcc),
+    audio: { trainAcc: r(m.audio.trainAcc), testAcc: r(m.audio.testAcc) },
+    visual: { trainAcc: r(m.visual.trainAcc), testAcc: r(m.visual.testAcc) },
+    rho: r(m.rho),
+    mix: m.mix === null ? null : r(m.mix),
+    samplesPerSec: r(m.samplesPerSec, 4),
+    seconds: r(m.seconds, 4),
+  };
+}
+
+function pct(x: number): string {
+  return (100 * x).toFixed(1).padStart(5);
+}
+
+function epochLine(m: EpochMetrics): string {
+  return (
+    `epoch ${String(m.epoch).padStart(3)}  loss ${m.loss.toFixed(4)}  acc train ${pct(m.trainAcc)} test ${pct(m.testAcc)}  ` +
+    `audio ${pct(m.audio.trainAcc)}/${pct(m.audio.testAcc)}  visual ${pct(m.visual.trainAcc)}/${pct(m.visual.testAcc)}  ` +
+    `rho ${m.rho.toFixed(3)}  mix ${m.mix === null ? '  -  ' : m.mix.toFixed(3)}  ${m.samplesPerSec.toFixed(1)} clips/s  ${m.seconds.toFixed(1)} s`
+  );
+}
+
+async function train(args: TrainArgs, io: Output): Promise<number> {
+  const { config } = args;
+  if (config.backend === 'webgpu') await installNodeWebGpu(io);
+  const dataset = makeDemoDataset(demoOptionsFor(config));
+  const session = await TrainingSession.create({ config, dataset });
+  try {
+    if (args.weightsPath) await importWeightsFile(session, args.weightsPath);
+    if (!args.json) {
+      io.out(`backend: ${session.backend.reason}`);
+      io.out(`dataset: demo, ${dataset.classNames.length} classes, ${dataset.train.size} train / ${dataset.test.size} test clips`);
+      io.out(`config: method ${config.method}, fusion ${config.fusion}, preset ${config.preset}, width ${config.width}, batch ${config.batch}, lr ${config.lr}, seed ${config.seed}`);
+    }
+    session.on((e) => {
+      if (e.type === 'epoch') io.out(args.json ? JSON.stringify(epochJson(e.metrics)) : epochLine(e.metrics));
+      else if (e.type === 'error') io.err(`error: ${e.message}`);
+    });
+    await session.run();
+    const summary = session.summary(session.state !== 'done');
+    if (args.exportPath || args.exportTfjsDir) {
+      const written = await exportSessionFiles(session, args.exportPath, args.exportTfjsDir);
+      if (!args.json) for (const f of written) io.out(`wrote ${f}`);
+    }
+    const best = summary.best;
+    if (args.json) {
+      io.out(
+        JSON.stringify({
+          summary: {
+            config: summary.config,
+            backend: summary.backend,
+            dataset: summary.dataset,
+            epochs: summary.epochs,
+            bestTestAcc: r(summary.bestTestAcc),
+            finalTestAcc: r(summary.finalTestAcc),
+            best: { fused: r(best.fused), audio: r(best.audio), visual: r(best.visual) },
+            final: { fused: r(summary.final.fused), audio: r(summary.final.audio), visual: r(summary.final.visual) },
+            error: session.error,
+          },
+        }),
+      );
+    } else {
+      io.out(`best test accuracy ${pct(summary.bestTestAcc)} %, final ${pct(summary.finalTestAcc)} % (audio ${pct(summary.final.audio)} %, visual ${pct(summary.final.visual)} %)`);
+    }
+    return session.state === 'error' ? 1 : 0;
+  } finally {
+    session.dispose();
+  }
+}
+
+/** In Node, WebGPU comes from the `webgpu` package (Dawn), when it is installed and finds an adapter. */
+async function installNodeWebGpu(io: Output): Promise<void> {
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (g.navigator?.gpu) return;
+  try {
+    const mod = (await import('webgpu')) as { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
+    Object.assign(globalThis, mod.globals);
+    const gpu = mod.create([]);
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true });
+  } catch (e) {
+    io.err(`WebGPU for Node could not be loaded (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export async function main(argv: string[], io: Output = stdio): Promise<number> {
+  // The CLI is the product here, not a test: keep TF.js's Node banner ("install tfjs-node") out of the output.
+  tf.env().set('PROD', true);
+  try {
+    const args = parseArgs(argv);
+    if (args.command === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    if (args.command === 'eval') return await runEval(args as EvalArgs, io);
+    return await train(args, io);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      io.err(`bmm-lab: ${e.message}`);
+      return 2;
+    }
+    io.err(`bmm-lab: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * What a training session reports: the typed events the browser worker forwards to the page and the CLI prints.
+ * All payloads are plain data (typed arrays included), so they pass through `postMessage` unchanged.
+ */
+import type { BackendName, TrainConfig } from './config';
+
+/** Accuracy as a fraction in [0, 1]. */
+export interface SplitAccuracy {
+  trainAcc: number;
+  testAcc: number;
+}
+
+/** Row = true class, column = predicted class, counts over the test set. */
+export type ConfusionMatrix = number[][];
+
+export interface EpochMetrics {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  loss: number;
+  /** Fused (multimodal) accuracy over the epoch's training batches, and over the test set. */
+  trainAcc: number;
+  testAcc: number;
+  audio: SplitAccuracy;
+  visual: SplitAccuracy;
+  /** Imbalance ratio s_a / s_v over the whole training set in eval mode (> 1: audio dominates). */
+  rho: number;
+  /** B-MM strength m, or OGM-GE's coefficient of the strong modality (epoch mean); null otherwise. */
+  mix: number | null;
+  /** OGM-GE only: mean coefficient applied to each encoder over the epoch. */
+  coefficients?: { audio: number; visual: number };
+  lr: number;
+  samplesPerSec: number;
+  seconds: number;
+  confusion: { fused: ConfusionMatrix; audio: ConfusionMatrix; visual: ConfusionMatrix };
+}
+
+export interface BatchProgress {
+  epoch: number;
+  /** 1-based batch index within the epoch. */
+  batch: number;
+  batches: number;
+  loss: number;
+  /** Fused accuracy of this batch's predictions (against the unmixed labels). */
+  acc: number;
+  mix: number | null;
+  samplesPerSec: number;
+}
+
+/** Features of a sample of clips for the UMAP maps; row-major [n, dim]. */
+export interface FeatureSnapshot {
+  epoch: number;
+  labels: Int32Array;
+  /** 0 = train clip, 1 = test clip. */
+  split: Uint8Array;
+  audio: Float32Array;
+  visual: Float32Array;
+  fused: Float32Array;
+  dims: { audio: number; visual: number; fused: number };
+}
+
+export interface RunSummary {
+  config: TrainConfig;
+  backend: BackendName;
+  dataset: string;
+  classNames: string[];
+  epochs: number;
+  bestTestAcc: number;
+  finalTestAcc: number;
+  best: { fused: number; audio: number; visual: number };
+  final: { fused: number; audio: number; visual: number };
+  stoppedEarly: boolean;
+}
+
+export type SessionEvent =
+  | { type: 'batch'; progress: BatchProgress }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'features'; features: FeatureSnapshot }
+  | { type: 'error'; message: string; fatal: boolean }
+  | { type: 'done'; summary: RunSummary };

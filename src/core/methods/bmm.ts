@@ -1,0 +1,79 @@
+/**
+ * Balanced Multimodal Mixup (the paper's 3.3, METHOD.md section 3). After `warmup` plain epochs, rho from the
+ * evaluation pass before each epoch picks the weak modality w (v if rho > 1, else a) and the strength
+ * m = tanh(beta (r - 1)), r = max(rho, 1/rho). Each batch mixes only the weak modality's input,
+ * x~_w = (1 - m) x_w + m x_w[p], leaves the strong input untouched, and mixes the targets the same way.
+ * Options: `coef` tanh(beta*r); `level` feature (mix z_w instead of x_w); `targets` original;
+ * `sample` beta (per batch m * lambda with lambda ~ Beta(alpha, alpha), alpha = mm.alpha).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BmmOptions, TrainConfig } from '../config';
+import type { Batch, TrainingMethod } from './method';
+import { interpolate, permuteRows, softCrossEntropy } from './method';
+
+export type Modality = 'audio' | 'visual';
+
+export interface BalancePlan {
+  /** The modality to mix (null: none, during warm-up or before rho is known). */
+  weak: Modality | null;
+  /** Mixing strength in [0, 1). */
+  m: number;
+}
+
+/** Weak modality and m for an epoch, from rho (METHOD.md section 3). */
+export function balancePlan(rho: number | null, epoch: number, options: BmmOptions): BalancePlan {
+  // No balancing during warm-up, before rho is known, or if rho is degenerate (a score of exactly 0).
+  if (rho === null || epoch < options.warmup || !Number.isFinite(rho) || rho <= 0) return { weak: null, m: 0 };
+  const weak: Modality = rho > 1 ? 'visual' : 'audio';
+  const r = Math.max(rho, 1 / rho);
+  const m = options.coef === 'tanh(beta*r)' ? Math.tanh(options.beta * r) : Math.tanh(options.beta * (r - 1));
+  return { weak, m };
+}
+
+export interface WeakMix {
+  audio: tf.Tensor4D;
+  visual: tf.Tensor5D;
+  targets: tf.Tensor2D;
+}
+
+/** Input-level mixing of the weak modality; the strong modality's tensor is returned as is (bit-identical). */
+export function mixWeakInputs(batch: Batch, weak: Modality, m: number, perm: Int32Array, targets: 'weak' | 'original'): WeakMix {
+  const mixedTargets = targets === 'weak' ? interpolate(batch.oneHot, permuteRows(batch.oneHot, perm), m) : batch.oneHot;
+  return weak === 'audio'
+    ? { audio: interpolate(batch.audio, permuteRows(batch.audio, perm), m), visual: batch.visual, targets: mixedTargets }
+    : { audio: batch.audio, visual: interpolate(batch.visual, permuteRows(batch.visual, perm), m), targets: mixedTargets };
+}
+
+export function createBmm(config: TrainConfig): TrainingMethod {
+  const options = config.bmm;
+  let plan: BalancePlan = { weak: null, m: 0 };
+  let batchM = 0;
+  return {
+    name: 'bmm',
+    beginEpoch({ epoch, rho }) {
+      plan = balancePlan(rho, epoch, options);
+    },
+    batchLoss(model, batch, rng, forward) {
+      batchM = plan.m;
+      if (plan.weak !== null && options.sample === 'beta') batchM = plan.m * rng.beta(config.mm.alpha, config.mm.alpha);
+      if (plan.weak === null || batchM === 0) {
+        const out = model.forward(batch.audio, batch.visual, forward);
+        return { loss: softCrossEntropy(out.logits, batch.oneHot), logits: out.logits };
+      }
+      const perm = rng.permutation(batch.labels.shape[0]);
+      if (options.level === 'input') {
+        const mixed = mixWeakInputs(batch, plan.weak, batchM, perm, options.targets);
+        const out = model.forward(mixed.audio, mixed.visual, forward);
+        return { loss: softCrossEntropy(out.logits, mixed.targets), logits: out.logits };
+      }
+      let za = model.encodeAudio(batch.audio, forward);
+      let zv = model.encodeVisual(batch.visual, forward);
+      if (plan.weak === 'audio') za = interpolate(za, permuteRows(za, perm), batchM);
+      else zv = interpolate(zv, permuteRows(zv, perm), batchM);
+      const targets = options.targets === 'weak' ? interpolate(batch.oneHot, permuteRows(batch.oneHot, perm), batchM) : batch.oneHot;
+      const { logits } = model.fuse(za, zv);
+      return { loss: softCrossEntropy(logits, targets), logits };
+    },
+    batchMix: () => batchM,
+  };
+}

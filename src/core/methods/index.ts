@@ -1,0 +1,20 @@
+/** The registry of training methods: name -> factory. Add a method by adding one file and one line here. */
+import type { MethodName, TrainConfig } from '../config';
+import { createBmm } from './bmm';
+import { createErm } from './erm';
+import type { MethodFactory, TrainingMethod } from './method';
+import { createMm } from './mm';
+import { createOgmGe } from './ogm-ge';
+
+export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
+  erm: createErm,
+  mm: createMm,
+  bmm: createBmm,
+  'ogm-ge': createOgmGe,
+};
+
+export function createMethod(config: TrainConfig): TrainingMethod {
+  return METHOD_FACTORIES[config.method](config);
+}
+
+export type { TrainingMethod } from './method';

@@ -1,0 +1,64 @@
+/**
+ * The interface every training method implements. A method decides how one batch becomes a loss (and may
+ * rewrite the gradients before the optimiser step); the trainer does everything else. A new method
+ * (G-Blending, PMR, Greedy, ...) is one new file implementing `TrainingMethod`, registered in `index.ts`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MethodName, TrainConfig } from '../config';
+import type { AVModel } from '../model';
+import type { Rng } from '../random';
+import type { ForwardOptions } from '../resnet';
+
+/** One training batch on the device. */
+export interface Batch {
+  audio: tf.Tensor4D;
+  visual: tf.Tensor5D;
+  /** int32 class indices [B]. */
+  labels: tf.Tensor1D;
+  /** float32 one-hot targets [B, C]. */
+  oneHot: tf.Tensor2D;
+}
+
+export interface EpochStart {
+  /** 0-based epoch index. */
+  epoch: number;
+  /** rho from the evaluation pass over the training set before this epoch; null before the first pass. */
+  rho: number | null;
+}
+
+export interface BatchLoss {
+  loss: tf.Scalar;
+  /** Fused logits, for the batch accuracy against the unmixed labels. */
+  logits: tf.Tensor2D;
+  /** Per-batch scalars the method wants reported or reused in `modulateGradients` (kept alive by the trainer). */
+  aux?: Record<string, tf.Tensor>;
+}
+
+export interface TrainingMethod {
+  readonly name: MethodName;
+  /** Called before each epoch's first batch. */
+  beginEpoch(start: EpochStart): void;
+  /** Builds one batch's loss; runs inside the gradient tape, so everything here is differentiated. */
+  batchLoss(model: AVModel, batch: Batch, rng: Rng, forward: ForwardOptions): BatchLoss;
+  /** Optionally rewrites gradients (keyed by parameter name) after backprop; runs inside tf.tidy. */
+  modulateGradients?(grads: Map<string, tf.Tensor>, aux: Record<string, tf.Tensor>, rng: Rng): Map<string, tf.Tensor>;
+  /** The value reported as `mix` for this batch: B-MM's m, OGM-GE's strong coefficient (from aux), else null. */
+  batchMix(auxValues: Record<string, number>): number | null;
+}
+
+export type MethodFactory = (config: TrainConfig) => TrainingMethod;
+
+/** Cross-entropy of logits against (possibly soft) targets, averaged over the batch. */
+export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+}
+
+/** Rows of a tensor reordered by a permutation (x[p]). */
+export function permuteRows<T extends tf.Tensor>(x: T, perm: Int32Array): T {
+  return tf.gather(x, tf.tensor1d(perm, 'int32')) as T;
+}
+
+/** (1 - m) * a + m * b, written so that m = 0 gives a exactly. */
+export function interpolate<T extends tf.Tensor>(a: T, b: T, m: number): T {
+  return tf.add(tf.mul(a, 1 - m), tf.mul(b, m)) as T;
+}

@@ -1,0 +1,85 @@
+/**
+ * The two-branch audio-visual classifier (OGM-GE's AVClassifier): `audio_net` and `visual_net` ResNet-18 encoders
+ * and a `fusion_module`. Inputs are NHWC: audio [B, H, W, 1] (H = frequency bins), visual [B, T, S, S, C] run as
+ * B*T images; the visual map is averaged over T, h and w, the audio map over h and w, giving z_a, z_v of [B, d].
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { FusionName } from './config';
+import { fusionForward, fusionParamSpecs, unimodalLogits, type FusionOutput } from './fusion';
+import { ParamStore, type ParamSpec } from './params';
+import type { Rng } from './random';
+import { encoderDim, resnetForward, resnetParamSpecs, type ForwardOptions } from './resnet';
+
+export interface ModelOptions {
+  numClasses: number;
+  fusion: FusionName;
+  width: number;
+  audioChannels: number;
+  visualChannels: number;
+}
+
+export const AUDIO_NET = 'audio_net';
+export const VISUAL_NET = 'visual_net';
+
+/** All parameter specs of the model, in state_dict order. */
+export function modelParamSpecs(o: ModelOptions): ParamSpec[] {
+  return [
+    ...resnetParamSpecs(AUDIO_NET, o.audioChannels, o.width),
+    ...resnetParamSpecs(VISUAL_NET, o.visualChannels, o.width),
+    ...fusionParamSpecs(o.fusion, encoderDim(o.width), o.numClasses),
+  ];
+}
+
+export interface ModelOutput extends FusionOutput {
+  za: tf.Tensor2D;
+  zv: tf.Tensor2D;
+}
+
+export class AVModel {
+  readonly params: ParamStore;
+  readonly dim: number;
+
+  constructor(
+    readonly options: ModelOptions,
+    rng: Rng,
+  ) {
+    if (!(options.numClasses >= 2)) throw new Error(`model needs at least 2 classes, got ${options.numClasses}`);
+    this.params = new ParamStore(modelParamSpecs(options), rng);
+    this.dim = encoderDim(options.width);
+  }
+
+  /** z_a [B, d] from spectrograms [B, H, W, C]. */
+  encodeAudio(audio: tf.Tensor4D, opts: ForwardOptions): tf.Tensor2D {
+    return tf.mean(resnetForward(this.params, AUDIO_NET, this.options.width, audio, opts), [1, 2]) as tf.Tensor2D;
+  }
+
+  /** z_v [B, d] from frames [B, T, S, S, C]: B*T images, averaged over T, h and w. */
+  encodeVisual(visual: tf.Tensor5D, opts: ForwardOptions): tf.Tensor2D {
+    const [b, t, h, w, c] = visual.shape;
+    const map = resnetForward(this.params, VISUAL_NET, this.options.width, tf.reshape(visual, [b * t, h, w, c]), opts);
+    const [, mh, mw, d] = map.shape;
+    return tf.mean(tf.reshape(map, [b, t * mh * mw, d]), 1) as tf.Tensor2D;
+  }
+
+  fuse(za: tf.Tensor2D, zv: tf.Tensor2D): FusionOutput {
+    return fusionForward(this.options.fusion, this.params, za, zv);
+  }
+
+  unimodal(za: tf.Tensor2D, zv: tf.Tensor2D): { audio: tf.Tensor2D; visual: tf.Tensor2D } {
+    return unimodalLogits(this.options.fusion, this.params, za, zv);
+  }
+
+  forward(audio: tf.Tensor4D, visual: tf.Tensor5D, opts: ForwardOptions): ModelOutput {
+    const za = this.encodeAudio(audio, opts);
+    const zv = this.encodeVisual(visual, opts);
+    return { za, zv, ...this.fuse(za, zv) };
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.params.trainable();
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,490 @@
+/**
+ * A headless training session: the one object both the browser worker and the Node CLI drive.
+ * start (`run`), `pause`, `resume`, `stop`, one epoch at a time (`runEpoch`); typed events (batch, epoch, features,
+ * error, done); checkpoints as plain data. One seed drives init, shuffling, permutations, Beta draws and
+ * augmentation, so the same seed gives the same run on the same backend.
+ *
+ * Per epoch (METHOD.md section 4): the training batches, then an evaluation pass over the whole training set in
+ * eval mode (rho, per-modality train accuracy) and one over the test set (test accuracies, confusion matrices),
+ * then the features of a fixed sample of clips when due.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendInfo, type BackendOptions } from './backend';
+import { BatchBuilder, disposeBatch } from './batches';
+import { checkCheckpoint, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
+import { validateConfig, type TrainConfig } from './config';
+import type { Dataset } from './dataset';
+import { evaluateSplit } from './evaluate';
+import type { WeightsMetadata } from './export';
+import type { EpochMetrics, FeatureSnapshot, RunSummary, SessionEvent } from './events';
+import { createMethod, type TrainingMethod } from './methods';
+import { AVModel } from './model';
+import { Adam, stepLr } from './optimizer';
+import { Rng } from './random';
+import { trainStep, variableNameMap } from './trainStep';
+
+export type SessionState = 'idle' | 'running' | 'paused' | 'stopped' | 'done' | 'error';
+
+export interface SessionOptions {
+  config: TrainConfig;
+  dataset: Dataset;
+  /** Resume from this checkpoint (weights, optimiser, RNG, metrics, epoch). */
+  checkpoint?: Checkpoint;
+  backendOptions?: BackendOptions;
+  /** Skip backend selection (the caller has already set one). */
+  keepCurrentBackend?: boolean;
+  /** Snapshot a checkpoint after every epoch (needed for NaN recovery and persistence). Default true. */
+  checkpointEveryEpoch?: boolean;
+}
+
+interface EpochProgress {
+  order: Int32Array;
+  position: number;
+  lossSum: number;
+  correct: number;
+  seen: number;
+  batches: number;
+  mixSum: number;
+  mixCount: number;
+  coefSum: { audio: number; visual: number };
+  trainSeconds: number;
+  startedAt: number;
+}
+
+type Listener = (event: SessionEvent) => void;
+
+/** Lets pending messages and timers run between batches (a worker must hear "pause"). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+export class TrainingSession {
+  readonly config: TrainConfig;
+  readonly dataset: Dataset;
+  readonly backend: BackendInfo;
+  readonly metrics: EpochMetrics[] = [];
+  private readonly model: AVModel;
+  private readonly optimizer: Adam;
+  private readonly method: TrainingMethod;
+  private readonly rng: Rng;
+  private readonly builder: BatchBuilder;
+  private readonly names: Map<string, string>;
+  private readonly listeners = new Set<Listener>();
+  private readonly featureSample: { train: number[]; test: number[] };
+  private epochsDone = 0;
+  private progress: EpochProgress | null = null;
+  private lastGood: Checkpoint | null = null;
+  private pauseRequested = false;
+  private stopRequested = false;
+  private running: Promise<void> | null = null;
+  private _state: SessionState = 'idle';
+  private errorMessage: string | null = null;
+  private readonly keepCheckpoints: boolean;
+
+  private constructor(options: SessionOptions, backend: BackendInfo) {
+    const { config, dataset } = options;
+    this.config = config;
+    this.dataset = dataset;
+    this.backend = backend;
+    this.keepCheckpoints = options.checkpointEveryEpoch !== false;
+    this.rng = new Rng(config.seed);
+    this.model = new AVModel(
+      { numClasses: dataset.classNames.length, fusion: config.fusion, width: config.width, audioChannels: 1, visualChannels: dataset.frameChannels },
+      this.rng.fork(),
+    );
+    const trainable = new Map<string, tf.Variable>();
+    for (const spec of this.model.params.specs) {
+      const v = this.model.params.get(spec.name);
+      if (v.trainable) trainable.set(spec.name, v);
+    }
+    this.optimizer = new Adam(trainable, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
+    this.method = createMethod(config);
+    this.names = variableNameMap(this.model);
+    this.builder = new BatchBuilder({
+      input: { audioHeight: config.audioHeight, audioWidth: config.audioWidth, visualSize: config.visualSize, frames: config.frames },
+      stored: { audioHeight: dataset.audioHeight, audioWidth: dataset.audioWidth, frameSize: dataset.frameSize, frameChannels: dataset.frameChannels },
+      numClasses: dataset.classNames.length,
+    });
+    this.featureSample = sampleFeatureClips(dataset.train.size, dataset.test.size, config.featuresMax);
+  }
+
+  /** Validates the config against the dataset, starts a backend, builds the model (and restores a checkpoint). */
+  static async create(options: SessionOptions): Promise<TrainingSession> {
+    validateConfig(options.config, options.dataset.train.size);
+    if (options.dataset.classNames.length < 2) throw new Error(`dataset "${options.dataset.name}" has ${options.dataset.classNames.length} class; at least 2 are needed`);
+    if (options.dataset.test.size === 0) throw new Error(`dataset "${options.dataset.name}" has no test clips`);
+    const backend = options.keepCurrentBackend
+      ? { name: tf.getBackend() as BackendInfo['name'], reason: `${tf.getBackend()}: set by the caller` }
+      : await initBackend(options.config.backend, options.backendOptions);
+    const session = new TrainingSession(options, backend);
+    if (options.checkpoint) session.restore(options.checkpoint);
+    return session;
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  /** Completed epochs. */
+  get epoch(): number {
+    return this.epochsDone;
+  }
+
+  get classNames(): string[] {
+    return this.dataset.classNames;
+  }
+
+  get error(): string | null {
+    return this.errorMessage;
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: SessionEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  /** Trains until all epochs are done, or until paused or stopped. Resolves when the loop has exited. */
+  run(): Promise<void> {
+    if (this.running) return this.running;
+    if (this._state === 'done' || this._state === 'stopped' || this._state === 'error') return Promise.resolve();
+    this.pauseRequested = false;
+    this.running = (async () => {
+      this._state = 'running';
+      try {
+        while (this.epochsDone < this.config.epochs && !this.pauseRequested && !this.stopRequested) {
+          const m = await this.trainEpoch();
+          if (!m) break;
+        }
+        this.settle();
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Asks the loop to pause after the current batch. */
+  pause(): void {
+    if (this._state === 'running') this.pauseRequested = true;
+  }
+
+  /** Continues a paused session (same run: same epoch, batch position and RNG stream). */
+  resume(): Promise<void> {
+    if (this._state !== 'paused' && this._state !== 'idle') return this.running ?? Promise.resolve();
+    return this.run();
+  }
+
+  /** Stops for good after the current batch; the weights stay as they are. */
+  stop(): Promise<void> {
+    this.stopRequested = true;
+    if (!this.running) this.settle();
+    return this.running ?? Promise.resolve();
+  }
+
+  /** Runs (the rest of) one epoch and pauses. Returns its metrics, or null if it did not complete. */
+  async runEpoch(): Promise<EpochMetrics | null> {
+    if (this.running) await this.running;
+    if (this._state === 'done' || this._state === 'stopped' || this._state === 'error') return null;
+    if (this.epochsDone >= this.config.epochs) return null;
+    this.pauseRequested = false;
+    this._state = 'running';
+    const m = await this.trainEpoch();
+    if (this._state === 'running') {
+      if (this.stopRequested || this.epochsDone >= this.config.epochs) this.settle();
+      else this._state = 'paused';
+    }
+    return m;
+  }
+
+  private settle(): void {
+    if (this._state === 'error') return;
+    if (this.stopRequested) {
+      this._state = 'stopped';
+      this.emit({ type: 'done', summary: this.summary(true) });
+    } else if (this.epochsDone >= this.config.epochs) {
+      this._state = 'done';
+      this.emit({ type: 'done', summary: this.summary(false) });
+    } else {
+      this._state = 'paused';
+    }
+  }
+
+  private fail(message: string): void {
+    this._state = 'error';
+    this.errorMessage = message;
+    this.emit({ type: 'error', message, fatal: true });
+  }
+
+  private beginEpochProgress(): EpochProgress {
+    const e = this.epochsDone;
+    this.optimizer.lr = stepLr(this.config.lr, e, this.config.stepLr);
+    const rho = this.metrics.length ? this.metrics[this.metrics.length - 1].rho : null;
+    this.method.beginEpoch({ epoch: e, rho });
+    return {
+      order: this.rng.permutation(this.dataset.train.size),
+      position: 0,
+      lossSum: 0,
+      correct: 0,
+      seen: 0,
+      batches: 0,
+      mixSum: 0,
+      mixCount: 0,
+      coefSum: { audio: 0, visual: 0 },
+      trainSeconds: 0,
+      startedAt: now(),
+    };
+  }
+
+  /** Trains the current epoch from where it stands; null when interrupted (pause, stop, error). */
+  private async trainEpoch(): Promise<EpochMetrics | null> {
+    if (!this.progress) {
+      if (this.keepCheckpoints && !this.lastGood) this.lastGood = await this.snapshot();
+      this.progress = this.beginEpochProgress();
+    }
+    const p = this.progress;
+    const n = p.order.length;
+    const B = this.config.batch;
+    const batchesPerEpoch = Math.ceil(n / B) - (n % B === 1 ? 1 : 0);
+    const epochNumber = this.epochsDone + 1;
+    while (p.position < n) {
+      if (this.pauseRequested || this.stopRequested) return null;
+      const size = Math.min(B, n - p.position);
+      if (size < 2) break; // a batch of one clip has no batch statistics
+      const indices = p.order.subarray(p.position, p.position + size);
+      const t0 = now();
+      let result;
+      try {
+        const batch = this.builder.batch(this.dataset.train, indices, { augment: this.config.augment ? this.rng : null, frames: this.rng });
+        try {
+          result = await trainStep(this.model, this.optimizer, this.method, batch, this.rng, this.names);
+        } finally {
+          disposeBatch(batch);
+        }
+      } catch (e) {
+        await this.failWithRecovery(describeTrainingError(e, this.config));
+        return null;
+      }
+      const dt = (now() - t0) / 1000;
+      if (!Number.isFinite(result.loss)) {
+        await this.failWithRecovery(
+          `the loss became ${result.loss} at epoch ${epochNumber}, batch ${p.batches + 1}; training stopped and the weights of the last completed epoch (${this.epochsDone}) were kept. Try a lower learning rate (now ${this.config.lr}).`,
+        );
+        return null;
+      }
+      p.position += size;
+      p.batches++;
+      p.seen += size;
+      p.lossSum += result.loss * size;
+      p.correct += result.correct;
+      p.trainSeconds += dt;
+      if (result.mix !== null) {
+        p.mixSum += result.mix;
+        p.mixCount++;
+      }
+      if (result.aux.coefAudio !== undefined) {
+        p.coefSum.audio += result.aux.coefAudio;
+        p.coefSum.visual += result.aux.coefVisual;
+      }
+      this.emit({
+        type: 'batch',
+        progress: { epoch: epochNumber, batch: p.batches, batches: batchesPerEpoch, loss: result.loss, acc: result.correct / size, mix: result.mix, samplesPerSec: size / Math.max(dt, 1e-9) },
+      });
+      await yieldToEventLoop();
+    }
+    return this.finishEpoch(p);
+  }
+
+  private async finishEpoch(p: EpochProgress): Promise<EpochMetrics | null> {
+    const epochNumber = this.epochsDone + 1;
+    const evalBatch = Math.max(this.config.batch, 16);
+    const wantFeatures = this.config.featuresEvery > 0 && this.config.featuresMax > 0 && epochNumber % this.config.featuresEvery === 0;
+    let trainEval, testEval;
+    try {
+      trainEval = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, wantFeatures ? this.featureSample.train : null);
+      testEval = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, wantFeatures ? this.featureSample.test : null);
+    } catch (e) {
+      await this.failWithRecovery(describeTrainingError(e, this.config));
+      return null;
+    }
+    const tr = trainEval.evaluation;
+    const te = testEval.evaluation;
+    const isOgm = this.config.method === 'ogm-ge';
+    const metrics: EpochMetrics = {
+      epoch: epochNumber,
+      loss: p.seen ? p.lossSum / p.seen : NaN,
+      trainAcc: p.seen ? p.correct / p.seen : 0,
+      testAcc: te.accuracy('fused'),
+      audio: { trainAcc: tr.accuracy('audio'), testAcc: te.accuracy('audio') },
+      visual: { trainAcc: tr.accuracy('visual'), testAcc: te.accuracy('visual') },
+      rho: tr.rho(),
+      mix: p.mixCount ? p.mixSum / p.mixCount : null,
+      ...(isOgm && p.batches ? { coefficients: { audio: p.coefSum.audio / p.batches, visual: p.coefSum.visual / p.batches } } : {}),
+      lr: this.optimizer.lr,
+      samplesPerSec: p.trainSeconds > 0 ? p.seen / p.trainSeconds : 0,
+      seconds: (now() - p.startedAt) / 1000,
+      confusion: { fused: te.confusion.fused, audio: te.confusion.audio, visual: te.confusion.visual },
+    };
+    if (isOgm && metrics.mix === null) metrics.mix = 1; // outside the modulation window both coefficients are 1
+    this.metrics.push(metrics);
+    this.epochsDone++;
+    this.progress = null;
+    if (this.keepCheckpoints) this.lastGood = await this.snapshot();
+    this.emit({ type: 'epoch', metrics });
+    if (trainEval.features && testEval.features) this.emit({ type: 'features', features: this.featureSnapshot(epochNumber, trainEval.features, testEval.features) });
+    return metrics;
+  }
+
+  private featureSnapshot(epoch: number, train: NonNullable<Awaited<ReturnType<typeof evaluateSplit>>['features']>, test: typeof train): FeatureSnapshot {
+    const nTr = train.indices.length;
+    const nTe = test.indices.length;
+    const labels = new Int32Array(nTr + nTe);
+    train.indices.forEach((idx, i) => (labels[i] = this.dataset.train.labels[idx]));
+    test.indices.forEach((idx, i) => (labels[nTr + i] = this.dataset.test.labels[idx]));
+    const split = new Uint8Array(nTr + nTe);
+    split.fill(1, nTr);
+    const cat = (a: Float32Array, b: Float32Array) => {
+      const out = new Float32Array(a.length + b.length);
+      out.set(a);
+      out.set(b, a.length);
+      return out;
+    };
+    return { epoch, labels, split, audio: cat(train.audio, test.audio), visual: cat(train.visual, test.visual), fused: cat(train.fused, test.fused), dims: train.dims };
+  }
+
+  private async failWithRecovery(message: string): Promise<void> {
+    if (this.lastGood) {
+      try {
+        this.applyWeights(this.lastGood);
+      } catch {
+        // keep the message about the original failure
+      }
+    }
+    this.progress = null;
+    this.fail(message);
+  }
+
+  /** Current state as a checkpoint (at an epoch boundary it is exactly resumable). */
+  private async snapshot(): Promise<Checkpoint> {
+    const weights: Record<string, Float32Array> = {};
+    for (const [name, values] of await this.model.params.read()) weights[name] = values;
+    return {
+      version: CHECKPOINT_VERSION,
+      config: structuredClone(this.config),
+      dataset: { name: this.dataset.name, classNames: [...this.dataset.classNames], trainSize: this.dataset.train.size, testSize: this.dataset.test.size },
+      epoch: this.epochsDone,
+      weights,
+      bnBatchesTracked: Object.fromEntries(this.model.params.bnBatchesTracked),
+      optimizer: await this.optimizer.getState(),
+      rng: this.rng.getState(),
+      metrics: structuredClone(this.metrics),
+    };
+  }
+
+  /** The checkpoint of the last completed epoch (the last good state after a failure). */
+  async checkpoint(): Promise<Checkpoint> {
+    if (this.lastGood && (this._state === 'error' || this.progress)) return this.lastGood;
+    return this.snapshot();
+  }
+
+  /** Current weights by PyTorch name plus BN counters (what the exporters need). */
+  async weights(): Promise<{ weights: Map<string, Float32Array>; bnBatchesTracked: Map<string, number>; specs: AVModel['params']['specs'] }> {
+    return { weights: await this.model.params.read(), bnBatchesTracked: new Map(this.model.params.bnBatchesTracked), specs: this.model.params.specs };
+  }
+
+  /** Metadata describing this session's model, for the weight exporters. */
+  weightsMetadata(): WeightsMetadata {
+    const c = this.config;
+    return {
+      classNames: [...this.dataset.classNames],
+      fusion: c.fusion,
+      method: c.method,
+      preset: c.preset,
+      width: c.width,
+      audioShape: [1, c.audioHeight, c.audioWidth],
+      visualShape: [this.dataset.frameChannels, c.frames, c.visualSize, c.visualSize],
+    };
+  }
+
+  /** Replaces the model's weights (e.g. imported from safetensors); only between epochs. */
+  loadWeights(weights: Map<string, Float32Array>, bnBatchesTracked: Map<string, number>): void {
+    if (this.running) throw new Error('weights can only be loaded while the session is not running');
+    this.model.params.write(weights);
+    for (const [k, v] of bnBatchesTracked) this.model.params.bnBatchesTracked.set(k, v);
+    this.lastGood = null;
+  }
+
+  /** The model itself, for evaluation helpers (export, import, maps). */
+  get avModel(): AVModel {
+    return this.model;
+  }
+
+  private applyWeights(ckpt: Checkpoint): void {
+    this.model.params.write(ckpt.weights);
+    for (const [k, v] of Object.entries(ckpt.bnBatchesTracked)) this.model.params.bnBatchesTracked.set(k, v);
+  }
+
+  private restore(ckpt: Checkpoint): void {
+    checkCheckpoint(ckpt, this.config, this.dataset);
+    this.applyWeights(ckpt);
+    this.optimizer.setState(ckpt.optimizer);
+    this.rng.setState(ckpt.rng);
+    this.metrics.splice(0, this.metrics.length, ...structuredClone(ckpt.metrics));
+    this.epochsDone = ckpt.epoch;
+    this.lastGood = ckpt;
+    if (this.epochsDone >= this.config.epochs) this._state = 'done';
+  }
+
+  summary(stoppedEarly: boolean): RunSummary {
+    const best = { fused: 0, audio: 0, visual: 0 };
+    for (const m of this.metrics) {
+      best.fused = Math.max(best.fused, m.testAcc);
+      best.audio = Math.max(best.audio, m.audio.testAcc);
+      best.visual = Math.max(best.visual, m.visual.testAcc);
+    }
+    const last = this.metrics[this.metrics.length - 1];
+    return {
+      config: this.config,
+      backend: this.backend.name,
+      dataset: this.dataset.name,
+      classNames: this.dataset.classNames,
+      epochs: this.metrics.length,
+      bestTestAcc: best.fused,
+      finalTestAcc: last ? last.testAcc : 0,
+      best,
+      final: last ? { fused: last.testAcc, audio: last.audio.testAcc, visual: last.visual.testAcc } : { fused: 0, audio: 0, visual: 0 },
+      stoppedEarly,
+    };
+  }
+
+  dispose(): void {
+    this.stopRequested = true;
+    this.model.dispose();
+    this.optimizer.dispose();
+    this.listeners.clear();
+  }
+}
+
+/** Evenly spaced clips of each split for the feature maps: up to half of `max` from the test set, the rest from train. */
+export function sampleFeatureClips(trainSize: number, testSize: number, max: number): { train: number[]; test: number[] } {
+  const nTest = Math.min(testSize, Math.floor(max / 2));
+  const nTrain = Math.min(trainSize, max - nTest);
+  const spaced = (n: number, k: number) => Array.from({ length: k }, (_, i) => Math.floor((i * n) / k));
+  return { train: spaced(trainSize, nTrain), test: spaced(testSize, nTest) };
+}
+
+/** A training failure as a message the user can act on. */
+export function describeTrainingError(e: unknown, config: TrainConfig): string {
+  const text = e instanceof Error ? e.message : String(e);
+  if (/memory|OOM|allocat|out of range|exceeds|too large|device.*lost/i.test(text)) {
+    return `training ran out of memory (${text}) at batch ${config.batch}, preset ${config.preset}; try a smaller batch (e.g. ${Math.max(2, Math.floor(config.batch / 2))}) or a smaller preset`;
+  }
+  return `training failed: ${text}`;
+}

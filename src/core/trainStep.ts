@@ -1,0 +1,59 @@
+/**
+ * One optimisation step: the method's loss under the gradient tape, optional gradient modulation, Adam, then the
+ * BatchNorm running averages. Reads back one small tensor per step (loss, correct count, method scalars).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, TrainingMethod } from './methods/method';
+import type { AVModel } from './model';
+import type { Adam } from './optimizer';
+import type { Rng } from './random';
+import { applyBnUpdates, type BnUpdate } from './resnet';
+
+export interface StepResult {
+  loss: number;
+  /** Fused predictions equal to the (unmixed) labels. */
+  correct: number;
+  mix: number | null;
+  /** The method's per-batch scalars (OGM-GE: coefAudio, coefVisual). */
+  aux: Record<string, number>;
+}
+
+/** Maps TF.js variable names back to parameter names. */
+export function variableNameMap(model: AVModel): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [name, v] of model.params.vars) m.set(v.name, name);
+  return m;
+}
+
+export async function trainStep(model: AVModel, optimizer: Adam, method: TrainingMethod, batch: Batch, rng: Rng, names: Map<string, string>): Promise<StepResult> {
+  const bnUpdates: BnUpdate[] = [];
+  let aux: Record<string, tf.Tensor> = {};
+  let logits: tf.Tensor2D | null = null;
+  const variables = model.trainableVariables();
+  const { value, grads } = tf.variableGrads(() => {
+    const r = method.batchLoss(model, batch, rng, { training: true, bnUpdates });
+    logits = tf.keep(r.logits);
+    aux = r.aux ?? {};
+    for (const t of Object.values(aux)) tf.keep(t);
+    return r.loss;
+  }, variables);
+
+  const byName = new Map<string, tf.Tensor>();
+  for (const [varName, g] of Object.entries(grads)) byName.set(names.get(varName) ?? varName, g);
+
+  const auxKeys = Object.keys(aux);
+  const report = tf.tidy(() => {
+    let modulated = byName;
+    if (method.modulateGradients) modulated = method.modulateGradients(byName, aux, rng);
+    optimizer.apply(modulated);
+    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), batch.labels), 'float32'));
+    return tf.stack([value, correct, ...auxKeys.map((k) => tf.reshape(aux[k], []))]);
+  });
+  applyBnUpdates(model.params, bnUpdates);
+  tf.dispose([value, logits!, ...Object.values(grads), ...Object.values(aux)]);
+  const values = (await report.data()) as Float32Array;
+  report.dispose();
+  const auxValues: Record<string, number> = {};
+  auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
+  return { loss: values[0], correct: values[1], mix: method.batchMix(auxValues), aux: auxValues };
+}
