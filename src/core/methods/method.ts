@@ -53,9 +53,21 @@ export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.
   return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar;
 }
 
-/** Rows of a tensor reordered by a permutation (x[p]). */
+/**
+ * Rows of a tensor reordered by a permutation (x[p]). Its gradient is the inverse reordering of dy, written out
+ * because TF.js's generic gather gradient needs UnsortedSegmentSum, which the wasm backend lacks.
+ */
 export function permuteRows<T extends tf.Tensor>(x: T, perm: Int32Array): T {
-  return tf.gather(x, tf.tensor1d(perm, 'int32')) as T;
+  const inverse = new Int32Array(perm.length);
+  perm.forEach((p, i) => (inverse[p] = i));
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    return {
+      value: tf.gather(input, tf.tensor1d(perm, 'int32')),
+      gradFunc: (dy: tf.Tensor) => tf.gather(dy, tf.tensor1d(inverse, 'int32')),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as T;
 }
 
 /** (1 - m) * a + m * b, written so that m = 0 gives a exactly. */

@@ -155,3 +155,19 @@ describe('OGM-GE', () => {
     expect(method.modulateGradients!(grads, {}, new Rng(0))).toBe(grads);
   });
 });
+
+describe('permuteRows', () => {
+  it('has the gradient of a gather (inverse permutation of dy) on wasm, as cpu computes it', async () => {
+    const { permuteRows } = await import('./method');
+    const grads: number[][] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      const up = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(permuteRows(x, new Int32Array([2, 0, 1])), up)))(tf.zeros([3, 2]));
+      grads.push(Array.from(await g.data()));
+    }
+    // y[0] = x[2], y[1] = x[0], y[2] = x[1]: dx[2] = up[0], dx[0] = up[1], dx[1] = up[2].
+    expect(grads[0]).toEqual([3, 4, 5, 6, 1, 2]);
+    expect(grads[1]).toEqual(grads[0]);
+  });
+});
