@@ -1,0 +1,72 @@
+/**
+ * Progress of the live run: a bar over all epochs, and epoch, batch, samples/s, elapsed time and ETA.
+ */
+import { useEffect, useState } from 'react';
+import { useLab } from './context';
+import { etaSeconds, formatDuration, progressFraction } from './progress';
+import type { LabState } from './store';
+
+const selectProgress = (s: LabState) => s.progress;
+const selectSession = (s: LabState) => s.session;
+const selectRuns = (s: LabState) => s.runs;
+
+/** The current time, refreshed every `ms` while `active`. */
+function useNow(ms: number, active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms, active]);
+  return now;
+}
+
+export function ProgressBar() {
+  const progress = useLab(selectProgress);
+  const session = useLab(selectSession);
+  const runs = useLab(selectRuns);
+  const running = progress?.runningSince !== null && progress?.runningSince !== undefined;
+  const now = useNow(1000, running);
+  const run = session.runId ? runs[session.runId] : undefined;
+  if (!progress || !run) return null;
+  const total = run.config.epochs;
+  const lastEpoch = run.epochs.length ? run.epochs[run.epochs.length - 1].epoch : 0;
+  // Between epochs (or before the first batch) the epoch count is the exact measure.
+  const fraction =
+    progress.batches > 0 && progress.epoch > lastEpoch
+      ? progressFraction(progress.epoch, progress.batch, progress.batches, total)
+      : Math.min(1, lastEpoch / total);
+  const activeSeconds = (progress.activeMs + (progress.runningSince !== null ? Math.max(0, now - progress.runningSince) : 0)) / 1000;
+  const eta = session.state === 'done' ? 0 : etaSeconds(fraction, activeSeconds, progress.startEpoch / total);
+  return (
+    <section className="progress" aria-label="Progress">
+      <div className="progress-track" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)}>
+        <div className="progress-fill" style={{ width: `${(fraction * 100).toFixed(2)}%` }} />
+      </div>
+      <dl className="progress-facts">
+        <div>
+          <dt>Epoch</dt>
+          <dd>
+            {Math.max(progress.epoch, lastEpoch)} / {total}
+          </dd>
+        </div>
+        <div>
+          <dt>Batch</dt>
+          <dd>{progress.batches > 0 ? `${progress.batch} / ${progress.batches}` : '–'}</dd>
+        </div>
+        <div>
+          <dt>Samples/s</dt>
+          <dd>{progress.samplesPerSec > 0 ? progress.samplesPerSec.toFixed(1) : '–'}</dd>
+        </div>
+        <div>
+          <dt>Elapsed</dt>
+          <dd>{formatDuration(activeSeconds)}</dd>
+        </div>
+        <div>
+          <dt>ETA</dt>
+          <dd>{session.state === 'running' || session.state === 'done' ? formatDuration(eta) : '–'}</dd>
+        </div>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,269 @@
+/**
+ * Every run (this session's and the ones stored in IndexedDB): overlay in the charts, view, continue from its
+ * checkpoint, export metrics, delete; the mean ± std table of runs that differ only in the seed; and sweeps.
+ */
+import { useMemo, useState } from 'react';
+import { METHODS, type MethodName } from '../core/config';
+import { METHOD_LABELS } from './configFields';
+import { useController, useLab } from './context';
+import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
+import { runColor } from './palette';
+import { formatPercent } from './progress';
+import { canContinue, runLabel, runResults, type RunRecord } from './run';
+import { formatStat, groupRuns, parseSeedList, sweepConfigs } from './runStats';
+import type { LabState } from './store';
+
+const selectRuns = (s: LabState) => s.runs;
+const selectOrder = (s: LabState) => s.runOrder;
+const selectOverlay = (s: LabState) => s.overlay;
+const selectSession = (s: LabState) => s.session;
+const selectConfig = (s: LabState) => s.config;
+const selectSweep = (s: LabState) => s.sweep;
+const selectSaveCheckpoints = (s: LabState) => s.saveCheckpoints;
+const selectCheckpointsDisabled = (s: LabState) => s.checkpointsDisabled;
+const selectStorage = (s: LabState) => s.storageAvailable;
+
+function RunRow({ run, index, live, busy }: { run: RunRecord; index: number; live: boolean; busy: boolean }) {
+  const controller = useController();
+  const overlay = useLab(selectOverlay);
+  const results = runResults(run);
+  const label = runLabel(run.config);
+  const last = run.epochs[run.epochs.length - 1]?.epoch ?? 0;
+  const pct = (v: number | undefined) => formatPercent(v);
+  return (
+    <tr className={live ? 'live' : undefined}>
+      <td>
+        <input
+          type="checkbox"
+          checked={live || overlay[run.id] === true}
+          disabled={live}
+          aria-label={`Overlay ${label} in the charts`}
+          onChange={(e) => controller.setOverlay(run.id, e.target.checked)}
+        />
+        <span className="swatch" style={{ background: runColor(index) }} />
+      </td>
+      <td>
+        <button type="button" className="link" onClick={() => void controller.viewRun(run.id)} title="Show in the UMAP and confusion panels">
+          {label}
+        </button>
+        <div className="hint">{new Date(run.createdAt).toLocaleString()}</div>
+      </td>
+      <td>{run.datasetName}</td>
+      <td>
+        {run.status}
+        {run.backend ? <div className="hint">{run.backend}</div> : null}
+      </td>
+      <td className="num">
+        {last} / {run.config.epochs}
+      </td>
+      <td className="num">{pct(results?.best.fused)}</td>
+      <td className="num">{pct(results?.best.audio)}</td>
+      <td className="num">{pct(results?.best.visual)}</td>
+      <td className="num">{pct(results?.final.fused)}</td>
+      <td className="num">{pct(results?.final.audio)}</td>
+      <td className="num">{pct(results?.final.visual)}</td>
+      <td className="actions">
+        <button
+          type="button"
+          className="small"
+          disabled={busy || !canContinue(run)}
+          title={run.checkpointEpoch !== null ? `Checkpoint after epoch ${run.checkpointEpoch}` : 'No checkpoint stored'}
+          aria-label={`Continue ${label}`}
+          onClick={() => void controller.continueRun(run.id)}
+        >
+          Continue
+        </button>
+        <button
+          type="button"
+          className="small"
+          disabled={run.epochs.length === 0}
+          aria-label={`Download metrics CSV of ${label}`}
+          onClick={() => controller.download(`${exportStem(run)}.csv`, new Blob([metricsToCsv(run.epochs)], { type: 'text/csv' }))}
+        >
+          CSV
+        </button>
+        <button
+          type="button"
+          className="small"
+          aria-label={`Download metrics JSON of ${label}`}
+          onClick={() => controller.download(`${exportStem(run)}.json`, new Blob([metricsToJson(run)], { type: 'application/json' }))}
+        >
+          JSON
+        </button>
+        <button type="button" className="small danger" disabled={live} aria-label={`Delete ${label}`} onClick={() => void controller.deleteRun(run.id)}>
+          Delete
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function SweepForm({ busy }: { busy: boolean }) {
+  const controller = useController();
+  const config = useLab(selectConfig);
+  const sweep = useLab(selectSweep);
+  const [seedText, setSeedText] = useState('0-2');
+  const [methods, setMethods] = useState<MethodName[]>([]);
+  const parsed = useMemo(() => parseSeedList(seedText), [seedText]);
+  const configs = 'seeds' in parsed ? sweepConfigs(config, { seeds: parsed.seeds, methods }) : [];
+  return (
+    <fieldset className="sweep">
+      <legend>Sweep</legend>
+      <div className="fields row">
+        <div className="field">
+          <label htmlFor="sweep-seeds">Seeds</label>
+          <input id="sweep-seeds" type="text" value={seedText} onChange={(e) => setSeedText(e.target.value)} aria-describedby="sweep-seeds-help" />
+        </div>
+        <div className="field methods" role="group" aria-label="Methods">
+          <span className="label">Methods</span>
+          {METHODS.map((m) => (
+            <label key={m} className="inline">
+              <input
+                type="checkbox"
+                checked={methods.includes(m)}
+                onChange={(e) => setMethods(e.target.checked ? [...methods, m] : methods.filter((x) => x !== m))}
+              />
+              {METHOD_LABELS[m]}
+            </label>
+          ))}
+        </div>
+        <button type="button" disabled={busy || configs.length === 0} onClick={() => controller.runSweep(configs)}>
+          Run sweep
+        </button>
+      </div>
+      <p className="hint" id="sweep-seeds-help">
+        {'error' in parsed
+          ? parsed.error
+          : `${configs.length} runs of the current settings: ${methods.length ? methods.map((m) => METHOD_LABELS[m]).join(', ') : METHOD_LABELS[config.method]} × seeds ${parsed.seeds.join(', ')}`}
+        {sweep ? ` — running ${sweep.index + 1} of ${sweep.configs.length}` : ''}
+      </p>
+    </fieldset>
+  );
+}
+
+export function RunsPanel() {
+  const controller = useController();
+  const runs = useLab(selectRuns);
+  const order = useLab(selectOrder);
+  const session = useLab(selectSession);
+  const saveCheckpoints = useLab(selectSaveCheckpoints);
+  const checkpointsDisabled = useLab(selectCheckpointsDisabled);
+  const storage = useLab(selectStorage);
+  const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
+  const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
+  const groups = useMemo(() => groupRuns(list), [list]);
+
+  return (
+    <section className="panel runs-panel" aria-label="Runs">
+      <header className="panel-header">
+        <h2>Runs</h2>
+        <label className="inline">
+          <input type="checkbox" checked={saveCheckpoints && !checkpointsDisabled} disabled={checkpointsDisabled || !storage} onChange={(e) => controller.setSaveCheckpoints(e.target.checked)} />
+          Save a checkpoint every epoch
+        </label>
+        {!storage && <span className="hint">Browser storage is unavailable: runs last until the page closes.</span>}
+        {checkpointsDisabled && <span className="hint warn">Storage full: checkpoints are no longer saved.</span>}
+      </header>
+      {list.length === 0 ? (
+        <p className="hint">Runs are listed here, and kept in this browser, from the first time you press Train.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="runs">
+            <thead>
+              <tr>
+                <th rowSpan={2} scope="col">
+                  Chart
+                </th>
+                <th rowSpan={2} scope="col">
+                  Run
+                </th>
+                <th rowSpan={2} scope="col">
+                  Dataset
+                </th>
+                <th rowSpan={2} scope="col">
+                  Status
+                </th>
+                <th rowSpan={2} scope="col">
+                  Epochs
+                </th>
+                <th colSpan={3} scope="colgroup">
+                  Best test acc
+                </th>
+                <th colSpan={3} scope="colgroup">
+                  Final test acc
+                </th>
+                <th rowSpan={2} scope="col">
+                  Actions
+                </th>
+              </tr>
+              <tr>
+                <th scope="col">fused</th>
+                <th scope="col">audio</th>
+                <th scope="col">visual</th>
+                <th scope="col">fused</th>
+                <th scope="col">audio</th>
+                <th scope="col">visual</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...list].reverse().map((run) => (
+                <RunRow key={run.id} run={run} index={order.indexOf(run.id)} live={run.id === session.runId} busy={busy} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {groups.length > 0 && (
+        <div className="table-wrap">
+          <h3>Across seeds (finished runs, mean ± std, %)</h3>
+          <table className="groups">
+            <thead>
+              <tr>
+                <th rowSpan={2} scope="col">
+                  Setting
+                </th>
+                <th rowSpan={2} scope="col">
+                  Seeds
+                </th>
+                <th colSpan={3} scope="colgroup">
+                  Best test acc
+                </th>
+                <th colSpan={3} scope="colgroup">
+                  Final test acc
+                </th>
+              </tr>
+              <tr>
+                <th scope="col">fused</th>
+                <th scope="col">audio</th>
+                <th scope="col">visual</th>
+                <th scope="col">fused</th>
+                <th scope="col">audio</th>
+                <th scope="col">visual</th>
+              </tr>
+            </thead>
+            <tbody>
+              {groups.map((g) => (
+                <tr key={g.key}>
+                  <td>
+                    {runLabel(g.config).replace(/ seed -?\d+$/, '')}, {g.config.epochs} epochs
+                    <div className="hint">{g.datasetName}</div>
+                  </td>
+                  <td>
+                    {g.seeds.join(', ')} (n = {g.runIds.length})
+                  </td>
+                  <td className="num">{formatStat(g.best.fused)}</td>
+                  <td className="num">{formatStat(g.best.audio)}</td>
+                  <td className="num">{formatStat(g.best.visual)}</td>
+                  <td className="num">{formatStat(g.final.fused)}</td>
+                  <td className="num">{formatStat(g.final.audio)}</td>
+                  <td className="num">{formatStat(g.final.visual)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <SweepForm busy={busy} />
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { batchCurve, batchSeries, batchX, compactBatches, downsample, emaSmooth, epochSeries, toBatchPoint, type BatchPoint } from './chartData';
+import type { EpochMetrics } from '../core/events';
+
+const xy = (ys: number[]) => ys.map((y, i) => ({ x: i + 1, y }));
+
+describe('batchX', () => {
+  it('puts batch b of B in epoch e at e - 1 + b / B', () => {
+    expect(batchX(1, 1, 4)).toBe(0.25);
+    expect(batchX(3, 4, 4)).toBe(3);
+    expect(toBatchPoint({ epoch: 2, batch: 1, batches: 2, loss: 1, acc: 0.5, mix: null, samplesPerSec: 9 }).x).toBe(1.5);
+  });
+});
+
+describe('emaSmooth', () => {
+  it('matches debiased EMA computed by hand', () => {
+    // w = 0.5: s1 = 0.5*2 = 1 -> 1/(1-0.5) = 2; s2 = 0.5*1 + 0.5*4 = 2.5 -> 2.5/(1-0.25) = 3.3333;
+    // s3 = 0.5*2.5 + 0.5*0 = 1.25 -> 1.25/(1-0.125) = 1.428571
+    const out = emaSmooth(xy([2, 4, 0]), 0.5);
+    expect(out.map((p) => p.x)).toEqual([1, 2, 3]);
+    expect(out[0].y).toBeCloseTo(2, 10);
+    expect(out[1].y).toBeCloseTo(10 / 3, 10);
+    expect(out[2].y).toBeCloseTo(1.25 / 0.875, 10);
+  });
+
+  it('returns the input for weight 0 and keeps a constant series constant', () => {
+    expect(emaSmooth(xy([1, 5, 2]), 0)).toEqual(xy([1, 5, 2]));
+    for (const p of emaSmooth(xy([3, 3, 3, 3]), 0.9)) expect(p.y).toBeCloseTo(3, 10);
+  });
+});
+
+describe('downsample', () => {
+  it('returns small inputs unchanged', () => {
+    const pts = xy([1, 2, 3]);
+    expect(downsample(pts, 2, 5)).toEqual(pts);
+  });
+
+  it('keeps the last points exactly and averages older ones in buckets', () => {
+    // 10 points, keep last 2; 8 older into at most 3 buckets -> size ceil(8/3) = 3: [1,2,3], [4,5,6], [7,8]
+    const pts = xy([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    const out = downsample(pts, 2, 3);
+    expect(out).toEqual([
+      { x: 2, y: 20 },
+      { x: 5, y: 50 },
+      { x: 7.5, y: 75 },
+      { x: 9, y: 90 },
+      { x: 10, y: 100 },
+    ]);
+  });
+
+  it('bounds the size of a long series', () => {
+    const pts = xy(Array.from({ length: 100_000 }, (_, i) => i % 7));
+    const out = downsample(pts, 600, 600);
+    expect(out.length).toBeLessThanOrEqual(1200);
+    expect(out[out.length - 1]).toEqual(pts[pts.length - 1]);
+  });
+});
+
+describe('series helpers', () => {
+  const points: BatchPoint[] = [
+    { x: 0.5, loss: 2, acc: 0.1, mix: null },
+    { x: 1, loss: Number.NaN, acc: 0.2, mix: 0.3 },
+  ];
+  it('drops missing and non-finite values', () => {
+    expect(batchSeries(points, 'loss')).toEqual([{ x: 0.5, y: 2 }]);
+    expect(batchSeries(points, 'mix')).toEqual([{ x: 1, y: 0.3 }]);
+    const epochs = [{ epoch: 1, mix: null }, { epoch: 2, mix: 0.4 }] as unknown as EpochMetrics[];
+    expect(epochSeries(epochs, (m) => m.mix)).toEqual([{ x: 2, y: 0.4 }]);
+  });
+
+  it('batchCurve smooths then downsamples', () => {
+    expect(batchCurve(points, 'acc', 0)).toEqual([
+      { x: 0.5, y: 0.1 },
+      { x: 1, y: 0.2 },
+    ]);
+  });
+
+  it('compactBatches averages consecutive points, ignoring null mix', () => {
+    const many: BatchPoint[] = [
+      { x: 1, loss: 1, acc: 0, mix: null },
+      { x: 2, loss: 3, acc: 1, mix: 0.5 },
+      { x: 3, loss: 5, acc: 1, mix: null },
+      { x: 4, loss: 7, acc: 0, mix: null },
+    ];
+    expect(compactBatches(many, 2)).toEqual([
+      { x: 1.5, loss: 2, acc: 0.5, mix: 0.5 },
+      { x: 3.5, loss: 6, acc: 0.5, mix: null },
+    ]);
+    expect(compactBatches(many, 10)).toEqual(many);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Pure data preparation for the charts: per-batch points on a fractional-epoch x axis, EMA smoothing, and
+ * downsampling of old batch points so a long run keeps a bounded number of points per curve.
+ */
+import type { BatchProgress, EpochMetrics } from '../core/events';
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/** One training batch as the charts keep it; x = epoch - 1 + batch / batches (so epoch e ends at x = e). */
+export interface BatchPoint {
+  x: number;
+  loss: number;
+  acc: number;
+  mix: number | null;
+}
+
+export function batchX(epoch: number, batch: number, batches: number): number {
+  return epoch - 1 + (batches > 0 ? batch / batches : 1);
+}
+
+export function toBatchPoint(p: BatchProgress): BatchPoint {
+  return { x: batchX(p.epoch, p.batch, p.batches), loss: p.loss, acc: p.acc, mix: p.mix };
+}
+
+/** A batch metric as XY points, dropping missing (null) and non-finite values. */
+export function batchSeries(points: readonly BatchPoint[], key: 'loss' | 'acc' | 'mix'): XY[] {
+  const out: XY[] = [];
+  for (const p of points) {
+    const y = p[key];
+    if (y !== null && Number.isFinite(y)) out.push({ x: p.x, y });
+  }
+  return out;
+}
+
+/** An epoch metric as XY points at x = epoch, dropping missing and non-finite values. */
+export function epochSeries(epochs: readonly EpochMetrics[], get: (m: EpochMetrics) => number | null | undefined): XY[] {
+  const out: XY[] = [];
+  for (const m of epochs) {
+    const y = get(m);
+    if (y !== null && y !== undefined && Number.isFinite(y)) out.push({ x: m.epoch, y });
+  }
+  return out;
+}
+
+/**
+ * Exponential moving average with TensorBoard's debiasing: s_i = w s_{i-1} + (1 - w) y_i from s_0 = 0, reported as
+ * s_i / (1 - w^i), so the first point is y_1 and early points are not pulled towards 0. w = 0 returns the input.
+ */
+export function emaSmooth(points: readonly XY[], weight: number): XY[] {
+  const w = Math.min(Math.max(weight, 0), 0.999);
+  if (w === 0) return points.slice();
+  const out: XY[] = new Array(points.length);
+  let acc = 0;
+  let debias = 1;
+  for (let i = 0; i < points.length; i++) {
+    acc = w * acc + (1 - w) * points[i].y;
+    debias *= w;
+    out[i] = { x: points[i].x, y: acc / (1 - debias) };
+  }
+  return out;
+}
+
+/**
+ * Keeps the last `keepLast` points as they are and averages the older ones in consecutive buckets (x and y both
+ * averaged) so that at most `maxBuckets` remain of them. Returns the input unchanged when it is already small.
+ */
+export function downsample(points: readonly XY[], keepLast: number, maxBuckets: number): XY[] {
+  const n = points.length;
+  const older = Math.max(0, n - keepLast);
+  if (older <= maxBuckets || maxBuckets <= 0) return points.slice();
+  const size = Math.ceil(older / maxBuckets);
+  const out: XY[] = [];
+  for (let start = 0; start < older; start += size) {
+    const end = Math.min(start + size, older);
+    let sx = 0;
+    let sy = 0;
+    for (let i = start; i < end; i++) {
+      sx += points[i].x;
+      sy += points[i].y;
+    }
+    out.push({ x: sx / (end - start), y: sy / (end - start) });
+  }
+  for (let i = older; i < n; i++) out.push(points[i]);
+  return out;
+}
+
+/** Defaults: the last 600 batches exact, at most 600 averaged points before them. */
+export const KEEP_LAST = 600;
+export const MAX_BUCKETS = 600;
+
+/** Smooth, then downsample: the curve drawn for a per-batch metric. */
+export function batchCurve(points: readonly BatchPoint[], key: 'loss' | 'acc' | 'mix', smoothing: number): XY[] {
+  return downsample(emaSmooth(batchSeries(points, key), smoothing), KEEP_LAST, MAX_BUCKETS);
+}
+
+/** Batch points reduced for storage with a run (per-batch curves of past runs), at most about `max` points. */
+export function compactBatches(points: readonly BatchPoint[], max: number): BatchPoint[] {
+  if (points.length <= max) return points.slice();
+  const size = Math.ceil(points.length / max);
+  const out: BatchPoint[] = [];
+  for (let start = 0; start < points.length; start += size) {
+    const end = Math.min(start + size, points.length);
+    let sx = 0;
+    let sl = 0;
+    let sa = 0;
+    let sm = 0;
+    let mixes = 0;
+    for (let i = start; i < end; i++) {
+      const p = points[i];
+      sx += p.x;
+      sl += p.loss;
+      sa += p.acc;
+      if (p.mix !== null) {
+        sm += p.mix;
+        mixes++;
+      }
+    }
+    const k = end - start;
+    out.push({ x: sx / k, loss: sl / k, acc: sa / k, mix: mixes > 0 ? sm / mixes : null });
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+/**
+ * The six training charts for the live run and the runs ticked for overlay (one colour per run), with the EMA
+ * smoothing control of the per-batch curves.
+ */
+import { useDeferredValue, useMemo } from 'react';
+import { useController, useLab } from '../context';
+import { runColor } from '../palette';
+import { runLabel } from '../run';
+import { chartedRunIds, type LabState } from '../store';
+import { MetricChart } from './MetricChart';
+import { buildSeries, CHART_TITLES, xDomain, type ChartRun } from './series';
+
+const selectRuns = (s: LabState) => s.runs;
+const selectOrder = (s: LabState) => s.runOrder;
+const selectSmoothing = (s: LabState) => s.smoothing;
+const selectCharted = (s: LabState) => chartedRunIds(s).join('|');
+
+export function ChartsPanel() {
+  const controller = useController();
+  const runs = useLab(selectRuns);
+  const order = useLab(selectOrder);
+  const smoothing = useLab(selectSmoothing);
+  const chartedKey = useLab(selectCharted);
+
+  // Deferred: a burst of batch updates never blocks typing or clicks; charts catch up when idle.
+  const deferredRuns = useDeferredValue(runs);
+  const chartRuns: ChartRun[] = useMemo(
+    () =>
+      (chartedKey ? chartedKey.split('|') : [])
+        .filter((id) => deferredRuns[id])
+        .map((id) => {
+          const run = deferredRuns[id];
+          return { id, label: runLabel(run.config), color: runColor(order.indexOf(id)), epochs: run.epochs, batches: run.batches };
+        }),
+    [chartedKey, deferredRuns, order],
+  );
+  const series = useMemo(() => buildSeries(chartRuns, smoothing), [chartRuns, smoothing]);
+  const [x0, x1] = xDomain(
+    chartRuns,
+    chartRuns.map((r) => deferredRuns[r.id]?.config.epochs ?? 1),
+  );
+  const domain = useMemo<[number, number]>(() => [x0, x1], [x0, x1]);
+  const stem = chartRuns.length === 1 ? `bmm-lab_${chartRuns[0].label.replace(/\s+/g, '-')}` : 'bmm-lab_runs';
+
+  return (
+    <section className="panel charts-panel" aria-label="Training curves">
+      <header className="panel-header">
+        <h2>Training curves</h2>
+        <label className="inline">
+          Smoothing
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            aria-label="Smoothing of per-batch curves"
+            onChange={(e) => controller.store.dispatch({ type: 'smoothing/set', value: Number(e.target.value) })}
+          />
+          <output>{smoothing.toFixed(2)}</output>
+        </label>
+        {chartRuns.length > 1 && (
+          <ul className="run-keys" aria-label="Runs drawn">
+            {chartRuns.map((r) => (
+              <li key={r.id}>
+                <span className="swatch" style={{ background: r.color }} />
+                {r.label}
+              </li>
+            ))}
+          </ul>
+        )}
+      </header>
+      <div className="chart-grid">
+        <MetricChart id="loss" title={CHART_TITLES.loss} series={series.loss} xDomain={domain} emptyText="No loss recorded yet." fileStem={stem} />
+        <MetricChart id="fused" title={CHART_TITLES.fused} series={series.fused} xDomain={domain} percent emptyText="No accuracy recorded yet." fileStem={stem} />
+        <MetricChart id="audio" title={CHART_TITLES.audio} series={series.audio} xDomain={domain} percent emptyText="Audio accuracy appears after the first epoch." fileStem={stem} />
+        <MetricChart id="visual" title={CHART_TITLES.visual} series={series.visual} xDomain={domain} percent emptyText="Visual accuracy appears after the first epoch." fileStem={stem} />
+        <MetricChart id="rho" title={CHART_TITLES.rho} series={series.rho} xDomain={domain} referenceY={1} emptyText="rho appears after the first epoch." fileStem={stem} />
+        <MetricChart
+          id="mix"
+          title={CHART_TITLES.mix}
+          series={series.mix}
+          xDomain={domain}
+          emptyText="No mixing coefficient: ERM and MM runs have none; B-MM shows m after its warm-up."
+          fileStem={stem}
+        />
+      </div>
+    </section>
+  );
+}

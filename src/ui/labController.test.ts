@@ -1,0 +1,238 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { makeConfig, type TrainConfig } from '../core/config';
+import type { UmapIn, UmapOut } from '../worker/protocol';
+import type { WorkerLike } from '../worker/umapClient';
+import { FakeTrainWorker, type FakeTrainerOptions } from './fakeTrainer';
+import { LabController } from './labController';
+import { groupRuns } from './runStats';
+import { RunStore } from './runStore';
+import { createStore, initialState, type LabState } from './store';
+
+/** Answers every embed request on the next macrotask with a trivial embedding. */
+class InstantUmapWorker implements WorkerLike {
+  onmessage: ((e: MessageEvent) => void) | null = null;
+  onerror: ((e: ErrorEvent) => void) | null = null;
+  postMessage(message: unknown): void {
+    const msg = message as UmapIn;
+    const n = msg.features.labels.length;
+    setTimeout(() => {
+      const reply: UmapOut = {
+        type: 'embedding',
+        key: msg.key,
+        seconds: 0,
+        embedding: { epoch: msg.features.epoch, labels: msg.features.labels, split: msg.features.split, audio: new Float32Array(2 * n), visual: new Float32Array(2 * n), fused: new Float32Array(2 * n) },
+      };
+      this.onmessage?.({ data: reply } as MessageEvent);
+    }, 0);
+  }
+  terminate(): void {}
+}
+
+let dbCount = 0;
+
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+async function setup(config: TrainConfig = makeConfig({ preset: 'tiny', epochs: 2 }), options: FakeTrainerOptions = {}) {
+  const store = createStore(initialState(config), (f) => setTimeout(f, 0));
+  const workers: FakeTrainWorker[] = [];
+  const downloads: { filename: string; size: number }[] = [];
+  let ids = 0;
+  let clock = 1_000_000;
+  const dbName = `controller-${++dbCount}`;
+  let runStore: RunStore | null = null;
+  const controller = new LabController(store, {
+    createTrainWorker: () => {
+      const w = new FakeTrainWorker(options);
+      workers.push(w);
+      return w;
+    },
+    createUmapWorker: () => new InstantUmapWorker(),
+    openRunStore: async () => (runStore = await RunStore.open(dbName)),
+    download: (filename, blob) => downloads.push({ filename, size: blob.size }),
+    now: () => (clock += 10),
+    newRunId: () => `run-${++ids}`,
+  });
+  await controller.boot();
+  await until('ready', () => store.getState().session.state === 'idle');
+  const state = (): LabState => store.getState();
+  const stored = () => runStore!;
+  return { store, controller, workers, downloads, state, stored, dbName };
+}
+
+describe('LabController', () => {
+  it('prepares a session at boot and reports backend and dataset', async () => {
+    const { workers, state } = await setup();
+    expect(workers).toHaveLength(1);
+    expect(workers[0].received).toEqual([{ type: 'init', config: state().config, dataset: { kind: 'demo' }, checkpointEvery: 1 }]);
+    expect(state().session.backend?.name).toBe('cpu');
+    expect(state().session.dataset?.trainSize).toBe(120);
+  });
+
+  it('trains a run to the end, saving run, checkpoint and embeddings', async () => {
+    const { controller, workers, state, stored } = await setup();
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    // The prepared session was reused: one init, then start.
+    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'start']);
+    const run = state().runs['run-1'];
+    expect(run.status).toBe('done');
+    expect(run.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(run.batches).toHaveLength(8);
+    expect(run.datasetName).toBe('fake');
+    expect(run.classNames).toHaveLength(6);
+    await until('embeddings', () => Object.keys(state().embeddings['run-1'] ?? {}).length === 2);
+    await until('checkpoint', () => state().runs['run-1'].checkpointEpoch === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    const saved = await stored().getRun('run-1');
+    expect(saved?.status).toBe('done');
+    expect(saved?.epochs).toHaveLength(2);
+    expect(saved?.checkpointEpoch).toBe(2);
+    expect(saved?.embeddingEpochs).toEqual([1, 2]);
+    expect(await stored().getCheckpoint('run-1')).toEqual({ epoch: 2, checkpoint: { epoch: 2, weights: [2] } });
+    expect((await stored().getEmbeddings('run-1')).map((e) => e.epoch)).toEqual([1, 2]);
+  });
+
+  it('pauses, resumes, steps and stops', async () => {
+    const { controller, workers, state } = await setup(makeConfig({ preset: 'tiny', epochs: 4 }));
+    controller.stepEpoch();
+    await until('paused after one epoch', () => state().session.state === 'paused');
+    expect(state().runs['run-1'].epochs).toHaveLength(1);
+    controller.stepEpoch();
+    await until('second epoch', () => state().runs['run-1'].epochs.length === 2 && state().session.state === 'paused');
+    controller.resume();
+    await until('running', () => state().session.state === 'running');
+    controller.pause();
+    await until('paused', () => state().session.state === 'paused');
+    controller.stop();
+    await until('stopped', () => state().session.state === 'stopped');
+    expect(state().runs['run-1'].status).toBe('stopped');
+    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'step', 'step', 'resume', 'pause', 'stop']);
+  });
+
+  it('downloads exported weights', async () => {
+    const { controller, downloads, state } = await setup();
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    controller.exportWeights('safetensors');
+    controller.exportWeights('tfjs');
+    await until('downloads', () => downloads.length === 2);
+    expect(downloads).toEqual([
+      { filename: 'fake.safetensors', size: 3 },
+      { filename: 'fake.json', size: 3 },
+    ]);
+  });
+
+  it('re-initialises when the config changed since the prepared session', async () => {
+    const { controller, workers, state } = await setup();
+    controller.setConfig({ ...state().config, seed: 5 });
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    const inits = workers[0].received.filter((m) => m.type === 'init');
+    expect(inits).toHaveLength(2);
+    expect(inits[1].type === 'init' && inits[1].config.seed).toBe(5);
+    expect(state().runs['run-1'].config.seed).toBe(5);
+  });
+
+  it('refuses a batch larger than the training set', async () => {
+    const { controller, workers, state } = await setup(makeConfig({ preset: 'tiny', epochs: 1 }), { trainSize: 8 });
+    controller.setConfig({ ...state().config, batch: 16 });
+    controller.train();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(state().notices.at(-1)?.text).toMatch(/batch 16 is larger than the training set \(8 clips\)/);
+    expect(workers[0].received.map((m) => m.type)).toEqual(['init']);
+    expect(state().runOrder).toEqual([]);
+  });
+
+  it('runs a seed sweep one run after another and groups the results', async () => {
+    const { controller, state } = await setup();
+    const base = state().config;
+    controller.runSweep([0, 1, 2].map((seed) => ({ ...base, seed })));
+    await until('sweep finished', () => state().sweep === null && state().runOrder.length === 3 && state().session.state === 'done', 10_000);
+    expect(state().runOrder).toEqual(['run-1', 'run-2', 'run-3']);
+    expect(state().runOrder.map((id) => state().runs[id].config.seed)).toEqual([0, 1, 2]);
+    const groups = groupRuns(state().runOrder.map((id) => state().runs[id]));
+    expect(groups).toHaveLength(1);
+    expect(groups[0].seeds).toEqual([0, 1, 2]);
+    expect(state().notices.at(-1)?.text).toBe('Sweep finished: 3 runs.');
+  });
+
+  it('keeps training without checkpoints when storage is full', async () => {
+    const { controller, workers, state, stored } = await setup(makeConfig({ preset: 'tiny', epochs: 3 }));
+    const s = stored();
+    s.putCheckpoint = () => Promise.reject(new DOMException('full', 'QuotaExceededError'));
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    await until('notice', () => state().checkpointsDisabled);
+    expect(state().notices.filter((n) => /storage is full/i.test(n.text))).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await s.getRun('run-1'))?.status).toBe('done');
+    expect(state().runs['run-1'].checkpointEpoch).toBeNull();
+    // The next session asks the worker for no checkpoints.
+    controller.train();
+    await until('second run done', () => state().runs['run-2']?.status === 'done');
+    const inits = workers[0].received.filter((m) => m.type === 'init');
+    expect(inits.map((m) => m.type === 'init' && m.checkpointEvery)).toEqual([1, 0]);
+  });
+
+  it('continues a stopped run from its checkpoint into the same record', async () => {
+    const { controller, workers, state } = await setup(makeConfig({ preset: 'tiny', epochs: 3 }));
+    controller.stepEpoch();
+    await until('paused', () => state().session.state === 'paused');
+    await until('checkpoint', () => state().runs['run-1'].checkpointEpoch === 1);
+    controller.stop();
+    await until('stopped', () => state().session.state === 'stopped');
+    await controller.continueRun('run-1');
+    await until('done', () => state().session.state === 'done');
+    const init = workers[0].received.filter((m) => m.type === 'init').at(-1);
+    expect(init && init.type === 'init' && init.resume).toEqual({ epoch: 1, weights: [1] });
+    expect(state().runOrder).toEqual(['run-1']);
+    expect(state().runs['run-1'].epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(state().runs['run-1'].status).toBe('done');
+  });
+
+  it('reloads stored runs in a new page and deletes them', async () => {
+    const first = await setup();
+    first.controller.train();
+    await until('done', () => first.state().session.state === 'done');
+    await new Promise((r) => setTimeout(r, 20));
+    first.controller.dispose();
+    const store = createStore(initialState(), (f) => f());
+    const second = new LabController(store, {
+      createTrainWorker: () => new FakeTrainWorker(),
+      createUmapWorker: () => new InstantUmapWorker(),
+      openRunStore: () => RunStore.open(first.dbName),
+      download: () => {},
+      now: () => 0,
+      newRunId: () => 'x',
+    });
+    await second.boot();
+    expect(store.getState().runOrder).toEqual(['run-1']);
+    expect(store.getState().runs['run-1'].epochs).toHaveLength(2);
+    await second.viewRun('run-1');
+    expect(Object.keys(store.getState().embeddings['run-1'])).toEqual(['1', '2']);
+    await second.deleteRun('run-1');
+    expect(store.getState().runOrder).toEqual([]);
+    const reopened = await RunStore.open(first.dbName);
+    expect(await reopened.listRuns()).toEqual([]);
+    reopened.close();
+    second.dispose();
+  });
+
+  it('recovers from a crashed worker with a fresh one', async () => {
+    const { controller, workers, state } = await setup();
+    workers[0].onerror?.({ message: 'out of memory', preventDefault() {} } as ErrorEvent);
+    expect(state().session.state).toBe('none');
+    expect(state().notices.at(-1)?.text).toBe('Training worker failed: out of memory');
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    expect(workers).toHaveLength(2);
+    expect(workers[1].received.map((m) => m.type)).toEqual(['init', 'start']);
+  });
+});

@@ -1,0 +1,498 @@
+/**
+ * The page's glue: drives the training worker through the protocol, feeds its messages into the store, and
+ * does the side effects (runs and checkpoints to IndexedDB, snapshots to the UMAP worker, downloads, sweeps).
+ * Components call these methods; they never talk to a worker themselves.
+ */
+import { ConfigError, validateConfig, type TrainConfig } from '../core/config';
+import type { SessionEvent } from '../core/events';
+import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut, type TrainState } from '../worker/protocol';
+import { UmapClient, type WorkerLike } from '../worker/umapClient';
+import { compactBatches } from './chartData';
+import { canContinue, type RunRecord } from './run';
+import { stableStringify } from './runStats';
+import { StorageGuard, type RunStore } from './runStore';
+import type { DatasetEntry, LabState, Store } from './store';
+
+export interface ControllerDeps {
+  createTrainWorker(): WorkerLike;
+  createUmapWorker(): WorkerLike;
+  /** Opens IndexedDB; a rejection means runs are kept in memory only. */
+  openRunStore(): Promise<RunStore>;
+  download(filename: string, data: Blob): void;
+  /** Milliseconds since 1970. */
+  now(): number;
+  newRunId(): string;
+}
+
+/** Per-batch points kept with a stored run. */
+const STORED_BATCH_POINTS = 2000;
+
+type PendingAction = { action: 'start' | 'step'; run: RunRecord | null };
+
+function sameConfig(a: TrainConfig | null, b: TrainConfig): boolean {
+  return a !== null && stableStringify(a) === stableStringify(b);
+}
+
+export class LabController {
+  private worker: WorkerLike | null = null;
+  private runStore: RunStore | null = null;
+  private readonly guard: StorageGuard;
+  private readonly umap: UmapClient;
+  /** What to do when the worker reports `idle` after our `init`. */
+  private pending: PendingAction | null = null;
+  /** Runs whose record is being written; a second save waits for the first (IndexedDB keeps order anyway). */
+  private storeReady: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly store: Store,
+    private readonly deps: ControllerDeps,
+  ) {
+    this.guard = new StorageGuard((text) => {
+      this.store.dispatch({ type: 'notice/add', level: 'warning', text });
+      if (this.guard.checkpointsDisabled) this.store.dispatch({ type: 'storage/set', checkpointsDisabled: true });
+    });
+    this.umap = new UmapClient(deps.createUmapWorker, {
+      onEmbedding: (job, embedding) => {
+        this.store.dispatch({ type: 'embeddings/set', runId: job.runId, embedding });
+        void this.persist((s) => s.putEmbedding(job.runId, embedding), 'UMAP embedding').then(() => this.saveRun(job.runId));
+      },
+      onError: (job, message) => {
+        this.store.dispatch({ type: 'umap/pending', runId: job.runId, epoch: job.epoch, pending: false });
+        this.store.dispatch({ type: 'notice/add', level: 'warning', text: `UMAP of epoch ${job.epoch} failed: ${message}` });
+      },
+      onDrop: (job) => this.store.dispatch({ type: 'umap/pending', runId: job.runId, epoch: job.epoch, pending: false }),
+    });
+  }
+
+  private get state(): LabState {
+    return this.store.getState();
+  }
+
+  /** Loads stored runs and prepares a session on the selected dataset, so the backend and dataset show at once. */
+  async boot(): Promise<void> {
+    this.prepare();
+    this.storeReady = this.deps
+      .openRunStore()
+      .then(async (runStore) => {
+        this.runStore = runStore;
+        const runs = await runStore.listRuns();
+        this.store.dispatch({ type: 'runs/loaded', runs });
+      })
+      .catch((err: unknown) => {
+        this.store.dispatch({ type: 'storage/set', available: false });
+        this.store.dispatch({
+          type: 'notice/add',
+          level: 'warning',
+          text: `Runs cannot be saved in this browser (IndexedDB: ${err instanceof Error ? err.message : String(err)}); they are kept until the page closes.`,
+        });
+      });
+    await this.storeReady;
+  }
+
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.umap.dispose();
+    this.runStore?.close();
+  }
+
+  // ---- config and datasets ----
+
+  setConfig(config: TrainConfig): void {
+    const before = this.state.config;
+    this.store.dispatch({ type: 'config/set', config });
+    // The backend notice should follow the choice without waiting for Train.
+    if (config.backend !== before.backend && this.isIdle()) this.prepare();
+  }
+
+  selectDataset(id: string): void {
+    this.store.dispatch({ type: 'datasets/select', id });
+    if (this.isIdle()) this.prepare();
+  }
+
+  /** Adds a dataset (e.g. decoded from a folder) to the picker and selects it. */
+  addDataset(entry: DatasetEntry): void {
+    this.store.dispatch({ type: 'datasets/add', entry, select: true });
+    if (this.isIdle()) this.prepare();
+  }
+
+  /** True when no run is running or paused in the worker (its session may be replaced). */
+  isIdle(): boolean {
+    const s = this.state.session.state;
+    return s !== 'running' && s !== 'paused' && this.pending === null;
+  }
+
+  // ---- training ----
+
+  /** Starts a new run with the current config (replacing a finished or stopped session). */
+  train(): void {
+    if (!this.isIdle()) return;
+    this.begin('start', null);
+  }
+
+  /** One epoch: continues a paused run, or starts a new run that pauses after its first epoch. */
+  stepEpoch(): void {
+    const s = this.state.session;
+    if (s.state === 'paused' && s.runId) {
+      this.post({ type: 'step' });
+      return;
+    }
+    if (!this.isIdle()) return;
+    this.begin('step', null);
+  }
+
+  pause(): void {
+    if (this.state.session.state === 'running') this.post({ type: 'pause' });
+  }
+
+  resume(): void {
+    if (this.state.session.state === 'paused') this.post({ type: 'resume' });
+  }
+
+  /** Stops the run (it keeps its model for export) and cancels the rest of a sweep. */
+  stop(): void {
+    this.pending = null;
+    if (this.state.sweep) this.store.dispatch({ type: 'sweep/set', sweep: null });
+    const s = this.state.session.state;
+    if (s === 'running' || s === 'paused') this.post({ type: 'stop' });
+  }
+
+  exportWeights(format: ExportFormat): void {
+    this.post({ type: 'export', format });
+  }
+
+  /** Runs the configs one after another (a seed or method sweep). */
+  runSweep(configs: TrainConfig[]): void {
+    if (configs.length === 0 || !this.isIdle()) return;
+    for (const config of configs) {
+      try {
+        validateConfig(config, this.knownTrainSize());
+      } catch (err) {
+        this.notice('error', `Sweep not started: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+    }
+    this.store.dispatch({ type: 'sweep/set', sweep: { configs, index: 0 } });
+    this.store.dispatch({ type: 'config/set', config: configs[0] });
+    this.begin('start', null);
+  }
+
+  /** Continues a stored run from its latest checkpoint. */
+  async continueRun(runId: string): Promise<void> {
+    const run = this.state.runs[runId];
+    if (!run || !canContinue(run) || !this.isIdle() || !this.runStore) return;
+    if (!this.state.datasets.some((d) => d.id === run.datasetId)) {
+      this.notice('error', `Cannot continue: dataset "${run.datasetName}" is not loaded in this page; add it first.`);
+      return;
+    }
+    const stored = await this.runStore.getCheckpoint(runId).catch(() => null);
+    if (!stored) {
+      this.notice('error', `Cannot continue: no checkpoint is stored for this run.`);
+      return;
+    }
+    const k = stored.epoch;
+    const resumed: RunRecord = {
+      ...run,
+      status: 'paused',
+      epochs: run.epochs.filter((e) => e.epoch <= k),
+      batches: run.batches.filter((b) => b.x <= k),
+      summary: null,
+      error: null,
+    };
+    this.store.dispatch({ type: 'datasets/select', id: run.datasetId });
+    this.store.dispatch({ type: 'config/set', config: run.config });
+    this.begin('start', resumed, stored.checkpoint);
+  }
+
+  // ---- runs ----
+
+  async deleteRun(runId: string): Promise<void> {
+    if (runId === this.state.session.runId) return;
+    this.umap.cancelRun(runId);
+    this.store.dispatch({ type: 'runs/delete', id: runId });
+    await this.persist((s) => s.deleteRun(runId), 'deletion');
+  }
+
+  setOverlay(runId: string, on: boolean): void {
+    this.store.dispatch({ type: 'runs/overlay', id: runId, on });
+  }
+
+  /** Shows a run in the UMAP and confusion panels, loading its stored embeddings. */
+  async viewRun(runId: string | null): Promise<void> {
+    this.store.dispatch({ type: 'runs/view', id: runId });
+    if (!runId || !this.runStore) return;
+    const run = this.state.runs[runId];
+    const have = this.state.embeddings[runId] ?? {};
+    if (!run || run.embeddingEpochs.every((e) => e in have)) return;
+    const embeddings = await this.runStore.getEmbeddings(runId).catch(() => []);
+    this.store.dispatch({ type: 'embeddings/loaded', runId, embeddings });
+  }
+
+  setSaveCheckpoints(on: boolean): void {
+    this.store.dispatch({ type: 'storage/set', saveCheckpoints: on });
+  }
+
+  download(filename: string, data: Blob): void {
+    this.deps.download(filename, data);
+  }
+
+  // ---- worker ----
+
+  private ensureWorker(): WorkerLike {
+    if (this.worker) return this.worker;
+    const worker = this.deps.createTrainWorker();
+    worker.onmessage = (e: MessageEvent) => this.handle(e.data as TrainOut);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault?.();
+      // The worker died (failed to load, out of memory): forget it; the next action starts a fresh one.
+      this.worker?.terminate();
+      this.worker = null;
+      this.pending = null;
+      this.store.dispatch({ type: 'sweep/set', sweep: null });
+      this.store.dispatch({ type: 'session/lost', message: `Training worker failed: ${e.message || 'unknown error'}` });
+    };
+    this.worker = worker;
+    return worker;
+  }
+
+  private post(message: TrainIn): void {
+    this.ensureWorker().postMessage(message);
+  }
+
+  private notice(level: 'info' | 'warning' | 'error', text: string): void {
+    this.store.dispatch({ type: 'notice/add', level, text });
+  }
+
+  private datasetSource(entry: DatasetEntry): DatasetSource {
+    const s = this.state.session;
+    // A large decoded dataset is sent once; later sessions on it reuse the worker's copy.
+    if (entry.source.kind === 'transfer' && s.datasetId === entry.id && this.worker && s.state !== 'none' && s.state !== 'loading') {
+      return { kind: 'current' };
+    }
+    return entry.source;
+  }
+
+  private selectedDataset(): DatasetEntry {
+    const s = this.state;
+    return s.datasets.find((d) => d.id === s.datasetId) ?? s.datasets[0];
+  }
+
+  private knownTrainSize(): number | undefined {
+    const s = this.state.session;
+    return s.dataset && s.datasetId === this.state.datasetId ? s.dataset.trainSize : undefined;
+  }
+
+  private checkpointEvery(): number {
+    const s = this.state;
+    return s.saveCheckpoints && !s.checkpointsDisabled && s.storageAvailable ? 1 : 0;
+  }
+
+  /** Initialises an idle session on the current config and dataset (no run yet). */
+  prepare(): void {
+    const config = this.state.config;
+    try {
+      validateConfig(config);
+    } catch {
+      return; // the controls show the problem; nothing to prepare
+    }
+    this.init(config, undefined);
+  }
+
+  private init(config: TrainConfig, resume: unknown): void {
+    const entry = this.selectedDataset();
+    const message: TrainIn = { type: 'init', config, dataset: this.datasetSource(entry), checkpointEvery: this.checkpointEvery() };
+    if (resume !== undefined) message.resume = resume;
+    this.store.dispatch({ type: 'session/init', config, datasetId: entry.id });
+    this.post(message);
+  }
+
+  private begin(action: 'start' | 'step', resumed: RunRecord | null, checkpoint?: unknown): void {
+    const config = this.state.config;
+    try {
+      validateConfig(config, this.knownTrainSize());
+    } catch (err) {
+      const field = err instanceof ConfigError ? ` (${err.field})` : '';
+      this.notice('error', `Cannot train${field}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    this.pending = { action, run: resumed };
+    const s = this.state.session;
+    const reusable =
+      checkpoint === undefined &&
+      s.runId === null &&
+      this.worker !== null &&
+      (s.state === 'idle' || s.state === 'loading') &&
+      s.datasetId === this.state.datasetId &&
+      sameConfig(s.config, config);
+    if (reusable) {
+      if (s.state === 'idle') this.launch();
+      return; // still loading: `idle` will launch
+    }
+    this.init(config, checkpoint);
+  }
+
+  /** The session is idle and a run was asked for: record the run, then start or step it. */
+  private launch(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    const s = this.state.session;
+    const config = s.config ?? this.state.config;
+    const info = s.dataset;
+    if (info) {
+      try {
+        validateConfig(config, info.trainSize);
+      } catch (err) {
+        this.notice('error', `Cannot train: ${err instanceof Error ? err.message : String(err)}`);
+        this.store.dispatch({ type: 'sweep/set', sweep: null });
+        return;
+      }
+    }
+    const now = this.deps.now();
+    const entry = this.selectedDataset();
+    const run: RunRecord = pending.run
+      ? { ...pending.run, updatedAt: now, backend: s.backend?.name ?? pending.run.backend }
+      : {
+          id: this.deps.newRunId(),
+          createdAt: now,
+          updatedAt: now,
+          config,
+          datasetId: s.datasetId ?? entry.id,
+          datasetName: info?.name ?? entry.name,
+          classNames: info?.classNames ?? [],
+          trainSize: info?.trainSize ?? 0,
+          testSize: info?.testSize ?? 0,
+          backend: s.backend?.name ?? null,
+          status: 'running',
+          epochs: [],
+          batches: [],
+          summary: null,
+          checkpointEpoch: null,
+          embeddingEpochs: [],
+          error: null,
+        };
+    this.store.dispatch({ type: 'run/begin', run, at: now });
+    void this.saveRun(run.id);
+    this.post({ type: pending.action });
+  }
+
+  private handle(msg: TrainOut): void {
+    const later = msg.type === 'event' && msg.event.type === 'batch';
+    this.store.dispatch({ type: 'worker', message: msg, at: this.deps.now() }, later);
+    switch (msg.type) {
+      case 'backend':
+      case 'dataset':
+        break;
+      case 'state':
+        this.onState(msg.state);
+        break;
+      case 'event':
+        this.onEvent(msg.event);
+        break;
+      case 'checkpoint':
+        void this.saveCheckpoint(msg.checkpoint, msg.epoch);
+        break;
+      case 'exported':
+        this.deps.download(msg.filename, new Blob([msg.bytes], { type: 'application/octet-stream' }));
+        break;
+      case 'error':
+        break;
+      default:
+        assertNever(msg, 'worker message');
+    }
+  }
+
+  private onState(state: TrainState): void {
+    const runId = this.state.session.runId;
+    switch (state) {
+      case 'idle':
+        if (this.pending) this.launch();
+        break;
+      case 'running':
+        break;
+      case 'paused':
+      case 'stopped':
+        if (runId) void this.saveRun(runId);
+        break;
+      case 'done':
+        if (runId) void this.saveRun(runId);
+        this.nextInSweep();
+        break;
+      case 'error':
+        this.pending = null;
+        if (runId) void this.saveRun(runId);
+        if (this.state.sweep) {
+          this.store.dispatch({ type: 'sweep/set', sweep: null });
+          this.notice('warning', 'Sweep cancelled after an error.');
+        }
+        break;
+      default:
+        assertNever(state, 'training state');
+    }
+  }
+
+  private nextInSweep(): void {
+    const sweep = this.state.sweep;
+    if (!sweep) return;
+    const index = sweep.index + 1;
+    if (index >= sweep.configs.length) {
+      this.store.dispatch({ type: 'sweep/set', sweep: null });
+      this.notice('info', `Sweep finished: ${sweep.configs.length} runs.`);
+      return;
+    }
+    this.store.dispatch({ type: 'sweep/set', sweep: { ...sweep, index } });
+    this.store.dispatch({ type: 'config/set', config: sweep.configs[index] });
+    this.begin('start', null);
+  }
+
+  private onEvent(event: SessionEvent): void {
+    const runId = this.state.session.runId;
+    if (!runId) return;
+    switch (event.type) {
+      case 'batch':
+      case 'error':
+      case 'done':
+        break;
+      case 'epoch':
+        void this.saveRun(runId);
+        break;
+      case 'features': {
+        const run = this.state.runs[runId];
+        this.umap.enqueue({ runId, epoch: event.features.epoch, seed: run?.config.seed ?? 0, features: event.features });
+        break;
+      }
+      default:
+        assertNever(event, 'session event');
+    }
+  }
+
+  // ---- storage ----
+
+  /** Runs `save` against the store if there is one; storage trouble becomes a notice, never an exception. */
+  private async persist(save: (s: RunStore) => Promise<void>, what: string): Promise<void> {
+    await this.storeReady;
+    const runStore = this.runStore;
+    if (!runStore) return;
+    await this.guard.save(() => save(runStore), what);
+  }
+
+  private async saveRun(runId: string): Promise<void> {
+    await this.storeReady;
+    const run = this.state.runs[runId];
+    if (!run) return;
+    const stored: RunRecord = { ...run, batches: compactBatches(run.batches, STORED_BATCH_POINTS) };
+    await this.persist((s) => s.putRun(stored), 'run');
+  }
+
+  private async saveCheckpoint(checkpoint: unknown, epoch: number): Promise<void> {
+    await this.storeReady;
+    const runId = this.state.session.runId;
+    const runStore = this.runStore;
+    if (!runId || !runStore || !this.state.saveCheckpoints) return;
+    const outcome = await this.guard.saveCheckpoint(() => runStore.putCheckpoint(runId, epoch, checkpoint));
+    if (outcome === 'saved') {
+      this.store.dispatch({ type: 'run/checkpointSaved', runId, epoch });
+      await this.saveRun(runId);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A run as the lab keeps it (in memory and in IndexedDB): its config, dataset, per-epoch metrics, per-batch
+ * curve, and what has been saved beside it. Plain data, structured-clonable.
+ */
+import type { TrainConfig } from '../core/config';
+import type { EpochMetrics, RunSummary } from '../core/events';
+import type { BatchPoint } from './chartData';
+
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'error';
+
+export interface RunRecord {
+  id: string;
+  /** Milliseconds since 1970. */
+  createdAt: number;
+  updatedAt: number;
+  config: TrainConfig;
+  /** The lab's dataset entry id (to train the same data again) and the dataset's own name. */
+  datasetId: string;
+  datasetName: string;
+  classNames: string[];
+  trainSize: number;
+  testSize: number;
+  /** Backend actually used, as the worker reported it. */
+  backend: string | null;
+  status: RunStatus;
+  epochs: EpochMetrics[];
+  /** Per-batch curve; complete in memory for the live run, compacted when stored. */
+  batches: BatchPoint[];
+  summary: RunSummary | null;
+  /** Epoch of the latest saved checkpoint; null when none is stored. */
+  checkpointEpoch: number | null;
+  /** Epochs whose UMAP embeddings are stored. */
+  embeddingEpochs: number[];
+  error: string | null;
+}
+
+export interface ModalityAcc {
+  fused: number;
+  audio: number;
+  visual: number;
+}
+
+/** Best (max over epochs, per modality) and final (last epoch) test accuracy; null before the first epoch. */
+export function runResults(run: Pick<RunRecord, 'epochs'>): { best: ModalityAcc; final: ModalityAcc } | null {
+  if (run.epochs.length === 0) return null;
+  const last = run.epochs[run.epochs.length - 1];
+  const best: ModalityAcc = { fused: -Infinity, audio: -Infinity, visual: -Infinity };
+  for (const m of run.epochs) {
+    best.fused = Math.max(best.fused, m.testAcc);
+    best.audio = Math.max(best.audio, m.audio.testAcc);
+    best.visual = Math.max(best.visual, m.visual.testAcc);
+  }
+  return { best, final: { fused: last.testAcc, audio: last.audio.testAcc, visual: last.visual.testAcc } };
+}
+
+/** Short description of a run's setup for tables and legends: "B-MM concat fast seed 0". */
+export function runLabel(config: TrainConfig): string {
+  const method = { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE' }[config.method];
+  return `${method} ${config.fusion} ${config.preset} seed ${config.seed}`;
+}
+
+/** Whether training can continue from the stored checkpoint. */
+export function canContinue(run: RunRecord): boolean {
+  return run.checkpointEpoch !== null && run.checkpointEpoch < run.config.epochs && run.status !== 'running';
+}

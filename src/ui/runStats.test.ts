@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { makeConfig, type TrainConfig } from '../core/config';
+import type { EpochMetrics } from '../core/events';
+import type { RunRecord } from './run';
+import { runResults } from './run';
+import { formatStat, groupKey, groupRuns, meanStd, parseSeedList, stableStringify, sweepConfigs } from './runStats';
+
+function epoch(e: number, fused: number, audio: number, visual: number): EpochMetrics {
+  return { epoch: e, testAcc: fused, audio: { trainAcc: 0, testAcc: audio }, visual: { trainAcc: 0, testAcc: visual } } as EpochMetrics;
+}
+
+function run(id: string, config: TrainConfig, epochs: EpochMetrics[], status: RunRecord['status'] = 'done', datasetName = 'demo'): RunRecord {
+  return {
+    id,
+    createdAt: Number(id.replace(/\D/g, '')) || 0,
+    updatedAt: 0,
+    config,
+    datasetId: 'demo',
+    datasetName,
+    classNames: [],
+    trainSize: 0,
+    testSize: 0,
+    backend: 'cpu',
+    status,
+    epochs,
+    batches: [],
+    summary: null,
+    checkpointEpoch: null,
+    embeddingEpochs: [],
+    error: null,
+  };
+}
+
+describe('meanStd', () => {
+  it('uses the sample standard deviation', () => {
+    // mean 0.7; squared deviations 0.01, 0, 0.01; / (3 - 1) = 0.01; sqrt = 0.1
+    const s = meanStd([0.6, 0.7, 0.8]);
+    expect(s.mean).toBeCloseTo(0.7, 12);
+    expect(s.std).toBeCloseTo(0.1, 12);
+    expect(s.n).toBe(3);
+    // mean 0.7; deviations +-0.2; 0.08 / 1; sqrt = 0.28284
+    expect(meanStd([0.5, 0.9]).std).toBeCloseTo(Math.sqrt(0.08), 12);
+    expect(meanStd([0.4])).toEqual({ mean: 0.4, std: 0, n: 1 });
+    expect(meanStd([]).n).toBe(0);
+  });
+
+  it('formats as percent', () => {
+    expect(formatStat({ mean: 0.7, std: 0.1, n: 3 })).toBe('70.0 ± 10.0');
+    expect(formatStat({ mean: 0.625, std: 0, n: 1 })).toBe('62.5');
+    expect(formatStat(meanStd([]))).toBe('–');
+  });
+});
+
+describe('runResults', () => {
+  it('takes the best of each modality separately and the last epoch as final', () => {
+    const r = runResults({ epochs: [epoch(1, 0.5, 0.6, 0.2), epoch(2, 0.7, 0.4, 0.3), epoch(3, 0.6, 0.5, 0.1)] });
+    expect(r).toEqual({ best: { fused: 0.7, audio: 0.6, visual: 0.3 }, final: { fused: 0.6, audio: 0.5, visual: 0.1 } });
+    expect(runResults({ epochs: [] })).toBeNull();
+  });
+});
+
+describe('groupRuns', () => {
+  const bmm = makeConfig({ method: 'bmm', epochs: 2 });
+  const erm = makeConfig({ method: 'erm', epochs: 2 });
+
+  it('groups finished runs by dataset and config without the seed', () => {
+    const runs = [
+      run('r1', { ...bmm, seed: 0 }, [epoch(1, 0.5, 0.4, 0.3), epoch(2, 0.6, 0.5, 0.2)]),
+      run('r2', erm, [epoch(1, 0.4, 0.4, 0.3), epoch(2, 0.45, 0.4, 0.3)]),
+      run('r3', { ...bmm, seed: 1 }, [epoch(1, 0.8, 0.6, 0.5), epoch(2, 0.7, 0.6, 0.4)]),
+      run('r4', { ...bmm, seed: 2 }, [epoch(1, 0.7, 0.5, 0.4), epoch(2, 0.7, 0.5, 0.3)]),
+      run('r5', { ...bmm, seed: 3 }, [epoch(1, 0.9, 0.9, 0.9)], 'stopped'),
+      run('r6', { ...bmm, seed: 4 }, [epoch(1, 0.9, 0.9, 0.9)], 'done', 'other dataset'),
+    ];
+    const groups = groupRuns(runs);
+    expect(groups.map((g) => g.runIds)).toEqual([['r1', 'r3', 'r4'], ['r2'], ['r6']]);
+    const g = groups[0];
+    expect(g.seeds).toEqual([0, 1, 2]);
+    // best fused 0.6, 0.8, 0.7 -> mean 0.7, std 0.1; final fused 0.6, 0.7, 0.7 -> mean 0.6667,
+    // deviations -0.0667, 0.0333, 0.0333 -> (0.004444 + 0.001111 + 0.001111) / 2 = 0.003333 -> std 0.057735
+    expect(g.best.fused.mean).toBeCloseTo(0.7, 12);
+    expect(g.best.fused.std).toBeCloseTo(0.1, 12);
+    expect(g.final.fused.mean).toBeCloseTo(2 / 3, 12);
+    expect(g.final.fused.std).toBeCloseTo(Math.sqrt(1 / 300), 12);
+    // best audio 0.5, 0.6, 0.5 -> mean 0.53333; best visual 0.3, 0.5, 0.4 -> mean 0.4, std 0.1
+    expect(g.best.audio.mean).toBeCloseTo(1.6 / 3, 12);
+    expect(g.best.visual.mean).toBeCloseTo(0.4, 12);
+    expect(g.best.visual.std).toBeCloseTo(0.1, 12);
+    // final visual 0.2, 0.4, 0.3 -> mean 0.3, std 0.1
+    expect(g.final.visual.mean).toBeCloseTo(0.3, 12);
+    expect(g.final.visual.std).toBeCloseTo(0.1, 12);
+    expect(groups[1].best.fused).toEqual({ mean: 0.45, std: 0, n: 1 });
+  });
+
+  it('keys ignore the seed and key order only', () => {
+    const a = makeConfig({ seed: 1 });
+    const reordered = JSON.parse(stableStringify({ ...a, seed: 2 })) as TrainConfig;
+    expect(groupKey('d', a)).toBe(groupKey('d', reordered));
+    expect(groupKey('d', a)).not.toBe(groupKey('d', { ...a, lr: 0.01 }));
+    expect(stableStringify({ b: 1, a: [1, { d: 2, c: null }] })).toBe('{"a":[1,{"c":null,"d":2}],"b":1}');
+  });
+});
+
+describe('sweeps', () => {
+  const base = makeConfig({ method: 'bmm', seed: 7 });
+
+  it('expands seeds, methods, or both (methods outer)', () => {
+    expect(sweepConfigs(base, { seeds: [0, 1, 2] }).map((c) => [c.method, c.seed])).toEqual([
+      ['bmm', 0],
+      ['bmm', 1],
+      ['bmm', 2],
+    ]);
+    expect(sweepConfigs(base, { methods: ['erm', 'ogm-ge'] }).map((c) => [c.method, c.seed])).toEqual([
+      ['erm', 7],
+      ['ogm-ge', 7],
+    ]);
+    expect(sweepConfigs(base, { methods: ['erm', 'mm'], seeds: [1, 2, 1] }).map((c) => `${c.method}/${c.seed}`)).toEqual(['erm/1', 'erm/2', 'mm/1', 'mm/2']);
+    expect(sweepConfigs(base, {})).toEqual([base]);
+    // Nothing else changes.
+    expect({ ...sweepConfigs(base, { seeds: [3] })[0], seed: 7 }).toEqual(base);
+  });
+
+  it('parses seed lists', () => {
+    expect(parseSeedList('0-4')).toEqual({ seeds: [0, 1, 2, 3, 4] });
+    expect(parseSeedList('1, 2;3 5-6 2')).toEqual({ seeds: [1, 2, 3, 5, 6] });
+    expect(parseSeedList('-2--1')).toEqual({ seeds: [-2, -1] });
+    expect(parseSeedList('')).toHaveProperty('error');
+    expect(parseSeedList('4-1')).toEqual({ error: 'range "4-1" runs backwards' });
+    expect(parseSeedList('a')).toHaveProperty('error');
+    expect(parseSeedList('0-1000')).toEqual({ error: 'at most 100 seeds' });
+  });
+});

@@ -1,0 +1,419 @@
+/**
+ * The page's state: the config being edited, the training session in the worker, every run (live and stored),
+ * their UMAP embeddings, notices. One reducer, pure except that per-batch points are appended in place to the
+ * live run's array (a long run has tens of thousands; copying it per batch would be quadratic) — the run object
+ * itself is replaced, so `batches.length` tells the charts something changed.
+ */
+import { makeConfig, type TrainConfig } from '../core/config';
+import type { RunSummary, SessionEvent } from '../core/events';
+import { assertNever, type DatasetInfo, type DatasetSource, type Embedding, type TrainOut, type TrainState } from '../worker/protocol';
+import { toBatchPoint } from './chartData';
+import type { RunRecord, RunStatus } from './run';
+
+export interface DatasetEntry {
+  /** Stable id within the page ('demo' for the built-in one). */
+  id: string;
+  name: string;
+  description: string;
+  source: DatasetSource;
+}
+
+export const DEMO_DATASET: DatasetEntry = {
+  id: 'demo',
+  name: 'Demo (synthetic audio-visual)',
+  description: 'Generated in the browser: class-coded tones and shapes, one modality made weaker on purpose',
+  source: { kind: 'demo' },
+};
+
+export interface Notice {
+  id: number;
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+/** `loading`: `init` sent, the worker has not answered with a state yet. `none`: no worker yet. */
+export type SessionState = TrainState | 'loading' | 'none';
+
+export interface SessionView {
+  state: SessionState;
+  backend: { name: string; reason: string } | null;
+  dataset: DatasetInfo | null;
+  /** The config and dataset the worker's session was initialised with. */
+  config: TrainConfig | null;
+  datasetId: string | null;
+  /** The run that the session's events go to. */
+  runId: string | null;
+}
+
+export interface ProgressView {
+  /** Epochs already complete when this run (or its continuation) began. */
+  startEpoch: number;
+  epoch: number;
+  batch: number;
+  batches: number;
+  samplesPerSec: number;
+  /** Milliseconds spent running (not paused) before `runningSince`. */
+  activeMs: number;
+  /** Time (ms since 1970) when the current running stretch began; null when not running. */
+  runningSince: number | null;
+}
+
+export interface SweepView {
+  configs: TrainConfig[];
+  /** Index of the config running now. */
+  index: number;
+}
+
+export interface LabState {
+  config: TrainConfig;
+  datasets: DatasetEntry[];
+  datasetId: string;
+  session: SessionView;
+  progress: ProgressView | null;
+  runs: Record<string, RunRecord>;
+  /** Run ids, oldest first (colours follow this order). */
+  runOrder: string[];
+  /** Runs drawn in the charts besides the live one. */
+  overlay: Record<string, boolean>;
+  /** The run shown in the UMAP and confusion panels (null: the live or latest run). */
+  viewRunId: string | null;
+  embeddings: Record<string, Record<number, Embedding>>;
+  /** Epochs waiting for UMAP, per run. */
+  umapPending: Record<string, number[]>;
+  /** EMA weight of per-batch curves, in [0, 0.99]. */
+  smoothing: number;
+  sweep: SweepView | null;
+  notices: Notice[];
+  nextNoticeId: number;
+  saveCheckpoints: boolean;
+  checkpointsDisabled: boolean;
+  storageAvailable: boolean;
+}
+
+export function initialState(config: TrainConfig = makeConfig()): LabState {
+  return {
+    config,
+    datasets: [DEMO_DATASET],
+    datasetId: DEMO_DATASET.id,
+    session: { state: 'none', backend: null, dataset: null, config: null, datasetId: null, runId: null },
+    progress: null,
+    runs: {},
+    runOrder: [],
+    overlay: {},
+    viewRunId: null,
+    embeddings: {},
+    umapPending: {},
+    smoothing: 0.6,
+    sweep: null,
+    notices: [],
+    nextNoticeId: 1,
+    saveCheckpoints: true,
+    checkpointsDisabled: false,
+    storageAvailable: true,
+  };
+}
+
+export type LabAction =
+  | { type: 'config/set'; config: TrainConfig }
+  | { type: 'datasets/add'; entry: DatasetEntry; select: boolean }
+  | { type: 'datasets/select'; id: string }
+  | { type: 'session/init'; config: TrainConfig; datasetId: string }
+  | { type: 'session/lost'; message: string }
+  /** `at`: arrival time, ms since 1970. */
+  | { type: 'worker'; message: TrainOut; at: number }
+  | { type: 'run/begin'; run: RunRecord; at: number }
+  | { type: 'run/checkpointSaved'; runId: string; epoch: number }
+  | { type: 'runs/loaded'; runs: RunRecord[] }
+  | { type: 'runs/delete'; id: string }
+  | { type: 'runs/overlay'; id: string; on: boolean }
+  | { type: 'runs/view'; id: string | null }
+  | { type: 'embeddings/set'; runId: string; embedding: Embedding }
+  | { type: 'embeddings/loaded'; runId: string; embeddings: Embedding[] }
+  | { type: 'umap/pending'; runId: string; epoch: number; pending: boolean }
+  | { type: 'smoothing/set'; value: number }
+  | { type: 'sweep/set'; sweep: SweepView | null }
+  | { type: 'notice/add'; level: Notice['level']; text: string }
+  | { type: 'notice/dismiss'; id: number }
+  | { type: 'storage/set'; available?: boolean; checkpointsDisabled?: boolean; saveCheckpoints?: boolean };
+
+function addNotice(state: LabState, level: Notice['level'], text: string): LabState {
+  // The same text twice in a row (e.g. a repeated worker error) is shown once.
+  const last = state.notices[state.notices.length - 1];
+  if (last && last.text === text && last.level === level) return state;
+  const notices = [...state.notices, { id: state.nextNoticeId, level, text }].slice(-8);
+  return { ...state, notices, nextNoticeId: state.nextNoticeId + 1 };
+}
+
+function updateRun(state: LabState, id: string | null, update: (run: RunRecord) => RunRecord): LabState {
+  if (!id) return state;
+  const run = state.runs[id];
+  if (!run) return state;
+  return { ...state, runs: { ...state.runs, [id]: update(run) } };
+}
+
+const RUN_STATUS: Record<TrainState, RunStatus | null> = {
+  idle: null,
+  running: 'running',
+  paused: 'paused',
+  stopped: 'stopped',
+  done: 'done',
+  error: 'error',
+};
+
+function applyState(state: LabState, next: TrainState, at: number): LabState {
+  let progress = state.progress;
+  if (progress) {
+    if (next === 'running' && progress.runningSince === null) progress = { ...progress, runningSince: at };
+    if (next !== 'running' && progress.runningSince !== null) {
+      progress = { ...progress, activeMs: progress.activeMs + (at - progress.runningSince), runningSince: null };
+    }
+  }
+  const status = RUN_STATUS[next];
+  const withRun = status ? updateRun(state, state.session.runId, (run) => ({ ...run, status, updatedAt: at })) : state;
+  return { ...withRun, progress, session: { ...withRun.session, state: next } };
+}
+
+function applyEvent(state: LabState, event: SessionEvent, at: number): LabState {
+  const runId = state.session.runId;
+  switch (event.type) {
+    case 'batch': {
+      const p = event.progress;
+      const next = updateRun(state, runId, (run) => {
+        run.batches.push(toBatchPoint(p));
+        return { ...run };
+      });
+      const prev = state.progress;
+      return {
+        ...next,
+        progress: {
+          startEpoch: prev?.startEpoch ?? 0,
+          epoch: p.epoch,
+          batch: p.batch,
+          batches: p.batches,
+          samplesPerSec: p.samplesPerSec,
+          activeMs: prev?.activeMs ?? 0,
+          runningSince: prev?.runningSince ?? null,
+        },
+      };
+    }
+    case 'epoch': {
+      const m = event.metrics;
+      // A resumed run can repeat an epoch: the newer one replaces it.
+      return updateRun(state, runId, (run) => ({
+        ...run,
+        epochs: [...run.epochs.filter((e) => e.epoch < m.epoch), m],
+        updatedAt: at,
+      }));
+    }
+    case 'features':
+      return runId ? setPending(state, runId, event.features.epoch, true) : state;
+    case 'error': {
+      const noticed = addNotice(state, event.fatal ? 'error' : 'warning', event.message);
+      return event.fatal ? updateRun(noticed, runId, (run) => ({ ...run, status: 'error', error: event.message })) : noticed;
+    }
+    case 'done':
+      return updateRun(state, runId, (run) => finishRun(run, event.summary, at));
+    default:
+      return assertNever(event, 'session event');
+  }
+}
+
+function finishRun(run: RunRecord, summary: RunSummary, at: number): RunRecord {
+  return { ...run, summary, status: 'done', backend: run.backend ?? summary.backend, updatedAt: at };
+}
+
+function setPending(state: LabState, runId: string, epoch: number, pending: boolean): LabState {
+  const list = state.umapPending[runId] ?? [];
+  const next = pending ? (list.includes(epoch) ? list : [...list, epoch]) : list.filter((e) => e !== epoch);
+  return { ...state, umapPending: { ...state.umapPending, [runId]: next } };
+}
+
+function applyWorker(state: LabState, msg: TrainOut, at: number): LabState {
+  switch (msg.type) {
+    case 'backend': {
+      const backend = { name: msg.name, reason: msg.reason };
+      const next = updateRun(state, state.session.runId, (run) => ({ ...run, backend: msg.name }));
+      return { ...next, session: { ...next.session, backend } };
+    }
+    case 'dataset':
+      return { ...state, session: { ...state.session, dataset: msg.info } };
+    case 'event':
+      return applyEvent(state, msg.event, at);
+    case 'state':
+      return applyState(state, msg.state, at);
+    case 'error': {
+      const noticed = addNotice(state, 'error', msg.message);
+      return updateRun(noticed, noticed.session.runId, (run) => ({ ...run, error: msg.message }));
+    }
+    case 'checkpoint':
+    case 'exported':
+      // Handled by the controller (storage, download); nothing to show.
+      return state;
+    default:
+      return assertNever(msg, 'worker message');
+  }
+}
+
+export function labReducer(state: LabState, action: LabAction): LabState {
+  switch (action.type) {
+    case 'config/set':
+      return { ...state, config: action.config };
+    case 'datasets/add': {
+      const datasets = [...state.datasets.filter((d) => d.id !== action.entry.id), action.entry];
+      return { ...state, datasets, datasetId: action.select ? action.entry.id : state.datasetId };
+    }
+    case 'datasets/select':
+      return state.datasets.some((d) => d.id === action.id) ? { ...state, datasetId: action.id } : state;
+    case 'session/init':
+      return {
+        ...state,
+        session: { ...state.session, state: 'loading', dataset: null, config: action.config, datasetId: action.datasetId, runId: null },
+      };
+    case 'session/lost': {
+      const noticed = addNotice(state, 'error', action.message);
+      const next = updateRun(noticed, state.session.runId, (run) =>
+        run.status === 'running' || run.status === 'paused' ? { ...run, status: 'error', error: action.message } : run,
+      );
+      return { ...next, progress: null, session: { ...next.session, state: 'none', runId: null, config: null, datasetId: null } };
+    }
+    case 'worker':
+      return applyWorker(state, action.message, action.at);
+    case 'run/begin': {
+      const run = action.run.backend ? action.run : { ...action.run, backend: state.session.backend?.name ?? null };
+      const exists = run.id in state.runs;
+      const last = run.epochs[run.epochs.length - 1];
+      return {
+        ...state,
+        runs: { ...state.runs, [run.id]: run },
+        runOrder: exists ? state.runOrder : [...state.runOrder, run.id],
+        viewRunId: null,
+        session: { ...state.session, runId: run.id },
+        progress: { startEpoch: last ? last.epoch : 0, epoch: last ? last.epoch : 0, batch: 0, batches: 0, samplesPerSec: 0, activeMs: 0, runningSince: null },
+      };
+    }
+    case 'run/checkpointSaved':
+      return updateRun(state, action.runId, (run) => ({ ...run, checkpointEpoch: action.epoch }));
+    case 'runs/loaded': {
+      const runs = { ...state.runs };
+      const order = [...state.runOrder];
+      for (const run of action.runs) {
+        if (run.id in runs) continue;
+        // A run stored while running was interrupted when the page closed.
+        runs[run.id] = run.status === 'running' ? { ...run, status: 'stopped' } : run;
+        order.push(run.id);
+      }
+      order.sort((a, b) => runs[a].createdAt - runs[b].createdAt);
+      return { ...state, runs, runOrder: order };
+    }
+    case 'runs/delete': {
+      if (action.id === state.session.runId) return state;
+      const { [action.id]: _run, ...runs } = state.runs;
+      const { [action.id]: _emb, ...embeddings } = state.embeddings;
+      const { [action.id]: _ov, ...overlay } = state.overlay;
+      const { [action.id]: _p, ...umapPending } = state.umapPending;
+      return {
+        ...state,
+        runs,
+        embeddings,
+        overlay,
+        umapPending,
+        runOrder: state.runOrder.filter((id) => id !== action.id),
+        viewRunId: state.viewRunId === action.id ? null : state.viewRunId,
+      };
+    }
+    case 'runs/overlay':
+      return { ...state, overlay: { ...state.overlay, [action.id]: action.on } };
+    case 'runs/view':
+      return { ...state, viewRunId: action.id };
+    case 'embeddings/set': {
+      const forRun = { ...state.embeddings[action.runId], [action.embedding.epoch]: action.embedding };
+      const next = setPending(state, action.runId, action.embedding.epoch, false);
+      const withEpoch = updateRun(next, action.runId, (run) =>
+        run.embeddingEpochs.includes(action.embedding.epoch)
+          ? run
+          : { ...run, embeddingEpochs: [...run.embeddingEpochs, action.embedding.epoch].sort((a, b) => a - b) },
+      );
+      return { ...withEpoch, embeddings: { ...withEpoch.embeddings, [action.runId]: forRun } };
+    }
+    case 'embeddings/loaded': {
+      const forRun = { ...state.embeddings[action.runId] };
+      for (const e of action.embeddings) forRun[e.epoch] ??= e;
+      return { ...state, embeddings: { ...state.embeddings, [action.runId]: forRun } };
+    }
+    case 'umap/pending':
+      return setPending(state, action.runId, action.epoch, action.pending);
+    case 'smoothing/set':
+      return { ...state, smoothing: Math.min(0.99, Math.max(0, action.value)) };
+    case 'sweep/set':
+      return { ...state, sweep: action.sweep };
+    case 'notice/add':
+      return addNotice(state, action.level, action.text);
+    case 'notice/dismiss':
+      return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
+    case 'storage/set':
+      return {
+        ...state,
+        storageAvailable: action.available ?? state.storageAvailable,
+        checkpointsDisabled: action.checkpointsDisabled ?? state.checkpointsDisabled,
+        saveCheckpoints: action.saveCheckpoints ?? state.saveCheckpoints,
+      };
+    default:
+      return assertNever(action, 'action');
+  }
+}
+
+/** The run the charts, UMAP and confusion panels follow by default: the session's, else the newest. */
+export function liveRunId(state: LabState): string | null {
+  return state.session.runId ?? state.runOrder[state.runOrder.length - 1] ?? null;
+}
+
+/** The run shown in the UMAP and confusion panels. */
+export function viewedRunId(state: LabState): string | null {
+  return state.viewRunId && state.runs[state.viewRunId] ? state.viewRunId : liveRunId(state);
+}
+
+/** Runs drawn in the charts: the live run plus the ones ticked for overlay, oldest first. */
+export function chartedRunIds(state: LabState): string[] {
+  const live = liveRunId(state);
+  return state.runOrder.filter((id) => id === live || state.overlay[id]);
+}
+
+export type Listener = () => void;
+
+export interface Store {
+  getState(): LabState;
+  /** Applies an action; listeners hear of it now, or with `later` at the next coalesced flush (for per-batch events). */
+  dispatch(action: LabAction, later?: boolean): void;
+  subscribe(listener: Listener): () => void;
+}
+
+/**
+ * A minimal external store for `useSyncExternalStore`. `schedule` runs the deferred notification; the default
+ * coalesces bursts of batch events into one re-render every ~100 ms.
+ */
+export function createStore(initial: LabState, schedule: (flush: () => void) => void = (f) => setTimeout(f, 100)): Store {
+  let state = initial;
+  const listeners = new Set<Listener>();
+  let scheduled = false;
+  const notify = () => {
+    scheduled = false;
+    for (const l of [...listeners]) l();
+  };
+  return {
+    getState: () => state,
+    dispatch(action, later = false) {
+      state = labReducer(state, action);
+      if (!later) notify();
+      else if (!scheduled) {
+        scheduled = true;
+        schedule(() => {
+          if (scheduled) notify();
+        });
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { makeConfig, type TrainConfig } from '../core/config';
+import { CONFIG_FIELDS } from './configFields';
+import { configFromLocation, configFromParams, configToParams, hashWithoutConfig, searchWithConfig } from './urlConfig';
+
+function roundTrip(config: TrainConfig): TrainConfig {
+  return configFromParams(new URLSearchParams(configToParams(config).toString())).config;
+}
+
+describe('configToParams', () => {
+  it('writes nothing for the defaults', () => {
+    expect(configToParams(makeConfig()).toString()).toBe('');
+  });
+
+  it('writes only non-default values, preset sizes counting as defaults', () => {
+    const config = makeConfig({ preset: 'tiny', method: 'ogm-ge', seed: 3 });
+    expect(configToParams(config).toString()).toBe('method=ogm-ge&preset=tiny&seed=3');
+  });
+});
+
+describe('round trip', () => {
+  it('restores every field set away from its default', () => {
+    const config: TrainConfig = {
+      method: 'ogm-ge',
+      fusion: 'film',
+      preset: 'paper',
+      epochs: 7,
+      batch: 48,
+      lr: 0.0003,
+      weightDecay: 0,
+      stepLr: { step: 12, gamma: 0.5 },
+      seed: -4,
+      mm: { alpha: 0.25 },
+      bmm: { beta: 2.5, warmup: 1, coef: 'tanh(beta*r)', level: 'feature', targets: 'original', sample: 'beta' },
+      ogm: { alpha: 0.1, mode: 'ogm', start: 2, end: 9 },
+      width: 0.5,
+      audioHeight: 65,
+      audioWidth: 47,
+      visualSize: 56,
+      frames: 3,
+      augment: false,
+      backend: 'wasm',
+      featuresEvery: 2,
+      featuresMax: 500,
+    };
+    expect(roundTrip(config)).toEqual(config);
+    // Every field of the table was exercised (one URL key each).
+    expect([...configToParams(config).keys()].sort()).toEqual(CONFIG_FIELDS.map((f) => f.key).sort());
+  });
+
+  it('round-trips StepLR on with default step and gamma, and off', () => {
+    const on = makeConfig({ stepLr: { step: 30, gamma: 0.1 } });
+    expect(configToParams(on).toString()).toBe('stepLr=true');
+    expect(roundTrip(on)).toEqual(on);
+    expect(roundTrip(makeConfig())).toEqual(makeConfig());
+  });
+});
+
+describe('configFromParams with junk', () => {
+  it('falls back per field with a notice', () => {
+    const { config, notices } = configFromParams(new URLSearchParams('method=magic&epochs=abc&lr=-1&batch=2.5&augment=maybe&seed=7&preset=huge&zzz=1'));
+    const defaults = makeConfig();
+    expect(config).toEqual({ ...defaults, seed: 7 });
+    expect(notices).toHaveLength(6);
+    expect(notices.join('\n')).toContain('preset "huge"');
+    expect(notices.join('\n')).toContain('method "magic"');
+    expect(notices.join('\n')).toContain('epochs "abc" is not a number');
+    expect(notices.join('\n')).toContain('batch "2.5" is not an integer');
+    expect(notices.join('\n')).toContain('augment "maybe"');
+    expect(notices.join('\n')).toMatch(/lr must be a number > 0, got -1; using the default 0.001/);
+  });
+
+  it('resets several out-of-range fields one by one', () => {
+    const { config, notices } = configFromParams(new URLSearchParams('epochs=0&frames=99&width=0.5'));
+    expect(config).toEqual(makeConfig({ width: 0.5 }));
+    expect(notices).toHaveLength(2);
+  });
+
+  it('applies a valid preset before the other values', () => {
+    const { config, notices } = configFromParams(new URLSearchParams('preset=tiny&epochs=5'));
+    expect(notices).toEqual([]);
+    expect(config).toEqual(makeConfig({ preset: 'tiny', epochs: 5 }));
+  });
+});
+
+describe('location helpers', () => {
+  it('reads the hash on top of the query', () => {
+    const { config } = configFromLocation('?seed=1&method=mm', '#seed=5');
+    expect(config.seed).toBe(5);
+    expect(config.method).toBe('mm');
+  });
+
+  it('replaces config keys in the query and keeps others', () => {
+    const config = makeConfig({ seed: 9 });
+    expect(searchWithConfig('?debug=1&seed=3&method=erm', config)).toBe('?debug=1&seed=9');
+    expect(searchWithConfig('?seed=3', makeConfig())).toBe('');
+    expect(hashWithoutConfig('#seed=3&tab=runs')).toBe('#tab=runs');
+    expect(hashWithoutConfig('#runs')).toBe('#runs');
+  });
+});
