@@ -116,9 +116,9 @@ export function UmapPanel() {
                 setPicked(index === epochs.length - 1 ? null : { runId: viewed, epoch: epochs[index] });
               }}
             />
-            <output>
+            <span className="value">
               {epoch} {pickedEpoch === null && epochs.length > 1 ? '(latest)' : ''}
-            </output>
+            </span>
           </label>
         )}
         {waiting.length > 0 && <span className="hint">Embedding epoch {waiting.join(', ')}…</span>}

@@ -219,7 +219,9 @@ function applyEvent(state: LabState, event: SessionEvent, at: number): LabState 
 }
 
 function finishRun(run: RunRecord, summary: RunSummary, at: number): RunRecord {
-  return { ...run, summary, status: 'done', backend: run.backend ?? summary.backend, updatedAt: at };
+  // The session reports a stopped run with a summary too (stoppedEarly); `state: stopped` follows.
+  const status = summary.stoppedEarly ? 'stopped' : 'done';
+  return { ...run, summary, status, backend: run.backend ?? summary.backend, updatedAt: at };
 }
 
 function setPending(state: LabState, runId: string, epoch: number, pending: boolean): LabState {

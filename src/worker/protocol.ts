@@ -16,6 +16,7 @@
  */
 import type { TrainConfig } from '../core/config';
 import type { FeatureSnapshot, SessionEvent } from '../core/events';
+import type { DemoOptions } from '../data/demo';
 
 /**
  * A training checkpoint as the page sees it: an opaque, structured-clonable plain object that the page stores
@@ -23,8 +24,8 @@ import type { FeatureSnapshot, SessionEvent } from '../core/events';
  */
 export type CheckpointData = unknown;
 
-/** Options of the built-in synthetic demo dataset; the engine's generator reads them, unknown keys are ignored. */
-export type DemoDatasetOptions = Readonly<Record<string, number | string | boolean>>;
+/** Options of the built-in synthetic demo dataset (absent ones follow the config: `demoOptionsFor`). */
+export type DemoDatasetOptions = Partial<DemoOptions>;
 
 /** One split of a dataset packed into flat transferable buffers (see `datasetTransfer.ts`). */
 export interface TransferSplit {

@@ -57,7 +57,7 @@ export function ChartsPanel() {
             aria-label="Smoothing of per-batch curves"
             onChange={(e) => controller.store.dispatch({ type: 'smoothing/set', value: Number(e.target.value) })}
           />
-          <output>{smoothing.toFixed(2)}</output>
+          <span className="value">{smoothing.toFixed(2)}</span>
         </label>
         {chartRuns.length > 1 && (
           <ul className="run-keys" aria-label="Runs drawn">
