@@ -390,7 +390,8 @@ export class TrainingSession {
 
   /** The checkpoint of the last completed epoch (the last good state after a failure). */
   async checkpoint(): Promise<Checkpoint> {
-    if (this.lastGood && (this._state === 'error' || this.progress)) return this.lastGood;
+    // The snapshot taken at the end of the last epoch is exact and safe to hand out while training goes on.
+    if (this.lastGood && (this._state === 'error' || this.progress || this.lastGood.epoch === this.epochsDone)) return this.lastGood;
     return this.snapshot();
   }
 

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`: samples/s of one training step (B-MM's loss path is the plain forward/backward plus an input
+ * mix, so this times ERM's concat step: forward, backward, Adam, BN update) at the CREMA-D shapes: audio 257 x 188,
+ * one frame of 112 px and of 224 px, batch 16, full width, on each backend available here, next to PyTorch (CPU)
+ * running the same model on the same machine. Prints a table and writes .bench/train-step.json.
+ *
+ * Options: --backends wasm,cpu,webgpu  --steps N  --batch N  --width X  --sizes 112,224
+ */
+import * as tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../src/core/backend';
+import type { BackendName } from '../src/core/config';
+import { createMethod } from '../src/core/methods';
+import { makeConfig } from '../src/core/config';
+import { AVModel } from '../src/core/model';
+import { Adam } from '../src/core/optimizer';
+import { Rng } from '../src/core/random';
+import { trainStep, variableNameMap } from '../src/core/trainStep';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const steps = Number(arg('steps', '3'));
+const batch = Number(arg('batch', '16'));
+const width = Number(arg('width', '1'));
+const sizes = arg('sizes', '112,224').split(',').map(Number);
+const backends = arg('backends', 'wasm,cpu').split(',') as BackendName[];
+
+interface Row {
+  backend: string;
+  visualSize: number;
+  batch: number;
+  width: number;
+  secondsPerStep: number | null;
+  samplesPerSec: number | null;
+  pytorchSamplesPerSec: number | null;
+  ratioToPytorch: number | null;
+  note?: string;
+}
+
+async function labStep(backend: BackendName, visualSize: number): Promise<number> {
+  if (backend === 'webgpu' && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+    const mod = (await import('webgpu')) as { create: (f: string[]) => unknown; globals: object };
+    Object.assign(globalThis, mod.globals);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: mod.create([]) }, configurable: true });
+  }
+  await initBackend(backend);
+  tf.env().set('PROD', true);
+  const config = makeConfig({ method: 'erm', fusion: 'concat', preset: 'paper', width, batch, visualSize });
+  const rng = new Rng(0);
+  const model = new AVModel({ numClasses: 6, fusion: 'concat', width, audioChannels: 1, visualChannels: 3 }, rng.fork());
+  const params = new Map([...model.params.vars].filter(([, v]) => v.trainable));
+  const opt = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
+  const method = createMethod(config);
+  method.beginEpoch({ epoch: 0, rho: null });
+  const names = variableNameMap(model);
+  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 6), 'int32');
+  const batchTensors = {
+    audio: tf.randomNormal([batch, 257, 188, 1], 0, 1, 'float32', 1) as tf.Tensor4D,
+    visual: tf.randomNormal([batch, 1, visualSize, visualSize, 3], 0, 1, 'float32', 2) as tf.Tensor5D,
+    labels,
+    oneHot: tf.oneHot(labels, 6).toFloat() as tf.Tensor2D,
+  };
+  await trainStep(model, opt, method, batchTensors, rng, names); // warm-up (shader/kernels compile)
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await trainStep(model, opt, method, batchTensors, rng, names);
+  const seconds = (performance.now() - t0) / 1000 / steps;
+  tf.dispose(Object.values(batchTensors));
+  model.dispose();
+  opt.dispose();
+  return seconds;
+}
+
+function torchStep(visualSize: number): number | null {
+  try {
+    const out = execFileSync('/usr/bin/python3', [join('bench', 'torch_step.py'), '--visual', String(visualSize), '--batch', String(batch), '--steps', String(steps), '--width', String(width)], {
+      env: { ...process.env, PYTHONPATH: 'python' },
+      encoding: 'utf8',
+    });
+    return JSON.parse(out.trim().split('\n').pop()!).samplesPerSec as number;
+  } catch {
+    return null;
+  }
+}
+
+const rows: Row[] = [];
+const torch = new Map(sizes.map((s) => [s, torchStep(s)]));
+for (const backend of backends) {
+  for (const size of sizes) {
+    const pt = torch.get(size) ?? null;
+    try {
+      const s = await labStep(backend, size);
+      const sps = batch / s;
+      rows.push({ backend, visualSize: size, batch, width, secondsPerStep: s, samplesPerSec: sps, pytorchSamplesPerSec: pt, ratioToPytorch: pt ? sps / pt : null });
+    } catch (e) {
+      rows.push({ backend, visualSize: size, batch, width, secondsPerStep: null, samplesPerSec: null, pytorchSamplesPerSec: pt, ratioToPytorch: null, note: e instanceof Error ? e.message : String(e) });
+    }
+    console.error(`done: ${backend} ${size}px`);
+  }
+}
+const f = (x: number | null, d = 2) => (x === null ? '-' : x.toFixed(d));
+console.log(`\nTraining step, audio 257x188 + 1 frame, batch ${batch}, width ${width} (samples/s; higher is better)`);
+console.log('backend   visual  s/step   lab samples/s  PyTorch samples/s  lab/PyTorch');
+for (const r of rows) console.log(`${r.backend.padEnd(9)} ${String(r.visualSize).padStart(6)}  ${f(r.secondsPerStep).padStart(6)}  ${f(r.samplesPerSec).padStart(13)}  ${f(r.pytorchSamplesPerSec).padStart(17)}  ${f(r.ratioToPytorch, 3).padStart(11)}${r.note ? '  ' + r.note : ''}`);
+mkdirSync('.bench', { recursive: true });
+writeFileSync(join('.bench', 'train-step.json'), JSON.stringify({ date: new Date().toISOString(), steps, rows }, null, 2));
+console.log('\nwrote .bench/train-step.json');
