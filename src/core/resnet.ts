@@ -91,8 +91,8 @@ function bn(params: ParamStore, name: string, x: tf.Tensor4D, opts: ForwardOptio
   return r.y;
 }
 
-function conv(params: ParamStore, name: string, x: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
-  return conv2d(x, params.get(`${name}.weight`) as unknown as tf.Tensor4D, stride, pad);
+function conv(params: ParamStore, name: string, x: tf.Tensor4D, stride: number, pad: number, inputGradient = true): tf.Tensor4D {
+  return conv2d(x, params.get(`${name}.weight`) as unknown as tf.Tensor4D, stride, pad, inputGradient);
 }
 
 /** Runs one encoder on NHWC images; returns the final feature map [N, h, w, 512*width]. */
@@ -101,9 +101,10 @@ export function resnetForward(params: ParamStore, prefix: string, width: number,
     if (opts.taps) opts.taps.set(name, tf.keep(t));
     return t;
   };
-  let h = tap(`${prefix}.conv1`, conv(params, `${prefix}.conv1`, x, 2, 3));
+  // The input is data: no gradient with respect to it is needed.
+  let h = tap(`${prefix}.conv1`, conv(params, `${prefix}.conv1`, x, 2, 3, false));
   h = tf.relu(bn(params, `${prefix}.bn1`, h, opts));
-  h = tap(`${prefix}.maxpool`, maxPool(h, 3, 2, 1));
+  h = tap(`${prefix}.maxpool`, maxPool(h, 3, 2, 1, true));
   for (const b of blockLayouts(prefix, width)) {
     let y = conv(params, `${b.name}.conv1`, h, b.stride, 1);
     y = tf.relu(bn(params, `${b.name}.bn1`, y, opts));
