@@ -1,0 +1,255 @@
+/**
+ * Decodes one clip into its stored tensors, inside a decode worker: the visual frames (1 fps from a video, a frame
+ * folder, or precomputed flow) and the spectrogram (from a separate audio file or the video's own track).
+ * The browser's decoders (WebCodecs via mediabunny) are tried first; what they cannot read or decode goes to
+ * ffmpeg.wasm. A problem with the input throws a ClipFailure naming the file and the cause.
+ */
+import { spectrogramCodes } from './audioFeatures';
+import type { DecodeJob, JobFile } from './messages';
+import { explainFfmpegFailure, parseF32leOutput, parseInputStreams } from './ffmpegLog';
+import { oneFpsScaleFilter, type FfmpegRunner } from './ffmpegCore';
+import { evenlySpaced, oneFpsIndices } from './frameSelect';
+import { sniffNotMedia, SNIFF_BYTES } from './sniff';
+import { flowToUv, rgbaToRgb } from './pixels';
+import { audioWebCodecs, frameCanvas, imageRgba, openMedia, videoFramesWebCodecs, type DecodedAudio, type DecodedFrames } from './webcodecs';
+
+/** A clip that cannot be used, with the file and the reason. `inherent`: caused by the file, not the environment. */
+export class ClipFailure extends Error {
+  override name = 'ClipFailure';
+  constructor(
+    readonly path: string,
+    message: string,
+    readonly inherent = true,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClipTensors {
+  spectrogram: Uint16Array;
+  frames: Uint8Array;
+  frameCount: number;
+  frameChannels: 2 | 3;
+  decoder: string;
+}
+
+/** Containers mediabunny does not read: straight to ffmpeg. */
+const FFMPEG_ONLY = new Set(['flv', 'f4v', 'avi', 'divx', 'wmv', 'asf', 'mpg', 'mpeg', 'vob', 'rm', 'rmvb', 'mts', 'm2ts']);
+/** ffmpeg may take longer than this on one clip only if something is wrong. */
+const FFMPEG_TIMEOUT_MS = 180_000;
+
+function extension(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface FromMedia {
+  frames: DecodedFrames | null;
+  audio: DecodedAudio | null;
+  fps: number | null;
+  decoders: { video?: string; audio?: string };
+}
+
+/** Frames and/or audio of one media file, WebCodecs first, then ffmpeg for what is left. */
+async function fromMedia(
+  src: JobFile,
+  want: { frames: boolean; audio: boolean; fps: boolean },
+  job: DecodeJob,
+  ffmpeg: FfmpegRunner,
+): Promise<FromMedia> {
+  const out: FromMedia = { frames: null, audio: null, fps: null, decoders: {} };
+  const notes: string[] = [];
+  const ext = extension(src.path);
+  let input = FFMPEG_ONLY.has(ext) ? null : await openMedia(src.file);
+  if (input && (await input.getTracks()).length === 0) {
+    // No track at all: more likely a damaged file than an empty container; let ffmpeg say what is wrong.
+    input.dispose();
+    input = null;
+  }
+  if (input) {
+    try {
+      const video = await input.getPrimaryVideoTrack();
+      if (want.frames) {
+        if (!video) throw new ClipFailure(src.path, 'no video track');
+        try {
+          const frames = await videoFramesWebCodecs(video, job.frameSize, job.maxFrames);
+          if (frames === 'unsupported') notes.push(`the browser cannot decode its video codec (${(await video.getCodec()) ?? 'unknown'})`);
+          else {
+            out.frames = frames;
+            out.decoders.video = 'webcodecs';
+          }
+        } catch (err) {
+          notes.push(`browser video decoding failed: ${message(err)}`);
+        }
+      }
+      if (want.fps && video) {
+        const stats = await video.computePacketStats(50).catch(() => null);
+        if (stats && stats.averagePacketRate > 0) out.fps = stats.averagePacketRate;
+      }
+      if (want.audio) {
+        const audio = await input.getPrimaryAudioTrack();
+        if (!audio) throw new ClipFailure(src.path, 'no audio track (and no separate audio file for this clip)');
+        try {
+          const decoded = await audioWebCodecs(audio);
+          if (decoded === 'unsupported') notes.push(`the browser cannot decode its audio codec (${(await audio.getCodec()) ?? 'unknown'})`);
+          else {
+            out.audio = decoded;
+            out.decoders.audio = 'webcodecs';
+          }
+        } catch (err) {
+          notes.push(`browser audio decoding failed: ${message(err)}`);
+        }
+      }
+    } finally {
+      input.dispose();
+    }
+  }
+  const ffVideo = want.frames && !out.frames;
+  const ffAudio = want.audio && !out.audio;
+  if (!ffVideo && !ffAudio) return out;
+
+  const name = `input.${ext || 'bin'}`;
+  const args = ['-hide_banner', '-i', `/in/${name}`];
+  if (ffVideo) {
+    args.push('-map', '0:v:0', '-vf', oneFpsScaleFilter(job.frameSize), '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '/out/v.rgb');
+  }
+  if (ffAudio) args.push('-map', '0:a:0?', '-t', '3.1', '-c:a', 'pcm_f32le', '-f', 'f32le', '/out/a.f32');
+  const run = await ffmpeg.run(src.file, name, args, ['v.rgb', 'a.f32'], FFMPEG_TIMEOUT_MS);
+  const streams = parseInputStreams(run.log);
+  const noted = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  if (run.ret !== 0) {
+    if (ffVideo && streams.video.length === 0 && streams.audio.length > 0) throw new ClipFailure(src.path, 'no video track');
+    if (ffAudio && streams.audio.length === 0 && streams.video.length > 0) {
+      throw new ClipFailure(src.path, 'no audio track (and no separate audio file for this clip)');
+    }
+    const threw = run.log.some((l) => l.startsWith('ffmpeg.wasm threw'));
+    const sniffed = sniffNotMedia(new Uint8Array(await src.file.slice(0, SNIFF_BYTES).arrayBuffer()));
+    throw new ClipFailure(src.path, sniffed ?? explainFfmpegFailure(run.log) + noted, !threw);
+  }
+  out.fps ??= streams.fps;
+  if (ffVideo) {
+    const bytes = run.outputs.get('v.rgb');
+    const frameBytes = job.frameSize * job.frameSize * 3;
+    const total = bytes ? Math.floor(bytes.length / frameBytes) : 0;
+    if (!bytes || total === 0) throw new ClipFailure(src.path, `no video frames could be decoded${noted}`);
+    const keep = evenlySpaced(total, job.maxFrames);
+    const frames = new Uint8Array(keep.length * frameBytes);
+    keep.forEach((f, i) => frames.set(bytes.subarray(f * frameBytes, (f + 1) * frameBytes), i * frameBytes));
+    out.frames = { frames, count: keep.length };
+    out.decoders.video = 'ffmpeg';
+  }
+  if (ffAudio) {
+    if (streams.audio.length === 0) throw new ClipFailure(src.path, 'no audio track (and no separate audio file for this clip)');
+    const bytes = run.outputs.get('a.f32');
+    const format = parseF32leOutput(run.log);
+    if (!bytes || bytes.length < 4) throw new ClipFailure(src.path, `the audio track decoded to no samples${noted}`);
+    if (!format) throw new ClipFailure(src.path, `could not read the decoded audio's sample rate from ffmpeg's log`, false);
+    const samples = new Float32Array(bytes.slice(0, bytes.length - (bytes.length % 4)).buffer);
+    const channels: Float32Array[] = [];
+    const n = Math.floor(samples.length / format.channels);
+    for (let c = 0; c < format.channels; c++) {
+      const ch = new Float32Array(n);
+      for (let i = 0; i < n; i++) ch[i] = samples[i * format.channels + c];
+      channels.push(ch);
+    }
+    out.audio = { channels, sampleRate: format.sampleRate };
+    out.decoders.audio = 'ffmpeg';
+  }
+  return out;
+}
+
+async function framesFromImages(files: JobFile[], job: DecodeJob): Promise<DecodedFrames> {
+  const S = job.frameSize;
+  const keep = evenlySpaced(files.length, job.maxFrames);
+  const ctx = frameCanvas(S);
+  const frames = new Uint8Array(keep.length * S * S * 3);
+  for (const [i, f] of keep.entries()) {
+    let rgba: Uint8ClampedArray;
+    try {
+      rgba = await imageRgba(files[f].file, S, ctx);
+    } catch (err) {
+      throw new ClipFailure(files[f].path, `could not decode the image (${message(err)})`);
+    }
+    rgbaToRgb(rgba, frames, i * S * S * 3);
+  }
+  return { frames, count: keep.length };
+}
+
+async function framesFromFlow(u: JobFile[], v: JobFile[], fps: number | null, job: DecodeJob): Promise<DecodedFrames> {
+  const S = job.frameSize;
+  const perSecond = oneFpsIndices(Math.min(u.length, v.length), fps ?? 25);
+  const keep = evenlySpaced(perSecond.length, job.maxFrames).map((i) => perSecond[i]);
+  const ctx = frameCanvas(S);
+  const frames = new Uint8Array(keep.length * S * S * 2);
+  const read = async (f: JobFile) => {
+    try {
+      return await imageRgba(f.file, S, ctx);
+    } catch (err) {
+      throw new ClipFailure(f.path, `could not decode the flow image (${message(err)})`);
+    }
+  };
+  for (const [i, f] of keep.entries()) {
+    const ru = await read(u[f]);
+    const rv = await read(v[f]);
+    flowToUv(ru, rv, frames, i * S * S * 2);
+  }
+  return { frames, count: keep.length };
+}
+
+const AUDIO_EXTS = new Set(['wav', 'mp3', 'm4a', 'aac', 'ogg', 'oga', 'opus', 'flac']);
+
+/** Decodes a job into the clip's stored tensors, or throws a ClipFailure. */
+export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegRunner): Promise<ClipTensors> {
+  const audioFromVideo = !job.audio;
+  let frames: DecodedFrames | null = null;
+  let audio: DecodedAudio | null = null;
+  let fps: number | null = null;
+  const decoders: { video?: string; audio?: string } = {};
+
+  if (job.visual === 'video' || audioFromVideo) {
+    if (!job.video) throw new ClipFailure(job.clipId, 'no video file and no audio file');
+    const r = await fromMedia(job.video, { frames: job.visual === 'video', audio: audioFromVideo, fps: job.visual === 'flow' }, job, ffmpeg);
+    frames = r.frames;
+    audio = r.audio;
+    fps = r.fps;
+    Object.assign(decoders, r.decoders);
+  }
+  if (job.audio) {
+    const isAudioFile = AUDIO_EXTS.has(extension(job.audio.path));
+    const r = await fromMedia(job.audio, { frames: false, audio: true, fps: false }, job, ffmpeg);
+    if (!r.audio) throw new ClipFailure(job.audio.path, 'no audio decoded');
+    audio = r.audio;
+    decoders.audio = r.decoders.audio + (isAudioFile ? '' : ' (from a video file)');
+  }
+  if (job.visual === 'frames') {
+    if (!job.frames || job.frames.length === 0) throw new ClipFailure(job.clipId, 'no frame images');
+    frames = await framesFromImages(job.frames, job);
+    decoders.video = 'image';
+  }
+  if (job.visual === 'flow') {
+    if (!job.flowU?.length || !job.flowV?.length) throw new ClipFailure(job.clipId, 'no flow images');
+    frames = await framesFromFlow(job.flowU, job.flowV, fps, job);
+    decoders.video = 'image';
+  }
+  if (!frames) throw new ClipFailure(job.video?.path ?? job.clipId, 'no frames decoded');
+  if (!audio) throw new ClipFailure(job.audio?.path ?? job.video?.path ?? job.clipId, 'no audio decoded');
+  const audioPath = job.audio?.path ?? job.video?.path ?? job.clipId;
+  let spectrogram: Uint16Array;
+  try {
+    spectrogram = spectrogramCodes(audio.channels, audio.sampleRate, job.audioHeight, job.audioWidth);
+  } catch (err) {
+    throw new ClipFailure(audioPath, message(err));
+  }
+  return {
+    spectrogram,
+    frames: frames.frames,
+    frameCount: frames.count,
+    frameChannels: job.visual === 'flow' ? 2 : 3,
+    decoder: `${decoders.video ?? '?'}+${decoders.audio ?? '?'}`,
+  };
+}

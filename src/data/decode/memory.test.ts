@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { clipBytes, DEFAULT_MAX_FRAMES, formatBytes, framesKept, presetStoredSizes } from './memory';
+
+// CREMA-D: 7442 clips; at 1 fps a clip keeps ceil(duration) frames (2-5 s clips, mostly 3), capped per preset.
+const CREMA_D = 7442;
+
+describe('memory of a decoded dataset', () => {
+  it('counts 2 bytes per spectrogram value and 1 per frame byte', () => {
+    expect(clipBytes(presetStoredSizes('tiny'), 1)).toBe(2 * 33 * 24 + 32 * 32 * 3);
+    expect(clipBytes(presetStoredSizes('fast'), 2)).toBe(2 * 129 * 94 + 2 * 112 * 112 * 3);
+    expect(clipBytes(presetStoredSizes('paper', 2), 3)).toBe(2 * 257 * 188 + 3 * 224 * 224 * 2);
+  });
+
+  it('keeps the fast preset of a CREMA-D-sized set under 1 GB with its default cap', () => {
+    const table = (['tiny', 'fast', 'paper'] as const).map((p) => ({
+      preset: p,
+      frames: DEFAULT_MAX_FRAMES[p],
+      bytes: CREMA_D * clipBytes(presetStoredSizes(p), DEFAULT_MAX_FRAMES[p]),
+      bytes3: CREMA_D * clipBytes(presetStoredSizes(p), 3),
+    }));
+    expect(table.map((t) => formatBytes(t.bytes))).toEqual(['80.4 MB', '740.6 MB', '1.84 GB']);
+    expect(table.map((t) => formatBytes(t.bytes3))).toEqual(['80.4 MB', '1.02 GB', '4.08 GB']);
+    expect(table[1].bytes).toBeLessThan(0.75e9);
+  });
+
+  it('keeps ceil(seconds) frames up to the cap', () => {
+    expect(framesKept(2.5, 3)).toBe(3);
+    expect(framesKept(2.5, 2)).toBe(2);
+    expect(framesKept(0.4, 3)).toBe(1);
+    expect(framesKept(3, 10)).toBe(3);
+  });
+});

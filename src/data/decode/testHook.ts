@@ -1,0 +1,138 @@
+/**
+ * A summary of the last decode for end-to-end tests and debugging, exposed as `window.__bmmLab.decoded` (and the
+ * Dataset itself as `window.__bmmLab.decodedDataset`). Only plain data in the summary, so `page.evaluate` can
+ * return it.
+ */
+import type { Dataset } from '../../core/dataset';
+import type { DecodeOutcome } from './decodeDataset';
+
+export interface ClipCheck {
+  id: string;
+  label: number;
+  split: 'train' | 'test';
+  frameCount: number;
+  /** Mean of each channel over the first frame (R, G, B or u, v). */
+  frameMean: number[];
+  /** The spectrogram row (frequency bin at the stored height) with the highest mean value. */
+  peakRow: number;
+  /** Min and max of the dequantized spectrogram. */
+  audioRange: [number, number];
+}
+
+export interface DecodedSummary {
+  name: string;
+  classNames: string[];
+  preset: string;
+  train: number;
+  test: number;
+  audioHeight: number;
+  audioWidth: number;
+  frameSize: number;
+  frameChannels: number;
+  maxFrames: number;
+  decoded: number;
+  cached: number;
+  cancelled: boolean;
+  seconds: number;
+  decoders: Record<string, number>;
+  failures: Array<{ path: string; reason: string }>;
+  warnings: string[];
+  /** Per clip checks (the first 200 clips of train, then test). */
+  clips: ClipCheck[];
+}
+
+function checksOf(dataset: Dataset, limit: number): ClipCheck[] {
+  const out: ClipCheck[] = [];
+  const H = dataset.audioHeight;
+  const W = dataset.audioWidth;
+  const spec = new Float32Array(H * W);
+  for (const split of ['train', 'test'] as const) {
+    const store = dataset[split];
+    const ids = (store as { ids?: string[] }).ids;
+    for (let i = 0; i < store.size && out.length < limit; i++) {
+      const frame = store.readFrame(i, 0);
+      const C = dataset.frameChannels;
+      const sums = new Array<number>(C).fill(0);
+      for (let p = 0; p < frame.length; p++) sums[p % C] += frame[p];
+      store.readAudio(i, spec, 0);
+      let peakRow = 0;
+      let best = -Infinity;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let y = 0; y < H; y++) {
+        let s = 0;
+        for (let x = 0; x < W; x++) {
+          const v = spec[y * W + x];
+          s += v;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        if (s > best) {
+          best = s;
+          peakRow = y;
+        }
+      }
+      out.push({
+        id: ids?.[i] ?? `${split}-${i}`,
+        label: store.labels[i],
+        split,
+        frameCount: store.frameCount(i),
+        frameMean: sums.map((s) => Math.round((s / (frame.length / C)) * 10) / 10),
+        peakRow,
+        audioRange: [lo, hi],
+      });
+    }
+  }
+  return out;
+}
+
+/** The summary of a decode outcome. */
+export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames: string[]): DecodedSummary {
+  const d = outcome.dataset;
+  return {
+    name,
+    classNames,
+    preset: outcome.settings.preset,
+    train: d?.train.size ?? 0,
+    test: d?.test.size ?? 0,
+    audioHeight: outcome.settings.audioHeight,
+    audioWidth: outcome.settings.audioWidth,
+    frameSize: outcome.settings.frameSize,
+    frameChannels: outcome.frameChannels,
+    maxFrames: outcome.settings.maxFrames,
+    decoded: outcome.decoded,
+    cached: outcome.cached,
+    cancelled: outcome.cancelled,
+    seconds: outcome.seconds,
+    decoders: outcome.decoders,
+    failures: outcome.failures.map((f) => ({ path: f.path, reason: f.reason })),
+    warnings: outcome.warnings,
+    clips: d ? checksOf(d, 200) : [],
+  };
+}
+
+interface LabHook {
+  decoded?: DecodedSummary;
+  decodedDataset?: Dataset;
+  [key: string]: unknown;
+}
+
+/** Publishes the summary (and the dataset) on `window.__bmmLab`. */
+export function exposeDecoded(summary: DecodedSummary, dataset: Dataset | null): void {
+  if (typeof window === 'undefined') return;
+  const w = window as unknown as { __bmmLab?: LabHook };
+  const hook: LabHook = w.__bmmLab ?? {};
+  hook.decoded = summary;
+  if (dataset) hook.decodedDataset = dataset;
+  else delete hook.decodedDataset;
+  w.__bmmLab = hook;
+}
+
+/** Publishes what planning found (before decoding) on `window.__bmmLab.plan`. */
+export function exposePlan(summary: unknown, ignored: Array<{ path: string; reason: string; kind: string }>, warnings: string[]): void {
+  if (typeof window === 'undefined') return;
+  const w = window as unknown as { __bmmLab?: LabHook };
+  const hook: LabHook = w.__bmmLab ?? {};
+  hook.plan = { summary, ignored, warnings };
+  w.__bmmLab = hook;
+}
