@@ -40,6 +40,7 @@ export const DEFAULT_DEMO_OPTIONS: DemoOptions = {
 };
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const NOISE_GRID = 16;
 
 /** Class names of the demo: "tone 1 / stripes -" style names that say what tells them apart. */
 export function demoClassNames(numClasses: number): string[] {
@@ -97,13 +98,18 @@ function demoFrames(c: number, numGroups: number, o: DemoOptions, rng: Rng): Uin
   const size = Math.max(4, Math.floor(S * (0.35 + 0.3 * rng.uniform())));
   const top = rng.int(S - size + 1);
   const left = rng.int(S - size + 1);
-  const period = 3 + rng.int(Math.max(2, Math.floor(S / 10)));
+  const period = Math.max(3, Math.round(S * (0.06 + 0.06 * rng.uniform())));
   const brightness = 90 + 60 * rng.uniform();
-  const contrast = 45 / Math.sqrt(o.difficulty);
-  const noise = 55 * o.difficulty;
+  const contrast = 22 / Math.sqrt(o.difficulty);
+  const noise = 110 * o.difficulty;
+  // Noise lives on a 16 x 16 grid of cells whatever the frame size, so the cue is as hard at 224 px as at 32 px.
+  const cell = Math.max(1, Math.round(S / NOISE_GRID));
+  const cells = Math.ceil(S / cell);
   const frames: Uint8Array[] = [];
   for (let f = 0; f < o.frames; f++) {
     const phase = rng.uniform() * period;
+    const grid = new Float32Array(cells * cells * 3);
+    for (let i = 0; i < grid.length; i++) grid[i] = noise * (rng.uniform() - 0.5);
     const img = new Uint8Array(S * S * 3);
     for (let y = 0; y < S; y++) {
       for (let x = 0; x < S; x++) {
@@ -113,8 +119,9 @@ function demoFrames(c: number, numGroups: number, o: DemoOptions, rng: Rng): Uin
           stripe = Math.sin((2 * Math.PI * (coord + phase)) / period) > 0 ? contrast : -contrast;
         }
         const base = (y * S + x) * 3;
+        const g = (Math.floor(y / cell) * cells + Math.floor(x / cell)) * 3;
         for (let ch = 0; ch < 3; ch++) {
-          const v = brightness + stripe + 12 * tint[ch] + noise * (rng.uniform() - 0.5);
+          const v = brightness + stripe + 6 * tint[ch] + grid[g + ch];
           img[base + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
         }
       }
