@@ -53,7 +53,7 @@ function eq<T>(actual: T, expected: T, what: string): void {
 }
 
 /** A page on the harness, failing on page errors and on any request leaving the origin. */
-async function openHarness(browser: Browser, preset = 'tiny'): Promise<{ page: Page; problems: string[] }> {
+async function openHarness(browser: Browser, preset = 'tiny', query = ''): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage();
   page.setDefaultTimeout(STEP_MS);
   const problems: string[] = [];
@@ -62,7 +62,7 @@ async function openHarness(browser: Browser, preset = 'tiny'): Promise<{ page: P
     const url = r.url();
     if (!url.startsWith(ORIGIN) && !url.startsWith('blob:') && !url.startsWith('data:')) problems.push(`request outside the app: ${url}`);
   });
-  await page.goto(`${ORIGIN}${HARNESS_PATH}?preset=${preset}`, { timeout: STEP_MS });
+  await page.goto(`${ORIGIN}${HARNESS_PATH}?preset=${preset}${query}`, { timeout: STEP_MS });
   return { page, problems };
 }
 
@@ -101,6 +101,26 @@ function makeMixedDataset(root: string): string {
   writeFileSync(join(dir, '.DS_Store'), 'junk');
   copyFileSync(join(FIX, 'crema-d', 'AudioWAV', '1001_DFA_ANG_XX.wav'), join(dir, 'train', 'red', 'orphan.wav'));
   return dir;
+}
+
+/** Every fixture codec in one class folder, broken files first, so one worker's ffmpeg.wasm must recover. */
+function makeCodecsFolder(root: string): string {
+  const dir = join(root, 'codecs', 'clips');
+  mkdirSync(dir, { recursive: true });
+  const order = ['not_media.mp4', 'truncated.mp4', 'flv1_mp3.flv', 'no_audio.mp4', 'xvid_mp3.avi', 'h264_aac.flv', 'vp9_opus.webm', 'h264_aac.mp4'];
+  order.forEach((name, i) => copyFileSync(join(FIX, 'clips', name), join(dir, `${i}_${name}`)));
+  // Codecs the browser cannot decode inside a container it reads: HEVC video, MPEG-4 part 2 video + MP2 audio, AC-3 audio.
+  const src = ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1.5', '-f', 'lavfi', '-i', 'sine=frequency=500:sample_rate=48000:duration=1.5'];
+  const extra: Array<[string, string[]]> = [
+    ['8_hevc_aac.mp4', ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p', '-tag:v', 'hvc1', '-c:a', 'aac']],
+    ['9_mpeg4_mp2.mp4', ['-c:v', 'mpeg4', '-c:a', 'mp2']],
+    ['10_h264_ac3.mp4', ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'ac3']],
+  ];
+  for (const [name, codec] of extra) {
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...src, ...codec, '-shortest', join(dir, name)], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`could not make ${name} with the system ffmpeg`);
+  }
+  return join(root, 'codecs');
 }
 
 /** A class-folder set with 120 clips in one folder: more than one readEntries batch (at most 100) when dropped. */
@@ -151,6 +171,7 @@ async function main(): Promise<void> {
   const mixed = makeMixedDataset(tmp);
   const many = makeCremaCopies(tmp, 40);
   const big = makeBigFolder(tmp);
+  const codecs = makeCodecsFolder(tmp);
   const server = await serveStatic(HARNESS_DIST, PORT);
   const browser = await launchChromium();
   try {
@@ -196,6 +217,25 @@ async function main(): Promise<void> {
       const handed = await page.evaluate(() => (window as unknown as { __bmmLab: { onDataset: unknown[] } }).__bmmLab.onDataset);
       eq(handed, [{ name: 'mixed', classNames: ['blue', 'green', 'red'], ignored: 6, train: 6, test: 3, frameChannels: 3 }], 'onDataset');
     });
+
+    await test('one tiny epoch trains on the decoded data in the training worker, with the dataset\'s class names', async () => {
+      const r = await page.evaluate(
+        () =>
+          (
+            window as unknown as {
+              __bmmLab: { trainOneEpoch: (o: object) => Promise<{ backend: string; dataset: { name: string; classNames: string[]; trainSize: number; testSize: number } | null; epochs: Array<{ epoch: number; loss: number }>; featureClasses: number[]; errors: string[]; state: string }> };
+            }
+          ).__bmmLab.trainOneEpoch({ epochs: 1, batch: 2 }),
+        null,
+      );
+      eq(r.errors, [], 'training errors');
+      eq(r.state, 'done', 'final state');
+      eq(r.dataset, { name: 'mixed', classNames: ['blue', 'green', 'red'], trainSize: 6, testSize: 3 }, 'dataset seen by the training worker');
+      eq(r.epochs.length, 1, 'epochs reported');
+      assert(Number.isFinite(r.epochs[0].loss) && r.epochs[0].loss > 0, `loss ${r.epochs[0].loss}`);
+      eq(r.featureClasses, [0, 1, 2], 'feature snapshot labels (UMAP legend classes)');
+      console.log(`     trained 1 epoch on ${r.backend}: loss ${r.epochs[0].loss.toFixed(3)}`);
+    }, 300_000);
 
     await test('dropping the same folder again is served from the cache', async () => {
       await page.getByRole('button', { name: 'Clear', exact: true }).click();
@@ -249,7 +289,17 @@ async function main(): Promise<void> {
       eq(s.decoders, { 'image+ffmpeg': 6 }, 'decoders');
       for (const c of byLabel(s, 0)) assert(Math.abs(c.frameMean[0] - 168) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `ApplyEyeMakeup flow ${c.frameMean}`);
       for (const c of byLabel(s, 1)) assert(Math.abs(c.frameMean[0] - 88) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `Archery flow ${c.frameMean}`);
-    });
+      // The engine takes 2-channel frames as they are.
+      const r = await page.evaluate(
+        () =>
+          (window as unknown as { __bmmLab: { trainOneEpoch: (o: object) => Promise<{ errors: string[]; state: string; epochs: unknown[] }> } }).__bmmLab.trainOneEpoch({
+            epochs: 1,
+            batch: 2,
+          }),
+        null,
+      );
+      eq([r.errors, r.state, r.epochs.length], [[], 'done', 1], 'one epoch on flow');
+    }, 300_000);
 
     await test('frame folders: JPEG frames (capped per clip) and WAV audio', async () => {
       await page.getByRole('button', { name: 'Clear', exact: true }).click();
@@ -308,6 +358,26 @@ async function main(): Promise<void> {
       assert((await foundText(page)).includes('Found CREMA-D: 6 classes'), 'CREMA-D dropped');
       const s = await decode(page);
       eq([s.train, s.test, s.failures.length], [4, 4, 0], 'dropped CREMA-D decodes');
+    });
+
+    await test('every codec with one worker (FLV1, Xvid, HEVC, MPEG-4 part 2, MP2, AC-3, VP9, H.264): ffmpeg.wasm recovers after broken files', async () => {
+      const one = await openHarness(browser, 'tiny', '&workers=1');
+      try {
+        await addFolder(one.page, codecs);
+        eq(await one.page.getByTestId('dataset-counts').innerText({ timeout: STEP_MS }), '10 train / 1 test clips', 'clip counts');
+        const s = await decode(one.page);
+        const reasons = Object.fromEntries(s.failures.map((f) => [f.path.split('/').pop(), f.reason]));
+        eq(Object.keys(reasons).sort(), ['0_not_media.mp4', '1_truncated.mp4', '3_no_audio.mp4'], 'failed files');
+        eq(
+          s.decoders,
+          { 'ffmpeg+ffmpeg': 4, 'webcodecs+webcodecs': 2, 'ffmpeg+webcodecs': 1, 'webcodecs+ffmpeg': 1 },
+          'FLV1, H.264-in-FLV, Xvid and MPEG-4/MP2 through ffmpeg.wasm; HEVC video and AC-3 audio in MP4 through ffmpeg.wasm next to WebCodecs',
+        );
+        eq(s.train + s.test, 8, 'decoded clips');
+        eq(one.problems, [], 'problems');
+      } finally {
+        await one.page.close();
+      }
     });
 
     await test('no page errors and no request outside the app', async () => {

@@ -27,6 +27,8 @@ import './datasetPanel.css';
 export interface DatasetPanelProps {
   preset: PresetName;
   onDataset: (d: Dataset, info: { name: string; classNames: string[]; ignored: number }) => void;
+  /** Decode workers (default: from navigator.hardwareConcurrency, 2-4). */
+  poolSize?: number;
 }
 
 const LAYOUT_NAMES: Record<DatasetLayout, string> = {
@@ -60,6 +62,10 @@ function formatEta(seconds: number | null): string {
   return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function rootFolders(files: readonly DroppedFile[]): string[] {
   return [...new Set(files.map((f) => (f.path.includes('/') ? f.path.slice(0, f.path.indexOf('/')) : f.path)))];
 }
@@ -71,7 +77,7 @@ function openCache(): Promise<ClipCache | null> {
   return cachePromise;
 }
 
-export function DatasetPanel({ preset, onDataset }: DatasetPanelProps) {
+export function DatasetPanel({ preset, onDataset, poolSize }: DatasetPanelProps) {
   const [files, setFiles] = useState<DroppedFile[]>([]);
   const [unreadable, setUnreadable] = useState<UnreadableFile[]>([]);
   const [reading, setReading] = useState<number | null>(null);
@@ -160,7 +166,7 @@ export function DatasetPanel({ preset, onDataset }: DatasetPanelProps) {
     const cache = await openCache();
     setCacheNote(cache ? null : 'IndexedDB is not available: decoded clips are not cached');
     try {
-      const outcome = await decodePlan(plan, { preset, maxFrames, name, cache, signal: controller.signal, onProgress: setProgress });
+      const outcome = await decodePlan(plan, { preset, maxFrames, name, cache, poolSize, signal: controller.signal, onProgress: setProgress });
       const d = outcome.dataset;
       setDone({
         preset,
@@ -174,7 +180,7 @@ export function DatasetPanel({ preset, onDataset }: DatasetPanelProps) {
         warnings: outcome.warnings,
         cancelled: outcome.cancelled,
       });
-      exposeDecoded(summarizeDecode(outcome, name, plan.classNames), d);
+      exposeDecoded(summarizeDecode(outcome, name, plan.classNames));
       if (d) onDataset(d, { name, classNames: [...plan.classNames], ignored: plan.ignored.length + unreadable.length + outcome.failures.length });
     } catch (err) {
       setDone({
@@ -240,7 +246,7 @@ export function DatasetPanel({ preset, onDataset }: DatasetPanelProps) {
       {reading !== null && <p className="hint">Reading folders… {reading} files</p>}
       {files.length > 0 && (
         <p className="hint">
-          {files.length} files from {rootFolders(files).join(', ')}{' '}
+          {plural(files.length, 'file')} from {rootFolders(files).join(', ')}{' '}
           <button type="button" className="link" onClick={clear} disabled={decoding}>
             Clear
           </button>
@@ -281,7 +287,7 @@ export function DatasetPanel({ preset, onDataset }: DatasetPanelProps) {
           </table>
           {ignoredCount > 0 && (
             <details className="dataset-list" data-testid="dataset-ignored">
-              <summary>{ignoredCount} files ignored</summary>
+              <summary>{plural(ignoredCount, 'file')} ignored</summary>
               <ul>
                 {unreadable.map((u) => (
                   <li key={`u:${u.path}`}>
@@ -355,7 +361,7 @@ export function DatasetPanel({ preset, onDataset }: DatasetPanelProps) {
           {done.preset !== preset && <p className="hint warn">Decoded for the {done.preset} preset; decode again for {preset}.</p>}
           {done.failures.length > 0 && (
             <details className="dataset-list" open data-testid="decode-failures">
-              <summary>{done.failures.length} clips could not be used</summary>
+              <summary>{plural(done.failures.length, 'clip')} could not be used</summary>
               <ul>
                 {done.failures.map((f) => (
                   <li key={f.clipId}>

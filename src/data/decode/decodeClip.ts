@@ -105,6 +105,10 @@ async function fromMedia(
           notes.push(`browser audio decoding failed: ${message(err)}`);
         }
       }
+    } catch (err) {
+      // The file is the problem (no track): final. Anything else (a damaged header mediabunny trips on): ffmpeg decides.
+      if (err instanceof ClipFailure) throw err;
+      notes.push(`browser demuxing failed: ${message(err)}`);
     } finally {
       input.dispose();
     }

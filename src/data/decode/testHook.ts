@@ -1,7 +1,7 @@
 /**
- * A summary of the last decode for end-to-end tests and debugging, exposed as `window.__bmmLab.decoded` (and the
- * Dataset itself as `window.__bmmLab.decodedDataset`). Only plain data in the summary, so `page.evaluate` can
- * return it.
+ * A summary of the last decode for end-to-end tests and debugging, exposed as `window.__bmmLab.decoded`, and what
+ * planning found as `window.__bmmLab.plan`. Plain data only, so `page.evaluate` can return it; the Dataset itself is
+ * not kept here (it may be hundreds of MB and must be free to go once handed to the training worker).
  */
 import type { Dataset } from '../../core/dataset';
 import type { DecodeOutcome } from './decodeDataset';
@@ -113,18 +113,15 @@ export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames
 
 interface LabHook {
   decoded?: DecodedSummary;
-  decodedDataset?: Dataset;
   [key: string]: unknown;
 }
 
-/** Publishes the summary (and the dataset) on `window.__bmmLab`. */
-export function exposeDecoded(summary: DecodedSummary, dataset: Dataset | null): void {
+/** Publishes the summary on `window.__bmmLab.decoded`. */
+export function exposeDecoded(summary: DecodedSummary): void {
   if (typeof window === 'undefined') return;
   const w = window as unknown as { __bmmLab?: LabHook };
   const hook: LabHook = w.__bmmLab ?? {};
   hook.decoded = summary;
-  if (dataset) hook.decodedDataset = dataset;
-  else delete hook.decodedDataset;
   w.__bmmLab = hook;
 }
 
