@@ -4,7 +4,10 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   plugins: [react()],
   worker: { format: 'es' },
-  // The wasm backend locates its .wasm files relative to its own module; pre-bundling would move it.
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
+  optimizeDeps: {
+    // Scan the workers too, so their dependencies (TF.js, umap-js) are pre-bundled when the dev server starts
+    // instead of being discovered on first use, which makes Vite reload the page mid-run.
+    entries: ['index.html', 'src/worker/*.worker.ts'],
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
 });

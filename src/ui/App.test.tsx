@@ -86,6 +86,9 @@ describe('App (server-rendered markup)', () => {
     expect(html.match(/<figure class="confusion">/g)).toHaveLength(3);
     for (const name of ['NEU', 'ANG']) expect(html).toContain(name);
     expect(html).toContain('Across seeds');
+    // The Runs region holds one body row per run (the across-seed table is a region of its own).
+    const runsRegion = html.slice(html.indexOf('aria-label="Runs"'), html.indexOf('aria-label="Across seeds"'));
+    expect(runsRegion.match(/<tbody>[\s\S]*<\/tbody>/)?.[0].match(/<tr/g)).toHaveLength(1);
     expect(html.match(/data-chart="/g)).toHaveLength(6);
   });
 

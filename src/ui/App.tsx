@@ -10,7 +10,7 @@ import { LabContext, useController, useLab } from './context';
 import { Controls } from './Controls';
 import type { LabController } from './labController';
 import { ProgressBar } from './ProgressBar';
-import { RunsPanel } from './RunsPanel';
+import { RunsPanel, SeedsPanel } from './RunsPanel';
 import type { LabState } from './store';
 import { UmapPanel } from './UmapPanel';
 import { hashWithoutConfig, searchWithConfig } from './urlConfig';
@@ -95,6 +95,7 @@ export function App({ controller, addDatasetSlot }: AppProps) {
             <UmapPanel />
             <ConfusionPanel />
             <RunsPanel />
+            <SeedsPanel />
           </main>
         </div>
       </div>

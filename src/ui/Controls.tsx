@@ -220,7 +220,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
       <fieldset className="config-group">
         <legend>Dataset</legend>
         <div className="fields">
-          <div className="field field-enum">
+          <div className="field field-enum field-wide">
             <label htmlFor="cfg-dataset">Dataset</label>
             <select id="cfg-dataset" value={datasetId} disabled={locked} onChange={(e) => controller.selectDataset(e.target.value)}>
               {datasets.map((d) => (

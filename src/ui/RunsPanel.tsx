@@ -141,6 +141,61 @@ function SweepForm({ busy }: { busy: boolean }) {
   );
 }
 
+/** Mean ± std over finished runs that differ only in the seed. */
+function SeedGroups({ list }: { list: RunRecord[] }) {
+  const groups = useMemo(() => groupRuns(list), [list]);
+  if (groups.length === 0) return <p className="hint">Finished runs that differ only in their seed are summarised here.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="groups">
+        <thead>
+          <tr>
+            <th rowSpan={2} scope="col">
+              Setting
+            </th>
+            <th rowSpan={2} scope="col">
+              Seeds
+            </th>
+            <th colSpan={3} scope="colgroup">
+              Best test acc
+            </th>
+            <th colSpan={3} scope="colgroup">
+              Final test acc
+            </th>
+          </tr>
+          <tr>
+            <th scope="col">fused</th>
+            <th scope="col">audio</th>
+            <th scope="col">visual</th>
+            <th scope="col">fused</th>
+            <th scope="col">audio</th>
+            <th scope="col">visual</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((g) => (
+            <tr key={g.key}>
+              <td>
+                {runLabel(g.config).replace(/ seed -?\d+$/, '')}, {g.config.epochs} epochs
+                <div className="hint">{g.datasetName}</div>
+              </td>
+              <td>
+                {g.seeds.join(', ')} (n = {g.runIds.length})
+              </td>
+              <td className="num">{formatStat(g.best.fused)}</td>
+              <td className="num">{formatStat(g.best.audio)}</td>
+              <td className="num">{formatStat(g.best.visual)}</td>
+              <td className="num">{formatStat(g.final.fused)}</td>
+              <td className="num">{formatStat(g.final.audio)}</td>
+              <td className="num">{formatStat(g.final.visual)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function RunsPanel() {
   const controller = useController();
   const runs = useLab(selectRuns);
@@ -151,7 +206,6 @@ export function RunsPanel() {
   const storage = useLab(selectStorage);
   const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
   const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
-  const groups = useMemo(() => groupRuns(list), [list]);
 
   return (
     <section className="panel runs-panel" aria-label="Runs">
@@ -213,56 +267,26 @@ export function RunsPanel() {
           </table>
         </div>
       )}
-      {groups.length > 0 && (
-        <div className="table-wrap">
-          <h3>Across seeds (finished runs, mean ± std, %)</h3>
-          <table className="groups">
-            <thead>
-              <tr>
-                <th rowSpan={2} scope="col">
-                  Setting
-                </th>
-                <th rowSpan={2} scope="col">
-                  Seeds
-                </th>
-                <th colSpan={3} scope="colgroup">
-                  Best test acc
-                </th>
-                <th colSpan={3} scope="colgroup">
-                  Final test acc
-                </th>
-              </tr>
-              <tr>
-                <th scope="col">fused</th>
-                <th scope="col">audio</th>
-                <th scope="col">visual</th>
-                <th scope="col">fused</th>
-                <th scope="col">audio</th>
-                <th scope="col">visual</th>
-              </tr>
-            </thead>
-            <tbody>
-              {groups.map((g) => (
-                <tr key={g.key}>
-                  <td>
-                    {runLabel(g.config).replace(/ seed -?\d+$/, '')}, {g.config.epochs} epochs
-                    <div className="hint">{g.datasetName}</div>
-                  </td>
-                  <td>
-                    {g.seeds.join(', ')} (n = {g.runIds.length})
-                  </td>
-                  <td className="num">{formatStat(g.best.fused)}</td>
-                  <td className="num">{formatStat(g.best.audio)}</td>
-                  <td className="num">{formatStat(g.best.visual)}</td>
-                  <td className="num">{formatStat(g.final.fused)}</td>
-                  <td className="num">{formatStat(g.final.audio)}</td>
-                  <td className="num">{formatStat(g.final.visual)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+    </section>
+  );
+}
+
+/**
+ * Across-seed statistics and the sweep form, in a region of their own beside "Runs" (so the runs region holds
+ * exactly one table row per run).
+ */
+export function SeedsPanel() {
+  const runs = useLab(selectRuns);
+  const order = useLab(selectOrder);
+  const session = useLab(selectSession);
+  const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
+  const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
+  return (
+    <section className="panel seeds-panel" aria-label="Across seeds">
+      <header className="panel-header">
+        <h2>Across seeds (mean ± std, %)</h2>
+      </header>
+      <SeedGroups list={list} />
       <SweepForm busy={busy} />
     </section>
   );

@@ -75,6 +75,7 @@ export function RunPicker({ id }: { id: string }) {
 }
 
 export function UmapPanel() {
+  const controller = useController();
   const viewed = useLab(selectViewed);
   const runs = useLab(selectRuns);
   const embeddings = useLab(selectEmbeddings);
@@ -85,6 +86,10 @@ export function UmapPanel() {
   // null = follow the newest epoch as embeddings arrive; a number = the epoch the slider was moved to.
   const [picked, setPicked] = useState<{ runId: string | null; epoch: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
+  // A run loaded from storage (e.g. after a reload) brings its maps from IndexedDB.
+  useEffect(() => {
+    if (viewed) void controller.ensureEmbeddings(viewed);
+  }, [controller, viewed]);
   const pickedEpoch = picked && picked.runId === viewed && epochs.includes(picked.epoch) ? picked.epoch : null;
   const epoch = pickedEpoch ?? epochs[epochs.length - 1];
   const embedding = forRun && epoch !== undefined ? forRun[epoch] : undefined;

@@ -220,10 +220,15 @@ export class LabController {
   /** Shows a run in the UMAP and confusion panels, loading its stored embeddings. */
   async viewRun(runId: string | null): Promise<void> {
     this.store.dispatch({ type: 'runs/view', id: runId });
-    if (!runId || !this.runStore) return;
+    if (runId) await this.ensureEmbeddings(runId);
+  }
+
+  /** Loads a stored run's embeddings into memory if some are missing there. */
+  async ensureEmbeddings(runId: string): Promise<void> {
+    await this.storeReady;
     const run = this.state.runs[runId];
     const have = this.state.embeddings[runId] ?? {};
-    if (!run || run.embeddingEpochs.every((e) => e in have)) return;
+    if (!this.runStore || !run || run.embeddingEpochs.every((e) => e in have)) return;
     const embeddings = await this.runStore.getEmbeddings(runId).catch(() => []);
     this.store.dispatch({ type: 'embeddings/loaded', runId, embeddings });
   }

@@ -25,9 +25,15 @@ export function statusText(state: LabState): string {
       return `Training: epoch ${progress.epoch} of ${epochs}, batch ${progress.batch} of ${progress.batches}${sweepNote}`;
     }
     case 'paused':
-      return `Paused after epoch ${done} of ${epochs}${sweepNote}`;
-    case 'stopped':
-      return `Stopped after epoch ${done} of ${epochs}`;
+    case 'stopped': {
+      const verb = session.state === 'paused' ? 'Paused' : 'Stopped';
+      const note = session.state === 'paused' ? sweepNote : '';
+      // Mid-epoch: say where; the epoch's partial batches are redone or resumed, not reported as an epoch.
+      if (progress && progress.batches > 0 && progress.epoch > done && progress.batch < progress.batches) {
+        return `${verb} in epoch ${progress.epoch} of ${epochs}, after batch ${progress.batch} of ${progress.batches}${note}`;
+      }
+      return `${verb} after epoch ${done} of ${epochs}${note}`;
+    }
     case 'done': {
       const results = run ? runResults(run) : null;
       const best = results ? `; best test accuracy ${formatPercent(results.best.fused)}, final ${formatPercent(results.final.fused)}` : '';

@@ -84,6 +84,16 @@ describe('labReducer', () => {
     expect(statusText(s)).toBe('Stopped after epoch 0 of 3');
   });
 
+  it('says where a run paused inside an epoch', () => {
+    let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
+    s = apply(s, [
+      worker({ type: 'state', state: 'running' }),
+      worker({ type: 'event', event: { type: 'batch', progress: { epoch: 1, batch: 2, batches: 5, loss: 1, acc: 0.5, mix: null, samplesPerSec: 10 } } }),
+      worker({ type: 'state', state: 'paused' }),
+    ]);
+    expect(statusText(s)).toBe('Paused in epoch 1 of 3, after batch 2 of 5');
+  });
+
   it('appends batch points in place but replaces the run object', () => {
     let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
     const before = s.runs.r1;

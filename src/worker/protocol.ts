@@ -11,7 +11,8 @@
  *   with `init.checkpointEvery = k > 0`, the worker posts `checkpoint` after every k-th completed epoch (before
  *   that epoch's `epoch` event or after it, either is fine); a `checkpoint` request is answered at the next point
  *   between epochs (at once when not running); `checkpoint.epoch` = epochs completed in it
- *   `export` -> `exported` (any time after init; while running, at the next batch boundary)
+ *   `export` -> `exported` (any time after init; while running, at the next batch boundary); a format made of
+ *   several files (TF.js: model.json + weights.bin) is sent as one `exported` per file
  *   `init` may be sent again when the state is idle, paused, stopped, done or error: it replaces the session.
  */
 import type { TrainConfig } from '../core/config';

@@ -10,6 +10,9 @@ import { chartedRunIds, type LabState } from '../store';
 import { MetricChart } from './MetricChart';
 import { buildSeries, CHART_TITLES, xDomain, type ChartRun } from './series';
 
+/** B-MM's m and OGM-GE's k both lie in [0, 1]. */
+const UNIT_RANGE: [number, number] = [0, 1];
+
 const selectRuns = (s: LabState) => s.runs;
 const selectOrder = (s: LabState) => s.runOrder;
 const selectSmoothing = (s: LabState) => s.smoothing;
@@ -81,6 +84,7 @@ export function ChartsPanel() {
           title={CHART_TITLES.mix}
           series={series.mix}
           xDomain={domain}
+          yDomain={UNIT_RANGE}
           emptyText="No mixing coefficient: ERM and MM runs have none; B-MM shows m after its warm-up."
           fileStem={stem}
         />

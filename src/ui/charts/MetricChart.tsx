@@ -15,6 +15,8 @@ export interface MetricChartProps {
   xDomain: [number, number];
   /** Accuracy charts: y in [0, 1] shown as percent. */
   percent?: boolean;
+  /** Fixed y range (default: [0, 1] for percent charts, else automatic). */
+  yDomain?: [number, number];
   /** Draw a horizontal reference line (rho = 1). */
   referenceY?: number;
   /** Shown instead of the plot when there is nothing to draw. */
@@ -25,7 +27,7 @@ export interface MetricChartProps {
 const percentTick = (v: number) => `${Math.round(v * 100)}%`;
 const numberTick = (v: number) => (Math.abs(v) >= 100 || v === 0 ? String(Math.round(v)) : Number(v.toPrecision(3)).toString());
 
-function MetricChartImpl({ id, title, series, xDomain, percent = false, referenceY, emptyText, fileStem }: MetricChartProps) {
+function MetricChartImpl({ id, title, series, xDomain, percent = false, yDomain, referenceY, emptyText, fileStem }: MetricChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const legend = series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed }));
   const save = async (kind: 'svg' | 'png') => {
@@ -59,7 +61,7 @@ function MetricChartImpl({ id, title, series, xDomain, percent = false, referenc
               <XAxis type="number" dataKey="x" domain={xDomain} allowDecimals={false} tick={{ fontSize: 11, fill: '#555' }} stroke="#999" />
               <YAxis
                 type="number"
-                domain={percent ? [0, 1] : ['auto', 'auto']}
+                domain={yDomain ?? (percent ? [0, 1] : ['auto', 'auto'])}
                 tickFormatter={percent ? percentTick : numberTick}
                 tick={{ fontSize: 11, fill: '#555' }}
                 stroke="#999"
