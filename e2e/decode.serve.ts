@@ -34,7 +34,8 @@ export function serveStatic(dir: string, port: number): Promise<Server> {
   const root = resolve(dir);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = normalize(join(root, decodeURIComponent(url.pathname)));
+    let path = normalize(join(root, decodeURIComponent(url.pathname)));
+    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
     if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
       res.writeHead(404).end('not found');
       return;

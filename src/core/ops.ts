@@ -70,8 +70,10 @@ export function convInputGradient(dy: tf.Tensor4D, kernelHWIO: tf.Tensor4D, inpu
     }
     // Rows needed: h + kh - 1 after a left pad of kh - 1 - pad; crop or pad the upsampled map to fit.
     const fit = (len: number, k: number, size: number): [number, number] => [k - 1 - pad, size + k - 1 - (k - 1 - pad) - len];
-    let [top, bottom] = fit(up.shape[1], kh, h);
-    let [left, right] = fit(up.shape[2], kw, w);
+    const [top, bottomFit] = fit(up.shape[1], kh, h);
+    const [left, rightFit] = fit(up.shape[2], kw, w);
+    let bottom = bottomFit;
+    let right = rightFit;
     if (bottom < 0 || right < 0) {
       up = tf.slice(up, [0, 0, 0, 0], [-1, up.shape[1] + Math.min(0, bottom), up.shape[2] + Math.min(0, right), -1]);
       bottom = Math.max(0, bottom);

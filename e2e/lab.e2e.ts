@@ -1,0 +1,182 @@
+/**
+ * End-to-end tests of the lab in the real Chromium (WebGPU through SwiftShader), on the production build, with tiny
+ * model settings: page load, backend notice, a 2-epoch run with charts, rho, UMAP maps, confusion matrices and a
+ * .safetensors download, pause/resume, reload and resume, the URL restoring a config, no request leaving the origin.
+ *
+ *   npx tsx e2e/lab.e2e.ts        (builds dist/ first unless BMM_E2E_SKIP_BUILD=1; last line "N passed, M failed")
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { parseSafetensorsHeader } from '../src/core/safetensors';
+import { launchChromium, REPO, serveStatic } from './decode.serve';
+
+const PORT = Number(process.env.LAB_E2E_PORT ?? 4175);
+const ORIGIN = `http://127.0.0.1:${PORT}`;
+/** Tiny settings through the URL (the feature under test in its own right). */
+const TINY = 'preset=tiny&width=0.0625&batch=16&epochs=2&method=bmm&warmup=1&featuresMax=60';
+
+let passed = 0;
+let failed = 0;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+async function test(name: string, fn: () => Promise<void>, ms = 300_000): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await withTimeout(fn(), ms, name);
+    passed++;
+    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 8).join('\n     ') : String(err)}`);
+  }
+}
+
+function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(message);
+}
+
+interface Opened {
+  page: Page;
+  problems: string[];
+}
+
+/** Opens the lab in a fresh context; records console errors, page errors and requests leaving the origin. */
+async function open(browser: Browser, query: string): Promise<Opened> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(120_000);
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(ORIGIN) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`request outside the origin: ${url}`);
+  });
+  await page.goto(`${ORIGIN}/?${query}`);
+  return { page, problems };
+}
+
+async function status(page: Page): Promise<string> {
+  return (await page.getByRole('status').first().textContent()) ?? '';
+}
+
+async function waitForStatus(page: Page, pattern: RegExp, ms: number): Promise<string> {
+  const t0 = Date.now();
+  let last = '';
+  while (Date.now() - t0 < ms) {
+    last = await status(page);
+    if (pattern.test(last)) return last;
+    if (/^Error/.test(last)) throw new Error(`the lab reported: ${last}`);
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`status never matched ${pattern}; last: "${last}"`);
+}
+
+async function main(): Promise<void> {
+  if (process.env.BMM_E2E_SKIP_BUILD !== '1') {
+    const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('vite build failed');
+  }
+  const server = await serveStatic(join(REPO, 'dist'), PORT);
+  const browser = await launchChromium();
+  try {
+    await test('the page loads without console errors and names the WebGPU backend', async () => {
+      const { page, problems } = await open(browser, TINY);
+      await waitForStatus(page, /^Ready/, 120_000);
+      const notice = (await page.locator('#backend-notice').textContent()) ?? '';
+      assert(/webgpu/i.test(notice), `backend notice: "${notice}"`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.context().close();
+    });
+
+    await test('the URL restores a config', async () => {
+      const { page } = await open(browser, 'preset=tiny&method=ogm-ge&fusion=gated&epochs=7&seed=5');
+      await waitForStatus(page, /^Ready/, 120_000);
+      // A plain string: the test runner's transpiler would inject helpers into a function body.
+      const values = (await page.evaluate(`(() => {
+        const byLabel = (text) => {
+          const label = [...document.querySelectorAll('label')].find((l) => l.textContent.trim().startsWith(text));
+          const control = label && (label.control || label.querySelector('input,select'));
+          return control ? control.value : null;
+        };
+        return { method: byLabel('Method'), fusion: byLabel('Fusion'), epochs: byLabel('Epochs'), seed: byLabel('Seed') };
+      })()`)) as Record<string, string | null>;
+      assert(values.method === 'ogm-ge' && values.fusion === 'gated' && values.epochs === '7' && values.seed === '5', `controls: ${JSON.stringify(values)}`);
+      await page.context().close();
+    });
+
+    await test('a 2-epoch run: chart points, rho, UMAP points, confusion matrix, a .safetensors download', async () => {
+      const { page, problems } = await open(browser, TINY);
+      await waitForStatus(page, /^Ready/, 120_000);
+      await page.getByRole('button', { name: 'Train', exact: true }).click();
+      await waitForStatus(page, /^Done: 2 epochs/, 400_000);
+      // Charts: at least one drawn line with several points.
+      const lines = await page.locator('.recharts-line-curve').evaluateAll((paths) => paths.map((p) => (p.getAttribute('d') ?? '').split(/[LC]/).length));
+      assert(lines.some((n) => n >= 2), `chart lines: ${JSON.stringify(lines)}`);
+      const text = (await page.locator('body').textContent()) ?? '';
+      assert(/rho/i.test(text), 'no rho on the page');
+      const umapPoints = await page.locator('canvas[data-points]').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-points'))));
+      assert(umapPoints.length >= 3 && umapPoints.every((n) => n > 0), `UMAP canvases: ${JSON.stringify(umapPoints)}`);
+      const confusionCells = await page.getByRole('region', { name: 'Confusion matrices' }).locator('td').count();
+      assert(confusionCells >= 36, `confusion cells: ${confusionCells}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export weights' }).click()]);
+      assert(download.suggestedFilename().endsWith('.safetensors'), download.suggestedFilename());
+      const bytes = readFileSync((await download.path())!);
+      const header = parseSafetensorsHeader(new Uint8Array(bytes));
+      const names = header.tensors.map((t) => t.name);
+      for (const n of ['audio_net.conv1.weight', 'visual_net.layer4.1.bn2.num_batches_tracked', 'fusion_module.fc_out.weight']) assert(names.includes(n), `missing ${n}`);
+      assert(JSON.parse(header.metadata.class_names).length === 6, header.metadata.class_names);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.context().close();
+    });
+
+    await test('pause and resume continue the same run; a reload shows the run and resumes it', async () => {
+      const { page, problems } = await open(browser, TINY.replace('epochs=2', 'epochs=3'));
+      await waitForStatus(page, /^Ready/, 120_000);
+      await page.getByRole('button', { name: 'Train', exact: true }).click();
+      await waitForStatus(page, /^Training: epoch 1 of 3, batch/, 120_000);
+      await page.getByRole('button', { name: 'Pause' }).click();
+      await waitForStatus(page, /^Paused/, 120_000);
+      await page.getByRole('button', { name: 'Resume' }).click();
+      await waitForStatus(page, /^Training: epoch 2 of 3/, 300_000);
+      await page.getByRole('button', { name: 'Pause' }).click();
+      const paused = await waitForStatus(page, /^Paused/, 120_000);
+      const runsBefore = await page.getByRole('region', { name: 'Runs' }).locator('tbody tr').count();
+      // Reload: the run is still listed and continues from its last completed epoch.
+      await page.reload();
+      await waitForStatus(page, /^(Ready|Paused|Stopped)/, 120_000);
+      const runsAfter = await page.getByRole('region', { name: 'Runs' }).locator('tbody tr').count();
+      assert(runsAfter === runsBefore && runsAfter >= 1, `runs before ${runsBefore}, after reload ${runsAfter} (${paused})`);
+      await page.getByRole('button', { name: /^Continue/ }).first().click();
+      await waitForStatus(page, /^Done: 3 epochs/, 400_000);
+      const rows = await page.getByRole('region', { name: 'Runs' }).locator('tbody tr').count();
+      assert(rows === runsBefore, `a resumed run must not add a row: ${rows} vs ${runsBefore}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.context().close();
+    }, 900_000);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.error(e);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exitCode = 1;
+});
