@@ -6,6 +6,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { downloadBlob } from './ui/download';
+import { FolderDatasets } from './ui/FolderDatasets';
 import { LabController } from './ui/labController';
 import { RunStore } from './ui/runStore';
 import { createStore, initialState } from './ui/store';
@@ -30,6 +31,6 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App controller={controller} />
+    <App controller={controller} addDatasetSlot={<FolderDatasets />} />
   </StrictMode>,
 );

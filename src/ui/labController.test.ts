@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig, type TrainConfig } from '../core/config';
 import type { UmapIn, UmapOut } from '../worker/protocol';
 import type { WorkerLike } from '../worker/umapClient';
+import { ArrayClipStore, type Dataset } from '../core/dataset';
+import { datasetEntry } from './datasetEntry';
 import { FakeTrainWorker, type FakeTrainerOptions } from './fakeTrainer';
 import { LabController } from './labController';
 import { groupRuns } from './runStats';
@@ -223,6 +225,29 @@ describe('LabController', () => {
     expect(await reopened.listRuns()).toEqual([]);
     reopened.close();
     second.dispose();
+  });
+
+  it('sends a decoded dataset once, then lets later sessions reuse the worker copy', async () => {
+    const { controller, workers, state } = await setup();
+    const toy: Dataset = {
+      name: 'clips',
+      classNames: ['a', 'b'],
+      audioHeight: 2,
+      audioWidth: 2,
+      frameSize: 1,
+      frameChannels: 3,
+      train: new ArrayClipStore(new Int32Array([0, 1]), [new Float32Array(4), new Float32Array(4)], [[new Uint8Array(3)], [new Uint8Array(3)]]),
+      test: new ArrayClipStore(new Int32Array([1]), [new Float32Array(4)], [[new Uint8Array(3)]]),
+    };
+    controller.addDataset(datasetEntry(toy));
+    await until('ready', () => state().session.state === 'idle');
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    controller.train();
+    await until('second done', () => state().runs['run-2']?.status === 'done');
+    const kinds = workers[0].received.flatMap((m) => (m.type === 'init' ? [m.dataset.kind] : []));
+    expect(kinds).toEqual(['demo', 'transfer', 'current']);
+    expect(state().runs['run-1'].datasetId).toBe(state().datasetId);
   });
 
   it('recovers from a crashed worker with a fresh one', async () => {

@@ -181,8 +181,10 @@ export class LabController {
   async continueRun(runId: string): Promise<void> {
     const run = this.state.runs[runId];
     if (!run || !canContinue(run) || !this.isIdle() || !this.runStore) return;
-    if (!this.state.datasets.some((d) => d.id === run.datasetId)) {
-      this.notice('error', `Cannot continue: dataset "${run.datasetName}" is not loaded in this page; add it first.`);
+    // The same entry, or (after a reload) the same dataset added again under a new entry.
+    const entry = this.state.datasets.find((d) => d.id === run.datasetId) ?? this.state.datasets.find((d) => d.name === run.datasetName);
+    if (!entry) {
+      this.notice('error', `Cannot continue: dataset "${run.datasetName}" is not loaded in this page; add its folder first.`);
       return;
     }
     const stored = await this.runStore.getCheckpoint(runId).catch(() => null);
@@ -193,13 +195,14 @@ export class LabController {
     const k = stored.epoch;
     const resumed: RunRecord = {
       ...run,
+      datasetId: entry.id,
       status: 'paused',
       epochs: run.epochs.filter((e) => e.epoch <= k),
       batches: run.batches.filter((b) => b.x <= k),
       summary: null,
       error: null,
     };
-    this.store.dispatch({ type: 'datasets/select', id: run.datasetId });
+    this.store.dispatch({ type: 'datasets/select', id: entry.id });
     this.store.dispatch({ type: 'config/set', config: run.config });
     this.begin('start', resumed, stored.checkpoint);
   }
