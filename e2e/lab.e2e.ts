@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       await page.context().close();
     });
 
-    await test('a 2-epoch run: chart points, rho, UMAP points, confusion matrix, a .safetensors download', async () => {
+    await test('a 2-epoch run: chart points, rho, UMAP points, confusion matrix, a .safetensors download that imports back', async () => {
       const { page, problems } = await open(browser, TINY);
       await waitForStatus(page, /^Ready/, 120_000);
       await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -139,6 +139,16 @@ async function main(): Promise<void> {
       const names = header.tensors.map((t) => t.name);
       for (const n of ['audio_net.conv1.weight', 'visual_net.layer4.1.bn2.num_batches_tracked', 'fusion_module.fc_out.weight']) assert(names.includes(n), `missing ${n}`);
       assert(JSON.parse(header.metadata.class_names).length === 6, header.metadata.class_names);
+      // Import: the exported file loads back and is evaluated; a hostile file is refused with a message.
+      const input = page.getByLabel('Import weights');
+      await input.setInputFiles((await download.path())!);
+      await page.getByText(/^Loaded \d+ tensors from /).first().waitFor({ timeout: 120_000 });
+      const loaded = (await page.getByText(/^Loaded \d+ tensors from /).first().textContent()) ?? '';
+      assert(/Test accuracy [\d.]+% \(audio [\d.]+%, visual [\d.]+%\)/.test(loaded), loaded);
+      const hostile = Buffer.alloc(16);
+      hostile.writeBigUInt64LE(1n << 40n, 0); // claims a 1 TB header
+      await input.setInputFiles({ name: 'hostile.safetensors', mimeType: 'application/octet-stream', buffer: hostile });
+      await page.getByText(/^Could not load hostile\.safetensors: /).first().waitFor({ timeout: 60_000 });
       assert(problems.length === 0, problems.join('\n'));
       await page.context().close();
     });

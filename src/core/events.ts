@@ -59,6 +59,15 @@ export interface FeatureSnapshot {
   dims: { audio: number; visual: number; fused: number };
 }
 
+/** Accuracy of the current weights without training (after importing weights, for instance). */
+export interface EvaluationReport {
+  fused: SplitAccuracy;
+  audio: SplitAccuracy;
+  visual: SplitAccuracy;
+  rho: number;
+  confusion: { fused: ConfusionMatrix; audio: ConfusionMatrix; visual: ConfusionMatrix };
+}
+
 export interface RunSummary {
   config: TrainConfig;
   backend: BackendName;

@@ -161,6 +161,23 @@ describe('TrainingSession', () => {
     }
   });
 
+  it('evaluate() reports the current weights without training, consistent with the epoch report', async () => {
+    const { s, events } = await session(tinyConfig({ epochs: 1, augment: false }));
+    await s.run();
+    const m = s.metrics[0];
+    const before = events.length;
+    const report = await s.evaluate();
+    expect(report.fused.testAcc).toBe(m.testAcc);
+    expect(report.audio).toEqual(m.audio);
+    expect(report.visual).toEqual(m.visual);
+    expect(report.rho).toBe(m.rho);
+    expect(report.confusion).toEqual(m.confusion);
+    const feats = events.slice(before).filter((e) => e.type === 'features');
+    expect(feats).toHaveLength(1);
+    expect(s.epoch).toBe(1); // nothing trained
+    s.dispose();
+  });
+
   it('rejects invalid configs naming the field and the allowed values', async () => {
     await useBackend('wasm');
     const data = tinyDataset();

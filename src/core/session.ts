@@ -16,7 +16,7 @@ import { validateConfig, type TrainConfig } from './config';
 import type { Dataset } from './dataset';
 import { evaluateSplit } from './evaluate';
 import type { WeightsMetadata } from './export';
-import type { EpochMetrics, FeatureSnapshot, RunSummary, SessionEvent } from './events';
+import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent } from './events';
 import { createMethod, type TrainingMethod } from './methods';
 import { AVModel } from './model';
 import { Adam, stepLr } from './optimizer';
@@ -398,6 +398,28 @@ export class TrainingSession {
   /** Current weights by PyTorch name plus BN counters (what the exporters need). */
   async weights(): Promise<{ weights: Map<string, Float32Array>; bnBatchesTracked: Map<string, number>; specs: AVModel['params']['specs'] }> {
     return { weights: await this.model.params.read(), bnBatchesTracked: new Map(this.model.params.bnBatchesTracked), specs: this.model.params.specs };
+  }
+
+  /**
+   * Evaluates the current weights without training (e.g. after importing a file): accuracies of every head on both
+   * splits, rho, test confusion matrices; emits a `features` event for the maps when features are enabled.
+   */
+  async evaluate(): Promise<EvaluationReport> {
+    if (this.running) throw new Error('the session is training; pause it before evaluating');
+    const evalBatch = Math.max(this.config.batch, 16);
+    const wantFeatures = this.config.featuresMax > 0;
+    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, wantFeatures ? this.featureSample.train : null);
+    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, wantFeatures ? this.featureSample.test : null);
+    if (train.features && test.features) this.emit({ type: 'features', features: this.featureSnapshot(this.epochsDone, train.features, test.features) });
+    const tr = train.evaluation;
+    const te = test.evaluation;
+    return {
+      fused: { trainAcc: tr.accuracy('fused'), testAcc: te.accuracy('fused') },
+      audio: { trainAcc: tr.accuracy('audio'), testAcc: te.accuracy('audio') },
+      visual: { trainAcc: tr.accuracy('visual'), testAcc: te.accuracy('visual') },
+      rho: tr.rho(),
+      confusion: { fused: te.confusion.fused, audio: te.confusion.audio, visual: te.confusion.visual },
+    };
   }
 
   /** Metadata describing this session's model, for the weight exporters. */

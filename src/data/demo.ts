@@ -83,7 +83,7 @@ function demoSpectrogram(c: number, numGroups: number, o: DemoOptions, rng: Rng)
   }
   // Parity: a faint band high in the spectrum, at one of two rows.
   const parityRow = Math.floor((0.8 + 0.1 * q) * H);
-  const faint = 0.9 / o.difficulty;
+  const faint = 0.6 / o.difficulty;
   for (let x = 0; x < W; x++) out[Math.min(H - 1, parityRow) * W + x] += faint;
   return out;
 }
@@ -100,8 +100,8 @@ function demoFrames(c: number, numGroups: number, o: DemoOptions, rng: Rng): Uin
   const left = rng.int(S - size + 1);
   const period = Math.max(3, Math.round(S * (0.06 + 0.06 * rng.uniform())));
   const brightness = 90 + 60 * rng.uniform();
-  const contrast = 22 / Math.sqrt(o.difficulty);
-  const noise = 110 * o.difficulty;
+  const contrast = 28 / Math.sqrt(o.difficulty);
+  const noise = 90 * o.difficulty;
   // Noise lives on a 16 x 16 grid of cells whatever the frame size, so the cue is as hard at 224 px as at 32 px.
   const cell = Math.max(1, Math.round(S / NOISE_GRID));
   const cells = Math.ceil(S / cell);
@@ -121,7 +121,7 @@ function demoFrames(c: number, numGroups: number, o: DemoOptions, rng: Rng): Uin
         const base = (y * S + x) * 3;
         const g = (Math.floor(y / cell) * cells + Math.floor(x / cell)) * 3;
         for (let ch = 0; ch < 3; ch++) {
-          const v = brightness + stripe + 6 * tint[ch] + grid[g + ch];
+          const v = brightness + stripe + 12 * tint[ch] + grid[g + ch];
           img[base + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
         }
       }

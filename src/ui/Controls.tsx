@@ -164,6 +164,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
   const locked = busy || session.state === 'loading';
   const run = session.runId ? runs[session.runId] : undefined;
   const hasModel = run !== undefined && (busy || session.state === 'stopped' || session.state === 'done');
+  const canImport = ['idle', 'paused', 'stopped', 'done'].includes(session.state);
   const errorField = error ? fieldByKey(error.field) : undefined;
   const errorVisible = errorField !== undefined && groupUsed(errorField.group, config) && errorField.group !== 'inputs';
   const onChange = (c: TrainConfig) => controller.setConfig(c);
@@ -200,6 +201,21 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
           <button type="button" disabled={!hasModel} onClick={() => controller.exportWeights('tfjs')}>
             Export TF.js
           </button>
+          <label className={`button-like${canImport ? '' : ' disabled'}`} title="Load a .safetensors (the lab's export or a PyTorch state_dict with the same names)">
+            Import weights
+            <input
+              type="file"
+              accept=".safetensors"
+              className="visually-hidden"
+              aria-label="Import weights"
+              disabled={!canImport}
+              onChange={(e) => {
+                const file = e.currentTarget.files?.[0];
+                e.currentTarget.value = '';
+                if (file) void controller.importWeights(file);
+              }}
+            />
+          </label>
           <button
             type="button"
             disabled={!run || run.epochs.length === 0}

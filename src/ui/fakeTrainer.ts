@@ -196,6 +196,13 @@ export class FakeTrainWorker implements WorkerLike {
       case 'export':
         this.send({ type: 'exported', filename: `fake.${msg.format === 'tfjs' ? 'json' : 'safetensors'}`, bytes: new Uint8Array([1, 2, 3]).buffer });
         break;
+      case 'importWeights': {
+        const acc = { trainAcc: 0.5, testAcc: 0.25 };
+        const confusion = { fused: [[1]], audio: [[1]], visual: [[1]] };
+        if (msg.bytes.byteLength < 8) this.send({ type: 'importFailed', filename: msg.filename, message: 'file is shorter than its 8-byte header length' });
+        else this.send({ type: 'imported', filename: msg.filename, tensors: 3, evaluation: { fused: acc, audio: acc, visual: acc, rho: 2, confusion } });
+        break;
+      }
       default:
         assertNever(msg);
     }

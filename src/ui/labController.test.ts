@@ -131,6 +131,16 @@ describe('LabController', () => {
     ]);
   });
 
+  it('imports weights into the prepared model and reports the evaluation, or why the file was refused', async () => {
+    const { controller, state } = await setup();
+    const file = (name: string, bytes: number[]) => Object.assign(new Blob([new Uint8Array(bytes)]), { name });
+    await controller.importWeights(file('model.safetensors', [1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    await until('imported', () => state().notices.some((n) => n.text.startsWith('Loaded 3 tensors from model.safetensors')));
+    expect(state().notices.find((n) => n.text.startsWith('Loaded'))!.text).toContain('Test accuracy 25.0% (audio 25.0%, visual 25.0%), rho 2.00');
+    await controller.importWeights(file('broken.safetensors', [1]));
+    await until('refused', () => state().notices.some((n) => n.level === 'error' && n.text === 'Could not load broken.safetensors: file is shorter than its 8-byte header length'));
+  });
+
   it('re-initialises when the config changed since the prepared session', async () => {
     const { controller, workers, state } = await setup();
     controller.setConfig({ ...state().config, seed: 5 });

@@ -161,6 +161,16 @@ export class LabController {
     this.post({ type: 'export', format });
   }
 
+  /** Loads a .safetensors file into the current model (for evaluation, the maps, or further training). */
+  async importWeights(file: Blob & { name: string }): Promise<void> {
+    if (this.state.session.state === 'running') {
+      this.notice('warning', 'Pause or stop training before importing weights.');
+      return;
+    }
+    const bytes = await file.arrayBuffer();
+    this.ensureWorker().postMessage({ type: 'importWeights', filename: file.name, bytes } satisfies TrainIn, [bytes]);
+  }
+
   /** Runs the configs one after another (a seed or method sweep). */
   runSweep(configs: TrainConfig[]): void {
     if (configs.length === 0 || !this.isIdle()) return;
@@ -402,6 +412,9 @@ export class LabController {
         break;
       case 'exported':
         this.deps.download(msg.filename, new Blob([msg.bytes], { type: 'application/octet-stream' }));
+        break;
+      case 'imported':
+      case 'importFailed':
         break;
       case 'error':
         break;

@@ -14,9 +14,11 @@
  *   `export` -> `exported` (any time after init; while running, at the next batch boundary); a format made of
  *   several files (TF.js: model.json + weights.bin) is sent as one `exported` per file
  *   `init` may be sent again when the state is idle, paused, stopped, done or error: it replaces the session.
+ *   `importWeights` (not while running) -> `event {features}` (when enabled), then `imported`, or `importFailed`; training
+ *   after it continues from the imported weights.
  */
 import type { TrainConfig } from '../core/config';
-import type { FeatureSnapshot, SessionEvent } from '../core/events';
+import type { EvaluationReport, FeatureSnapshot, SessionEvent } from '../core/events';
 import type { DemoOptions } from '../data/demo';
 
 /**
@@ -80,7 +82,9 @@ export type TrainIn =
   /** Train one epoch, then pause. */
   | { type: 'step' }
   | { type: 'export'; format: ExportFormat }
-  | { type: 'checkpoint' };
+  | { type: 'checkpoint' }
+  /** Load a .safetensors (the lab's export or a PyTorch state_dict with the same names) into the session's model. */
+  | { type: 'importWeights'; filename: string; bytes: ArrayBuffer };
 
 /** Training worker -> page. */
 export type TrainOut =
@@ -91,6 +95,10 @@ export type TrainOut =
   | { type: 'checkpoint'; checkpoint: CheckpointData; epoch: number }
   | { type: 'exported'; filename: string; bytes: ArrayBuffer }
   | { type: 'state'; state: TrainState }
+  /** Weights loaded (checked against the model) and evaluated; a `features` event for the maps precedes it. */
+  | { type: 'imported'; filename: string; tensors: number; evaluation: EvaluationReport }
+  /** The file was refused (malformed, or names/shapes/dtypes that do not fit the model: the first mismatch named). */
+  | { type: 'importFailed'; filename: string; message: string }
   | { type: 'error'; message: string };
 
 /** Page -> UMAP worker: embed one feature snapshot; `key` identifies it in the reply. */

@@ -13,7 +13,7 @@ import { initBackend, type BackendInfo } from '../core/backend';
 import type { Checkpoint } from '../core/checkpoint';
 import type { BackendChoice, TrainConfig } from '../core/config';
 import type { Dataset } from '../core/dataset';
-import { exportSafetensors, exportTfjs } from '../core/export';
+import { exportSafetensors, exportTfjs, importSafetensors } from '../core/export';
 import { TrainingSession } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
 import { unpackDataset } from './datasetTransfer';
@@ -203,6 +203,21 @@ async function handle(message: TrainIn): Promise<void> {
       if (session.state === 'running') pendingExports.push(message.format);
       else await sendExport(session, message.format).catch((e) => post({ type: 'error', message: `export failed: ${errorText(e)}` }));
       return;
+    case 'importWeights': {
+      const s = session;
+      const refuse = (why: string) => post({ type: 'importFailed', filename: message.filename, message: why });
+      if (!s) return refuse('no model to load the weights into yet');
+      if (s.state === 'running') return refuse('pause or stop training before importing weights');
+      try {
+        const imported = importSafetensors(new Uint8Array(message.bytes), s.avModel.options);
+        s.loadWeights(imported.weights, imported.bnBatchesTracked);
+        const evaluation = await s.evaluate();
+        post({ type: 'imported', filename: message.filename, tensors: imported.weights.size + imported.bnBatchesTracked.size, evaluation });
+      } catch (e) {
+        refuse(errorText(e));
+      }
+      return;
+    }
     case 'checkpoint':
       if (!session) return post({ type: 'error', message: 'no session to checkpoint before "init"' });
       if (session.state === 'running') checkpointRequested = true;
