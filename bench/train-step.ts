@@ -24,11 +24,11 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-const steps = Number(arg('steps', '3'));
+const steps = Number(arg('steps', '2'));
 const batch = Number(arg('batch', '16'));
 const width = Number(arg('width', '1'));
 const sizes = arg('sizes', '112,224').split(',').map(Number);
-const backends = arg('backends', 'wasm,cpu').split(',') as BackendName[];
+const backends = arg('backends', 'webgpu,wasm,cpu').split(',') as BackendName[];
 
 interface Row {
   backend: string;
@@ -42,12 +42,27 @@ interface Row {
   note?: string;
 }
 
-async function labStep(backend: BackendName, visualSize: number): Promise<number> {
-  if (backend === 'webgpu' && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
-    const mod = (await import('webgpu')) as { create: (f: string[]) => unknown; globals: object };
-    Object.assign(globalThis, mod.globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: mod.create([]) }, configurable: true });
+/** WebGPU in Node through Dawn (the `webgpu` package); null when there is no adapter, or only a software one. */
+async function nodeWebGpuAdapter(): Promise<string | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (!nav?.gpu) {
+    try {
+      const mod = (await import('webgpu')) as { create: (f: string[]) => GPU; globals: object };
+      Object.assign(globalThis, mod.globals);
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu: mod.create([]) }, configurable: true });
+    } catch (e) {
+      return `no WebGPU for Node (${e instanceof Error ? e.message : String(e)})`;
+    }
   }
+  const adapter = await (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu.requestAdapter();
+  if (!adapter) return 'no WebGPU adapter';
+  if (/swiftshader|llvmpipe|software/i.test(`${adapter.info.architecture} ${adapter.info.description} ${adapter.info.vendor}`)) {
+    return `skipped: only a software adapter (${adapter.info.architecture || adapter.info.description})`;
+  }
+  return null;
+}
+
+async function labStep(backend: BackendName, visualSize: number): Promise<number> {
   await initBackend(backend);
   tf.env().set('PROD', true);
   const config = makeConfig({ method: 'erm', fusion: 'concat', preset: 'paper', width, batch, visualSize });
@@ -90,8 +105,13 @@ function torchStep(visualSize: number): number | null {
 const rows: Row[] = [];
 const torch = new Map(sizes.map((s) => [s, torchStep(s)]));
 for (const backend of backends) {
+  const unavailable = backend === 'webgpu' ? await nodeWebGpuAdapter() : null;
   for (const size of sizes) {
     const pt = torch.get(size) ?? null;
+    if (unavailable) {
+      rows.push({ backend, visualSize: size, batch, width, secondsPerStep: null, samplesPerSec: null, pytorchSamplesPerSec: pt, ratioToPytorch: null, note: unavailable });
+      continue;
+    }
     try {
       const s = await labStep(backend, size);
       const sps = batch / s;
