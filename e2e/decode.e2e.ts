@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { DecodedSummary } from '../src/data/decode/testHook';
+import { assert, eq, Suite } from './runner';
 import { buildHarness, HARNESS_DIST, HARNESS_PATH, launchChromium, REPO, serveStatic } from './decode.serve';
 
 const PORT = Number(process.env.DECODE_E2E_PORT ?? 4174);
@@ -20,37 +21,8 @@ const ORIGIN = `http://127.0.0.1:${PORT}`;
 const FIX = join(REPO, 'e2e', 'fixtures', 'generated');
 const STEP_MS = 60_000;
 
-let passed = 0;
-let failed = 0;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
-
-async function test(name: string, fn: () => Promise<void>, ms = 180_000): Promise<void> {
-  const t0 = Date.now();
-  try {
-    await withTimeout(fn(), ms, name);
-    passed++;
-    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 6).join('\n     ') : String(err)}`);
-  }
-}
-
-function assert(cond: unknown, message: string): asserts cond {
-  if (!cond) throw new Error(message);
-}
-
-function eq<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
+const suite = new Suite();
+const test = suite.test.bind(suite);
 
 /** A page on the harness, failing on page errors and on any request leaving the origin. */
 async function openHarness(browser: Browser, preset = 'tiny', query = ''): Promise<{ page: Page; problems: string[] }> {
@@ -391,12 +363,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err: unknown) => {
-    failed++;
-    console.log(`FAIL setup: ${err instanceof Error ? err.message : String(err)}`);
-  })
-  .finally(() => {
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(failed === 0 ? 0 : 1);
-  });
+suite.run(main);

@@ -11,37 +11,16 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseSafetensorsHeader } from '../src/core/safetensors';
 import { launchChromium, REPO, serveStatic } from './decode.serve';
+import { assert, Suite } from './runner';
 
 const PORT = Number(process.env.LAB_E2E_PORT ?? 4175);
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 /** Tiny settings through the URL (the feature under test in its own right). */
 const TINY = 'preset=tiny&width=0.0625&batch=16&epochs=2&method=bmm&warmup=1&featuresMax=60';
 
-let passed = 0;
-let failed = 0;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
-
-async function test(name: string, fn: () => Promise<void>, ms = 300_000): Promise<void> {
-  const t0 = Date.now();
-  try {
-    await withTimeout(fn(), ms, name);
-    passed++;
-    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 8).join('\n     ') : String(err)}`);
-  }
-}
-
-function assert(cond: unknown, message: string): asserts cond {
-  if (!cond) throw new Error(message);
-}
+const suite = new Suite();
+/** Runs in the software renderer are slow: 5 minutes per test unless said otherwise. */
+const test = (name: string, fn: () => Promise<void>, ms = 300_000) => suite.test(name, fn, ms);
 
 interface Opened {
   page: Page;
@@ -208,12 +187,6 @@ async function main(): Promise<void> {
     await browser.close();
     server.close();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
 }
 
-main().catch((e) => {
-  console.error(e);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exitCode = 1;
-});
+suite.run(main);
