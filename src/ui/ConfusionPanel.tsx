@@ -7,7 +7,7 @@ import type { ConfusionMatrix } from '../core/events';
 import { classLabels, overallAccuracy, perClassAccuracy, rowNormalised } from './confusion';
 import { useLab } from './context';
 import { formatPercent } from './progress';
-import { viewedRunId, type LabState } from './store';
+import { selectStableRuns, viewedRunId, type LabState } from './store';
 import { RunPicker } from './UmapPanel';
 
 function MatrixTable({ title, matrix, classNames }: { title: string; matrix: ConfusionMatrix; classNames: string[] }) {
@@ -60,7 +60,7 @@ function MatrixTable({ title, matrix, classNames }: { title: string; matrix: Con
 }
 
 const selectViewed = (s: LabState) => viewedRunId(s);
-const selectRuns = (s: LabState) => s.runs;
+const selectRuns = selectStableRuns;
 
 export function ConfusionPanel() {
   const viewed = useLab(selectViewed);

@@ -2,13 +2,13 @@
  * The left panel: run buttons and status, dataset, and every setting of the config (from the field table),
  * with `validateConfig`'s error shown beside the field it names.
  */
-import { useId, useMemo, useState, type ReactNode } from 'react';
+import { memo, useCallback, useId, useMemo, useState, type ReactNode } from 'react';
 import { ConfigError, validateConfig, type TrainConfig } from '../core/config';
 import { CONFIG_FIELDS, fieldByKey, type ConfigField, type FieldGroup, type NumberField } from './configFields';
 import { useController, useLab } from './context';
 import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
 import { statusText } from './statusText';
-import type { LabState } from './store';
+import { selectStableRuns, type LabState } from './store';
 
 export interface ControlsProps {
   /**
@@ -127,7 +127,8 @@ function FieldRow(props: { field: ConfigField; config: TrainConfig; locked: bool
   );
 }
 
-function ConfigGroup(props: { group: FieldGroup; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
+/** Memoised: the form re-renders when the config, the lock or the error change, not with the run's progress. */
+const ConfigGroup = memo(function ConfigGroup(props: { group: FieldGroup; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
   const fields = CONFIG_FIELDS.filter((f) => f.group === props.group);
   return (
     <fieldset className="config-group">
@@ -139,13 +140,23 @@ function ConfigGroup(props: { group: FieldGroup; config: TrainConfig; locked: bo
       </div>
     </fieldset>
   );
+});
+
+/** The status line, a component of its own: it changes with every batch, the rest of the panel does not. */
+function StatusLine() {
+  const status = useLab(statusText);
+  return (
+    <p role="status" className="status-line">
+      {status}
+    </p>
+  );
 }
 
 const selectSession = (s: LabState) => s.session;
 const selectConfig = (s: LabState) => s.config;
 const selectDatasets = (s: LabState) => s.datasets;
 const selectDatasetId = (s: LabState) => s.datasetId;
-const selectRuns = (s: LabState) => s.runs;
+const selectRuns = selectStableRuns;
 
 export function Controls({ addDatasetSlot }: ControlsProps) {
   const controller = useController();
@@ -154,7 +165,6 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
   const datasets = useLab(selectDatasets);
   const datasetId = useLab(selectDatasetId);
   const runs = useLab(selectRuns);
-  const status = useLab(statusText);
 
   const trainSize = session.dataset && session.datasetId === datasetId ? session.dataset.trainSize : undefined;
   const error = useMemo(() => configError(config, trainSize), [config, trainSize]);
@@ -167,7 +177,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
   const canImport = ['idle', 'paused', 'stopped', 'done'].includes(session.state);
   const errorField = error ? fieldByKey(error.field) : undefined;
   const errorVisible = errorField !== undefined && groupUsed(errorField.group, config) && errorField.group !== 'inputs';
-  const onChange = (c: TrainConfig) => controller.setConfig(c);
+  const onChange = useCallback((c: TrainConfig) => controller.setConfig(c), [controller]);
   const dataset = datasets.find((d) => d.id === datasetId);
 
   return (
@@ -190,9 +200,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
             Step epoch
           </button>
         </div>
-        <p role="status" className="status-line">
-          {status}
-        </p>
+        <StatusLine />
         {error && !errorVisible && <p className="field-error">{error.message}</p>}
         <div className="buttons exports">
           <button type="button" disabled={!hasModel} onClick={() => controller.exportWeights('safetensors')} title="PyTorch state_dict names (.safetensors)">

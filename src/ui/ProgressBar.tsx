@@ -4,11 +4,11 @@
 import { useEffect, useState } from 'react';
 import { useLab } from './context';
 import { etaSeconds, formatDuration, progressFraction } from './progress';
-import type { LabState } from './store';
+import { selectStableRuns, type LabState } from './store';
 
 const selectProgress = (s: LabState) => s.progress;
 const selectSession = (s: LabState) => s.session;
-const selectRuns = (s: LabState) => s.runs;
+const selectRuns = selectStableRuns;
 
 /** The current time, refreshed every `ms` while `active`. */
 function useNow(ms: number, active: boolean): number {

@@ -2,7 +2,7 @@
  * Every run (this session's and the ones stored in IndexedDB): overlay in the charts, view, continue from its
  * checkpoint, export metrics, delete; the mean ± std table of runs that differ only in the seed; and sweeps.
  */
-import { useMemo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { METHODS, type MethodName } from '../core/config';
 import { METHOD_LABELS } from './configFields';
 import { useController, useLab } from './context';
@@ -11,9 +11,9 @@ import { runColor } from './palette';
 import { formatPercent } from './progress';
 import { canContinue, runLabel, runResults, type RunRecord } from './run';
 import { formatStat, groupRuns, parseSeedList, sweepConfigs } from './runStats';
-import type { LabState } from './store';
+import { selectStableRuns, type LabState } from './store';
 
-const selectRuns = (s: LabState) => s.runs;
+const selectRuns = selectStableRuns;
 const selectOrder = (s: LabState) => s.runOrder;
 const selectOverlay = (s: LabState) => s.overlay;
 const selectSession = (s: LabState) => s.session;
@@ -23,7 +23,8 @@ const selectSaveCheckpoints = (s: LabState) => s.saveCheckpoints;
 const selectCheckpointsDisabled = (s: LabState) => s.checkpointsDisabled;
 const selectStorage = (s: LabState) => s.storageAvailable;
 
-function RunRow({ run, index, live, busy }: { run: RunRecord; index: number; live: boolean; busy: boolean }) {
+/** Memoised: a row re-renders when its run (not counting per-batch points) or its place changes. */
+const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord; index: number; live: boolean; busy: boolean }) {
   const controller = useController();
   const overlay = useLab(selectOverlay);
   const results = runResults(run);
@@ -96,7 +97,7 @@ function RunRow({ run, index, live, busy }: { run: RunRecord; index: number; liv
       </td>
     </tr>
   );
-}
+});
 
 function SweepForm({ busy }: { busy: boolean }) {
   const controller = useController();

@@ -8,7 +8,7 @@ import { useController, useLab } from './context';
 import { classLabels } from './confusion';
 import { classColor } from './palette';
 import { runLabel } from './run';
-import { viewedRunId, type LabState } from './store';
+import { selectStableRuns, viewedRunId, type LabState } from './store';
 import { drawableCount, drawEmbedding, fitToBox, type Box } from './umapDraw';
 import type { Embedding } from '../worker/protocol';
 
@@ -48,7 +48,7 @@ function UmapCanvas(props: { title: string; modality: 'audio' | 'visual' | 'fuse
 }
 
 const selectViewed = (s: LabState) => viewedRunId(s);
-const selectRuns = (s: LabState) => s.runs;
+const selectRuns = selectStableRuns;
 const selectEmbeddings = (s: LabState) => s.embeddings;
 const selectPending = (s: LabState) => s.umapPending;
 const selectOrder = (s: LabState) => s.runOrder;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchCurve, batchSeries, batchX, compactBatches, downsample, emaSmooth, epochSeries, toBatchPoint, type BatchPoint } from './chartData';
+import { BatchCurveCache, batchCurve, batchSeries, batchX, compactBatches, downsample, emaSmooth, epochSeries, toBatchPoint, type BatchPoint } from './chartData';
 import type { EpochMetrics } from '../core/events';
 
 const xy = (ys: number[]) => ys.map((y, i) => ({ x: i + 1, y }));
@@ -73,6 +73,23 @@ describe('series helpers', () => {
       { x: 0.5, y: 0.1 },
       { x: 1, y: 0.2 },
     ]);
+  });
+
+  it('BatchCurveCache gives batchCurve of an array that grows in place, and starts over when it must', () => {
+    const cache = new BatchCurveCache();
+    const live: BatchPoint[] = [];
+    for (let i = 0; i < 1500; i++) {
+      live.push({ x: i / 10, loss: Math.sin(i) + 2, acc: i % 7 === 0 ? Number.NaN : (i % 10) / 10, mix: i % 3 === 0 ? null : i / 1500 });
+      if (i % 97 === 0 || i === 1499) {
+        for (const key of ['loss', 'acc', 'mix'] as const) {
+          for (const w of [0, 0.6]) expect(cache.curve(live, key, w)).toEqual(batchCurve(live, key, w));
+        }
+      }
+    }
+    const shorter = live.slice(0, 10);
+    expect(cache.curve(shorter, 'loss', 0.6)).toEqual(batchCurve(shorter, 'loss', 0.6));
+    live.length = 20;
+    expect(cache.curve(live, 'loss', 0.3)).toEqual(batchCurve(live, 'loss', 0.3));
   });
 
   it('compactBatches averages consecutive points, ignoring null mix', () => {

@@ -96,6 +96,53 @@ export function batchCurve(points: readonly BatchPoint[], key: 'loss' | 'acc' | 
   return downsample(emaSmooth(batchSeries(points, key), smoothing), KEEP_LAST, MAX_BUCKETS);
 }
 
+interface CurveState {
+  weight: number;
+  /** Batch points consumed so far. */
+  n: number;
+  acc: number;
+  debias: number;
+  smoothed: XY[];
+}
+
+/**
+ * `batchCurve` for a live run's append-only batch array, without going over the whole history on every update:
+ * the smoothed points are kept per (array, metric) and extended with the new batches; only the (cheap, bounded
+ * output) downsampling runs over all of them. Gives exactly what `batchCurve` gives.
+ */
+export class BatchCurveCache {
+  private readonly states = new WeakMap<readonly BatchPoint[], Partial<Record<'loss' | 'acc' | 'mix', CurveState>>>();
+
+  curve(points: readonly BatchPoint[], key: 'loss' | 'acc' | 'mix', smoothing: number): XY[] {
+    const w = Math.min(Math.max(smoothing, 0), 0.999);
+    let forArray = this.states.get(points);
+    if (!forArray) {
+      forArray = {};
+      this.states.set(points, forArray);
+    }
+    let st = forArray[key];
+    // A different weight, or an array that shrank (it is not append-only after all): start over.
+    if (!st || st.weight !== w || st.n > points.length) {
+      st = { weight: w, n: 0, acc: 0, debias: 1, smoothed: [] };
+      forArray[key] = st;
+    }
+    for (let i = st.n; i < points.length; i++) {
+      const p = points[i];
+      const y = p[key];
+      if (y === null || !Number.isFinite(y)) continue;
+      if (w === 0) {
+        st.smoothed.push({ x: p.x, y });
+        continue;
+      }
+      st.acc = w * st.acc + (1 - w) * y;
+      st.debias *= w;
+      st.smoothed.push({ x: p.x, y: st.acc / (1 - st.debias) });
+    }
+    st.n = points.length;
+    return downsample(st.smoothed, KEEP_LAST, MAX_BUCKETS);
+  }
+}
+
 /** Batch points reduced for storage with a run (per-batch curves of past runs), at most about `max` points. */
 export function compactBatches(points: readonly BatchPoint[], max: number): BatchPoint[] {
   if (points.length <= max) return points.slice();

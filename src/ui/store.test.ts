@@ -3,7 +3,7 @@ import { makeConfig } from '../core/config';
 import type { TrainOut } from '../worker/protocol';
 import { fakeFeatures, fakeRunMessages } from './fakeTrainer';
 import type { RunRecord } from './run';
-import { chartedRunIds, createStore, initialState, labReducer, liveRunId, viewedRunId, type LabAction, type LabState } from './store';
+import { chartedRunIds, createStore, initialState, labReducer, liveRunId, selectStableRuns, viewedRunId, type LabAction, type LabState } from './store';
 import { statusText } from './statusText';
 
 const config = makeConfig({ preset: 'tiny', epochs: 3 });
@@ -102,6 +102,22 @@ describe('labReducer', () => {
     expect(s.runs.r1.batches).toBe(before.batches);
     expect(s.runs.r1.batches[0]).toEqual({ x: 0.25, loss: 1, acc: 0.5, mix: 0.2 });
     expect(s.progress).toMatchObject({ epoch: 1, batch: 1, batches: 4, samplesPerSec: 50 });
+  });
+
+  it('selectStableRuns keeps its answer through batch events and follows every other change', () => {
+    let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
+    const first = selectStableRuns(s);
+    expect(first).toBe(s.runs);
+    const batch = worker({ type: 'event', event: { type: 'batch', progress: { epoch: 1, batch: 1, batches: 4, loss: 1, acc: 0.5, mix: 0.2, samplesPerSec: 50 } } });
+    s = labReducer(s, batch);
+    s = labReducer(s, batch);
+    expect(selectStableRuns(s)).toBe(first);
+    expect(selectStableRuns(s).r1.batches).toHaveLength(2);
+    s = labReducer(s, worker({ type: 'state', state: 'paused' }));
+    expect(selectStableRuns(s)).toBe(s.runs);
+    expect(selectStableRuns(s).r1.status).toBe('paused');
+    s = labReducer(s, { type: 'run/begin', run: newRun('r2'), at: 0 });
+    expect(Object.keys(selectStableRuns(s))).toEqual(['r1', 'r2']);
   });
 
   it('replaces a repeated epoch (after a resume) instead of duplicating it', () => {

@@ -391,6 +391,35 @@ export function chartedRunIds(state: LabState): string[] {
   return state.runOrder.filter((id) => id === live || state.overlay[id]);
 }
 
+function shallowEqualRun(a: RunRecord, b: RunRecord): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(b) as (keyof RunRecord)[];
+  if (keys.length !== Object.keys(a).length) return false;
+  return keys.every((k) => a[k] === b[k]);
+}
+
+let stableRunsIn: Record<string, RunRecord> | null = null;
+let stableRunsOut: Record<string, RunRecord> | null = null;
+
+/**
+ * `state.runs`, but the same object as last time while no run changed other than by per-batch appends (a batch
+ * event replaces the live run object, yet only its `batches` array, appended in place, differs). For the panels
+ * that show runs but not their per-batch curves, so they do not re-render ten times a second while training.
+ * The records it returns may be older objects equal field by field to the current ones.
+ */
+export function selectStableRuns(state: LabState): Record<string, RunRecord> {
+  const runs = state.runs;
+  if (runs === stableRunsIn && stableRunsOut) return stableRunsOut;
+  const prev = stableRunsOut;
+  stableRunsIn = runs;
+  if (prev) {
+    const ids = Object.keys(runs);
+    if (ids.length === Object.keys(prev).length && ids.every((id) => prev[id] !== undefined && shallowEqualRun(prev[id], runs[id]))) return prev;
+  }
+  stableRunsOut = runs;
+  return runs;
+}
+
 export type Listener = () => void;
 
 export interface Store {

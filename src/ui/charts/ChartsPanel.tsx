@@ -2,13 +2,14 @@
  * The six training charts for the live run and the runs ticked for overlay (one colour per run), with the EMA
  * smoothing control of the per-batch curves.
  */
-import { useDeferredValue, useMemo } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
+import { BatchCurveCache } from '../chartData';
 import { useController, useLab } from '../context';
 import { runColor } from '../palette';
 import { runLabel } from '../run';
 import { chartedRunIds, type LabState } from '../store';
 import { MetricChart } from './MetricChart';
-import { buildSeries, CHART_TITLES, xDomain, type ChartRun } from './series';
+import { buildSeries, CHART_TITLES, stabiliseSeries, xDomain, type ChartId, type ChartRun, type Series } from './series';
 
 /** B-MM's m and OGM-GE's k both lie in [0, 1]. */
 const UNIT_RANGE: [number, number] = [0, 1];
@@ -37,7 +38,17 @@ export function ChartsPanel() {
         }),
     [chartedKey, deferredRuns, order],
   );
-  const series = useMemo(() => buildSeries(chartRuns, smoothing), [chartRuns, smoothing]);
+  // Per-batch curves are extended, not recomputed over the whole history; charts whose series did not change
+  // get the very same arrays back, so their (memoised) charts skip the update.
+  const [cache] = useState(() => ({ curves: new BatchCurveCache(), last: null as Record<ChartId, Series[]> | null }));
+  const series = useMemo(() => {
+    const next = stabiliseSeries(
+      cache.last,
+      buildSeries(chartRuns, smoothing, (points, key, w) => cache.curves.curve(points, key, w)),
+    );
+    cache.last = next;
+    return next;
+  }, [cache, chartRuns, smoothing]);
   const [x0, x1] = xDomain(
     chartRuns,
     chartRuns.map((r) => deferredRuns[r.id]?.config.epochs ?? 1),

@@ -7,6 +7,7 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import { downloadBlob } from '../download';
 import { chartSvg, svgToPng } from './chartExport';
 import type { Series } from './series';
+import { useStaggered } from './stagger';
 
 export interface MetricChartProps {
   id: string;
@@ -99,5 +100,13 @@ function MetricChartImpl({ id, title, series, xDomain, percent = false, yDomain,
   );
 }
 
-/** Re-renders only when its series (memoised upstream) or axis change. */
-export const MetricChart = memo(MetricChartImpl);
+const MetricChartView = memo(MetricChartImpl);
+
+/**
+ * Re-renders only when its props change (the series are kept identical upstream while their points are), and
+ * then when its turn comes, one chart at a time (see `useStaggered`).
+ */
+export const MetricChart = memo(function MetricChart(props: MetricChartProps) {
+  const shown = useStaggered(props);
+  return <MetricChartView {...shown} />;
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../core/config';
 import { fakeEpochMetrics } from '../fakeTrainer';
-import { buildSeries, MAX_DOTTED_EPOCHS, xDomain, type ChartRun } from './series';
+import { buildSeries, MAX_DOTTED_EPOCHS, stabiliseSeries, xDomain, type ChartRun } from './series';
 
 const bmm = makeConfig({ method: 'bmm' });
 const erm = makeConfig({ method: 'erm' });
@@ -49,6 +49,20 @@ describe('buildSeries', () => {
   it('puts dots only on short per-epoch curves', () => {
     expect(buildSeries([chartRun('r', bmm, MAX_DOTTED_EPOCHS)], 0).loss[1].dots).toBe(true);
     expect(buildSeries([chartRun('r', bmm, MAX_DOTTED_EPOCHS + 1)], 0).loss[1].dots).toBe(false);
+  });
+
+  it('stabiliseSeries hands back the previous arrays of charts whose curves did not change', () => {
+    const run = chartRun('r');
+    const before = buildSeries([run], 0);
+    expect(stabiliseSeries(null, before)).toBe(before);
+    expect(stabiliseSeries(before, buildSeries([run], 0))).toBe(before);
+    const grown = { ...run, batches: [...run.batches, { x: 1.5, loss: 0.5, acc: 0.7, mix: 0.2 }] };
+    const after = stabiliseSeries(before, buildSeries([grown], 0));
+    expect(after.loss).not.toBe(before.loss);
+    expect(after.loss[0].points).toHaveLength(3);
+    expect(after.fused).not.toBe(before.fused);
+    expect(after.mix).not.toBe(before.mix);
+    for (const id of ['audio', 'visual', 'rho'] as const) expect(after[id]).toBe(before[id]);
   });
 
   it('spans x from 0 to the longest configured or reached epoch', () => {
