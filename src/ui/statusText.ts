@@ -37,7 +37,7 @@ export function statusText(state: LabState): string {
     case 'done': {
       const results = run ? runResults(run) : null;
       const best = results ? `; best test accuracy ${formatPercent(results.best.fused)}, final ${formatPercent(results.final.fused)}` : '';
-      return `Done: ${done} epochs${best}${sweepNote}`;
+      return `Done: ${done} epoch${done === 1 ? '' : 's'}${best}${sweepNote}`;
     }
     case 'error': {
       const last = [...state.notices].reverse().find((n) => n.level === 'error');
