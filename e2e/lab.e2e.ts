@@ -106,8 +106,10 @@ async function main(): Promise<void> {
     await test('a 2-epoch run: chart points, rho, UMAP points, confusion matrix, a .safetensors download that imports back', async () => {
       const { page, problems } = await open(browser, TINY);
       await waitForStatus(page, /^Ready/, 120_000);
+      await page.evaluate('window.__longTasks.length = 0'); // count only what happens while training
       await page.getByRole('button', { name: 'Train', exact: true }).click();
       await waitForStatus(page, /^Done: 2 epochs/, 400_000);
+      const longTasks = (await page.evaluate('window.__longTasks')) as number[];
       // Charts: at least one drawn line with several points.
       const lines = await page.locator('.recharts-line-curve').evaluateAll((paths) => paths.map((p) => (p.getAttribute('d') ?? '').split(/[LC]/).length));
       assert(lines.some((n) => n >= 2), `chart lines: ${JSON.stringify(lines)}`);
@@ -134,8 +136,8 @@ async function main(): Promise<void> {
       hostile.writeBigUInt64LE(1n << 40n, 0); // claims a 1 TB header
       await input.setInputFiles({ name: 'hostile.safetensors', mimeType: 'application/octet-stream', buffer: hostile });
       await page.getByText(/^Could not load hostile\.safetensors: /).first().waitFor({ timeout: 60_000 });
-      const longTasks = (await page.evaluate('window.__longTasks')) as number[];
-      console.log(`     main-thread long tasks during the run: ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
+      // Reported, not asserted: timings belong to benchmarks, and this machine's software GPU shares its 2 cores.
+      console.log(`     main-thread tasks over 50 ms while training: ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
       assert(problems.length === 0, problems.join('\n'));
       await page.context().close();
     });

@@ -53,48 +53,47 @@ function MetricChartImpl({ id, title, series, xDomain, percent = false, yDomain,
         </span>
       </figcaption>
       <div ref={box} className="chart-box">
-        {empty ? (
-          <p className="chart-empty">{emptyText}</p>
-        ) : (
-          <ResponsiveContainer width="100%" height={210}>
-            <LineChart margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
-              <CartesianGrid stroke="#e6e8eb" strokeDasharray="3 3" />
-              <XAxis type="number" dataKey="x" domain={xDomain} allowDecimals={false} tick={{ fontSize: 11, fill: '#555' }} stroke="#999" />
-              <YAxis
-                type="number"
-                domain={yDomain ?? (percent ? [0, 1] : ['auto', 'auto'])}
-                tickFormatter={percent ? percentTick : numberTick}
-                tick={{ fontSize: 11, fill: '#555' }}
-                stroke="#999"
-                width={44}
-              />
-              <Tooltip
+        {/* The chart is drawn even when empty (axes only): its costly first draw happens at page load, not in the
+            middle of training when the first points arrive. */}
+        {empty && <p className="chart-empty chart-empty-overlay">{emptyText}</p>}
+        <ResponsiveContainer width="100%" height={210}>
+          <LineChart margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
+            <CartesianGrid stroke="#e6e8eb" strokeDasharray="3 3" />
+            <XAxis type="number" dataKey="x" domain={xDomain} allowDecimals={false} tick={{ fontSize: 11, fill: '#555' }} stroke="#999" />
+            <YAxis
+              type="number"
+              domain={yDomain ?? (percent ? [0, 1] : ['auto', 'auto'])}
+              tickFormatter={percent ? percentTick : numberTick}
+              tick={{ fontSize: 11, fill: '#555' }}
+              stroke="#999"
+              width={44}
+            />
+            <Tooltip
+              isAnimationActive={false}
+              labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`}
+              formatter={(v) => (typeof v === 'number' ? (percent ? `${(v * 100).toFixed(1)}%` : v.toPrecision(4)) : String(v))}
+            />
+            <Legend wrapperStyle={{ fontSize: 11 }} />
+            {referenceY !== undefined && <ReferenceLine y={referenceY} stroke="#555" strokeDasharray="4 4" ifOverflow="extendDomain" />}
+            {series.map((s) => (
+              <Line
+                key={s.id}
+                data={s.points}
+                dataKey="y"
+                name={s.name}
+                type="linear"
+                stroke={s.color}
+                strokeWidth={s.width}
+                strokeOpacity={s.opacity}
+                strokeDasharray={s.dashed ? '5 3' : undefined}
+                dot={s.dots ? { r: 2.2, strokeWidth: 1 } : false}
+                activeDot={false}
                 isAnimationActive={false}
-                labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`}
-                formatter={(v) => (typeof v === 'number' ? (percent ? `${(v * 100).toFixed(1)}%` : v.toPrecision(4)) : String(v))}
+                connectNulls
               />
-              <Legend wrapperStyle={{ fontSize: 11 }} />
-              {referenceY !== undefined && <ReferenceLine y={referenceY} stroke="#555" strokeDasharray="4 4" ifOverflow="extendDomain" />}
-              {series.map((s) => (
-                <Line
-                  key={s.id}
-                  data={s.points}
-                  dataKey="y"
-                  name={s.name}
-                  type="linear"
-                  stroke={s.color}
-                  strokeWidth={s.width}
-                  strokeOpacity={s.opacity}
-                  strokeDasharray={s.dashed ? '5 3' : undefined}
-                  dot={s.dots ? { r: 2.2, strokeWidth: 1 } : false}
-                  activeDot={false}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
-        )}
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
       </div>
     </figure>
   );
