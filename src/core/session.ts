@@ -14,7 +14,7 @@ import { BatchBuilder, disposeBatch } from './batches';
 import { checkCheckpoint, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
 import { validateConfig, type TrainConfig } from './config';
 import type { Dataset } from './dataset';
-import { evaluateSplit } from './evaluate';
+import { evaluateSplit, type EvaluationResult } from './evaluate';
 import type { WeightsMetadata } from './export';
 import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent } from './events';
 import { createMethod, type TrainingMethod } from './methods';
@@ -302,14 +302,20 @@ export class TrainingSession {
     return this.finishEpoch(p);
   }
 
+  /** Eval-mode passes over the whole training set and the test set, with the features of the sampled clips. */
+  private async evaluateSplits(withFeatures: boolean): Promise<{ train: EvaluationResult; test: EvaluationResult }> {
+    const evalBatch = Math.max(this.config.batch, 16);
+    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, withFeatures ? this.featureSample.train : null);
+    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, withFeatures ? this.featureSample.test : null);
+    return { train, test };
+  }
+
   private async finishEpoch(p: EpochProgress): Promise<EpochMetrics | null> {
     const epochNumber = this.epochsDone + 1;
-    const evalBatch = Math.max(this.config.batch, 16);
     const wantFeatures = this.config.featuresEvery > 0 && this.config.featuresMax > 0 && epochNumber % this.config.featuresEvery === 0;
     let trainEval, testEval;
     try {
-      trainEval = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, wantFeatures ? this.featureSample.train : null);
-      testEval = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, wantFeatures ? this.featureSample.test : null);
+      ({ train: trainEval, test: testEval } = await this.evaluateSplits(wantFeatures));
     } catch (e) {
       await this.failWithRecovery(describeTrainingError(e, this.config));
       return null;
@@ -342,7 +348,7 @@ export class TrainingSession {
     return metrics;
   }
 
-  private featureSnapshot(epoch: number, train: NonNullable<Awaited<ReturnType<typeof evaluateSplit>>['features']>, test: typeof train): FeatureSnapshot {
+  private featureSnapshot(epoch: number, train: NonNullable<EvaluationResult['features']>, test: NonNullable<EvaluationResult['features']>): FeatureSnapshot {
     const nTr = train.indices.length;
     const nTe = test.indices.length;
     const labels = new Int32Array(nTr + nTe);
@@ -406,10 +412,7 @@ export class TrainingSession {
    */
   async evaluate(): Promise<EvaluationReport> {
     if (this.running) throw new Error('the session is training; pause it before evaluating');
-    const evalBatch = Math.max(this.config.batch, 16);
-    const wantFeatures = this.config.featuresMax > 0;
-    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, wantFeatures ? this.featureSample.train : null);
-    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, wantFeatures ? this.featureSample.test : null);
+    const { train, test } = await this.evaluateSplits(this.config.featuresMax > 0);
     if (train.features && test.features) this.emit({ type: 'features', features: this.featureSnapshot(this.epochsDone, train.features, test.features) });
     const tr = train.evaluation;
     const te = test.evaluation;
