@@ -4,6 +4,7 @@
  * large part) and says so once, and everything else keeps working.
  */
 import type { CheckpointData, Embedding } from '../worker/protocol';
+import { done, request } from '../data/idb';
 import type { RunRecord } from './run';
 
 const DB_VERSION = 1;
@@ -23,21 +24,7 @@ interface StoredCheckpoint {
   checkpoint: CheckpointData;
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
 
-/** Resolves when the transaction commits; rejects with its error (e.g. QuotaExceededError) when it aborts. */
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-    tx.onabort = () => reject(tx.error ?? new DOMException('IndexedDB transaction aborted', 'AbortError'));
-  });
-}
 
 export class RunStore {
   private constructor(private readonly db: IDBDatabase) {}

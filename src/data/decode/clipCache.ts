@@ -4,6 +4,7 @@
  * (corrupt, no audio track ...), so they are not retried. Raw IndexedDB (no wrapper library); a failure to store
  * (quota, private mode) never fails the decode, it only disables the cache.
  */
+import { done, request } from '../idb';
 
 export const CACHE_DB_NAME = 'bmm-lab-decoded';
 const STORE = 'clips';
@@ -23,20 +24,7 @@ export type CachedClip =
     }
   | { key: string; ok: false; path: string; reason: string; storedAt: number };
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
 
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-  });
-}
 
 export class ClipCache {
   private constructor(private readonly db: IDBDatabase) {}
