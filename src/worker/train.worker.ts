@@ -17,6 +17,7 @@ import { exportSafetensors, exportTfjs, importSafetensors } from '../core/export
 import { TrainingSession } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
 import { unpackDataset } from './datasetTransfer';
+import { isDeviceLoss, resumeOnBackend } from './deviceLoss';
 import { assertNever, snapshotTransferables, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -119,18 +120,13 @@ function attach(s: TrainingSession): void {
 
 /** A lost GPU device: fall back to WebAssembly and resume from the last completed epoch; other errors are final. */
 async function onSessionError(s: TrainingSession, message: string): Promise<void> {
-  const deviceLost = backendInfo?.name === 'webgpu' && /device.*(lost|destroyed)|GPUDevice|DXGI|context lost/i.test(message);
-  if (!deviceLost) {
+  if (!isDeviceLoss(message, backendInfo?.name)) {
     post({ type: 'event', event: { type: 'error', message, fatal: true } });
     return;
   }
   post({ type: 'event', event: { type: 'error', message: `the GPU device was lost (${message}); continuing on WebAssembly from epoch ${s.epoch}`, fatal: false } });
   try {
-    const checkpoint = await s.checkpoint();
-    const config = { ...s.config, backend: 'wasm' as const };
-    s.dispose();
-    await startBackend('wasm');
-    session = await TrainingSession.create({ config, dataset: s.dataset, checkpoint: { ...checkpoint, config }, keepCurrentBackend: true });
+    session = await resumeOnBackend(s, 'wasm', (b) => startBackend(b));
     attach(session);
     setState({ type: 'state', state: 'running' });
     await runAndReport(session, 'run');
