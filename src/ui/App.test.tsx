@@ -5,7 +5,7 @@ import { makeConfig } from '../core/config';
 import { App } from './App';
 import { FakeTrainWorker, fakeFeatures, fakeRunMessages } from './fakeTrainer';
 import { LabController } from './labController';
-import type { RunRecord } from './run';
+import { newRunRecord, type RunRecord } from './run';
 import { createStore, initialState, type LabAction } from './store';
 
 function controllerWithRun() {
@@ -20,25 +20,7 @@ function controllerWithRun() {
     newRunId: () => 'r1',
   });
   const classNames = ['NEU', 'HAP', 'SAD', 'FEA', 'DIS', 'ANG'];
-  const run: RunRecord = {
-    id: 'r1',
-    createdAt: 0,
-    updatedAt: 0,
-    config,
-    datasetId: 'demo',
-    datasetName: 'fake',
-    classNames,
-    trainSize: 120,
-    testSize: 30,
-    backend: 'wasm',
-    status: 'running',
-    epochs: [],
-    batches: [],
-    summary: null,
-    checkpointEpoch: null,
-    embeddingEpochs: [],
-    error: null,
-  };
+  const run: RunRecord = newRunRecord({ id: 'r1', config, datasetId: 'demo', datasetName: 'fake', classNames, trainSize: 120, testSize: 30, backend: 'wasm' }, 0);
   const f = fakeFeatures(2, 24, 6);
   const actions: LabAction[] = [
     { type: 'session/init', config, datasetId: 'demo' },

@@ -8,7 +8,7 @@ import type { SessionEvent } from '../core/events';
 import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut, type TrainState } from '../worker/protocol';
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
 import { compactBatches } from './chartData';
-import { canContinue, type RunRecord } from './run';
+import { canContinue, newRunRecord, type RunRecord } from './run';
 import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
 import type { DatasetEntry, LabState, Store } from './store';
@@ -370,25 +370,19 @@ export class LabController {
     const entry = this.selectedDataset();
     const run: RunRecord = pending.run
       ? { ...pending.run, updatedAt: now, backend: s.backend?.name ?? pending.run.backend }
-      : {
-          id: this.deps.newRunId(),
-          createdAt: now,
-          updatedAt: now,
-          config,
-          datasetId: s.datasetId ?? entry.id,
-          datasetName: info?.name ?? entry.name,
-          classNames: info?.classNames ?? [],
-          trainSize: info?.trainSize ?? 0,
-          testSize: info?.testSize ?? 0,
-          backend: s.backend?.name ?? null,
-          status: 'running',
-          epochs: [],
-          batches: [],
-          summary: null,
-          checkpointEpoch: null,
-          embeddingEpochs: [],
-          error: null,
-        };
+      : newRunRecord(
+          {
+            id: this.deps.newRunId(),
+            config,
+            datasetId: s.datasetId ?? entry.id,
+            datasetName: info?.name ?? entry.name,
+            classNames: info?.classNames ?? [],
+            trainSize: info?.trainSize ?? 0,
+            testSize: info?.testSize ?? 0,
+            backend: s.backend?.name ?? null,
+          },
+          now,
+        );
     this.store.dispatch({ type: 'run/begin', run, at: now });
     void this.saveRun(run.id);
     this.post({ type: pending.action });

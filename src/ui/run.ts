@@ -34,6 +34,14 @@ export interface RunRecord {
   error: string | null;
 }
 
+/** What a new run is made of; everything it accumulates later starts empty. */
+export type NewRunFields = Pick<RunRecord, 'id' | 'config' | 'datasetId' | 'datasetName' | 'classNames' | 'trainSize' | 'testSize' | 'backend'>;
+
+/** A run record at its start: no epochs, batches, summary, checkpoint or maps yet. */
+export function newRunRecord(fields: NewRunFields, now: number): RunRecord {
+  return { ...fields, createdAt: now, updatedAt: now, status: 'running', epochs: [], batches: [], summary: null, checkpointEpoch: null, embeddingEpochs: [], error: null };
+}
+
 export interface ModalityAcc {
   fused: number;
   audio: number;

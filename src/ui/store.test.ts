@@ -2,32 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../core/config';
 import type { TrainOut } from '../worker/protocol';
 import { fakeFeatures, fakeRunMessages } from './fakeTrainer';
-import type { RunRecord } from './run';
+import { newRunRecord, type RunRecord } from './run';
 import { chartedRunIds, createStore, initialState, labReducer, liveRunId, selectStableRuns, viewedRunId, type LabAction, type LabState } from './store';
 import { statusText } from './statusText';
 
 const config = makeConfig({ preset: 'tiny', epochs: 3 });
 
 function newRun(id: string, createdAt = 1): RunRecord {
-  return {
-    id,
-    createdAt,
-    updatedAt: createdAt,
-    config,
-    datasetId: 'demo',
-    datasetName: 'fake',
-    classNames: ['a', 'b'],
-    trainSize: 10,
-    testSize: 4,
-    backend: null,
-    status: 'running',
-    epochs: [],
-    batches: [],
-    summary: null,
-    checkpointEpoch: null,
-    embeddingEpochs: [],
-    error: null,
-  };
+  return newRunRecord({ id, config, datasetId: 'demo', datasetName: 'fake', classNames: ['a', 'b'], trainSize: 10, testSize: 4, backend: null }, createdAt);
 }
 
 function apply(state: LabState, actions: LabAction[]): LabState {
