@@ -17,7 +17,8 @@ export interface ClipStore {
   readFrame(i: number, j: number): Uint8Array;
 }
 
-export interface Dataset {
+/** What a dataset is, apart from its clips: names and stored sizes (shared by every form a dataset travels in). */
+export interface DatasetShape {
   name: string;
   classNames: string[];
   /** Stored spectrogram size; the engine resizes to the config's audio size when they differ. */
@@ -26,6 +27,9 @@ export interface Dataset {
   /** Stored frame size (square) and channels: 3 = RGB, 2 = optical flow (u, v; 128 = no motion). */
   frameSize: number;
   frameChannels: 2 | 3;
+}
+
+export interface Dataset extends DatasetShape {
   train: ClipStore;
   test: ClipStore;
 }

@@ -3,7 +3,7 @@
  * (decode/spectrogramCodec.ts) and expanded to float32 on read, frames kept as uint8 S x S x C. Class names come
  * from the plan, so the charts and the UMAP legend show the dataset's own classes.
  */
-import type { ClipStore, Dataset } from '../core/dataset';
+import type { ClipStore, Dataset, DatasetShape } from '../core/dataset';
 import { dequantizeSpectrogram } from './decode/spectrogramCodec';
 import type { SplitName } from './layouts';
 
@@ -19,13 +19,7 @@ export interface DecodedClip {
   frameCount: number;
 }
 
-export interface DecodedDatasetSpec {
-  name: string;
-  classNames: string[];
-  audioHeight: number;
-  audioWidth: number;
-  frameSize: number;
-  frameChannels: 2 | 3;
+export interface DecodedDatasetSpec extends DatasetShape {
   /** In the order the stores keep them (pass them in plan order for a reproducible dataset). */
   clips: readonly DecodedClip[];
 }

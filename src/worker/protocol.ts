@@ -18,6 +18,7 @@
  *   after it continues from the imported weights.
  */
 import type { TrainConfig } from '../core/config';
+import type { DatasetShape } from '../core/dataset';
 import type { EvaluationReport, FeatureSnapshot, SessionEvent } from '../core/events';
 import type { DemoOptions } from '../data/demo';
 
@@ -42,13 +43,7 @@ export interface TransferSplit {
 }
 
 /** A dataset decoded on the page (e.g. from a folder), packed for `postMessage`. */
-export interface TransferDataset {
-  name: string;
-  classNames: string[];
-  audioHeight: number;
-  audioWidth: number;
-  frameSize: number;
-  frameChannels: 2 | 3;
+export interface TransferDataset extends DatasetShape {
   train: TransferSplit;
   test: TransferSplit;
 }
