@@ -70,7 +70,7 @@ export async function initBackend(choice: BackendChoice, options: BackendOptions
   const order: BackendName[] = choice === 'auto' ? ['webgpu', 'wasm', 'cpu'] : [choice];
   const failures: string[] = [];
   for (const name of order) {
-    if (tf.getBackend() === name && tf.engine().backendName === name) {
+    if (tf.getBackend() === name) {
       return { name, reason: failures.length ? `${failures.join('; ')}; using ${name}` : `${name} (already active)` };
     }
     const why = await tryBackend(name, options);

@@ -152,7 +152,7 @@ async function init(message: Extract<TrainIn, { type: 'init' }>): Promise<void> 
   checkpointEvery = message.checkpointEvery ?? 0;
   checkpointRequested = false;
   pendingExports = [];
-  const info = await startBackend(message.config.backend);
+  await startBackend(message.config.backend);
   dataset = loadDataset(message.dataset, message.config);
   post({ type: 'dataset', info: { name: dataset.name, classNames: dataset.classNames, trainSize: dataset.train.size, testSize: dataset.test.size } });
   session = await TrainingSession.create({
@@ -161,7 +161,6 @@ async function init(message: Extract<TrainIn, { type: 'init' }>): Promise<void> 
     checkpoint: message.resume as Checkpoint | undefined,
     keepCurrentBackend: true,
   });
-  void info;
   attach(session);
   setState({ type: 'state', state: session.state === 'done' ? 'done' : 'idle' });
 }
