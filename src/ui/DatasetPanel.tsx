@@ -22,6 +22,7 @@ import {
 import { clipBytes, DEFAULT_MAX_FRAMES, formatBytes, presetStoredSizes } from '../data/decode/memory';
 import { exposeDecoded, exposePlan, summarizeDecode } from '../data/decode/testHook';
 import { planDataset, summarizePlan, type DatasetLayout, type DatasetPlan } from '../data/layouts';
+import { formatDuration } from './formatDuration';
 import './datasetPanel.css';
 
 export interface DatasetPanelProps {
@@ -53,13 +54,6 @@ interface DoneState {
   failures: ClipProblem[];
   warnings: string[];
   cancelled: boolean;
-}
-
-function formatEta(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '–';
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
 function plural(n: number, word: string): string {
@@ -344,7 +338,7 @@ export function DatasetPanel({ preset, onDataset, poolSize }: DatasetPanelProps)
           </div>
           <p className="hint" data-testid="decode-progress">
             {progress.done} / {progress.total} clips · {progress.clipsPerSecond !== null ? progress.clipsPerSecond.toFixed(1) : '–'} clips/s · ETA{' '}
-            {formatEta(progress.etaSeconds)}
+            {formatDuration(progress.etaSeconds)}
             {progress.cached > 0 && ` · ${progress.cached} cached`}
             {progress.failed > 0 && ` · ${progress.failed} failed`}
           </p>
@@ -356,7 +350,7 @@ export function DatasetPanel({ preset, onDataset, poolSize }: DatasetPanelProps)
           <p>
             {done.cancelled
               ? `Cancelled after ${done.decoded + done.cached} clips; decoded clips are cached.`
-              : `Ready: ${done.train} train / ${done.test} test clips (${done.decoded} decoded, ${done.cached} from cache) in ${done.seconds.toFixed(1)} s.`}
+              : `Ready: ${done.train} train / ${done.test} test clips (${done.decoded} decoded, ${done.cached} from cache) in ${formatDuration(done.seconds)}.`}
           </p>
           {done.preset !== preset && <p className="hint warn">Decoded for the {done.preset} preset; decode again for {preset}.</p>}
           {done.failures.length > 0 && (

@@ -3,7 +3,8 @@
  */
 import { useEffect, useState } from 'react';
 import { useLab } from './context';
-import { etaSeconds, formatDuration, progressFraction } from './progress';
+import { formatDuration } from './formatDuration';
+import { etaSeconds, progressFraction } from './progress';
 import { selectStableRuns, type LabState } from './store';
 
 const selectProgress = (s: LabState) => s.progress;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etaSeconds, formatDuration, formatPercent, progressFraction } from './progress';
+import { etaSeconds, formatPercent, progressFraction } from './progress';
 
 describe('progress', () => {
   it('computes the fraction done over all epochs', () => {
@@ -16,11 +16,7 @@ describe('progress', () => {
     expect(etaSeconds(0.75, 10, 0.5)).toBe(10);
   });
 
-  it('formats durations and percentages', () => {
-    expect(formatDuration(42.4)).toBe('42s');
-    expect(formatDuration(187)).toBe('3m 07s');
-    expect(formatDuration(7500)).toBe('2h 05m');
-    expect(formatDuration(null)).toBe('–');
+  it('formats percentages', () => {
     expect(formatPercent(0.625)).toBe('62.5%');
     expect(formatPercent(null)).toBe('–');
   });

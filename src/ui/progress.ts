@@ -1,5 +1,6 @@
 /**
- * Progress of a run from its last batch: the fraction done, time left, and their display.
+ * Progress of a run from its last batch: the fraction done, time left, and accuracy as a percentage (durations:
+ * formatDuration.ts).
  */
 
 /** Fraction of the run done after `batch` of `batches` in 1-based `epoch` of `totalEpochs`, in [0, 1]. */
@@ -19,18 +20,6 @@ export function etaSeconds(fraction: number, activeSeconds: number, startFractio
   if (!(doneNow > 0) || !(activeSeconds > 0)) return null;
   if (fraction >= 1) return 0;
   return (activeSeconds * (1 - fraction)) / doneNow;
-}
-
-/** "2h 05m", "3m 07s", "42s". */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '–';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
-  return `${sec}s`;
 }
 
 /** Accuracy fraction as a percentage with one decimal ("62.5%"); '–' when missing. */
