@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'python/', 'coverage/', 'test-results/', '.bench/', 'public/', '.scratch/'] },
+  { ignores: ['dist/', 'node_modules/', 'python/', 'coverage/', 'test-results/', 'playwright-report/', '.bench/', 'public/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,8 +17,7 @@ import { join } from 'node:path';
 import { PRESET_SIZES, PRESETS, type PresetName } from '../src/core/config';
 import { DEFAULT_MAX_FRAMES } from '../src/data/decode/memory';
 import { defaultPoolSize } from '../src/data/decode/pool';
-import type { DecodedSummary } from '../src/data/decode/testHook';
-import { buildHarness, HARNESS_DIST, HARNESS_PATH, launchChromium, REPO, serveStatic } from '../e2e/decode.serve';
+import { buildHarness, HARNESS_DIST, HARNESS_PATH, launchChromium, REPO, serveStatic } from './harness';
 
 const FFMPEG = process.env.FFMPEG ?? 'ffmpeg';
 
@@ -115,7 +114,7 @@ async function main(): Promise<void> {
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(600_000);
-    await page.goto(`http://127.0.0.1:4176${HARNESS_PATH}?preset=${preset}`);
+    await page.goto(`http://127.0.0.1:4176${HARNESS_PATH}?test=1&preset=${preset}`);
     const hc = await page.evaluate(() => navigator.hardwareConcurrency);
     const poolSize = defaultPoolSize(hc);
     const runBrowser = async (folder: string, expected: number): Promise<BrowserRun> => {
@@ -124,10 +123,10 @@ async function main(): Promise<void> {
       if (await page.getByRole('button', { name: 'Clear', exact: true }).count()) await page.getByRole('button', { name: 'Clear', exact: true }).click();
       await page.getByLabel('Add dataset folder').setInputFiles(folder);
       await page.getByTestId('dataset-found').waitFor();
-      await page.evaluate(() => delete (window as unknown as { __bmmLab?: { decoded?: unknown } }).__bmmLab?.decoded);
+      await page.evaluate(() => delete window.__bmmLab?.decoded);
       await page.getByRole('button', { name: 'Decode', exact: true }).click();
-      await page.waitForFunction(() => (window as unknown as { __bmmLab?: { decoded?: unknown } }).__bmmLab?.decoded !== undefined, null, { timeout: 600_000 });
-      const s = await page.evaluate(() => (window as unknown as { __bmmLab: { decoded: DecodedSummary } }).__bmmLab.decoded);
+      await page.waitForFunction(() => window.__bmmLab?.decoded !== undefined, null, { timeout: 600_000 });
+      const s = await page.evaluate(() => window.__bmmLab!.decoded!);
       if (s.decoded + s.failures.length !== expected) throw new Error(`expected ${expected} clips decoded, got ${s.decoded} (+${s.failures.length} failed)`);
       return { clipsPerSecond: s.decoded / s.seconds, seconds: s.seconds, decoders: s.decoders, failures: s.failures.length, poolSize };
     };

@@ -1,6 +1,7 @@
 /**
  * A page with only the DatasetPanel, for decode.e2e.ts and bench/decode.ts (built by e2e/vite.decode.config.ts).
- * `?preset=tiny|fast|paper` picks the preset, `?workers=N` the decode pool size; each dataset handed to onDataset is recorded on
+ * `?preset=tiny|fast|paper` picks the preset, `?workers=N` the decode pool size, `?test=1` turns on the decode
+ * summaries of src/data/decode/testHook.ts; each dataset handed to onDataset is recorded on
  * `window.__bmmLab.onDataset`, and `window.__bmmLab.trainOneEpoch(overrides)` trains one epoch on the last one in
  * the real training worker (as the lab page does: packDataset, `init` with a transferred dataset, `start`).
  */
@@ -8,9 +9,9 @@ import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { makeConfig, PRESETS, type PresetName, type TrainConfig } from '../src/core/config';
 import type { Dataset } from '../src/core/dataset';
-import type { EpochMetrics } from '../src/core/events';
+import type { TrainReport } from '../src/testGlobals';
 import { packDataset } from '../src/worker/datasetTransfer';
-import type { DatasetInfo, TrainIn, TrainOut } from '../src/worker/protocol';
+import type { TrainIn, TrainOut } from '../src/worker/protocol';
 import { DatasetPanel } from '../src/ui/DatasetPanel';
 import '../src/ui/styles.css';
 
@@ -20,15 +21,6 @@ const workers = Number(query.get('workers')) || undefined;
 const preset: PresetName = (PRESETS as readonly string[]).includes(param ?? '') ? (param as PresetName) : 'tiny';
 
 let lastDataset: Dataset | null = null;
-
-interface TrainReport {
-  backend: string;
-  dataset: DatasetInfo | null;
-  epochs: EpochMetrics[];
-  featureClasses: number[];
-  errors: string[];
-  state: string;
-}
 
 /** Trains `config.epochs` epochs of the last decoded dataset in the training worker; resolves at `done` or `error`. */
 function trainOneEpoch(overrides: Partial<TrainConfig> = {}): Promise<TrainReport> {
@@ -65,10 +57,7 @@ function trainOneEpoch(overrides: Partial<TrainConfig> = {}): Promise<TrainRepor
   });
 }
 
-{
-  const w = window as unknown as { __bmmLab?: Record<string, unknown> };
-  (w.__bmmLab ??= {}).trainOneEpoch = trainOneEpoch;
-}
+(window.__bmmLab ??= {}).trainOneEpoch = trainOneEpoch;
 
 function Harness() {
   const [last, setLast] = useState<string>('');
@@ -79,11 +68,8 @@ function Harness() {
         poolSize={workers}
         onDataset={(d, info) => {
           lastDataset = d;
-          const w = window as unknown as { __bmmLab?: Record<string, unknown> };
-          const hook = (w.__bmmLab ??= {});
-          const list = (hook.onDataset as unknown[] | undefined) ?? [];
-          list.push({ ...info, train: d.train.size, test: d.test.size, frameChannels: d.frameChannels });
-          hook.onDataset = list;
+          const hook = (window.__bmmLab ??= {});
+          (hook.onDataset ??= []).push({ ...info, train: d.train.size, test: d.test.size, frameChannels: d.frameChannels });
           setLast(`${info.name}: ${d.train.size} train / ${d.test.size} test`);
         }}
       />

@@ -1,40 +1,41 @@
 /**
- * End-to-end test of "bring your own data" in the real Chromium: builds the decoding harness (production build),
- * serves it, loads the generated fixture folders through the "Add dataset folder" input, checks what was found,
- * decodes (WebCodecs and ffmpeg.wasm in workers), and checks the decoded tensors through `window.__bmmLab.decoded`.
+ * End-to-end tests of "bring your own data" in the real Chromium, on the decoding harness's production build
+ * (playwright.config.ts builds and serves it): loads the generated fixture folders through the "Add dataset folder"
+ * input, checks what was found, decodes (WebCodecs and ffmpeg.wasm in workers), and checks the decoded tensors
+ * through `window.__bmmLab.decoded` (the page is opened with `?test=1`).
  *
- *   npx tsx e2e/decode.e2e.ts            (runs scripts/make-fixtures.sh first; exit code 0 = all passed)
+ *   npx playwright test --project decode        (runs scripts/make-fixtures.sh first)
  *
- * The last line printed is "N passed, M failed".
+ * The tests run in order on one page: each starts from what the previous one left (the decode cache, the last
+ * dataset for training).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { DecodedSummary } from '../src/data/decode/testHook';
-import { assert, eq, Suite } from './runner';
-import { buildHarness, HARNESS_DIST, HARNESS_PATH, launchChromium, REPO, serveStatic } from './decode.serve';
 
-const PORT = Number(process.env.DECODE_E2E_PORT ?? 4174);
-const ORIGIN = `http://127.0.0.1:${PORT}`;
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 const FIX = join(REPO, 'e2e', 'fixtures', 'generated');
+const HARNESS_PATH = '/e2e/decode-harness.html';
 const STEP_MS = 60_000;
 
-const suite = new Suite();
-const test = suite.test.bind(suite);
+test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
-/** A page on the harness, failing on page errors and on any request leaving the origin. */
-async function openHarness(browser: Browser, preset = 'tiny', query = ''): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage();
+/** A page on the harness, recording page errors and any request leaving the origin. */
+async function openHarness(browser: Browser, baseURL: string, query: string): Promise<{ page: Page; problems: string[] }> {
+  const origin = new URL(baseURL).origin;
+  const page = await browser.newPage({ baseURL });
   page.setDefaultTimeout(STEP_MS);
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('request', (r) => {
     const url = r.url();
-    if (!url.startsWith(ORIGIN) && !url.startsWith('blob:') && !url.startsWith('data:')) problems.push(`request outside the app: ${url}`);
+    if (!url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:')) problems.push(`request outside the app: ${url}`);
   });
-  await page.goto(`${ORIGIN}${HARNESS_PATH}?preset=${preset}${query}`, { timeout: STEP_MS });
+  await page.goto(`${HARNESS_PATH}?${query}`, { timeout: STEP_MS });
   return { page, problems };
 }
 
@@ -42,14 +43,12 @@ async function addFolder(page: Page, dir: string): Promise<void> {
   await page.getByLabel('Add dataset folder').setInputFiles(dir, { timeout: STEP_MS });
 }
 
+/** Presses Decode and returns the summary the page publishes when decoding ends. */
 async function decode(page: Page): Promise<DecodedSummary> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __bmmLab?: { decoded?: unknown } };
-    if (w.__bmmLab) delete w.__bmmLab.decoded;
-  });
+  await page.evaluate(() => delete window.__bmmLab?.decoded);
   await page.getByRole('button', { name: 'Decode', exact: true }).click({ timeout: STEP_MS });
-  await page.waitForFunction(() => (window as unknown as { __bmmLab?: { decoded?: unknown } }).__bmmLab?.decoded !== undefined, null, { timeout: 120_000 });
-  return page.evaluate(() => (window as unknown as { __bmmLab: { decoded: DecodedSummary } }).__bmmLab.decoded, null);
+  await page.waitForFunction(() => window.__bmmLab?.decoded !== undefined, null, { timeout: 120_000 });
+  return page.evaluate(() => window.__bmmLab!.decoded!);
 }
 
 async function foundText(page: Page): Promise<string> {
@@ -114,7 +113,7 @@ function makeBigFolder(root: string): string {
 /** Drops OS paths (folders or files) on the drop zone with CDP, as a user dragging them from a file manager would. */
 async function dropPaths(page: Page, paths: string[]): Promise<void> {
   const box = await page.getByTestId('dataset-drop-zone').boundingBox({ timeout: STEP_MS });
-  assert(box, 'drop zone visible');
+  if (!box) throw new Error('the drop zone is not visible');
   const cdp = await page.context().newCDPSession(page);
   const data = { items: [], files: paths, dragOperationsMask: 1 };
   for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
@@ -135,232 +134,234 @@ function makeCremaCopies(root: string, n: number): string {
   return join(root, 'crema-many');
 }
 
-async function main(): Promise<void> {
+let tmp = '';
+let mixed = '';
+let many = '';
+let big = '';
+let codecs = '';
+let page: Page;
+let problems: string[] = [];
+
+test.beforeAll(async ({ browser }, info) => {
+  test.setTimeout(300_000);
   const fixtures = spawnSync('bash', [join(REPO, 'scripts', 'make-fixtures.sh')], { cwd: REPO, stdio: 'inherit' });
   if (fixtures.status !== 0) throw new Error('scripts/make-fixtures.sh failed');
-  buildHarness();
-  const tmp = mkdtempSync(join(tmpdir(), 'bmm-decode-e2e-'));
-  const mixed = makeMixedDataset(tmp);
-  const many = makeCremaCopies(tmp, 40);
-  const big = makeBigFolder(tmp);
-  const codecs = makeCodecsFolder(tmp);
-  const server = await serveStatic(HARNESS_DIST, PORT);
-  const browser = await launchChromium();
-  try {
-    const { page, problems } = await openHarness(browser);
+  tmp = mkdtempSync(join(tmpdir(), 'bmm-decode-e2e-'));
+  mixed = makeMixedDataset(tmp);
+  many = makeCremaCopies(tmp, 40);
+  big = makeBigFolder(tmp);
+  codecs = makeCodecsFolder(tmp);
+  ({ page, problems } = await openHarness(browser, info.project.use.baseURL!, 'test=1&preset=tiny'));
+});
 
-    await test('class folders with broken files: the found-summary lists classes, splits and every ignored file', async () => {
-      await addFolder(page, mixed);
-      const text = await foundText(page);
-      assert(text.includes('Found class folders: 3 classes'), `layout line: ${text}`);
-      eq(await page.getByTestId('dataset-counts').innerText(), '9 train / 3 test clips', 'clip counts');
-      for (const cls of ['red', 'green', 'blue']) assert(new RegExp(`${cls}\\s+3\\s+1`).test(text), `class row ${cls} in ${text}`);
-      const plan = await page.evaluate(() => (window as unknown as { __bmmLab: { plan: { ignored: Array<{ path: string; kind: string }> } } }).__bmmLab.plan);
-      const ignored = Object.fromEntries(plan.ignored.map((i) => [i.path, i.kind]).sort());
-      eq(ignored, { 'mixed/.DS_Store': 'hidden', 'mixed/notes.md': 'unknown-extension', 'mixed/train/red/orphan.wav': 'no-video' }, 'ignored files');
-      await page.getByText('3 files ignored').click();
-      const list = await page.getByTestId('dataset-ignored').innerText();
-      assert(list.includes('mixed/notes.md') && list.includes("unknown extension '.md'"), `ignored list: ${list}`);
-    });
+test.afterAll(async () => {
+  await page?.context().close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
 
-    await test('decoding lists the unusable clips with their reasons and decodes the rest at the preset size', async () => {
-      const s = await decode(page);
-      eq([s.train, s.test], [6, 3], 'decoded train/test');
-      eq([s.audioHeight, s.audioWidth, s.frameSize, s.frameChannels], [33, 24, 32, 3], 'stored sizes (tiny preset)');
-      eq(s.classNames, ['blue', 'green', 'red'], 'class names');
-      const reasons = Object.fromEntries(s.failures.map((f) => [f.path, f.reason]));
-      eq(Object.keys(reasons).sort(), ['mixed/train/blue/no_audio.mp4', 'mixed/train/green/not_media.mp4', 'mixed/train/red/truncated.mp4'], 'failed files');
-      assert(/no audio track/.test(reasons['mixed/train/blue/no_audio.mp4']), reasons['mixed/train/blue/no_audio.mp4']);
-      assert(/not a media file/.test(reasons['mixed/train/green/not_media.mp4']), reasons['mixed/train/green/not_media.mp4']);
-      assert(/truncated/.test(reasons['mixed/train/red/truncated.mp4']), reasons['mixed/train/red/truncated.mp4']);
-      eq(s.decoders, { 'webcodecs+webcodecs': 9 }, 'decoders');
-      for (const c of s.clips) {
-        eq(c.frameCount, 1, `${c.id} frames (1 s clip)`);
-        assert(c.audioRange[0] > -16.2 && c.audioRange[1] < 5.6, `${c.id} spectrogram range ${c.audioRange}`);
-      }
-      // Colours: blue (label 0), green (1), red (2); tones 1600, 800, 400 Hz.
-      for (const c of byLabel(s, 0)) assert(c.frameMean[2] > 200 && c.frameMean[0] < 80, `blue frame ${c.frameMean}`);
-      for (const c of byLabel(s, 1)) assert(c.frameMean[1] > 90 && c.frameMean[0] < 80 && c.frameMean[2] < 80, `green frame ${c.frameMean}`);
-      for (const c of byLabel(s, 2)) assert(c.frameMean[0] > 200 && c.frameMean[2] < 80, `red frame ${c.frameMean}`);
-      const row = (label: number) => byLabel(s, label)[0].peakRow;
-      assert(row(2) < row(1) && row(1) < row(0), `tone rows red ${row(2)} < green ${row(1)} < blue ${row(0)}`);
-      const failures = await page.getByTestId('decode-failures').innerText();
-      assert(failures.includes('3 clips could not be used') && failures.includes('mixed/train/green/not_media.mp4'), failures);
-      const handed = await page.evaluate(() => (window as unknown as { __bmmLab: { onDataset: unknown[] } }).__bmmLab.onDataset);
-      eq(handed, [{ name: 'mixed', classNames: ['blue', 'green', 'red'], ignored: 6, train: 6, test: 3, frameChannels: 3 }], 'onDataset');
-    });
+test('class folders with broken files: the found-summary lists classes, splits and every ignored file', async () => {
+  await addFolder(page, mixed);
+  const text = await foundText(page);
+  expect(text, 'layout line').toContain('Found class folders: 3 classes');
+  await expect(page.getByTestId('dataset-counts'), 'clip counts').toHaveText('9 train / 3 test clips');
+  for (const cls of ['red', 'green', 'blue']) expect(text, `class row ${cls}`).toMatch(new RegExp(`${cls}\\s+3\\s+1`));
+  const plan = await page.evaluate(() => window.__bmmLab!.plan!);
+  const ignored = Object.fromEntries(plan.ignored.map((i) => [i.path, i.kind]));
+  expect(ignored, 'ignored files').toEqual({ 'mixed/.DS_Store': 'hidden', 'mixed/notes.md': 'unknown-extension', 'mixed/train/red/orphan.wav': 'no-video' });
+  await page.getByText('3 files ignored').click();
+  const list = await page.getByTestId('dataset-ignored').innerText();
+  expect(list).toContain('mixed/notes.md');
+  expect(list).toContain("unknown extension '.md'");
+});
 
-    await test('one tiny epoch trains on the decoded data in the training worker, with the dataset\'s class names', async () => {
-      const r = await page.evaluate(
-        () =>
-          (
-            window as unknown as {
-              __bmmLab: { trainOneEpoch: (o: object) => Promise<{ backend: string; dataset: { name: string; classNames: string[]; trainSize: number; testSize: number } | null; epochs: Array<{ epoch: number; loss: number }>; featureClasses: number[]; errors: string[]; state: string }> };
-            }
-          ).__bmmLab.trainOneEpoch({ epochs: 1, batch: 2 }),
-        null,
-      );
-      eq(r.errors, [], 'training errors');
-      eq(r.state, 'done', 'final state');
-      eq(r.dataset, { name: 'mixed', classNames: ['blue', 'green', 'red'], trainSize: 6, testSize: 3 }, 'dataset seen by the training worker');
-      eq(r.epochs.length, 1, 'epochs reported');
-      assert(Number.isFinite(r.epochs[0].loss) && r.epochs[0].loss > 0, `loss ${r.epochs[0].loss}`);
-      eq(r.featureClasses, [0, 1, 2], 'feature snapshot labels (UMAP legend classes)');
-      console.log(`     trained 1 epoch on ${r.backend}: loss ${r.epochs[0].loss.toFixed(3)}`);
-    }, 300_000);
-
-    await test('dropping the same folder again is served from the cache', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await addFolder(page, mixed);
-      await foundText(page);
-      const s = await decode(page);
-      eq([s.cached, s.decoded, s.failures.length, s.train, s.test], [9, 0, 3, 6, 3], 'cached / decoded / failed (remembered) / train / test');
-      assert(s.seconds < 5, `from cache in ${s.seconds} s`);
-      assert((await page.getByTestId('decode-done').innerText()).includes('9 from cache'), 'done line mentions the cache');
-    });
-
-    await test('CREMA-D: FLV video through ffmpeg.wasm in the production build, audio from AudioWAV/', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await addFolder(page, join(FIX, 'crema-d'));
-      const text = await foundText(page);
-      assert(text.includes('Found CREMA-D: 6 classes') && text.includes('split from split lists'), text);
-      eq(await page.getByTestId('dataset-counts').innerText(), '4 train / 4 test clips', 'clip counts');
-      assert((await page.getByTestId('dataset-warnings').innerText()).includes("class 'fear' has no clips"), 'warnings shown');
-      const s = await decode(page);
-      eq([s.train, s.test, s.failures.length], [4, 4, 0], 'decoded');
-      eq(s.decoders, { 'ffmpeg+webcodecs': 8 }, 'decoders (FLV needs ffmpeg.wasm; WAV decodes in the browser)');
-      eq(s.classNames, ['neutral', 'happy', 'sad', 'fear', 'disgust', 'anger'], 'class names');
-      for (const c of s.clips) eq(c.frameCount, 2, `${c.id} frames at 1 fps (1.2-1.4 s clips)`);
-      const mean = (label: number) => byLabel(s, label)[0].frameMean;
-      assert(mean(5)[0] > 200 && mean(5)[1] < 60, `anger is red: ${mean(5)}`);
-      assert(mean(2)[2] > 200 && mean(2)[0] < 60, `sad is blue: ${mean(2)}`);
-      assert(Math.abs(mean(0)[0] - mean(0)[2]) < 10, `neutral is gray: ${mean(0)}`);
-      const row = (label: number) => byLabel(s, label)[0].peakRow;
-      assert(row(0) <= row(1) && row(1) <= row(2) && row(2) < row(5), `tone rows 300 < 500 < 700 < 1100 Hz: ${[0, 1, 2, 5].map(row)}`);
-    });
-
-    await test('several folders at once (VideoFlash/ and AudioWAV/ added separately) make one CREMA-D set', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await addFolder(page, join(FIX, 'crema-d', 'VideoFlash'));
-      await addFolder(page, join(FIX, 'crema-d', 'AudioWAV'));
-      const text = await foundText(page);
-      assert(text.includes('Found CREMA-D') && text.includes('seeded 90/10 split'), text);
-      assert((await page.getByText(/16 files from VideoFlash, AudioWAV/).count()) === 1, 'both folders listed');
-      const s = await decode(page);
-      eq([s.train + s.test, s.failures.length], [8, 0], 'decoded');
-      eq(s.name, 'VideoFlash + AudioWAV', 'name');
-    });
-
-    await test('UCF-101 with flow: AVI (Xvid + MP3) audio through ffmpeg.wasm, 2-channel flow frames', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await addFolder(page, join(FIX, 'ucf'));
-      const text = await foundText(page);
-      assert(text.includes('Found UCF-101: 2 classes') && text.includes('audio + optical flow'), text);
-      const s = await decode(page);
-      eq([s.train, s.test, s.frameChannels, s.failures.length], [4, 2, 2, 0], 'decoded flow set');
-      eq(s.decoders, { 'image+ffmpeg': 6 }, 'decoders');
-      for (const c of byLabel(s, 0)) assert(Math.abs(c.frameMean[0] - 168) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `ApplyEyeMakeup flow ${c.frameMean}`);
-      for (const c of byLabel(s, 1)) assert(Math.abs(c.frameMean[0] - 88) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `Archery flow ${c.frameMean}`);
-      // The engine takes 2-channel frames as they are.
-      const r = await page.evaluate(
-        () =>
-          (window as unknown as { __bmmLab: { trainOneEpoch: (o: object) => Promise<{ errors: string[]; state: string; epochs: unknown[] }> } }).__bmmLab.trainOneEpoch({
-            epochs: 1,
-            batch: 2,
-          }),
-        null,
-      );
-      eq([r.errors, r.state, r.epochs.length], [[], 'done', 1], 'one epoch on flow');
-    }, 300_000);
-
-    await test('frame folders: JPEG frames (capped per clip) and WAV audio', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await addFolder(page, join(FIX, 'frame-folders'));
-      assert((await foundText(page)).includes('Found frame folders: 2 classes'), 'layout');
-      const s = await decode(page);
-      eq([s.train, s.test, s.failures.length], [2, 2, 0], 'decoded');
-      eq(s.decoders, { 'image+webcodecs': 4 }, 'decoders');
-      for (const c of s.clips) eq(c.frameCount, 3, `${c.id}: 5 frames capped to 3`);
-    });
-
-    await test('Cancel stops the workers; decoding again finishes and reuses what was cached', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await addFolder(page, many);
-      eq(await page.getByTestId('dataset-counts').innerText(), '36 train / 4 test clips', 'clip counts');
-      const before = await page.evaluate(() => ((window as unknown as { __bmmLab: { onDataset: unknown[] } }).__bmmLab.onDataset ?? []).length);
-      await page.evaluate(() => {
-        const w = window as unknown as { __bmmLab?: { decoded?: unknown } };
-        if (w.__bmmLab) delete w.__bmmLab.decoded;
-      });
-      await page.getByRole('button', { name: 'Decode', exact: true }).click();
-      await page.waitForFunction(() => /^[1-9]\d* \/ 40 clips/.test(document.querySelector('[data-testid=decode-progress]')?.textContent ?? ''), null, {
-        timeout: STEP_MS,
-        polling: 20,
-      });
-      const progressLine = await page.getByTestId('decode-progress').innerText();
-      assert(/clips\/s · ETA/.test(progressLine), `progress line: ${progressLine}`);
-      await page.getByRole('button', { name: 'Cancel' }).click();
-      await page.waitForFunction(() => (window as unknown as { __bmmLab?: { decoded?: unknown } }).__bmmLab?.decoded !== undefined, null, { timeout: STEP_MS });
-      const cancelled = await page.evaluate(() => (window as unknown as { __bmmLab: { decoded: DecodedSummary } }).__bmmLab.decoded);
-      assert(cancelled.cancelled, 'cancelled');
-      assert(cancelled.decoded < 40, `decoded before cancel: ${cancelled.decoded}`);
-      assert((await page.getByTestId('decode-done').innerText()).startsWith('Cancelled'), 'cancel shown');
-      const after = await page.evaluate(() => ((window as unknown as { __bmmLab: { onDataset: unknown[] } }).__bmmLab.onDataset ?? []).length);
-      eq(after, before, 'no dataset handed over on cancel');
-      const s = await decode(page);
-      eq([s.train, s.test, s.cancelled], [36, 4, false], 'second decode');
-      eq(s.cached, cancelled.decoded, 'clips decoded before the cancel come from the cache');
-    });
-
-    await test('drag and drop: folders are walked (readEntries until empty, > 100 entries) next to loose files', async () => {
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await dropPaths(page, [big, join(FIX, 'clips', 'h264_aac.flv')]);
-      const text = await foundText(page);
-      assert(text.includes('Found class folders: 2 classes'), text);
-      eq(await page.getByTestId('dataset-counts').innerText(), '121 train / 2 test clips', 'all 120 clips of the big folder');
-      assert((await page.getByText(/124 files from big, h264_aac.flv/).count()) === 1, 'file count line');
-      const plan = await page.evaluate(() => (window as unknown as { __bmmLab: { plan: { ignored: Array<{ path: string; kind: string }> } } }).__bmmLab.plan);
-      eq(
-        plan.ignored.map((i) => [i.path, i.kind]),
-        [['h264_aac.flv', 'no-class-folder']],
-        'the loose file is listed as ignored',
-      );
-      await page.getByRole('button', { name: 'Clear', exact: true }).click();
-      await dropPaths(page, [join(FIX, 'crema-d')]);
-      assert((await foundText(page)).includes('Found CREMA-D: 6 classes'), 'CREMA-D dropped');
-      const s = await decode(page);
-      eq([s.train, s.test, s.failures.length], [4, 4, 0], 'dropped CREMA-D decodes');
-    });
-
-    await test('every codec with one worker (FLV1, Xvid, HEVC, MPEG-4 part 2, MP2, AC-3, VP9, H.264): ffmpeg.wasm recovers after broken files', async () => {
-      const one = await openHarness(browser, 'tiny', '&workers=1');
-      try {
-        await addFolder(one.page, codecs);
-        eq(await one.page.getByTestId('dataset-counts').innerText({ timeout: STEP_MS }), '10 train / 1 test clips', 'clip counts');
-        const s = await decode(one.page);
-        const reasons = Object.fromEntries(s.failures.map((f) => [f.path.split('/').pop(), f.reason]));
-        eq(Object.keys(reasons).sort(), ['0_not_media.mp4', '1_truncated.mp4', '3_no_audio.mp4'], 'failed files');
-        eq(
-          s.decoders,
-          { 'ffmpeg+ffmpeg': 4, 'webcodecs+webcodecs': 2, 'ffmpeg+webcodecs': 1, 'webcodecs+ffmpeg': 1 },
-          'FLV1, H.264-in-FLV, Xvid and MPEG-4/MP2 through ffmpeg.wasm; HEVC video and AC-3 audio in MP4 through ffmpeg.wasm next to WebCodecs',
-        );
-        eq(s.train + s.test, 8, 'decoded clips');
-        eq(one.problems, [], 'problems');
-      } finally {
-        await one.page.close();
-      }
-    });
-
-    await test('no page errors and no request outside the app', async () => {
-      eq(problems, [], 'problems');
-    });
-    await page.close();
-  } finally {
-    await browser.close();
-    server.close();
-    rmSync(tmp, { recursive: true, force: true });
+test('decoding lists the unusable clips with their reasons and decodes the rest at the preset size', async () => {
+  const s = await decode(page);
+  expect([s.train, s.test], 'decoded train/test').toEqual([6, 3]);
+  expect([s.audioHeight, s.audioWidth, s.frameSize, s.frameChannels], 'stored sizes (tiny preset)').toEqual([33, 24, 32, 3]);
+  expect(s.classNames, 'class names').toEqual(['blue', 'green', 'red']);
+  const reasons = Object.fromEntries(s.failures.map((f) => [f.path, f.reason]));
+  expect(Object.keys(reasons).sort(), 'failed files').toEqual(['mixed/train/blue/no_audio.mp4', 'mixed/train/green/not_media.mp4', 'mixed/train/red/truncated.mp4']);
+  expect(reasons['mixed/train/blue/no_audio.mp4']).toMatch(/no audio track/);
+  expect(reasons['mixed/train/green/not_media.mp4']).toMatch(/not a media file/);
+  expect(reasons['mixed/train/red/truncated.mp4']).toMatch(/truncated/);
+  expect(s.decoders, 'decoders').toEqual({ 'webcodecs+webcodecs': 9 });
+  for (const c of s.clips) {
+    expect(c.frameCount, `${c.id} frames (1 s clip)`).toBe(1);
+    expect(c.audioRange[0] > -16.2 && c.audioRange[1] < 5.6, `${c.id} spectrogram range ${c.audioRange}`).toBe(true);
   }
-}
+  // Colours: blue (label 0), green (1), red (2); tones 1600, 800, 400 Hz.
+  for (const c of byLabel(s, 0)) expect(c.frameMean[2] > 200 && c.frameMean[0] < 80, `blue frame ${c.frameMean}`).toBe(true);
+  for (const c of byLabel(s, 1)) expect(c.frameMean[1] > 90 && c.frameMean[0] < 80 && c.frameMean[2] < 80, `green frame ${c.frameMean}`).toBe(true);
+  for (const c of byLabel(s, 2)) expect(c.frameMean[0] > 200 && c.frameMean[2] < 80, `red frame ${c.frameMean}`).toBe(true);
+  const row = (label: number) => byLabel(s, label)[0].peakRow;
+  expect(row(2) < row(1) && row(1) < row(0), `tone rows red ${row(2)} < green ${row(1)} < blue ${row(0)}`).toBe(true);
+  const failures = await page.getByTestId('decode-failures').innerText();
+  expect(failures).toContain('3 clips could not be used');
+  expect(failures).toContain('mixed/train/green/not_media.mp4');
+  const handed = await page.evaluate(() => window.__bmmLab!.onDataset);
+  expect(handed, 'onDataset').toEqual([{ name: 'mixed', classNames: ['blue', 'green', 'red'], ignored: 6, train: 6, test: 3, frameChannels: 3 }]);
+});
 
-suite.run(main);
+test("one tiny epoch trains on the decoded data in the training worker, with the dataset's class names", async () => {
+  test.setTimeout(300_000);
+  const r = await page.evaluate(() => window.__bmmLab!.trainOneEpoch!({ epochs: 1, batch: 2 }));
+  expect(r.errors, 'training errors').toEqual([]);
+  expect(r.state, 'final state').toBe('done');
+  expect(r.dataset, 'dataset seen by the training worker').toEqual({ name: 'mixed', classNames: ['blue', 'green', 'red'], trainSize: 6, testSize: 3 });
+  expect(r.epochs, 'epochs reported').toHaveLength(1);
+  expect(Number.isFinite(r.epochs[0].loss) && r.epochs[0].loss > 0, `loss ${r.epochs[0].loss}`).toBe(true);
+  expect(r.featureClasses, 'feature snapshot labels (UMAP legend classes)').toEqual([0, 1, 2]);
+  console.log(`     trained 1 epoch on ${r.backend}: loss ${r.epochs[0].loss.toFixed(3)}`);
+});
+
+test('dropping the same folder again is served from the cache', async () => {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await addFolder(page, mixed);
+  await foundText(page);
+  const s = await decode(page);
+  expect([s.cached, s.decoded, s.failures.length, s.train, s.test], 'cached / decoded / failed (remembered) / train / test').toEqual([9, 0, 3, 6, 3]);
+  expect(s.seconds, 'seconds from the cache').toBeLessThan(5);
+  expect(await page.getByTestId('decode-done').innerText(), 'the done line mentions the cache').toContain('9 from cache');
+});
+
+test('CREMA-D: FLV video through ffmpeg.wasm in the production build, audio from AudioWAV/', async () => {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await addFolder(page, join(FIX, 'crema-d'));
+  const text = await foundText(page);
+  expect(text).toContain('Found CREMA-D: 6 classes');
+  expect(text).toContain('split from split lists');
+  await expect(page.getByTestId('dataset-counts'), 'clip counts').toHaveText('4 train / 4 test clips');
+  expect(await page.getByTestId('dataset-warnings').innerText(), 'warnings shown').toContain("class 'fear' has no clips");
+  const s = await decode(page);
+  expect([s.train, s.test, s.failures.length], 'decoded').toEqual([4, 4, 0]);
+  expect(s.decoders, 'decoders (FLV needs ffmpeg.wasm; WAV decodes in the browser)').toEqual({ 'ffmpeg+webcodecs': 8 });
+  expect(s.classNames, 'class names').toEqual(['neutral', 'happy', 'sad', 'fear', 'disgust', 'anger']);
+  for (const c of s.clips) expect(c.frameCount, `${c.id} frames at 1 fps (1.2-1.4 s clips)`).toBe(2);
+  const mean = (label: number) => byLabel(s, label)[0].frameMean;
+  expect(mean(5)[0] > 200 && mean(5)[1] < 60, `anger is red: ${mean(5)}`).toBe(true);
+  expect(mean(2)[2] > 200 && mean(2)[0] < 60, `sad is blue: ${mean(2)}`).toBe(true);
+  expect(Math.abs(mean(0)[0] - mean(0)[2]), `neutral is gray: ${mean(0)}`).toBeLessThan(10);
+  const row = (label: number) => byLabel(s, label)[0].peakRow;
+  expect(row(0) <= row(1) && row(1) <= row(2) && row(2) < row(5), `tone rows 300 < 500 < 700 < 1100 Hz: ${[0, 1, 2, 5].map(row)}`).toBe(true);
+});
+
+test('several folders at once (VideoFlash/ and AudioWAV/ added separately) make one CREMA-D set', async () => {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await addFolder(page, join(FIX, 'crema-d', 'VideoFlash'));
+  await addFolder(page, join(FIX, 'crema-d', 'AudioWAV'));
+  const text = await foundText(page);
+  expect(text).toContain('Found CREMA-D');
+  expect(text).toContain('seeded 90/10 split');
+  await expect(page.getByText(/16 files from VideoFlash, AudioWAV/), 'both folders listed').toHaveCount(1);
+  const s = await decode(page);
+  expect([s.train + s.test, s.failures.length], 'decoded').toEqual([8, 0]);
+  expect(s.name, 'name').toBe('VideoFlash + AudioWAV');
+});
+
+test('UCF-101 with flow: AVI (Xvid + MP3) audio through ffmpeg.wasm, 2-channel flow frames', async () => {
+  test.setTimeout(300_000);
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await addFolder(page, join(FIX, 'ucf'));
+  const text = await foundText(page);
+  expect(text).toContain('Found UCF-101: 2 classes');
+  expect(text).toContain('audio + optical flow');
+  const s = await decode(page);
+  expect([s.train, s.test, s.frameChannels, s.failures.length], 'decoded flow set').toEqual([4, 2, 2, 0]);
+  expect(s.decoders, 'decoders').toEqual({ 'image+ffmpeg': 6 });
+  for (const c of byLabel(s, 0)) expect(Math.abs(c.frameMean[0] - 168) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `ApplyEyeMakeup flow ${c.frameMean}`).toBe(true);
+  for (const c of byLabel(s, 1)) expect(Math.abs(c.frameMean[0] - 88) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `Archery flow ${c.frameMean}`).toBe(true);
+  // The engine takes 2-channel frames as they are.
+  const r = await page.evaluate(() => window.__bmmLab!.trainOneEpoch!({ epochs: 1, batch: 2 }));
+  expect([r.errors, r.state, r.epochs.length], 'one epoch on flow').toEqual([[], 'done', 1]);
+});
+
+test('frame folders: JPEG frames (capped per clip) and WAV audio', async () => {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await addFolder(page, join(FIX, 'frame-folders'));
+  expect(await foundText(page), 'layout').toContain('Found frame folders: 2 classes');
+  const s = await decode(page);
+  expect([s.train, s.test, s.failures.length], 'decoded').toEqual([2, 2, 0]);
+  expect(s.decoders, 'decoders').toEqual({ 'image+webcodecs': 4 });
+  for (const c of s.clips) expect(c.frameCount, `${c.id}: 5 frames capped to 3`).toBe(3);
+});
+
+test('Cancel stops the workers; decoding again finishes and reuses what was cached', async () => {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await addFolder(page, many);
+  await expect(page.getByTestId('dataset-counts'), 'clip counts').toHaveText('36 train / 4 test clips');
+  const before = await page.evaluate(() => (window.__bmmLab?.onDataset ?? []).length);
+  await page.evaluate(() => delete window.__bmmLab?.decoded);
+  await page.getByRole('button', { name: 'Decode', exact: true }).click();
+  await page.waitForFunction(() => /^[1-9]\d* \/ 40 clips/.test(document.querySelector('[data-testid=decode-progress]')?.textContent ?? ''), null, {
+    timeout: STEP_MS,
+    polling: 20,
+  });
+  expect(await page.getByTestId('decode-progress').innerText(), 'progress line').toMatch(/clips\/s · ETA/);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.waitForFunction(() => window.__bmmLab?.decoded !== undefined, null, { timeout: STEP_MS });
+  const cancelled = await page.evaluate(() => window.__bmmLab!.decoded!);
+  expect(cancelled.cancelled, 'cancelled').toBe(true);
+  expect(cancelled.decoded, 'decoded before cancel').toBeLessThan(40);
+  expect(await page.getByTestId('decode-done').innerText(), 'cancel shown').toMatch(/^Cancelled/);
+  const after = await page.evaluate(() => (window.__bmmLab?.onDataset ?? []).length);
+  expect(after, 'no dataset handed over on cancel').toBe(before);
+  const s = await decode(page);
+  expect([s.train, s.test, s.cancelled], 'second decode').toEqual([36, 4, false]);
+  expect(s.cached, 'clips decoded before the cancel come from the cache').toBe(cancelled.decoded);
+});
+
+test('drag and drop: folders are walked (readEntries until empty, > 100 entries) next to loose files', async () => {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await dropPaths(page, [big, join(FIX, 'clips', 'h264_aac.flv')]);
+  expect(await foundText(page)).toContain('Found class folders: 2 classes');
+  await expect(page.getByTestId('dataset-counts'), 'all 120 clips of the big folder').toHaveText('121 train / 2 test clips');
+  await expect(page.getByText(/124 files from big, h264_aac.flv/), 'file count line').toHaveCount(1);
+  const plan = await page.evaluate(() => window.__bmmLab!.plan!);
+  expect(
+    plan.ignored.map((i) => [i.path, i.kind]),
+    'the loose file is listed as ignored',
+  ).toEqual([['h264_aac.flv', 'no-class-folder']]);
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await dropPaths(page, [join(FIX, 'crema-d')]);
+  expect(await foundText(page), 'CREMA-D dropped').toContain('Found CREMA-D: 6 classes');
+  const s = await decode(page);
+  expect([s.train, s.test, s.failures.length], 'dropped CREMA-D decodes').toEqual([4, 4, 0]);
+});
+
+test('every codec with one worker (FLV1, Xvid, HEVC, MPEG-4 part 2, MP2, AC-3, VP9, H.264): ffmpeg.wasm recovers after broken files', async ({ browser }, info) => {
+  const one = await openHarness(browser, info.project.use.baseURL!, 'test=1&preset=tiny&workers=1');
+  try {
+    await addFolder(one.page, codecs);
+    await expect(one.page.getByTestId('dataset-counts'), 'clip counts').toHaveText('10 train / 1 test clips', { timeout: STEP_MS });
+    const s = await decode(one.page);
+    const reasons = Object.fromEntries(s.failures.map((f) => [f.path.split('/').pop(), f.reason]));
+    expect(Object.keys(reasons).sort(), 'failed files').toEqual(['0_not_media.mp4', '1_truncated.mp4', '3_no_audio.mp4']);
+    expect(
+      s.decoders,
+      'FLV1, H.264-in-FLV, Xvid and MPEG-4/MP2 through ffmpeg.wasm; HEVC video and AC-3 audio in MP4 through ffmpeg.wasm next to WebCodecs',
+    ).toEqual({ 'ffmpeg+ffmpeg': 4, 'webcodecs+webcodecs': 2, 'ffmpeg+webcodecs': 1, 'webcodecs+ffmpeg': 1 });
+    expect(s.train + s.test, 'decoded clips').toBe(8);
+    expect(one.problems, 'problems').toEqual([]);
+  } finally {
+    await one.page.context().close();
+  }
+});
+
+test('without ?test=1 the page publishes no decode summary and no plan', async ({ browser }, info) => {
+  const plain = await openHarness(browser, info.project.use.baseURL!, 'preset=tiny');
+  try {
+    await addFolder(plain.page, join(FIX, 'class-folders'));
+    await expect(plain.page.getByTestId('dataset-counts'), 'clip counts').toHaveText('6 train / 3 test clips');
+    await plain.page.getByRole('button', { name: 'Decode', exact: true }).click();
+    await plain.page.waitForFunction(() => (window.__bmmLab?.onDataset ?? []).length === 1, null, { timeout: 120_000 });
+    const hooks = await plain.page.evaluate(() => ({ decoded: window.__bmmLab?.decoded ?? null, plan: window.__bmmLab?.plan ?? null }));
+    expect(hooks).toEqual({ decoded: null, plan: null });
+    expect(plain.problems, 'problems').toEqual([]);
+  } finally {
+    await plain.page.context().close();
+  }
+});
+
+test('no page errors and no request outside the app', async () => {
+  expect(problems, 'problems').toEqual([]);
+});

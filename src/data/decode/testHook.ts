@@ -1,9 +1,11 @@
 /**
- * A summary of the last decode for end-to-end tests and debugging, exposed as `window.__bmmLab.decoded`, and what
- * planning found as `window.__bmmLab.plan`. Plain data only, so `page.evaluate` can return it; the Dataset itself is
- * not kept here (it may be hundreds of MB and must be free to go once handed to the training worker).
+ * A summary of the last decode for end-to-end tests, exposed as `window.__bmmLab.decoded`, and what planning found
+ * as `window.__bmmLab.plan`, only on a page opened with `?test=1` (see testHooksEnabled). Plain data only, so
+ * `page.evaluate` can return it; the Dataset itself is not kept here (it may be hundreds of MB and must be free to go
+ * once handed to the training worker).
  */
 import type { Dataset } from '../../core/dataset';
+import type { IgnoredFile, PlanSummary } from '../layouts';
 import type { DecodeOutcome } from './decodeDataset';
 
 export interface ClipCheck {
@@ -86,8 +88,17 @@ function checksOf(dataset: Dataset, limit: number): ClipCheck[] {
   return out;
 }
 
-/** The summary of a decode outcome. */
-export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames: string[]): DecodedSummary {
+let enabled: boolean | undefined;
+
+/** Whether this page was opened for testing (`?test=1` in its URL); read once, on the first call. */
+export function testHooksEnabled(): boolean {
+  enabled ??= typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('test') === '1';
+  return enabled;
+}
+
+/** The summary of a decode outcome; null, without reading the dataset, unless the page is open for testing. */
+export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames: string[]): DecodedSummary | null {
+  if (!testHooksEnabled()) return null;
   const d = outcome.dataset;
   return {
     name,
@@ -111,25 +122,21 @@ export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames
   };
 }
 
-interface LabHook {
-  decoded?: DecodedSummary;
-  [key: string]: unknown;
+/** What planning found, as `window.__bmmLab.plan` holds it. */
+export interface PlanHook {
+  summary: PlanSummary;
+  ignored: IgnoredFile[];
+  warnings: string[];
 }
 
-/** Publishes the summary on `window.__bmmLab.decoded`. */
-export function exposeDecoded(summary: DecodedSummary): void {
-  if (typeof window === 'undefined') return;
-  const w = window as unknown as { __bmmLab?: LabHook };
-  const hook: LabHook = w.__bmmLab ?? {};
-  hook.decoded = summary;
-  w.__bmmLab = hook;
+/** Publishes the summary on `window.__bmmLab.decoded` (when testing; null is what summarizeDecode gives otherwise). */
+export function exposeDecoded(summary: DecodedSummary | null): void {
+  if (!summary || !testHooksEnabled()) return;
+  (window.__bmmLab ??= {}).decoded = summary;
 }
 
-/** Publishes what planning found (before decoding) on `window.__bmmLab.plan`. */
-export function exposePlan(summary: unknown, ignored: Array<{ path: string; reason: string; kind: string }>, warnings: string[]): void {
-  if (typeof window === 'undefined') return;
-  const w = window as unknown as { __bmmLab?: LabHook };
-  const hook: LabHook = w.__bmmLab ?? {};
-  hook.plan = { summary, ignored, warnings };
-  w.__bmmLab = hook;
+/** Publishes what planning found (before decoding) on `window.__bmmLab.plan`, when testing. */
+export function exposePlan(summary: PlanSummary, ignored: IgnoredFile[], warnings: string[]): void {
+  if (!testHooksEnabled()) return;
+  (window.__bmmLab ??= {}).plan = { summary, ignored, warnings };
 }

@@ -1,6 +1,6 @@
 /**
- * Shared by decode.e2e.ts and bench/decode.ts: builds the decoding harness (production build) and serves it with a
- * tiny static server (correct MIME types, wasm included), and launches the system Chromium via playwright-core.
+ * For bench/decode.ts: builds the decoding harness (e2e/decode-harness.html, production build), serves it with a
+ * tiny static server (correct MIME types, wasm included), and launches Chromium as the e2e tests do.
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const HARNESS_DIST = join(REPO, 'node_modules', '.cache', 'decode-harness');
@@ -50,8 +51,5 @@ export function serveStatic(dir: string, port: number): Promise<Server> {
 }
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  return chromium.launch(chromiumLaunchOptions());
 }
