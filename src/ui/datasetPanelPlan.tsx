@@ -1,0 +1,108 @@
+/**
+ * The dataset panel's plan part: what was found (layout, classes, clips per split, ignored files with reasons,
+ * warnings), the frame cap with its memory estimate, and Decode / Cancel.
+ */
+import type { PresetName } from '../core/config';
+import type { DroppedFile, UnreadableFile } from '../data/decode/fileEntries';
+import { formatBytes } from '../data/decode/memory';
+import type { DatasetPlan, PlanSummary } from '../data/layouts';
+import { LAYOUT_NAMES, plural, SPLIT_SOURCES } from './datasetPanelText';
+
+const FRAME_CHOICES = [1, 2, 3, 5, 10];
+
+export interface DatasetPlanViewProps {
+  plan: DatasetPlan<DroppedFile>;
+  summary: PlanSummary;
+  unreadable: readonly UnreadableFile[];
+  ignoredCount: number;
+  preset: PresetName;
+  maxFrames: number;
+  /** Bytes of memory the decoded clips take at most. */
+  estimate: number;
+  decoding: boolean;
+  onMaxFrames(n: number): void;
+  onDecode(): void;
+  onCancel(): void;
+}
+
+export function DatasetPlanView(props: DatasetPlanViewProps) {
+  const { plan, summary, unreadable, ignoredCount, preset, maxFrames, estimate, decoding } = props;
+  return (
+    <div className="dataset-found" data-testid="dataset-found">
+      <p>
+        Found <strong data-testid="dataset-layout">{LAYOUT_NAMES[plan.layout]}</strong>: {plan.classNames.length} classes,{' '}
+        <span data-testid="dataset-counts">
+          {summary.train} train / {summary.test} test clips
+        </span>
+        , split from {SPLIT_SOURCES[plan.splitSource]}, {plan.secondModality === 'flow' ? 'audio + optical flow' : 'audio + RGB'}.
+      </p>
+      <table className="dataset-classes">
+        <thead>
+          <tr>
+            <th>class</th>
+            <th>train</th>
+            <th>test</th>
+          </tr>
+        </thead>
+        <tbody>
+          {summary.classes.map((c) => (
+            <tr key={c.label}>
+              <td>{c.name}</td>
+              <td>{c.train}</td>
+              <td>{c.test}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {ignoredCount > 0 && (
+        <details className="dataset-list" data-testid="dataset-ignored">
+          <summary>{plural(ignoredCount, 'file')} ignored</summary>
+          <ul>
+            {unreadable.map((u) => (
+              <li key={`u:${u.path}`}>
+                <code>{u.path}</code>: {u.reason}
+              </li>
+            ))}
+            {plan.ignored.map((i) => (
+              <li key={`i:${i.path}`}>
+                <code>{i.path}</code>: {i.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {plan.warnings.length > 0 && (
+        <ul className="dataset-warnings" data-testid="dataset-warnings">
+          {plan.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+      <div className="dataset-options">
+        <label className="inline">
+          Frames kept per clip
+          <select value={maxFrames} disabled={decoding} onChange={(e) => props.onMaxFrames(Number(e.target.value))}>
+            {FRAME_CHOICES.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="hint">
+          at most {formatBytes(estimate)} in memory ({preset} preset)
+        </span>
+      </div>
+      <div className="buttons">
+        <button type="button" className="primary" disabled={decoding || plan.clips.length === 0} onClick={props.onDecode}>
+          Decode
+        </button>
+        {decoding && (
+          <button type="button" className="danger" onClick={props.onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
