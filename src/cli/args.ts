@@ -1,8 +1,25 @@
 /**
- * Command-line parsing for `bmm-lab train` and `bmm-lab eval`: flags to a validated TrainConfig, with messages that
- * name the flag and its allowed values.
+ * Command-line parsing for `bmm-lab train` and `bmm-lab eval` with Node's `util.parseArgs`. Every setting of the
+ * settings table is a flag named by its path (`--bmm.beta 2`, `--augment off`), with the table's aliases kept
+ * (`--beta`, `--warmup`, and `--alpha` for the chosen method's alpha); the `--help` text is written from the
+ * table too. Messages name the flag and its allowed values.
  */
-import { BACKENDS, ConfigError, FUSIONS, makeConfig, METHODS, PRESETS, validateConfig, type TrainConfig } from '../core/config';
+import { parseArgs as nodeParseArgs } from 'node:util';
+import {
+  ALL_SETTINGS,
+  BACKENDS,
+  ConfigError,
+  describeRange,
+  makeConfig,
+  parseSettingValue,
+  PRESETS,
+  resolveSetting,
+  setSetting,
+  SETTING_ALIASES,
+  validateConfig,
+  type Setting,
+  type TrainConfig,
+} from '../core/config';
 
 export interface TrainArgs {
   command: 'train';
@@ -35,107 +52,136 @@ export class UsageError extends Error {
   }
 }
 
-export const USAGE = `Usage:
-  bmm-lab train [options]     train on the built-in demo dataset
-  bmm-lab eval --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors [--backend B]
+/** Flags of `train` that are not settings. */
+const TRAIN_OPTIONS = {
+  dataset: { type: 'string', help: 'dataset: demo (the built-in synthetic set)', value: 'NAME' },
+  weights: { type: 'string', help: 'start from these weights (lab export or PyTorch state_dict)', value: 'FILE.safetensors' },
+  json: { type: 'boolean', help: 'one JSON object per epoch, then {"summary": ...}' },
+  export: { type: 'string', help: 'write the trained weights (PyTorch names, see README)', value: 'FILE.safetensors' },
+  'export-tfjs': { type: 'string', help: 'also write TF.js format (model.json + weights.bin)', value: 'DIR' },
+} as const;
 
-train options:
-  --dataset demo              dataset (the built-in synthetic demo)
-  --method ${METHODS.join('|')}   (default bmm)
-  --fusion ${FUSIONS.join('|')}   (default concat)
-  --preset ${PRESETS.join('|')}   sizes and width (default fast)
-  --epochs N  --batch N  --lr X  --seed N
-  --alpha X                   MM's Beta(alpha, alpha) (mm, bmm) or OGM-GE's alpha (ogm-ge)
-  --beta X  --warmup N        B-MM strength and warm-up epochs
-  --width X                   encoder width multiplier (overrides the preset)
-  --backend ${BACKENDS.join('|')}
-  --weights FILE.safetensors  start from these weights (lab export or PyTorch state_dict)
-  --json                      one JSON object per epoch, then {"summary": ...}
-  --export FILE.safetensors   write the trained weights (PyTorch names, see README)
-  --export-tfjs DIR           also write TF.js format (model.json + weights.bin)`;
+const EVAL_OPTIONS = {
+  weights: { type: 'string' },
+  inputs: { type: 'string' },
+  out: { type: 'string' },
+  backend: { type: 'string' },
+} as const;
 
-const TRAIN_FLAGS = new Set(['dataset', 'method', 'fusion', 'preset', 'epochs', 'batch', 'lr', 'alpha', 'beta', 'warmup', 'seed', 'backend', 'width', 'json', 'export', 'export-tfjs', 'weights']);
-const EVAL_FLAGS = new Set(['weights', 'inputs', 'out', 'backend']);
-const BOOLEAN_FLAGS = new Set(['json']);
-
-function parseFlags(argv: string[], allowed: Set<string>): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"\n\n${USAGE}`);
-    let name = arg.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    if (!allowed.has(name)) throw new UsageError(`unknown option --${name}; allowed: ${[...allowed].map((f) => `--${f}`).join(', ')}`);
-    if (BOOLEAN_FLAGS.has(name)) {
-      flags.set(name, value ?? 'true');
-      continue;
-    }
-    if (value === undefined) {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      value = next;
-      i++;
-    }
-    flags.set(name, value);
-  }
-  return flags;
+function settingHelp(s: Setting): string {
+  const values = s.kind === 'enum' ? s.values.join('|') : s.kind === 'bool' ? 'on|off' : describeRange(s).replace(/^an? /, '');
+  const methods = s.methods ? ` [${s.methods.join(', ')}]` : '';
+  const aliases = s.aliases?.length ? `; also --${s.aliases.join(', --')}` : '';
+  return `  --${s.path} ${values}`.padEnd(40) + ` ${s.help}${methods} (default ${s.kind === 'bool' ? (s.default ? 'on' : 'off') : String(s.default)}${aliases})`;
 }
 
-function number(flags: Map<string, string>, name: string): number | undefined {
-  const v = flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(name, `--${name} must be a number, got "${v}"`);
-  return n;
+export const USAGE = [
+  'Usage:',
+  '  bmm-lab train [options]     train on the built-in demo dataset',
+  '  bmm-lab eval --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors [--backend B]',
+  '',
+  'train options:',
+  ...Object.entries(TRAIN_OPTIONS).map(([name, o]) => `  --${name}${'value' in o ? ` ${o.value}` : ''}`.padEnd(40) + ` ${o.help}`),
+  '',
+  'settings (each --path VALUE; [methods] it applies to; a preset sets width, input sizes, batch and epochs first):',
+  ...ALL_SETTINGS.map(settingHelp),
+].join('\n');
+
+type ParseArgsOptions = NonNullable<Parameters<typeof nodeParseArgs>[0]>['options'];
+
+function settingOptions(): ParseArgsOptions {
+  const options: ParseArgsOptions = {};
+  for (const s of ALL_SETTINGS) options[s.path] = { type: 'string' };
+  for (const alias of SETTING_ALIASES.keys()) options[alias] = { type: 'string' };
+  return options;
+}
+
+/** util.parseArgs with the project's messages. */
+function parseFlags(argv: string[], options: ParseArgsOptions): Record<string, string | boolean | undefined> {
+  // `--seed -4`: a negative number is the flag's value, not another flag.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
+    if (options?.[name]?.type === 'string' && /^-\.?\d/.test(argv[i + 1] ?? '')) args.push(`--${name}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
+  try {
+    const { values, positionals } = nodeParseArgs({ args, options, strict: true, allowPositionals: true });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
+    return values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const text = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: string }).code;
+    const flag = /'(-[^' ]+)/.exec(text)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${flag}; see bmm-lab --help`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(text)) throw new UsageError(`${flag} needs a value`);
+    throw new UsageError(text);
+  }
+}
+
+function kindWord(s: Setting): string {
+  if (s.kind === 'enum') return `one of ${s.values.join(', ')}`;
+  if (s.kind === 'bool') return 'on or off';
+  return s.integer ? 'an integer' : 'a number';
+}
+
+/** The config the setting flags describe: preset first, then paths in table order, then aliases for the rest. */
+function configFromFlags(values: Record<string, string | boolean | undefined>): TrainConfig {
+  const preset = values.preset;
+  let config = makeConfig();
+  if (typeof preset === 'string') {
+    if (!PRESETS.includes(preset as TrainConfig['preset'])) throw new ConfigError('preset', `preset "${preset}" is not known; allowed values: ${PRESETS.join(', ')}`);
+    config = makeConfig({ preset: preset as TrainConfig['preset'] });
+  }
+  const set = new Set<string>(['preset']);
+  const apply = (name: string, setting: Setting, raw: string) => {
+    if (set.has(setting.path)) return;
+    set.add(setting.path);
+    const parsed = parseSettingValue(setting, raw);
+    if (!parsed.ok) {
+      if (setting.kind === 'enum') throw new ConfigError(setting.path, `${setting.path} "${raw}" is not known; allowed values: ${setting.values.join(', ')}`);
+      throw new ConfigError(setting.path, `--${name} must be ${kindWord(setting)}, got "${raw}"`);
+    }
+    config = setSetting(config, setting.path, parsed.value);
+  };
+  for (const s of ALL_SETTINGS) {
+    const raw = values[s.path];
+    if (typeof raw === 'string') apply(s.path, s, raw);
+  }
+  for (const alias of SETTING_ALIASES.keys()) {
+    const raw = values[alias];
+    if (typeof raw === 'string') apply(alias, resolveSetting(alias, config), raw);
+  }
+  return validateConfig(config);
 }
 
 export function parseArgs(argv: string[]): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'eval') {
-    const flags = parseFlags(rest, EVAL_FLAGS);
-    for (const f of ['weights', 'inputs', 'out']) if (!flags.get(f)) throw new UsageError(`eval needs --${f}\n\n${USAGE}`);
-    const backend = (flags.get('backend') ?? 'auto') as TrainConfig['backend'];
+    const flags = parseFlags(rest, EVAL_OPTIONS);
+    for (const f of ['weights', 'inputs', 'out']) if (!flags[f]) throw new UsageError(`eval needs --${f}\n\n${USAGE}`);
+    const backend = (flags.backend ?? 'auto') as TrainConfig['backend'];
     if (!BACKENDS.includes(backend)) throw new ConfigError('backend', `backend "${backend}" is not known; allowed values: ${BACKENDS.join(', ')}`);
-    return { command: 'eval', weights: flags.get('weights')!, inputs: flags.get('inputs')!, out: flags.get('out')!, backend };
+    return { command: 'eval', weights: String(flags.weights), inputs: String(flags.inputs), out: String(flags.out), backend };
   }
   if (command !== 'train') throw new UsageError(`unknown command "${command}"; use train or eval\n\n${USAGE}`);
-  const flags = parseFlags(rest, TRAIN_FLAGS);
-  const dataset = flags.get('dataset') ?? 'demo';
+  if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
+  const trainOptions: ParseArgsOptions = Object.fromEntries(Object.entries(TRAIN_OPTIONS).map(([k, o]) => [k, { type: o.type }]));
+  const flags = parseFlags(rest, { ...trainOptions, ...settingOptions() });
+  const dataset = (flags.dataset as string | undefined) ?? 'demo';
   if (dataset !== 'demo') throw new ConfigError('dataset', `dataset "${dataset}" is not known; allowed values: demo (real folders are decoded in the browser lab)`);
-  const preset = (flags.get('preset') ?? 'fast') as TrainConfig['preset'];
-  if (!PRESETS.includes(preset)) throw new ConfigError('preset', `preset "${preset}" is not known; allowed values: ${PRESETS.join(', ')}`);
-  const method = (flags.get('method') ?? 'bmm') as TrainConfig['method'];
-  const overrides: Partial<TrainConfig> = { preset, method };
-  if (flags.has('fusion')) overrides.fusion = flags.get('fusion') as TrainConfig['fusion'];
-  if (flags.has('backend')) overrides.backend = flags.get('backend') as TrainConfig['backend'];
-  const set = <K extends keyof TrainConfig>(key: K, flag: string) => {
-    const v = number(flags, flag);
-    if (v !== undefined) overrides[key] = v as TrainConfig[K];
-  };
-  set('epochs', 'epochs');
-  set('batch', 'batch');
-  set('lr', 'lr');
-  set('seed', 'seed');
-  set('width', 'width');
-  const base = makeConfig(overrides);
-  const alpha = number(flags, 'alpha');
-  if (alpha !== undefined) {
-    if (method === 'ogm-ge') base.ogm.alpha = alpha;
-    else base.mm.alpha = alpha;
-  }
-  const beta = number(flags, 'beta');
-  if (beta !== undefined) base.bmm.beta = beta;
-  const warmup = number(flags, 'warmup');
-  if (warmup !== undefined) base.bmm.warmup = warmup;
-  if (alpha !== undefined && !(alpha > 0)) throw new ConfigError('alpha', `alpha must be a number > 0, got ${alpha}`);
-  validateConfig(base);
-  const exportPath = flags.get('export') ?? null;
+  const config = configFromFlags(flags);
+  const exportPath = (flags.export as string | undefined) ?? null;
   if (exportPath !== null && !exportPath.endsWith('.safetensors')) throw new UsageError(`--export expects a file name ending in .safetensors, got "${exportPath}"`);
-  return { command: 'train', config: base, dataset: 'demo', json: flags.has('json') && flags.get('json') !== 'false', exportPath, exportTfjsDir: flags.get('export-tfjs') ?? null, weightsPath: flags.get('weights') ?? null };
+  return {
+    command: 'train',
+    config,
+    dataset: 'demo',
+    json: flags.json === true,
+    exportPath,
+    exportTfjsDir: (flags['export-tfjs'] as string | undefined) ?? null,
+    weightsPath: (flags.weights as string | undefined) ?? null,
+  };
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, toFloat32Array } from '../core/safetensors';
-import { runPython, skipWithoutTorch } from '../core/pythonReference';
-import { maxRelativeError } from '../core/testBackend';
+import { runPython, skipWithoutTorch } from '../../test/support/pythonReference';
+import { maxRelativeError } from '../../test/support/testBackend';
 import { parseArgs } from './args';
 import { main, type Output } from './main';
 

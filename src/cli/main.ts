@@ -75,25 +75,26 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
       const written = await exportSessionFiles(session, args.exportPath, args.exportTfjsDir);
       if (!args.json) for (const f of written) io.out(`wrote ${f}`);
     }
-    const best = summary.best;
+    const zero = { fused: 0, audio: 0, visual: 0 };
+    const { best, final } = summary.results ?? { best: zero, final: zero };
     if (args.json) {
       io.out(
         JSON.stringify({
           summary: {
-            config: summary.config,
+            config: session.config,
             backend: summary.backend,
             dataset: summary.dataset,
             epochs: summary.epochs,
-            bestTestAcc: r(summary.bestTestAcc),
-            finalTestAcc: r(summary.finalTestAcc),
+            bestTestAcc: r(best.fused),
+            finalTestAcc: r(final.fused),
             best: { fused: r(best.fused), audio: r(best.audio), visual: r(best.visual) },
-            final: { fused: r(summary.final.fused), audio: r(summary.final.audio), visual: r(summary.final.visual) },
+            final: { fused: r(final.fused), audio: r(final.audio), visual: r(final.visual) },
             error: session.error,
           },
         }),
       );
     } else {
-      io.out(`best test accuracy ${pct(summary.bestTestAcc)} %, final ${pct(summary.finalTestAcc)} % (audio ${pct(summary.final.audio)} %, visual ${pct(summary.final.visual)} %)`);
+      io.out(`best test accuracy ${pct(best.fused)} %, final ${pct(final.fused)} % (audio ${pct(final.audio)} %, visual ${pct(final.visual)} %)`);
     }
     return session.state === 'error' ? 1 : 0;
   } finally {

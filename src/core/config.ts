@@ -1,140 +1,162 @@
 /**
- * The one typed configuration of a training run: method, fusion, hyperparameters of METHOD.md, input sizes
- * and model width. It is plain JSON, so it round-trips through the URL, checkpoints and exported runs.
- * `validateConfig` names the first bad field and the values it accepts.
+ * The one typed configuration of a training run, derived from the settings table (`settings.ts`): its type,
+ * defaults, reading and writing a setting by its dotted path, which settings apply to a config, and validation.
+ * It is plain JSON, so it round-trips through the URL, checkpoints and exported runs. `validateConfig` names the
+ * first bad setting (by path) and the values it accepts.
  */
+import { PRESET_SIZES, SETTINGS, type PresetSizes, type Setting, type SettingPath } from './settings';
 
-export const METHODS = ['erm', 'mm', 'bmm', 'ogm-ge'] as const;
-export const FUSIONS = ['concat', 'sum', 'film', 'gated', 'decision'] as const;
-export const PRESETS = ['tiny', 'fast', 'paper'] as const;
-export const BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
-export const BMM_COEFS = ['tanh(beta*(r-1))', 'tanh(beta*r)'] as const;
-export const BMM_LEVELS = ['input', 'feature'] as const;
-export const BMM_TARGETS = ['weak', 'original'] as const;
-export const BMM_SAMPLES = ['fixed', 'beta'] as const;
-export const OGM_MODES = ['ogm-ge', 'ogm'] as const;
+export { PRESET_SIZES, SETTINGS, type BoolSetting, type EnumSetting, type NumberSetting, type PresetSizes, type Setting, type SettingPath, type SettingSection } from './settings';
 
-export type MethodName = (typeof METHODS)[number];
-export type FusionName = (typeof FUSIONS)[number];
-export type PresetName = (typeof PRESETS)[number];
-export type BackendChoice = (typeof BACKENDS)[number];
+/** The table widened to plain `Setting`s, for code that walks it at run time. */
+export const ALL_SETTINGS: readonly Setting[] = SETTINGS;
+const BY_PATH = new Map<string, Setting>(ALL_SETTINGS.map((s) => [s.path, s]));
+
+type Entry = (typeof SETTINGS)[number];
+type ValueOf<E> = E extends { kind: 'number' } ? number : E extends { kind: 'bool' } ? boolean : E extends { kind: 'enum'; values: readonly (infer V)[] } ? V : never;
+type Flat = { [E in Entry as E['path']]: ValueOf<E> };
+type GroupPath = Extract<Entry, { optionalGroup: true }>['path'];
+type Head<K> = K extends `${infer H}.${string}` ? H : never;
+type Sub<M, H extends string> = { [K in keyof M as K extends `${H}.${infer R}` ? R : never]: M[K] };
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type Nest<M> = Simplify<
+  { -readonly [K in keyof M as K extends `${string}.${string}` ? never : K extends Head<keyof M> ? never : K]: M[K] } & {
+    -readonly [H in Head<keyof M>]: H extends GroupPath ? Nest<Sub<M, H>> | null : Nest<Sub<M, H>>;
+  }
+>;
+
+/** A training run's configuration: one field per setting of the table, nested by path. */
+export type TrainConfig = Nest<Flat>;
+
+type EnumValues<P extends SettingPath> = Extract<Entry, { path: P }> extends { values: infer V } ? V : never;
+
+function valuesOf<P extends SettingPath>(path: P): EnumValues<P> {
+  return (ALL_SETTINGS.find((s) => s.path === path) as unknown as { values: EnumValues<P> }).values;
+}
+
+export const METHODS = valuesOf('method');
+export const FUSIONS = valuesOf('fusion');
+export const PRESETS = valuesOf('preset');
+export const BACKENDS = valuesOf('backend');
+
+export type MethodName = TrainConfig['method'];
+export type FusionName = TrainConfig['fusion'];
+export type PresetName = TrainConfig['preset'];
+export type BackendChoice = TrainConfig['backend'];
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+export type MmOptions = TrainConfig['mm'];
+export type BmmOptions = TrainConfig['bmm'];
+export type OgmOptions = TrainConfig['ogm'];
+export type StepLrOptions = NonNullable<TrainConfig['stepLr']>;
 
-export interface MmOptions {
-  /** Beta(alpha, alpha) mixing coefficient distribution. */
-  alpha: number;
+// The preset table covers exactly the preset setting's values.
+const _presetsCovered: Record<PresetName, PresetSizes> = PRESET_SIZES;
+void _presetsCovered;
+
+export type SettingValue = string | number | boolean;
+
+
+/** The setting at `path`, or undefined. */
+export function settingAt(path: string): Setting | undefined {
+  return BY_PATH.get(path);
 }
 
-export interface BmmOptions {
-  beta: number;
-  /** Plain (ERM) epochs before balancing starts. */
-  warmup: number;
-  coef: (typeof BMM_COEFS)[number];
-  level: (typeof BMM_LEVELS)[number];
-  targets: (typeof BMM_TARGETS)[number];
-  /** `fixed`: every batch uses m; `beta`: lambda ~ Beta(alpha, alpha) scaled by m (uses mm.alpha). */
-  sample: (typeof BMM_SAMPLES)[number];
+/** The optional group a setting belongs to (`stepLr` for `stepLr.step`), if any. */
+function groupOf(setting: Setting): Setting | undefined {
+  const dot = setting.path.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  const parent = BY_PATH.get(setting.path.slice(0, dot));
+  return parent && parent.kind === 'bool' && parent.optionalGroup ? parent : undefined;
 }
 
-export interface OgmOptions {
-  alpha: number;
-  mode: (typeof OGM_MODES)[number];
-  /** Modulation is active for epochs e with start <= e < end (0-based, as OGM-GE's code). */
-  start: number;
-  end: number;
+function childrenOf(group: Setting): Setting[] {
+  return ALL_SETTINGS.filter((s) => s.path.startsWith(`${group.path}.`));
 }
 
-export interface StepLrOptions {
-  step: number;
-  gamma: number;
+type Json = Record<string, unknown>;
+
+/** A setting's value in `config`; a child of a group that is off reads as its default. */
+export function getSetting(config: TrainConfig, path: string): SettingValue {
+  const setting = BY_PATH.get(path);
+  if (!setting) throw new Error(`unknown setting "${path}"`);
+  if (setting.kind === 'bool' && setting.optionalGroup) return (config as unknown as Json)[path] != null;
+  let node: unknown = config;
+  for (const key of path.split('.')) {
+    if (node === null || node === undefined) return setting.default;
+    node = (node as Json)[key];
+  }
+  return (node ?? setting.default) as SettingValue;
 }
 
-export interface TrainConfig {
-  method: MethodName;
-  fusion: FusionName;
-  preset: PresetName;
-  epochs: number;
-  batch: number;
-  lr: number;
-  /** L2 weight decay added to the gradient (PyTorch Adam's weight_decay). */
-  weightDecay: number;
-  stepLr: StepLrOptions | null;
-  seed: number;
-  mm: MmOptions;
-  bmm: BmmOptions;
-  ogm: OgmOptions;
-  /** Width multiplier of both ResNet-18 encoders (1 = 64..512 channels). */
-  width: number;
-  /** Spectrogram fed to the audio encoder: H frequency bins x W frames. */
-  audioHeight: number;
-  audioWidth: number;
-  /** Visual frames: S x S, T frames per clip. */
-  visualSize: number;
-  frames: number;
-  /** Random-resized-crop and flip on training frames (METHOD.md section 1). */
-  augment: boolean;
-  backend: BackendChoice;
-  /** Collect z_a, z_v and fused features every `featuresEvery` epochs (0 = never), of up to `featuresMax` clips. */
-  featuresEvery: number;
-  featuresMax: number;
+/**
+ * `config` with one setting changed (a new object; `config` is left alone). `preset` also applies the preset's
+ * sizes; switching an optional group on fills it with its children's defaults; setting a child switches it on.
+ */
+export function setSetting(config: TrainConfig, path: string, value: SettingValue): TrainConfig {
+  const setting = BY_PATH.get(path);
+  if (!setting) throw new Error(`unknown setting "${path}"`);
+  const next = structuredClone(config) as unknown as Json;
+  if (setting.kind === 'bool' && setting.optionalGroup) {
+    if (!value) next[path] = null;
+    else if (next[path] == null) next[path] = Object.fromEntries(childrenOf(setting).map((c) => [c.path.slice(path.length + 1), c.default]));
+    return next as unknown as TrainConfig;
+  }
+  const group = groupOf(setting);
+  let base = next as unknown as TrainConfig;
+  if (group && getSetting(base, group.path) !== true) base = setSetting(base, group.path, true);
+  const root = base as unknown as Json;
+  const keys = path.split('.');
+  let node = root;
+  for (const key of keys.slice(0, -1)) {
+    if (node[key] === null || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Json;
+  }
+  node[keys[keys.length - 1]] = value;
+  if (path === 'preset') Object.assign(root, PRESET_SIZES[value as PresetName]);
+  return root as unknown as TrainConfig;
 }
 
-export interface PresetSizes {
-  width: number;
-  audioHeight: number;
-  audioWidth: number;
-  visualSize: number;
-  batch: number;
-  epochs: number;
+/**
+ * Whether a setting matters for this config: its method applies, and its `when` conditions on settings that
+ * themselves apply hold.
+ */
+export function settingApplies(config: TrainConfig, path: string): boolean {
+  const setting = BY_PATH.get(path);
+  if (!setting) return false;
+  if (setting.methods && !setting.methods.includes(config.method)) return false;
+  for (const [other, allowed] of Object.entries(setting.when ?? {})) {
+    if (other !== path && settingApplies(config, other) && !(allowed as readonly SettingValue[]).includes(getSetting(config, other))) return false;
+  }
+  return true;
 }
 
-/** Presets: `paper` is METHOD.md's setting; `fast` and `tiny` shrink the inputs and the width for laptops and tests. */
-export const PRESET_SIZES: Record<PresetName, PresetSizes> = {
-  paper: { width: 1, audioHeight: 257, audioWidth: 188, visualSize: 224, batch: 64, epochs: 60 },
-  fast: { width: 0.25, audioHeight: 129, audioWidth: 94, visualSize: 112, batch: 32, epochs: 10 },
-  tiny: { width: 0.125, audioHeight: 33, audioWidth: 24, visualSize: 32, batch: 16, epochs: 2 },
-};
+function defaultConfig(): TrainConfig {
+  let config = {} as TrainConfig;
+  for (const s of ALL_SETTINGS) {
+    if (groupOf(s)) continue;
+    config = s.kind === 'bool' && s.optionalGroup ? ({ ...config, [s.path]: s.default ? {} : null } as TrainConfig) : setSetting(config, s.path, s.default);
+  }
+  return config;
+}
 
-export const DEFAULT_CONFIG: TrainConfig = {
-  method: 'bmm',
-  fusion: 'concat',
-  preset: 'fast',
-  epochs: PRESET_SIZES.fast.epochs,
-  batch: PRESET_SIZES.fast.batch,
-  lr: 1e-3,
-  weightDecay: 1e-4,
-  stepLr: null,
-  seed: 0,
-  mm: { alpha: 0.5 },
-  bmm: { beta: 1, warmup: 5, coef: 'tanh(beta*(r-1))', level: 'input', targets: 'weak', sample: 'fixed' },
-  ogm: { alpha: 0.8, mode: 'ogm-ge', start: 0, end: 50 },
-  width: PRESET_SIZES.fast.width,
-  audioHeight: PRESET_SIZES.fast.audioHeight,
-  audioWidth: PRESET_SIZES.fast.audioWidth,
-  visualSize: PRESET_SIZES.fast.visualSize,
-  frames: 1,
-  augment: true,
-  backend: 'auto',
-  featuresEvery: 1,
-  featuresMax: 2000,
-};
+export const DEFAULT_CONFIG: TrainConfig = defaultConfig();
 
-/** The default config with a preset's sizes applied, then `overrides`. */
-export function makeConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+type Overrides = { [K in keyof TrainConfig]?: TrainConfig[K] extends object ? Partial<TrainConfig[K]> | null : TrainConfig[K] };
+
+/** The default config with a preset's sizes applied, then `overrides` (nested groups are merged). */
+export function makeConfig(overrides: Overrides = {}): TrainConfig {
   const preset = overrides.preset ?? DEFAULT_CONFIG.preset;
-  const sizes = PRESET_SIZES[preset] ?? PRESET_SIZES.fast;
-  return {
-    ...DEFAULT_CONFIG,
-    ...sizes,
-    ...overrides,
-    preset,
-    mm: { ...DEFAULT_CONFIG.mm, ...overrides.mm },
-    bmm: { ...DEFAULT_CONFIG.bmm, ...overrides.bmm },
-    ogm: { ...DEFAULT_CONFIG.ogm, ...overrides.ogm },
-  };
+  const config = { ...structuredClone(DEFAULT_CONFIG), ...(PRESET_SIZES[preset] ?? PRESET_SIZES.fast) } as unknown as Json;
+  const defaults = DEFAULT_CONFIG as unknown as Json;
+  for (const [key, value] of Object.entries(overrides)) {
+    const base = defaults[key];
+    config[key] = value !== null && typeof value === 'object' && base !== null && typeof base === 'object' ? { ...base, ...value } : value;
+  }
+  config.preset = preset;
+  return config as unknown as TrainConfig;
 }
 
-/** Raised for an invalid config; `field` names the offending setting. */
+/** Raised for an invalid config; `field` is the setting's path. */
 export class ConfigError extends Error {
   constructor(
     readonly field: string,
@@ -145,80 +167,124 @@ export class ConfigError extends Error {
   }
 }
 
-function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): void {
-  if (value === undefined || value === null || value === '') {
-    throw new ConfigError(field, `${field} is missing; allowed values: ${allowed.join(', ')}`);
-  }
-  if (!allowed.includes(value as T)) {
-    throw new ConfigError(field, `${field} "${String(value)}" is not known; allowed values: ${allowed.join(', ')}`);
-  }
+/** What a number setting accepts, in words: "an integer >= 1", "a number > 0 and <= 4". */
+export function describeRange(s: Setting): string {
+  if (s.kind === 'enum') return `one of ${s.values.join(', ')}`;
+  if (s.kind === 'bool') return 'true or false';
+  const n = s as { integer?: boolean; min?: number; minExclusive?: number; max?: number };
+  return (
+    (n.integer ? 'an integer' : 'a number') +
+    (n.minExclusive !== undefined ? ` > ${n.minExclusive}` : n.min !== undefined ? ` >= ${n.min}` : '') +
+    (n.max !== undefined ? ` and <= ${n.max}` : '')
+  );
 }
 
-function num(field: string, value: unknown, opts: { min?: number; minExclusive?: number; max?: number; integer?: boolean }): void {
-  const range =
-    (opts.integer ? 'an integer' : 'a number') +
-    (opts.minExclusive !== undefined ? ` > ${opts.minExclusive}` : opts.min !== undefined ? ` >= ${opts.min}` : '') +
-    (opts.max !== undefined ? ` and <= ${opts.max}` : '');
-  if (value === undefined || value === null || (typeof value === 'number' && Number.isNaN(value))) {
-    throw new ConfigError(field, `${field} is missing; expected ${range}`);
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigError(field, `${field} must be ${range}, got ${JSON.stringify(value)}`);
-  }
-  if (
-    (opts.integer && !Number.isInteger(value)) ||
-    (opts.min !== undefined && value < opts.min) ||
-    (opts.minExclusive !== undefined && value <= opts.minExclusive) ||
-    (opts.max !== undefined && value > opts.max)
-  ) {
-    throw new ConfigError(field, `${field} must be ${range}, got ${value}`);
+/** Why `value` is not allowed for `setting`, as a ConfigError; null when it is. */
+export function checkSetting(setting: Setting, value: unknown): ConfigError | null {
+  const field = setting.path;
+  switch (setting.kind) {
+    case 'enum': {
+      const allowed = setting.values.join(', ');
+      if (value === undefined || value === null || value === '') return new ConfigError(field, `${field} is missing; allowed values: ${allowed}`);
+      if (!setting.values.includes(value as string)) return new ConfigError(field, `${field} "${String(value)}" is not known; allowed values: ${allowed}`);
+      return null;
+    }
+    case 'bool':
+      return typeof value === 'boolean' ? null : new ConfigError(field, `${field} must be true or false`);
+    case 'number': {
+      const range = describeRange(setting);
+      if (value === undefined || value === null || (typeof value === 'number' && Number.isNaN(value))) return new ConfigError(field, `${field} is missing; expected ${range}`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) return new ConfigError(field, `${field} must be ${range}, got ${JSON.stringify(value)}`);
+      const n = setting as { integer?: boolean; min?: number; minExclusive?: number; max?: number };
+      if (
+        (n.integer && !Number.isInteger(value)) ||
+        (n.min !== undefined && value < n.min) ||
+        (n.minExclusive !== undefined && value <= n.minExclusive) ||
+        (n.max !== undefined && value > n.max)
+      ) {
+        return new ConfigError(field, `${field} must be ${range}, got ${value}`);
+      }
+      return null;
+    }
   }
 }
 
 /**
- * Checks every field; throws a ConfigError naming the first bad one and the allowed values.
+ * Checks every setting in table order; throws a ConfigError naming the first bad one and the allowed values.
  * `trainSize`, when given, also bounds the batch size.
  */
 export function validateConfig(config: TrainConfig, trainSize?: number): TrainConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'config must be an object');
-  oneOf('method', config.method, METHODS);
-  oneOf('fusion', config.fusion, FUSIONS);
-  oneOf('preset', config.preset, PRESETS);
-  oneOf('backend', config.backend, BACKENDS);
-  num('epochs', config.epochs, { min: 1, integer: true });
-  num('batch', config.batch, { min: 2, integer: true });
-  if (trainSize !== undefined && config.batch > trainSize) {
-    throw new ConfigError('batch', `batch ${config.batch} is larger than the training set (${trainSize} clips); use at most ${trainSize}`);
+  const json = config as unknown as Json;
+  for (const s of ALL_SETTINGS) {
+    const group = groupOf(s);
+    if (group && json[group.path] == null) continue;
+    const top = s.path.split('.')[0];
+    if (s.path.includes('.') && !group && (json[top] === null || typeof json[top] !== 'object')) {
+      const children = ALL_SETTINGS.filter((c) => c.path.startsWith(`${top}.`)).map((c) => c.path.slice(top.length + 1));
+      throw new ConfigError(top, `${top} is missing; expected { ${children.join(', ')} }`);
+    }
+    if (s.kind === 'bool' && s.optionalGroup) {
+      if (json[s.path] !== null && typeof json[s.path] !== 'object') {
+        throw new ConfigError(s.path, `${s.path} must be null or { ${childrenOf(s).map((c) => c.path.slice(s.path.length + 1)).join(', ')} }`);
+      }
+      continue;
+    }
+    let value: unknown = config;
+    for (const key of s.path.split('.')) value = (value as Json | undefined)?.[key];
+    const error = checkSetting(s, value);
+    if (error) throw error;
+    if (s.path === 'batch' && trainSize !== undefined && (value as number) > trainSize) {
+      throw new ConfigError('batch', `batch ${String(value)} is larger than the training set (${trainSize} clips); use at most ${trainSize}`);
+    }
   }
-  num('lr', config.lr, { minExclusive: 0 });
-  num('weightDecay', config.weightDecay, { min: 0 });
-  if (config.stepLr !== null) {
-    if (typeof config.stepLr !== 'object' || config.stepLr === undefined) throw new ConfigError('stepLr', 'stepLr must be null or { step, gamma }');
-    num('stepLr.step', config.stepLr.step, { min: 1, integer: true });
-    num('stepLr.gamma', config.stepLr.gamma, { minExclusive: 0 });
-  }
-  num('seed', config.seed, { integer: true });
-  if (!config.mm) throw new ConfigError('mm', 'mm is missing; expected { alpha }');
-  num('alpha', config.mm.alpha, { minExclusive: 0 });
-  if (!config.bmm) throw new ConfigError('bmm', 'bmm is missing; expected { beta, warmup, coef, level, targets, sample }');
-  num('beta', config.bmm.beta, { minExclusive: 0 });
-  num('warmup', config.bmm.warmup, { min: 0, integer: true });
-  oneOf('bmm.coef', config.bmm.coef, BMM_COEFS);
-  oneOf('bmm.level', config.bmm.level, BMM_LEVELS);
-  oneOf('bmm.targets', config.bmm.targets, BMM_TARGETS);
-  oneOf('bmm.sample', config.bmm.sample, BMM_SAMPLES);
-  if (!config.ogm) throw new ConfigError('ogm', 'ogm is missing; expected { alpha, mode, start, end }');
-  num('ogm.alpha', config.ogm.alpha, { minExclusive: 0 });
-  oneOf('ogm.mode', config.ogm.mode, OGM_MODES);
-  num('ogm.start', config.ogm.start, { min: 0, integer: true });
-  num('ogm.end', config.ogm.end, { min: 0, integer: true });
-  num('width', config.width, { minExclusive: 0, max: 4 });
-  num('audioHeight', config.audioHeight, { min: 8, integer: true });
-  num('audioWidth', config.audioWidth, { min: 8, integer: true });
-  num('visualSize', config.visualSize, { min: 8, integer: true });
-  num('frames', config.frames, { min: 1, max: 16, integer: true });
-  num('featuresEvery', config.featuresEvery, { min: 0, integer: true });
-  num('featuresMax', config.featuresMax, { min: 0, integer: true });
-  if (typeof config.augment !== 'boolean') throw new ConfigError('augment', 'augment must be true or false');
   return config;
+}
+
+export type ParsedValue = { ok: true; value: SettingValue } | { ok: false; why: string };
+
+/** A setting's value from text (a URL parameter, a CLI flag): the kind only; ranges are `validateConfig`'s job. */
+export function parseSettingValue(setting: Setting, raw: string): ParsedValue {
+  const text = raw.trim();
+  switch (setting.kind) {
+    case 'enum':
+      return setting.values.includes(text) ? { ok: true, value: text } : { ok: false, why: `is not one of ${setting.values.join(', ')}` };
+    case 'number': {
+      const value = text === '' ? Number.NaN : Number(text);
+      if (!Number.isFinite(value)) return { ok: false, why: 'is not a number' };
+      if (setting.integer && !Number.isInteger(value)) return { ok: false, why: 'is not an integer' };
+      return { ok: true, value };
+    }
+    case 'bool': {
+      const lower = text.toLowerCase();
+      if (['true', '1', 'on', 'yes'].includes(lower)) return { ok: true, value: true };
+      if (['false', '0', 'off', 'no'].includes(lower)) return { ok: true, value: false };
+      return { ok: false, why: 'is not true or false (on/off)' };
+    }
+  }
+}
+
+/** Every alias of the table with the settings that carry it. */
+export const SETTING_ALIASES: ReadonlyMap<string, readonly Setting[]> = (() => {
+  const map = new Map<string, Setting[]>();
+  for (const s of ALL_SETTINGS) for (const a of s.aliases ?? []) map.set(a, [...(map.get(a) ?? []), s]);
+  return map;
+})();
+
+/**
+ * The setting a name means for `config`: a path, or an alias (`beta` -> `bmm.beta`; `alpha` -> the alpha of the
+ * config's method). An Error says why when it names nothing, or nothing that applies to the method.
+ */
+export function resolveSetting(name: string, config: TrainConfig): Setting {
+  const direct = BY_PATH.get(name);
+  if (direct) return direct;
+  const candidates = SETTING_ALIASES.get(name);
+  if (!candidates) throw new ConfigError(name, `unknown setting "${name}"`);
+  if (candidates.length === 1) return candidates[0];
+  const applying = candidates.filter((s) => !s.methods || s.methods.includes(config.method));
+  if (applying.length === 1) return applying[0];
+  throw new ConfigError(
+    name,
+    `"${name}" is short for ${candidates.map((s) => `${s.path} (${s.methods?.join(', ') ?? 'all methods'})`).join(' or ')}; method ${config.method} uses none of them`,
+  );
 }

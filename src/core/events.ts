@@ -2,7 +2,8 @@
  * What a training session reports: the typed events the browser worker forwards to the page and the CLI prints.
  * All payloads are plain data (typed arrays included), so they pass through `postMessage` unchanged.
  */
-import type { BackendName, TrainConfig } from './config';
+import type { BackendName } from './config';
+import type { RunResults } from './results';
 
 /** Accuracy as a fraction in [0, 1]. */
 export interface SplitAccuracy {
@@ -25,9 +26,10 @@ export interface EpochMetrics {
   visual: SplitAccuracy;
   /** Imbalance ratio s_a / s_v over the whole training set in eval mode (> 1: audio dominates). */
   rho: number;
-  /** B-MM strength m, or OGM-GE's coefficient of the strong modality (epoch mean); null otherwise. */
+  /** What the method reports as its per-epoch strength (`TrainingMethod.epochReport`): B-MM's m, OGM-GE's
+   * coefficient of the strong modality (epoch means); null for methods without one. */
   mix: number | null;
-  /** OGM-GE only: mean coefficient applied to each encoder over the epoch. */
+  /** Methods that scale each encoder's gradient (OGM-GE): mean coefficient per encoder over the epoch. */
   coefficients?: { audio: number; visual: number };
   lr: number;
   samplesPerSec: number;
@@ -68,16 +70,14 @@ export interface EvaluationReport {
   confusion: { fused: ConfusionMatrix; audio: ConfusionMatrix; visual: ConfusionMatrix };
 }
 
+/** How a run ended. Its config is the session's (not repeated here); best/final come from `runResults`. */
 export interface RunSummary {
-  config: TrainConfig;
   backend: BackendName;
   dataset: string;
   classNames: string[];
   epochs: number;
-  bestTestAcc: number;
-  finalTestAcc: number;
-  best: { fused: number; audio: number; visual: number };
-  final: { fused: number; audio: number; visual: number };
+  /** Null before the first epoch. */
+  results: RunResults | null;
   stoppedEarly: boolean;
 }
 

@@ -3,7 +3,7 @@ import { exportSafetensors, exportTfjs, importSafetensors, importTfjs, parseWeig
 import { modelParamSpecs, type ModelOptions } from './model';
 import { Rng } from './random';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
-import { useBackend } from './testBackend';
+import { useBackend } from '../../test/support/testBackend';
 
 const OPTIONS: ModelOptions = { numClasses: 3, fusion: 'sum', width: 0.0625, audioChannels: 1, visualChannels: 3 };
 const META: WeightsMetadata = { classNames: ['x', 'y', 'z'], fusion: 'sum', method: 'bmm', preset: 'tiny', width: 0.0625, audioShape: [1, 33, 24], visualShape: [3, 1, 32, 32] };

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { FUSIONS } from './config';
 import { exportSafetensors, importSafetensors, torchShape } from './export';
 import { AVModel, modelParamSpecs } from './model';
-import { runPython, skipWithoutTorch } from './pythonReference';
+import { runPython, skipWithoutTorch } from '../../test/support/pythonReference';
 import { Rng } from './random';
 import { decodeSafetensors, toFloat32Array } from './safetensors';
-import { maxRelativeError, useBackend } from './testBackend';
+import { maxRelativeError, useBackend } from '../../test/support/testBackend';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
 

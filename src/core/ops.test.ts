@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { batchNorm, conv2d, maxPool } from './ops';
-import { maxRelativeError, useBackend } from './testBackend';
+import { maxRelativeError, useBackend } from '../../test/support/testBackend';
 
 /** Naive NHWC convolution with symmetric zero padding: an independent reference. */
 function naiveConv(x: number[][][], w: number[][][][], stride: number, pad: number): number[][][] {

@@ -7,7 +7,7 @@ import type { Dataset } from './dataset';
 import type { SessionEvent } from './events';
 import { METHOD_FACTORIES } from './methods';
 import { TrainingSession } from './session';
-import { useBackend } from './testBackend';
+import { useBackend } from '../../test/support/testBackend';
 
 const SIZES = { audioHeight: 16, audioWidth: 16, visualSize: 16 };
 

@@ -15,15 +15,25 @@ import { checkCheckpoint, CHECKPOINT_VERSION, type Checkpoint } from './checkpoi
 import { validateConfig, type TrainConfig } from './config';
 import type { Dataset } from './dataset';
 import { evaluateSplit, type EvaluationResult } from './evaluate';
-import type { WeightsMetadata } from './export';
+import { exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
 import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent } from './events';
 import { createMethod, type TrainingMethod } from './methods';
+import { defaultEpochReport, type EpochTotals } from './methods/method';
+import { runResults } from './results';
 import { AVModel } from './model';
 import { Adam, stepLr } from './optimizer';
 import { Rng } from './random';
 import { trainStep, variableNameMap } from './trainStep';
 
-export type SessionState = 'idle' | 'running' | 'paused' | 'stopped' | 'done' | 'error';
+/** Where a training session stands (the worker reports it to the page as is). */
+export type TrainState = 'idle' | 'running' | 'paused' | 'stopped' | 'done' | 'error';
+
+export type ExportFormat = 'safetensors' | 'tfjs';
+
+export interface ExportedFile {
+  filename: string;
+  bytes: Uint8Array;
+}
 
 export interface SessionOptions {
   config: TrainConfig;
@@ -46,7 +56,8 @@ interface EpochProgress {
   batches: number;
   mixSum: number;
   mixCount: number;
-  coefSum: { audio: number; visual: number };
+  /** Sum and count of each of the method's per-batch values. */
+  aux: Record<string, { sum: number; count: number }>;
   trainSeconds: number;
   startedAt: number;
 }
@@ -81,7 +92,7 @@ export class TrainingSession {
   private pauseRequested = false;
   private stopRequested = false;
   private running: Promise<void> | null = null;
-  private _state: SessionState = 'idle';
+  private _state: TrainState = 'idle';
   private errorMessage: string | null = null;
   private readonly keepCheckpoints: boolean;
 
@@ -125,7 +136,7 @@ export class TrainingSession {
     return session;
   }
 
-  get state(): SessionState {
+  get state(): TrainState {
     return this._state;
   }
 
@@ -237,7 +248,7 @@ export class TrainingSession {
       batches: 0,
       mixSum: 0,
       mixCount: 0,
-      coefSum: { audio: 0, visual: 0 },
+      aux: {},
       trainSeconds: 0,
       startedAt: now(),
     };
@@ -289,9 +300,10 @@ export class TrainingSession {
         p.mixSum += result.mix;
         p.mixCount++;
       }
-      if (result.aux.coefAudio !== undefined) {
-        p.coefSum.audio += result.aux.coefAudio;
-        p.coefSum.visual += result.aux.coefVisual;
+      for (const [key, value] of Object.entries(result.aux)) {
+        const a = (p.aux[key] ??= { sum: 0, count: 0 });
+        a.sum += value;
+        a.count++;
       }
       this.emit({
         type: 'batch',
@@ -322,7 +334,12 @@ export class TrainingSession {
     }
     const tr = trainEval.evaluation;
     const te = testEval.evaluation;
-    const isOgm = this.config.method === 'ogm-ge';
+    const totals: EpochTotals = {
+      batches: p.batches,
+      mixMean: p.mixCount ? p.mixSum / p.mixCount : null,
+      auxMean: Object.fromEntries(Object.entries(p.aux).map(([k, a]) => [k, a.sum / a.count])),
+    };
+    const report = (this.method.epochReport ?? defaultEpochReport)(totals);
     const metrics: EpochMetrics = {
       epoch: epochNumber,
       loss: p.seen ? p.lossSum / p.seen : NaN,
@@ -331,14 +348,13 @@ export class TrainingSession {
       audio: { trainAcc: tr.accuracy('audio'), testAcc: te.accuracy('audio') },
       visual: { trainAcc: tr.accuracy('visual'), testAcc: te.accuracy('visual') },
       rho: tr.rho(),
-      mix: p.mixCount ? p.mixSum / p.mixCount : null,
-      ...(isOgm && p.batches ? { coefficients: { audio: p.coefSum.audio / p.batches, visual: p.coefSum.visual / p.batches } } : {}),
+      mix: report.mix,
+      ...(report.coefficients ? { coefficients: report.coefficients } : {}),
       lr: this.optimizer.lr,
       samplesPerSec: p.trainSeconds > 0 ? p.seen / p.trainSeconds : 0,
       seconds: (now() - p.startedAt) / 1000,
       confusion: { fused: te.confusion.fused, audio: te.confusion.audio, visual: te.confusion.visual },
     };
-    if (isOgm && metrics.mix === null) metrics.mix = 1; // outside the modulation window both coefficients are 1
     this.metrics.push(metrics);
     this.epochsDone++;
     this.progress = null;
@@ -439,6 +455,30 @@ export class TrainingSession {
     };
   }
 
+  /**
+   * The weights as files: `safetensors` (one file, PyTorch state_dict names) or `tfjs` (model.json + weights.bin).
+   * Names follow `bmm-lab-<method>-<fusion>-epoch<N>` where a format has a free name.
+   */
+  async exportFiles(format: ExportFormat): Promise<ExportedFile[]> {
+    const { weights, bnBatchesTracked, specs } = await this.weights();
+    const meta = this.weightsMetadata();
+    if (format === 'safetensors') {
+      return [{ filename: `bmm-lab-${this.config.method}-${this.config.fusion}-epoch${this.epoch}.safetensors`, bytes: exportSafetensors(specs, weights, bnBatchesTracked, meta) }];
+    }
+    const { modelJson, weightsBin } = await exportTfjs(specs, weights, meta);
+    return [
+      { filename: 'model.json', bytes: new TextEncoder().encode(modelJson) },
+      { filename: 'weights.bin', bytes: weightsBin },
+    ];
+  }
+
+  /** Loads a .safetensors (the lab's export or a PyTorch state_dict), checked against the model; returns the tensor count. */
+  importWeights(bytes: Uint8Array): number {
+    const imported = importSafetensors(bytes, this.model.options);
+    this.loadWeights(imported.weights, imported.bnBatchesTracked);
+    return imported.weights.size + imported.bnBatchesTracked.size;
+  }
+
   /** Replaces the model's weights (e.g. imported from safetensors); only between epochs. */
   loadWeights(weights: Map<string, Float32Array>, bnBatchesTracked: Map<string, number>): void {
     if (this.running) throw new Error('weights can only be loaded while the session is not running');
@@ -469,23 +509,12 @@ export class TrainingSession {
   }
 
   summary(stoppedEarly: boolean): RunSummary {
-    const best = { fused: 0, audio: 0, visual: 0 };
-    for (const m of this.metrics) {
-      best.fused = Math.max(best.fused, m.testAcc);
-      best.audio = Math.max(best.audio, m.audio.testAcc);
-      best.visual = Math.max(best.visual, m.visual.testAcc);
-    }
-    const last = this.metrics[this.metrics.length - 1];
     return {
-      config: this.config,
       backend: this.backend.name,
       dataset: this.dataset.name,
       classNames: this.dataset.classNames,
       epochs: this.metrics.length,
-      bestTestAcc: best.fused,
-      finalTestAcc: last ? last.testAcc : 0,
-      best,
-      final: last ? { fused: last.testAcc, audio: last.audio.testAcc, visual: last.visual.testAcc } : { fused: 0, audio: 0, visual: 0 },
+      results: runResults(this.metrics),
       stoppedEarly,
     };
   }

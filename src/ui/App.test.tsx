@@ -3,7 +3,7 @@ import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../core/config';
 import { App } from './App';
-import { FakeTrainWorker, fakeFeatures, fakeRunMessages } from './fakeTrainer';
+import { FakeTrainWorker, fakeFeatures, fakeRunMessages } from '../../test/support/fakeTrainer';
 import { LabController } from './labController';
 import { newRunRecord, type RunRecord } from './run';
 import { createStore, initialState, type LabAction } from './store';

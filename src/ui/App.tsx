@@ -3,8 +3,8 @@
  * confusion matrices and runs on the right.
  */
 import { useEffect, type ReactNode } from 'react';
-import { validateConfig } from '../core/config';
 import { ChartsPanel } from './charts/ChartsPanel';
+import { selectConfigError } from './configCheck';
 import { ConfusionPanel } from './ConfusionPanel';
 import { LabContext, useController, useLab } from './context';
 import { Controls } from './Controls';
@@ -59,16 +59,13 @@ function Notices() {
 /** Keeps the address bar's query equal to the (valid) config, so the page can be shared or reloaded as is. */
 function UrlSync() {
   const config = useLab(selectConfig);
+  const invalid = useLab(selectConfigError) !== null;
   useEffect(() => {
-    try {
-      validateConfig(config);
-    } catch {
-      return;
-    }
+    if (invalid) return;
     const { pathname, search, hash } = window.location;
     const next = `${pathname}${searchWithConfig(search, config)}${hashWithoutConfig(hash)}`;
     if (next !== `${pathname}${search}${hash}`) window.history.replaceState(null, '', next);
-  }, [config]);
+  }, [config, invalid]);
   return null;
 }
 

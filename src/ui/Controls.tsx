@@ -1,10 +1,21 @@
 /**
  * The left panel: run buttons and status, dataset, and every setting of the config (from the field table),
- * with `validateConfig`'s error shown beside the field it names.
+ * with `validateConfig`'s error shown beside the field it names. The fields are the settings table's entries.
  */
-import { memo, useCallback, useId, useMemo, useState, type ReactNode } from 'react';
-import { ConfigError, validateConfig, type TrainConfig } from '../core/config';
-import { CONFIG_FIELDS, fieldByKey, type ConfigField, type FieldGroup, type NumberField } from './configFields';
+import { memo, useCallback, useId, useState, type ReactNode } from 'react';
+import {
+  ALL_SETTINGS,
+  ConfigError,
+  getSetting,
+  setSetting,
+  settingApplies,
+  type NumberSetting,
+  type Setting,
+  type TrainConfig,
+} from '../core/config';
+import type { SettingSection } from '../core/settings';
+import { selectConfigError } from './configCheck';
+import { SECTION_TITLES } from './configFields';
 import { useController, useLab } from './context';
 import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
 import { statusText } from './statusText';
@@ -18,45 +29,18 @@ export interface ControlsProps {
   addDatasetSlot?: ReactNode;
 }
 
-const GROUP_TITLES: Record<FieldGroup, string> = {
-  model: 'Model',
-  training: 'Training',
-  mm: 'Mixup (MM)',
-  bmm: 'B-MM',
-  ogm: 'OGM-GE',
-  inputs: 'Inputs and size',
-};
-
-/** Whether a group of settings matters for the config's method. */
-function groupUsed(group: FieldGroup, config: TrainConfig): boolean {
-  switch (group) {
-    case 'mm':
-      return config.method === 'mm' || (config.method === 'bmm' && config.bmm.sample === 'beta');
-    case 'bmm':
-      return config.method === 'bmm';
-    case 'ogm':
-      return config.method === 'ogm-ge';
-    default:
-      return true;
-  }
-}
-
-function configError(config: TrainConfig, trainSize: number | undefined): ConfigError | null {
-  try {
-    validateConfig(config, trainSize);
-    return null;
-  } catch (err) {
-    return err instanceof ConfigError ? err : new ConfigError('config', err instanceof Error ? err.message : String(err));
-  }
+/** A section is shown when one of its settings matters for the config's method. */
+function sectionUsed(section: SettingSection, config: TrainConfig): boolean {
+  return ALL_SETTINGS.some((s) => s.section === section && settingApplies(config, s.path));
 }
 
 function formatNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : '';
 }
 
-function NumberInput(props: { id: string; field: NumberField; config: TrainConfig; disabled: boolean; describedBy?: string; onChange(config: TrainConfig): void }) {
+function NumberInput(props: { id: string; field: NumberSetting; config: TrainConfig; disabled: boolean; describedBy?: string; onChange(config: TrainConfig): void }) {
   const { id, field, config, disabled, describedBy, onChange } = props;
-  const value = field.get(config);
+  const value = getSetting(config, field.path) as number;
   // Local text so partial input ("1e-", "0.") survives re-renders; it follows outside changes (presets, URL).
   const [text, setText] = useState(formatNumber(value));
   const [shown, setShown] = useState(value);
@@ -71,7 +55,8 @@ function NumberInput(props: { id: string; field: NumberField; config: TrainConfi
       type="number"
       inputMode="decimal"
       step={field.step ?? (field.integer ? 1 : 'any')}
-      min={field.min}
+      min={field.min ?? field.minExclusive}
+      max={field.max}
       value={text}
       disabled={disabled}
       aria-invalid={describedBy ? true : undefined}
@@ -79,27 +64,27 @@ function NumberInput(props: { id: string; field: NumberField; config: TrainConfi
       onChange={(e) => {
         setText(e.target.value);
         const parsed = e.target.value.trim() === '' ? Number.NaN : Number(e.target.value);
-        onChange(field.set(config, parsed));
+        onChange(setSetting(config, field.path, parsed));
       }}
     />
   );
 }
 
-function FieldRow(props: { field: ConfigField; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
+function FieldRow(props: { field: Setting; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
   const { field, config, locked, error, onChange } = props;
   const base = useId();
-  const id = `cfg-${field.key.replace('.', '-')}-${base.replace(/:/g, '')}`;
+  const id = `cfg-${field.path.replace('.', '-')}-${base.replace(/:/g, '')}`;
   const errorId = `${id}-error`;
-  const showError = error !== null && error.field === field.key;
-  const disabled = locked || (field.kind === 'number' && field.enabled !== undefined && !field.enabled(config));
+  const showError = error !== null && error.field === field.path;
+  const disabled = locked || !settingApplies(config, field.path);
   let input: ReactNode;
   switch (field.kind) {
     case 'enum':
       input = (
-        <select id={id} value={field.get(config)} disabled={disabled} onChange={(e) => onChange(field.set(config, e.target.value))}>
-          {field.options.map((o) => (
+        <select id={id} value={String(getSetting(config, field.path))} disabled={disabled} onChange={(e) => onChange(setSetting(config, field.path, e.target.value))}>
+          {field.values.map((o) => (
             <option key={o} value={o}>
-              {field.optionLabels?.[o] ?? o}
+              {field.labels?.[o] ?? o}
             </option>
           ))}
         </select>
@@ -109,7 +94,9 @@ function FieldRow(props: { field: ConfigField; config: TrainConfig; locked: bool
       input = <NumberInput id={id} field={field} config={config} disabled={disabled} describedBy={showError ? errorId : undefined} onChange={onChange} />;
       break;
     case 'bool':
-      input = <input id={id} type="checkbox" checked={field.get(config)} disabled={disabled} onChange={(e) => onChange(field.set(config, e.target.checked))} />;
+      input = (
+        <input id={id} type="checkbox" checked={getSetting(config, field.path) === true} disabled={disabled} onChange={(e) => onChange(setSetting(config, field.path, e.target.checked))} />
+      );
       break;
   }
   return (
@@ -128,14 +115,14 @@ function FieldRow(props: { field: ConfigField; config: TrainConfig; locked: bool
 }
 
 /** Memoised: the form re-renders when the config, the lock or the error change, not with the run's progress. */
-const ConfigGroup = memo(function ConfigGroup(props: { group: FieldGroup; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
-  const fields = CONFIG_FIELDS.filter((f) => f.group === props.group);
+const ConfigGroup = memo(function ConfigGroup(props: { group: SettingSection; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
+  const fields = ALL_SETTINGS.filter((f) => f.section === props.group && (!f.methods || f.methods.includes(props.config.method)));
   return (
     <fieldset className="config-group">
-      <legend>{GROUP_TITLES[props.group]}</legend>
+      <legend>{SECTION_TITLES[props.group]}</legend>
       <div className="fields">
         {fields.map((f) => (
-          <FieldRow key={f.key} field={f} config={props.config} locked={props.locked} error={props.error} onChange={props.onChange} />
+          <FieldRow key={f.path} field={f} config={props.config} locked={props.locked} error={props.error} onChange={props.onChange} />
         ))}
       </div>
     </fieldset>
@@ -166,8 +153,8 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
   const datasetId = useLab(selectDatasetId);
   const runs = useLab(selectRuns);
 
-  const trainSize = session.dataset && session.datasetId === datasetId ? session.dataset.trainSize : undefined;
-  const error = useMemo(() => configError(config, trainSize), [config, trainSize]);
+  // The form checks the config as the user types (the engine checks it once more when a session is created).
+  const error = useLab(selectConfigError);
   const running = session.state === 'running';
   const paused = session.state === 'paused';
   const busy = running || paused;
@@ -175,8 +162,8 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
   const run = session.runId ? runs[session.runId] : undefined;
   const hasModel = run !== undefined && (busy || session.state === 'stopped' || session.state === 'done');
   const canImport = ['idle', 'paused', 'stopped', 'done'].includes(session.state);
-  const errorField = error ? fieldByKey(error.field) : undefined;
-  const errorVisible = errorField !== undefined && groupUsed(errorField.group, config) && errorField.group !== 'inputs';
+  const errorField = error ? ALL_SETTINGS.find((s) => s.path === error.field) : undefined;
+  const errorVisible = errorField !== undefined && sectionUsed(errorField.section, config) && errorField.section !== 'inputs';
   const onChange = useCallback((c: TrainConfig) => controller.setConfig(c), [controller]);
   const dataset = datasets.find((d) => d.id === datasetId);
 
@@ -265,7 +252,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
       </fieldset>
 
       {(['model', 'training', 'mm', 'bmm', 'ogm'] as const)
-        .filter((g) => groupUsed(g, config))
+        .filter((g) => sectionUsed(g, config))
         .map((g) => (
           <ConfigGroup key={g} group={g} config={config} locked={locked} error={error} onChange={onChange} />
         ))}

@@ -9,7 +9,8 @@ import { useController, useLab } from './context';
 import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
 import { runColor } from './palette';
 import { formatPercent } from './progress';
-import { canContinue, runLabel, runResults, type RunRecord } from './run';
+import { runResults } from '../core/results';
+import { canContinue, runLabel, type RunRecord } from './run';
 import { formatStat, groupRuns, parseSeedList, sweepConfigs } from './runStats';
 import { selectStableRuns, type LabState } from './store';
 
@@ -27,7 +28,7 @@ const selectStorage = (s: LabState) => s.storageAvailable;
 const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord; index: number; live: boolean; busy: boolean }) {
   const controller = useController();
   const overlay = useLab(selectOverlay);
-  const results = runResults(run);
+  const results = runResults(run.epochs);
   const label = runLabel(run.config);
   const last = run.epochs[run.epochs.length - 1]?.epoch ?? 0;
   const pct = (v: number | undefined) => formatPercent(v);

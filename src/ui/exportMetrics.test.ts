@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../core/config';
-import { fakeEpochMetrics } from './fakeTrainer';
+import { fakeEpochMetrics } from '../../test/support/fakeTrainer';
 import { exportStem, METRICS_CSV_COLUMNS, metricsToCsv, metricsToJson } from './exportMetrics';
 import type { RunRecord } from './run';
 

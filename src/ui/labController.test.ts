@@ -5,7 +5,7 @@ import type { UmapIn, UmapOut } from '../worker/protocol';
 import type { WorkerLike } from '../worker/umapClient';
 import { ArrayClipStore, type Dataset } from '../core/dataset';
 import { datasetEntry } from './datasetEntry';
-import { FakeTrainWorker, type FakeTrainerOptions } from './fakeTrainer';
+import { FakeTrainWorker, type FakeTrainerOptions } from '../../test/support/fakeTrainer';
 import { LabController } from './labController';
 import { groupRuns } from './runStats';
 import { RunStore } from './runStore';

@@ -3,7 +3,8 @@
  * does the side effects (runs and checkpoints to IndexedDB, snapshots to the UMAP worker, downloads, sweeps).
  * Components call these methods; they never talk to a worker themselves.
  */
-import { ConfigError, validateConfig, type TrainConfig } from '../core/config';
+import type { TrainConfig } from '../core/config';
+import { selectConfigError } from './configCheck';
 import type { SessionEvent } from '../core/events';
 import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut, type TrainState } from '../worker/protocol';
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
@@ -174,14 +175,6 @@ export class LabController {
   /** Runs the configs one after another (a seed or method sweep). */
   runSweep(configs: TrainConfig[]): void {
     if (configs.length === 0 || !this.isIdle()) return;
-    for (const config of configs) {
-      try {
-        validateConfig(config, this.knownTrainSize());
-      } catch (err) {
-        this.notice('error', `Sweep not started: ${err instanceof Error ? err.message : String(err)}`);
-        return;
-      }
-    }
     this.store.dispatch({ type: 'sweep/set', sweep: { configs, index: 0 } });
     this.store.dispatch({ type: 'config/set', config: configs[0] });
     this.begin('start', null);
@@ -295,11 +288,6 @@ export class LabController {
     return s.datasets.find((d) => d.id === s.datasetId) ?? s.datasets[0];
   }
 
-  private knownTrainSize(): number | undefined {
-    const s = this.state.session;
-    return s.dataset && s.datasetId === this.state.datasetId ? s.dataset.trainSize : undefined;
-  }
-
   private checkpointEvery(): number {
     const s = this.state;
     return s.saveCheckpoints && !s.checkpointsDisabled && s.storageAvailable ? 1 : 0;
@@ -307,13 +295,8 @@ export class LabController {
 
   /** Initialises an idle session on the current config and dataset (no run yet). */
   prepare(): void {
-    const config = this.state.config;
-    try {
-      validateConfig(config);
-    } catch {
-      return; // the controls show the problem; nothing to prepare
-    }
-    this.init(config, undefined);
+    if (selectConfigError(this.state)) return; // the controls show the problem; nothing to prepare
+    this.init(this.state.config, undefined);
   }
 
   private init(config: TrainConfig, resume: unknown): void {
@@ -326,11 +309,9 @@ export class LabController {
 
   private begin(action: 'start' | 'step', resumed: RunRecord | null, checkpoint?: unknown): void {
     const config = this.state.config;
-    try {
-      validateConfig(config, this.knownTrainSize());
-    } catch (err) {
-      const field = err instanceof ConfigError ? ` (${err.field})` : '';
-      this.notice('error', `Cannot train${field}: ${err instanceof Error ? err.message : String(err)}`);
+    const error = selectConfigError(this.state);
+    if (error) {
+      this.notice('error', `Cannot train (${error.field}): ${error.message}`);
       return;
     }
     this.pending = { action, run: resumed };
@@ -357,15 +338,6 @@ export class LabController {
     const s = this.state.session;
     const config = s.config ?? this.state.config;
     const info = s.dataset;
-    if (info) {
-      try {
-        validateConfig(config, info.trainSize);
-      } catch (err) {
-        this.notice('error', `Cannot train: ${err instanceof Error ? err.message : String(err)}`);
-        this.store.dispatch({ type: 'sweep/set', sweep: null });
-        return;
-      }
-    }
     const now = this.deps.now();
     const entry = this.selectedDataset();
     const run: RunRecord = pending.run

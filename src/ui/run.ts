@@ -42,25 +42,6 @@ export function newRunRecord(fields: NewRunFields, now: number): RunRecord {
   return { ...fields, createdAt: now, updatedAt: now, status: 'running', epochs: [], batches: [], summary: null, checkpointEpoch: null, embeddingEpochs: [], error: null };
 }
 
-export interface ModalityAcc {
-  fused: number;
-  audio: number;
-  visual: number;
-}
-
-/** Best (max over epochs, per modality) and final (last epoch) test accuracy; null before the first epoch. */
-export function runResults(run: Pick<RunRecord, 'epochs'>): { best: ModalityAcc; final: ModalityAcc } | null {
-  if (run.epochs.length === 0) return null;
-  const last = run.epochs[run.epochs.length - 1];
-  const best: ModalityAcc = { fused: -Infinity, audio: -Infinity, visual: -Infinity };
-  for (const m of run.epochs) {
-    best.fused = Math.max(best.fused, m.testAcc);
-    best.audio = Math.max(best.audio, m.audio.testAcc);
-    best.visual = Math.max(best.visual, m.visual.testAcc);
-  }
-  return { best, final: { fused: last.testAcc, audio: last.audio.testAcc, visual: last.visual.testAcc } };
-}
-
 /** Short description of a run's setup for tables and legends: "B-MM concat fast seed 0". */
 export function runLabel(config: TrainConfig): string {
   const method = { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE' }[config.method];

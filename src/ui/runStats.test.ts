@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig, type TrainConfig } from '../core/config';
 import type { EpochMetrics } from '../core/events';
 import type { RunRecord } from './run';
-import { runResults } from './run';
+import { runResults } from '../core/results';
 import { formatStat, groupKey, groupRuns, meanStd, parseSeedList, stableStringify, sweepConfigs } from './runStats';
 
 function epoch(e: number, fused: number, audio: number, visual: number): EpochMetrics {
@@ -53,9 +53,9 @@ describe('meanStd', () => {
 
 describe('runResults', () => {
   it('takes the best of each modality separately and the last epoch as final', () => {
-    const r = runResults({ epochs: [epoch(1, 0.5, 0.6, 0.2), epoch(2, 0.7, 0.4, 0.3), epoch(3, 0.6, 0.5, 0.1)] });
+    const r = runResults([epoch(1, 0.5, 0.6, 0.2), epoch(2, 0.7, 0.4, 0.3), epoch(3, 0.6, 0.5, 0.1)]);
     expect(r).toEqual({ best: { fused: 0.7, audio: 0.6, visual: 0.3 }, final: { fused: 0.6, audio: 0.5, visual: 0.1 } });
-    expect(runResults({ epochs: [] })).toBeNull();
+    expect(runResults([])).toBeNull();
   });
 });
 

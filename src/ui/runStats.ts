@@ -4,7 +4,8 @@
  * helper that expands a base config over seeds and methods.
  */
 import { METHODS, type MethodName, type TrainConfig } from '../core/config';
-import { runResults, type ModalityAcc, type RunRecord } from './run';
+import { runResults, type ModalityAcc } from '../core/results';
+import type { RunRecord } from './run';
 
 /** JSON with object keys sorted at every level, so equal configs give equal strings. */
 export function stableStringify(value: unknown): string {
@@ -79,7 +80,7 @@ export function groupRuns(runs: readonly RunRecord[]): RunGroup[] {
     else groups.set(key, { runs: [run] });
   }
   return [...groups.entries()].map(([key, g]) => {
-    const results = g.runs.map((r) => runResults(r)!);
+    const results = g.runs.map((r) => runResults(r.epochs)!);
     return {
       key,
       datasetName: g.runs[0].datasetName,

@@ -2,7 +2,7 @@
  * The one-line training status shown in the page's `role="status"` element.
  */
 import { formatPercent } from './progress';
-import { runResults } from './run';
+import { runResults } from '../core/results';
 import type { LabState } from './store';
 
 export function statusText(state: LabState): string {
@@ -35,7 +35,7 @@ export function statusText(state: LabState): string {
       return `${verb} after epoch ${done} of ${epochs}${note}`;
     }
     case 'done': {
-      const results = run ? runResults(run) : null;
+      const results = run ? runResults(run.epochs) : null;
       const best = results ? `; best test accuracy ${formatPercent(results.best.fused)}, final ${formatPercent(results.final.fused)}` : '';
       return `Done: ${done} epoch${done === 1 ? '' : 's'}${best}${sweepNote}`;
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../core/config';
 import type { TrainOut } from '../worker/protocol';
-import { fakeFeatures, fakeRunMessages } from './fakeTrainer';
+import { fakeFeatures, fakeRunMessages } from '../../test/support/fakeTrainer';
 import { newRunRecord, type RunRecord } from './run';
 import { chartedRunIds, createStore, initialState, labReducer, liveRunId, selectStableRuns, viewedRunId, type LabAction, type LabState } from './store';
 import { statusText } from './statusText';

@@ -32,10 +32,10 @@ export interface Notice {
 }
 
 /** `loading`: `init` sent, the worker has not answered with a state yet. `none`: no worker yet. */
-export type SessionState = TrainState | 'loading' | 'none';
+export type SessionViewState = TrainState | 'loading' | 'none';
 
 export interface SessionView {
-  state: SessionState;
+  state: SessionViewState;
   backend: { name: string; reason: string } | null;
   dataset: DatasetInfo | null;
   /** The config and dataset the worker's session was initialised with. */

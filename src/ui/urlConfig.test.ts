@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeConfig, type TrainConfig } from '../core/config';
-import { CONFIG_FIELDS } from './configFields';
+import { ALL_SETTINGS, makeConfig, type TrainConfig } from '../core/config';
 import { configFromLocation, configFromParams, configToParams, hashWithoutConfig, searchWithConfig } from './urlConfig';
 
 function roundTrip(config: TrainConfig): TrainConfig {
@@ -45,7 +44,7 @@ describe('round trip', () => {
     };
     expect(roundTrip(config)).toEqual(config);
     // Every field of the table was exercised (one URL key each).
-    expect([...configToParams(config).keys()].sort()).toEqual(CONFIG_FIELDS.map((f) => f.key).sort());
+    expect([...configToParams(config).keys()].sort()).toEqual(ALL_SETTINGS.map((s) => s.path).sort());
   });
 
   it('round-trips StepLR on with default step and gamma, and off', () => {
@@ -53,6 +52,26 @@ describe('round trip', () => {
     expect(configToParams(on).toString()).toBe('stepLr=true');
     expect(roundTrip(on)).toEqual(on);
     expect(roundTrip(makeConfig())).toEqual(makeConfig());
+  });
+});
+
+describe('keys', () => {
+  it('are the settings\' paths', () => {
+    const config = makeConfig({ method: 'mm', mm: { alpha: 0.4 }, bmm: { beta: 2 } });
+    expect(configToParams(config).toString()).toBe('method=mm&mm.alpha=0.4&bmm.beta=2');
+  });
+
+  it('reads the old short names, alpha for the chosen method', () => {
+    expect(configFromParams(new URLSearchParams('method=ogm-ge&alpha=0.3&beta=3&warmup=2')).config).toEqual(
+      makeConfig({ method: 'ogm-ge', ogm: { alpha: 0.3 }, bmm: { beta: 3, warmup: 2 } }),
+    );
+    expect(configFromParams(new URLSearchParams('alpha=0.3')).config).toEqual(makeConfig({ mm: { alpha: 0.3 } }));
+    // The path wins over its alias.
+    expect(configFromParams(new URLSearchParams('beta=3&bmm.beta=4')).config.bmm.beta).toBe(4);
+  });
+
+  it('replaces short names when the config moves into the query', () => {
+    expect(searchWithConfig('?beta=3&debug=1', makeConfig({ bmm: { beta: 3 } }))).toBe('?debug=1&bmm.beta=3');
   });
 });
 

@@ -1,70 +1,54 @@
 /**
- * The whole TrainConfig round-trips through the URL query (`?method=mm&alpha=0.4`), so a setup is shared as a
+ * The whole TrainConfig round-trips through the URL query (`?method=mm&mm.alpha=0.4`, keys are the settings'
+ * paths; the old short names `alpha`, `beta`, `warmup` are still read), so a setup is shared as a
  * link. Only values that differ from the defaults (of the chosen preset) are written. Reading is tolerant: a bad
  * value falls back to its default and a notice says which and why. Parameters in the hash (`#seed=3`) are read
  * too and win over the query.
  */
-import { ConfigError, makeConfig, PRESETS, validateConfig, type PresetName, type TrainConfig } from '../core/config';
-import { CONFIG_FIELDS, fieldByKey, fieldString, type ConfigField } from './configFields';
+import {
+  ALL_SETTINGS,
+  ConfigError,
+  getSetting,
+  makeConfig,
+  parseSettingValue,
+  PRESETS,
+  resolveSetting,
+  setSetting,
+  settingAt,
+  validateConfig,
+  type PresetName,
+  type Setting,
+  type TrainConfig,
+} from '../core/config';
 
 /** What the config is compared with: the defaults with the preset's sizes. */
 function baseConfig(preset: PresetName): TrainConfig {
   return makeConfig({ preset });
 }
 
-function isEnabled(field: ConfigField, config: TrainConfig): boolean {
-  return field.kind !== 'number' || !field.enabled || field.enabled(config);
+/** A child of a switched-off group (StepLR's step while StepLR is off) is not part of the config. */
+function present(setting: Setting, config: TrainConfig): boolean {
+  const dot = setting.path.lastIndexOf('.');
+  if (dot < 0) return true;
+  const parent = settingAt(setting.path.slice(0, dot));
+  return !(parent && parent.kind === 'bool' && parent.optionalGroup) || getSetting(config, parent.path) === true;
 }
 
-/** The non-default settings of `config` as URL parameters, in the table's order. */
+function valueString(config: TrainConfig, setting: Setting): string {
+  return String(getSetting(config, setting.path));
+}
+
+/** The non-default settings of `config` as URL parameters (keyed by path), in the table's order. */
 export function configToParams(config: TrainConfig): URLSearchParams {
   const base = baseConfig(config.preset);
   const params = new URLSearchParams();
-  for (const field of CONFIG_FIELDS) {
-    if (!isEnabled(field, config)) continue;
-    const value = fieldString(config, field);
-    const preset = field.key === 'preset';
-    if (preset ? config.preset !== makeConfig().preset : value !== fieldString(base, field)) params.set(field.key, value);
+  for (const setting of ALL_SETTINGS) {
+    if (!present(setting, config)) continue;
+    const value = valueString(config, setting);
+    const preset = setting.path === 'preset';
+    if (preset ? config.preset !== makeConfig().preset : value !== valueString(base, setting)) params.set(setting.path, value);
   }
   return params;
-}
-
-type Parsed = { ok: true; value: string | number | boolean } | { ok: false; why: string };
-
-function parseValue(field: ConfigField, raw: string): Parsed {
-  const text = raw.trim();
-  switch (field.kind) {
-    case 'enum':
-      return field.options.includes(text) ? { ok: true, value: text } : { ok: false, why: `is not one of ${field.options.join(', ')}` };
-    case 'number': {
-      const value = text === '' ? Number.NaN : Number(text);
-      if (!Number.isFinite(value)) return { ok: false, why: 'is not a number' };
-      if (field.integer && !Number.isInteger(value)) return { ok: false, why: 'is not an integer' };
-      return { ok: true, value };
-    }
-    case 'bool': {
-      const lower = text.toLowerCase();
-      if (['true', '1', 'on', 'yes'].includes(lower)) return { ok: true, value: true };
-      if (['false', '0', 'off', 'no'].includes(lower)) return { ok: true, value: false };
-      return { ok: false, why: 'is not true or false' };
-    }
-  }
-}
-
-function setParsed(config: TrainConfig, field: ConfigField, value: string | number | boolean): TrainConfig {
-  switch (field.kind) {
-    case 'enum':
-      return field.set(config, value as string);
-    case 'number':
-      return field.set(config, value as number);
-    case 'bool':
-      return field.set(config, value as boolean);
-  }
-}
-
-/** Copies one field's value from `from` into `to`. */
-function resetField(to: TrainConfig, from: TrainConfig, field: ConfigField): TrainConfig {
-  return setParsed(to, field, field.get(from));
 }
 
 /** The config the parameters describe, and a notice for each value that was ignored. Unknown keys are left alone. */
@@ -78,33 +62,46 @@ export function configFromParams(params: URLSearchParams): { config: TrainConfig
   }
   const base = baseConfig(preset);
   let config = base;
-  for (const field of CONFIG_FIELDS) {
-    if (field.key === 'preset') continue;
-    const raw = params.get(field.key);
-    if (raw === null) continue;
-    const parsed = parseValue(field, raw);
-    if (parsed.ok) config = setParsed(config, field, parsed.value);
-    else notices.push(`URL: ${field.key} "${raw}" ${parsed.why}; using the default ${fieldString(base, field)}`);
+  // Paths in the table's order first, then the old short names (`alpha`, `beta`, `warmup`) for what is not set.
+  const keys = [...params.keys()].filter((k) => k !== 'preset');
+  const ordered = [...ALL_SETTINGS.map((s) => s.path).filter((p) => keys.includes(p)), ...keys.filter((k) => !settingAt(k))];
+  const seen = new Set<string>();
+  for (const key of ordered) {
+    const raw = params.get(key)!;
+    let setting: Setting;
+    try {
+      setting = resolveSetting(key, config);
+    } catch {
+      continue; // not ours: other parameters of the page are left alone
+    }
+    if (seen.has(setting.path)) continue;
+    seen.add(setting.path);
+    const parsed = parseSettingValue(setting, raw);
+    if (parsed.ok) config = setSetting(config, setting.path, parsed.value);
+    else notices.push(`URL: ${key} "${raw}" ${parsed.why}; using the default ${valueString(base, setting)}`);
   }
   // Values of the right type can still be out of range (epochs=0): reset the field validateConfig names.
-  for (let attempt = 0; attempt <= CONFIG_FIELDS.length; attempt++) {
+  for (let attempt = 0; attempt <= ALL_SETTINGS.length; attempt++) {
     try {
       validateConfig(config);
       return { config, notices };
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      const field = fieldByKey(err.field);
-      const reset = field ? resetField(config, base, field) : base;
-      if (!field || fieldString(reset, field) === fieldString(config, field)) {
+      const setting = settingAt(err.field);
+      const reset = setting ? setSetting(config, setting.path, getSetting(base, setting.path)) : base;
+      if (!setting || valueString(reset, setting) === valueString(config, setting)) {
         notices.push(`URL: ${err.message}; using the default settings`);
         return { config: base, notices };
       }
-      notices.push(`URL: ${err.message}; using the default ${fieldString(base, field)}`);
+      notices.push(`URL: ${err.message}; using the default ${valueString(base, setting)}`);
       config = reset;
     }
   }
   return { config: base, notices };
 }
+
+/** Every URL key that belongs to the config: paths and their short aliases. */
+const CONFIG_KEYS = [...ALL_SETTINGS.flatMap((s) => [s.path, ...(s.aliases ?? [])])];
 
 /** The parameters of a location: the query, then the hash's parameters on top. */
 export function paramsFromLocation(search: string, hash: string): URLSearchParams {
@@ -122,7 +119,7 @@ export function configFromLocation(search: string, hash: string): { config: Trai
 /** A new query string for `config`: the config's keys replaced, any other parameters kept. '' when empty. */
 export function searchWithConfig(search: string, config: TrainConfig): string {
   const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
-  for (const field of CONFIG_FIELDS) params.delete(field.key);
+  for (const key of CONFIG_KEYS) params.delete(key);
   for (const [key, value] of configToParams(config)) params.set(key, value);
   const text = params.toString();
   return text ? `?${text}` : '';
@@ -132,7 +129,7 @@ export function searchWithConfig(search: string, config: TrainConfig): string {
 export function hashWithoutConfig(hash: string): string {
   if (!hash.includes('=')) return hash;
   const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
-  for (const field of CONFIG_FIELDS) params.delete(field.key);
+  for (const key of CONFIG_KEYS) params.delete(key);
   const text = params.toString();
   return text ? `#${text}` : '';
 }

@@ -3,7 +3,7 @@ import { initBackend } from '../core/backend';
 import { makeConfig } from '../core/config';
 import type { SessionEvent } from '../core/events';
 import { TrainingSession } from '../core/session';
-import { useBackend } from '../core/testBackend';
+import { useBackend } from '../../test/support/testBackend';
 import { makeDemoDataset } from '../data/demo';
 import { isDeviceLoss, resumeOnBackend } from './deviceLoss';
 

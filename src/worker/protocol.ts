@@ -20,7 +20,10 @@
 import type { TrainConfig } from '../core/config';
 import type { DatasetShape } from '../core/dataset';
 import type { EvaluationReport, FeatureSnapshot, SessionEvent } from '../core/events';
+import type { ExportFormat, TrainState } from '../core/session';
 import type { DemoOptions } from '../data/demo';
+
+export type { ExportFormat, TrainState } from '../core/session';
 
 /**
  * A training checkpoint as the page sees it: an opaque, structured-clonable plain object that the page stores
@@ -62,9 +65,6 @@ export interface DatasetInfo {
   testSize: number;
 }
 
-export type ExportFormat = 'safetensors' | 'tfjs';
-
-export type TrainState = 'idle' | 'running' | 'paused' | 'stopped' | 'done' | 'error';
 
 /** Page -> training worker. */
 export type TrainIn =

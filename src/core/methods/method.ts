@@ -44,6 +44,28 @@ export interface TrainingMethod {
   modulateGradients?(grads: Map<string, tf.Tensor>, aux: Record<string, tf.Tensor>, rng: Rng): Map<string, tf.Tensor>;
   /** The value reported as `mix` for this batch: B-MM's m, OGM-GE's strong coefficient (from aux), else null. */
   batchMix(auxValues: Record<string, number>): number | null;
+  /** What the epoch reports from its batches' values (default: `mix` = mean of the batches' non-null mixes). */
+  epochReport?(totals: EpochTotals): EpochReport;
+}
+
+/** The epoch's batches, summed up by the session for `epochReport`. */
+export interface EpochTotals {
+  batches: number;
+  /** Mean of the batches' non-null `batchMix` values; null when there were none. */
+  mixMean: number | null;
+  /** Mean of each aux value over the batches that reported it. */
+  auxMean: Record<string, number>;
+}
+
+/** A method's per-epoch figures for the metrics (`EpochMetrics.mix`, `.coefficients`). */
+export interface EpochReport {
+  mix: number | null;
+  coefficients?: { audio: number; visual: number };
+}
+
+/** The report of methods that only have a per-batch mix (or none). */
+export function defaultEpochReport(totals: EpochTotals): EpochReport {
+  return { mix: totals.mixMean };
 }
 
 export type MethodFactory = (config: TrainConfig) => TrainingMethod;

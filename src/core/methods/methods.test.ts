@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../config';
 import { AVModel } from '../model';
 import { Rng } from '../random';
-import { useBackend } from '../testBackend';
+import { useBackend } from '../../../test/support/testBackend';
 import { trainStep, variableNameMap } from '../trainStep';
 import { Adam } from '../optimizer';
 import { balancePlan, createBmm, mixWeakInputs } from './bmm';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../core/config';
-import { fakeEpochMetrics } from '../fakeTrainer';
+import { fakeEpochMetrics } from '../../../test/support/fakeTrainer';
 import { buildSeries, MAX_DOTTED_EPOCHS, stabiliseSeries, xDomain, type ChartRun } from './series';
 
 const bmm = makeConfig({ method: 'bmm' });

@@ -1,0 +1,160 @@
+/**
+ * The one table of settings (in the spirit of tensorflow/playground's `state.ts`). Each setting of a training run
+ * is declared here once, by its dotted path in the config (`bmm.beta`, `ogm.alpha`, `epochs`), with its kind,
+ * default, allowed range or values, the methods it applies to, a label and a one-line help. Everything else is
+ * derived from this table: the `TrainConfig` type and its defaults and validation (`config.ts`), the lab's form
+ * and URL query (`src/ui/configFields.ts`, `src/ui/urlConfig.ts`), the CLI flags and `--help`
+ * (`src/cli/args.ts`), the exported run config, and the table the Python package reads
+ * (`python/bmm_lab/settings.json`, written by `npm run settings:export` and checked by a test).
+ *
+ * Adding a setting is one entry here. Rules the derivation follows:
+ * - `methods`: the setting only matters for these methods (absent: for every method). The form hides it for other
+ *   methods and the CLI refuses it for them (`settingApplies` in `config.ts`).
+ * - `when`: it also needs these other settings to have one of the listed values; a condition on a setting that does
+ *   not itself apply is ignored (so `mm.alpha` applies to `mm` always and to `bmm` only with `bmm.sample = beta`).
+ * - `optionalGroup`: a bool whose value is whether the object of the settings under its path exists (`stepLr`
+ *   is `{ step, gamma }` or null). Setting one of those children switches the group on; while it is off they are
+ *   left out of the URL and the form shows them disabled.
+ * - `aliases`: other CLI flag names (`--beta`); an alias shared by several settings means the one that applies
+ *   to the chosen method (`--alpha`).
+ */
+
+/** Where the form shows a setting. */
+export type SettingSection = 'model' | 'training' | 'mm' | 'bmm' | 'ogm' | 'inputs';
+
+interface SettingCommon {
+  path: string;
+  label: string;
+  help: string;
+  section: SettingSection;
+  methods?: readonly string[];
+  when?: Readonly<Record<string, readonly (string | boolean)[]>>;
+  aliases?: readonly string[];
+}
+
+export interface NumberSetting extends SettingCommon {
+  kind: 'number';
+  default: number;
+  integer?: boolean;
+  min?: number;
+  minExclusive?: number;
+  max?: number;
+  /** Step of the form's number input. */
+  step?: number;
+}
+
+export interface EnumSetting extends SettingCommon {
+  kind: 'enum';
+  values: readonly string[];
+  default: string;
+  /** How the form shows a value (default: the value). */
+  labels?: Readonly<Record<string, string>>;
+}
+
+export interface BoolSetting extends SettingCommon {
+  kind: 'bool';
+  default: boolean;
+  optionalGroup?: boolean;
+}
+
+export type Setting = NumberSetting | EnumSetting | BoolSetting;
+
+/** Sizes a preset sets: model width, input sizes, batch and epochs. */
+export interface PresetSizes {
+  width: number;
+  audioHeight: number;
+  audioWidth: number;
+  visualSize: number;
+  batch: number;
+  epochs: number;
+}
+
+/** Presets: `paper` is METHOD.md's setting; `fast` and `tiny` shrink the inputs and the width for laptops and tests. */
+export const PRESET_SIZES = {
+  paper: { width: 1, audioHeight: 257, audioWidth: 188, visualSize: 224, batch: 64, epochs: 60 },
+  fast: { width: 0.25, audioHeight: 129, audioWidth: 94, visualSize: 112, batch: 32, epochs: 10 },
+  tiny: { width: 0.125, audioHeight: 33, audioWidth: 24, visualSize: 32, batch: 16, epochs: 2 },
+} as const satisfies Record<string, PresetSizes>;
+
+const FAST = PRESET_SIZES.fast;
+
+export const SETTINGS = [
+  {
+    path: 'method', kind: 'enum', section: 'model', label: 'Method', default: 'bmm',
+    values: ['erm', 'mm', 'bmm', 'ogm-ge'], labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE' },
+    help: 'erm: plain fused cross-entropy; mm: Multimodal Mixup; bmm: Balanced Multimodal Mixup; ogm-ge: gradient modulation',
+  },
+  {
+    path: 'fusion', kind: 'enum', section: 'model', label: 'Fusion', default: 'concat',
+    values: ['concat', 'sum', 'film', 'gated', 'decision'], labels: { concat: 'concat', sum: 'sum', film: 'FiLM', gated: 'gated', decision: 'decision' },
+    help: 'How the audio and visual features are combined before the classifier',
+  },
+  {
+    path: 'preset', kind: 'enum', section: 'model', label: 'Preset', default: 'fast', values: ['tiny', 'fast', 'paper'],
+    help: 'Sets width, input sizes, batch and epochs',
+  },
+  { path: 'backend', kind: 'enum', section: 'training', label: 'Backend', default: 'auto', values: ['auto', 'webgpu', 'wasm', 'cpu'], help: 'TF.js backend; auto picks the fastest available' },
+  { path: 'epochs', kind: 'number', section: 'training', label: 'Epochs', default: FAST.epochs, integer: true, min: 1, help: 'Training epochs' },
+  { path: 'batch', kind: 'number', section: 'training', label: 'Batch', default: FAST.batch, integer: true, min: 2, help: 'Clips per optimisation step' },
+  { path: 'lr', kind: 'number', section: 'training', label: 'Learning rate', default: 1e-3, minExclusive: 0, step: 0.0001, help: 'Adam learning rate' },
+  {
+    path: 'weightDecay', kind: 'number', section: 'training', label: 'Weight decay', default: 1e-4, min: 0, step: 0.0001,
+    help: 'L2 weight decay added to the gradient (PyTorch Adam weight_decay)',
+  },
+  { path: 'stepLr', kind: 'bool', section: 'training', label: 'StepLR', default: false, optionalGroup: true, help: 'Multiply the learning rate by gamma every step epochs' },
+  { path: 'stepLr.step', kind: 'number', section: 'training', label: 'StepLR step', default: 30, integer: true, min: 1, when: { stepLr: [true] }, help: 'Epochs between learning-rate drops' },
+  { path: 'stepLr.gamma', kind: 'number', section: 'training', label: 'StepLR gamma', default: 0.1, minExclusive: 0, step: 0.01, when: { stepLr: [true] }, help: 'Factor of each learning-rate drop' },
+  { path: 'seed', kind: 'number', section: 'training', label: 'Seed', default: 0, integer: true, help: 'Drives init, shuffling, permutations, Beta draws and augmentation' },
+  {
+    path: 'mm.alpha', kind: 'number', section: 'mm', label: 'alpha (Beta)', default: 0.5, minExclusive: 0, step: 0.1,
+    methods: ['mm', 'bmm'], when: { 'bmm.sample': ['beta'] }, aliases: ['alpha'],
+    help: 'lambda ~ Beta(alpha, alpha); also B-MM with sample = beta',
+  },
+  { path: 'bmm.beta', kind: 'number', section: 'bmm', label: 'beta', default: 1, minExclusive: 0, step: 0.1, methods: ['bmm'], aliases: ['beta'], help: 'm = tanh(beta (r - 1))' },
+  {
+    path: 'bmm.warmup', kind: 'number', section: 'bmm', label: 'Warm-up epochs', default: 5, integer: true, min: 0, methods: ['bmm'], aliases: ['warmup'],
+    help: 'Plain (ERM) epochs before balancing starts',
+  },
+  {
+    path: 'bmm.coef', kind: 'enum', section: 'bmm', label: 'Coefficient', default: 'tanh(beta*(r-1))', values: ['tanh(beta*(r-1))', 'tanh(beta*r)'], methods: ['bmm'],
+    help: 'Mixing strength m from r = max(rho, 1/rho)',
+  },
+  {
+    path: 'bmm.level', kind: 'enum', section: 'bmm', label: 'Mix level', default: 'input', values: ['input', 'feature'], methods: ['bmm'],
+    help: 'Mix the weak modality’s input (paper) or its encoder feature',
+  },
+  {
+    path: 'bmm.targets', kind: 'enum', section: 'bmm', label: 'Targets', default: 'weak', values: ['weak', 'original'], methods: ['bmm'],
+    help: 'Mix the targets like the weak input (paper) or keep the original labels',
+  },
+  {
+    path: 'bmm.sample', kind: 'enum', section: 'bmm', label: 'Sample', default: 'fixed', values: ['fixed', 'beta'], methods: ['bmm'],
+    help: 'fixed: every batch uses m; beta: m times lambda ~ Beta(alpha, alpha) per batch (alpha = mm.alpha)',
+  },
+  {
+    path: 'ogm.alpha', kind: 'number', section: 'ogm', label: 'alpha', default: 0.8, minExclusive: 0, step: 0.1, methods: ['ogm-ge'], aliases: ['alpha'],
+    help: 'k = 1 - tanh(alpha ratio) for the stronger modality',
+  },
+  {
+    path: 'ogm.mode', kind: 'enum', section: 'ogm', label: 'Mode', default: 'ogm-ge', values: ['ogm-ge', 'ogm'], labels: { 'ogm-ge': 'OGM-GE', ogm: 'OGM' }, methods: ['ogm-ge'],
+    help: 'ogm-ge adds Gaussian noise with the gradient’s std; ogm only scales',
+  },
+  {
+    path: 'ogm.start', kind: 'number', section: 'ogm', label: 'Start epoch', default: 0, integer: true, min: 0, methods: ['ogm-ge'],
+    help: 'First epoch (0-based) with modulation',
+  },
+  {
+    path: 'ogm.end', kind: 'number', section: 'ogm', label: 'End epoch', default: 50, integer: true, min: 0, methods: ['ogm-ge'],
+    help: 'Last epoch (0-based, included, as OGM-GE’s code) with modulation',
+  },
+  { path: 'width', kind: 'number', section: 'inputs', label: 'Width multiplier', default: FAST.width, minExclusive: 0, max: 4, step: 0.125, help: 'Channels of both ResNet-18 encoders: 1 = 64..512' },
+  { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },
+  { path: 'audioWidth', kind: 'number', section: 'inputs', label: 'Spectrogram W', default: FAST.audioWidth, integer: true, min: 8, help: 'Time frames of the audio encoder’s input' },
+  { path: 'visualSize', kind: 'number', section: 'inputs', label: 'Frame size S', default: FAST.visualSize, integer: true, min: 8, help: 'Visual frames are S x S' },
+  { path: 'frames', kind: 'number', section: 'inputs', label: 'Frames T', default: 1, integer: true, min: 1, max: 16, help: 'Frames per clip' },
+  { path: 'augment', kind: 'bool', section: 'inputs', label: 'Augment frames', default: true, help: 'Random-resized crop and flip on training frames; off: the evaluation transforms' },
+  { path: 'featuresEvery', kind: 'number', section: 'inputs', label: 'UMAP every N epochs', default: 1, integer: true, min: 0, help: 'Collect features for the maps every N epochs (0 = never)' },
+  { path: 'featuresMax', kind: 'number', section: 'inputs', label: 'UMAP clips', default: 2000, integer: true, min: 0, help: 'Clips whose features are collected for the maps' },
+] as const satisfies readonly Setting[];
+
+export type SettingPath = (typeof SETTINGS)[number]['path'];

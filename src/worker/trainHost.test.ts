@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { useBackend } from '../../test/support/testBackend';
+import { initBackend } from '../core/backend';
+import { makeConfig } from '../core/config';
+import { decodeSafetensors } from '../core/safetensors';
+import { TrainingSession } from '../core/session';
+import { resumeOnBackend } from './deviceLoss';
+import type { TrainIn, TrainOut } from './protocol';
+import { TrainHost } from './trainHost';
+
+const config = makeConfig({ preset: 'tiny', width: 0.0625, batch: 4, epochs: 2, method: 'bmm', bmm: { warmup: 1 }, audioHeight: 16, audioWidth: 16, visualSize: 16, featuresMax: 8 });
+const demo = { kind: 'demo' as const, options: { numClasses: 3, trainPerClass: 4, testPerClass: 2 } };
+
+function realHost() {
+  const out: TrainOut[] = [];
+  const host = new TrainHost({
+    post: (m) => out.push(m),
+    startBackend: (choice) => initBackend(choice),
+    createSession: (options) => TrainingSession.create({ ...options, keepCurrentBackend: true }),
+    resumeOnBackend: (failed, backend, start) => resumeOnBackend(failed as TrainingSession, backend, start),
+  });
+  const send = async (m: TrainIn) => {
+    const from = out.length;
+    await host.handle(m);
+    return out.slice(from);
+  };
+  return { out, send };
+}
+
+const types = (ms: TrainOut[]) => ms.map((m) => (m.type === 'event' ? `event:${m.event.type}` : m.type === 'state' ? `state:${m.state}` : m.type));
+
+describe('TrainHost with the real session', () => {
+  it('speaks the protocol: init, step, export, checkpoint, start to the end, import', async () => {
+    await useBackend('wasm');
+    const { send } = realHost();
+    expect(types(await send({ type: 'start' }))).toEqual(['error']);
+
+    const init = await send({ type: 'init', config: { ...config, backend: 'wasm' }, dataset: demo, checkpointEvery: 1 });
+    expect(types(init)).toEqual(['backend', 'dataset', 'state:idle']);
+    const info = init[1].type === 'dataset' ? init[1].info : null;
+    expect(info).toMatchObject({ trainSize: 12, testSize: 6 });
+
+    const step = await send({ type: 'step' });
+    const stepTypes = types(step);
+    expect(stepTypes[0]).toBe('state:running');
+    expect(stepTypes.filter((t) => t === 'event:batch')).toHaveLength(3);
+    expect(stepTypes).toContain('event:epoch');
+    expect(stepTypes).toContain('event:features');
+    expect(stepTypes).toContain('checkpoint');
+    expect(stepTypes.at(-1)).toBe('state:paused');
+
+    const exported = await send({ type: 'export', format: 'safetensors' });
+    expect(exported).toHaveLength(1);
+    const file = exported[0].type === 'exported' ? exported[0] : null;
+    expect(file?.filename).toBe('bmm-lab-bmm-concat-epoch1.safetensors');
+    const tensors = decodeSafetensors(new Uint8Array(file!.bytes)).tensors;
+    expect(tensors.has('audio_net.conv1.weight')).toBe(true);
+
+    const ckpt = await send({ type: 'checkpoint' });
+    expect(ckpt[0].type === 'checkpoint' && ckpt[0].epoch).toBe(1);
+
+    const rest = await send({ type: 'start' });
+    expect(types(rest).slice(-2)).toEqual(['event:done', 'state:done']);
+    const epochs = rest.flatMap((m) => (m.type === 'event' && m.event.type === 'epoch' ? [m.event.metrics] : []));
+    expect(epochs.map((e) => e.epoch)).toEqual([2]);
+    // Epoch 2 is after the warm-up: B-MM reports its m.
+    expect(epochs[0].mix).toBeGreaterThan(0);
+
+    const imported = await send({ type: 'importWeights', filename: 'w.safetensors', bytes: file!.bytes });
+    expect(types(imported)).toEqual(['event:features', 'imported']);
+    expect(imported[1].type === 'imported' && imported[1].tensors).toBe(tensors.size);
+
+    const refused = await send({ type: 'importWeights', filename: 'bad.safetensors', bytes: new Uint8Array([1, 2, 3]).buffer });
+    expect(refused).toEqual([{ type: 'importFailed', filename: 'bad.safetensors', message: expect.stringMatching(/file too short: 3 bytes/) }]);
+  });
+
+  it('reports a bad init as an error state, and a session error as a fatal event', async () => {
+    await useBackend('wasm');
+    const { send } = realHost();
+    const bad = await send({ type: 'init', config: { ...config, backend: 'wasm', epochs: 0 }, dataset: demo });
+    expect(types(bad)).toEqual(['backend', 'dataset', 'error', 'state:error']);
+    expect(bad[2].type === 'error' && bad[2].message).toMatch(/epochs must be an integer >= 1, got 0/);
+    const nan = await send({ type: 'init', config: { ...config, backend: 'wasm', lr: 1e38, epochs: 1 }, dataset: demo });
+    expect(types(nan).at(-1)).toBe('state:idle');
+    const run = await send({ type: 'start' });
+    expect(types(run).at(-1)).toBe('state:error');
+    const fatal = run.find((m) => m.type === 'event' && m.event.type === 'error');
+    expect(fatal?.type === 'event' && fatal.event.type === 'error' && fatal.event.fatal).toBe(true);
+  });
+});
