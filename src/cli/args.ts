@@ -24,7 +24,12 @@ import {
 export interface TrainArgs {
   command: 'train';
   config: TrainConfig;
-  dataset: 'demo';
+  /** The built-in demo, or a dataset pack folder (`--data`). */
+  dataset: { kind: 'demo' } | { kind: 'pack'; dir: string };
+  /** Settings given on the command line (by path), as opposed to defaults and preset sizes. */
+  explicit: Set<string>;
+  /** `--trace FILE.jsonl`: one JSON object per optimisation step. */
+  tracePath: string | null;
   json: boolean;
   exportPath: string | null;
   exportTfjsDir: string | null;
@@ -43,7 +48,14 @@ export interface HelpArgs {
   command: 'help';
 }
 
-export type CliArgs = TrainArgs | EvalArgs | HelpArgs;
+/** `bmm-lab pack --out DIR`: the demo dataset of the settings, written as a dataset pack. */
+export interface PackArgs {
+  command: 'pack';
+  config: TrainConfig;
+  out: string;
+}
+
+export type CliArgs = TrainArgs | EvalArgs | PackArgs | HelpArgs;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -54,7 +66,9 @@ export class UsageError extends Error {
 
 /** Flags of `train` that are not settings. */
 const TRAIN_OPTIONS = {
-  dataset: { type: 'string', help: 'dataset: demo (the built-in synthetic set)', value: 'NAME' },
+  dataset: { type: 'string', help: 'dataset: demo (the built-in synthetic set; the default)', value: 'NAME' },
+  data: { type: 'string', help: 'train on a dataset pack: a folder with pack.json (README, "Dataset packs"); input sizes come from it', value: 'DIR' },
+  trace: { type: 'string', help: 'write one JSON object per optimisation step (indices, loss, perm, lambda, m, weak, coef)', value: 'FILE.jsonl' },
   weights: { type: 'string', help: 'start from these weights (lab export or PyTorch state_dict)', value: 'FILE.safetensors' },
   json: { type: 'boolean', help: 'one JSON object per epoch, then {"summary": ...}' },
   export: { type: 'string', help: 'write the trained weights (PyTorch names, see README)', value: 'FILE.safetensors' },
@@ -77,7 +91,8 @@ function settingHelp(s: Setting): string {
 
 export const USAGE = [
   'Usage:',
-  '  bmm-lab train [options]     train on the built-in demo dataset',
+  '  bmm-lab train [options]     train on the built-in demo dataset or a dataset pack (--data DIR)',
+  '  bmm-lab pack --out DIR [settings]   write the demo dataset of these settings as a dataset pack',
   '  bmm-lab eval --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors [--backend B]',
   '',
   'train options:',
@@ -127,7 +142,7 @@ function kindWord(s: Setting): string {
 }
 
 /** The config the setting flags describe: preset first, then paths in table order, then aliases for the rest. */
-function configFromFlags(values: Record<string, string | boolean | undefined>): TrainConfig {
+function configFromFlags(values: Record<string, string | boolean | undefined>, explicit = new Set<string>()): TrainConfig {
   const preset = values.preset;
   let config = makeConfig();
   if (typeof preset === 'string') {
@@ -138,6 +153,7 @@ function configFromFlags(values: Record<string, string | boolean | undefined>): 
   const apply = (name: string, setting: Setting, raw: string) => {
     if (set.has(setting.path)) return;
     set.add(setting.path);
+    explicit.add(setting.path);
     const parsed = parseSettingValue(setting, raw);
     if (!parsed.ok) {
       if (setting.kind === 'enum') throw new ConfigError(setting.path, `${setting.path} "${raw}" is not known; allowed values: ${setting.values.join(', ')}`);
@@ -166,19 +182,33 @@ export function parseArgs(argv: string[]): CliArgs {
     if (!BACKENDS.includes(backend)) throw new ConfigError('backend', `backend "${backend}" is not known; allowed values: ${BACKENDS.join(', ')}`);
     return { command: 'eval', weights: String(flags.weights), inputs: String(flags.inputs), out: String(flags.out), backend };
   }
-  if (command !== 'train') throw new UsageError(`unknown command "${command}"; use train or eval\n\n${USAGE}`);
+  if (command !== 'train' && command !== 'pack') throw new UsageError(`unknown command "${command}"; use train, pack or eval\n\n${USAGE}`);
   if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
+  if (command === 'pack') {
+    const flags = parseFlags(rest, { out: { type: 'string' }, ...settingOptions() });
+    if (!flags.out) throw new UsageError(`pack needs --out DIR\n\n${USAGE}`);
+    return { command: 'pack', config: configFromFlags(flags), out: String(flags.out) };
+  }
   const trainOptions: ParseArgsOptions = Object.fromEntries(Object.entries(TRAIN_OPTIONS).map(([k, o]) => [k, { type: o.type }]));
   const flags = parseFlags(rest, { ...trainOptions, ...settingOptions() });
-  const dataset = (flags.dataset as string | undefined) ?? 'demo';
-  if (dataset !== 'demo') throw new ConfigError('dataset', `dataset "${dataset}" is not known; allowed values: demo (real folders are decoded in the browser lab)`);
-  const config = configFromFlags(flags);
+  const datasetName = flags.dataset as string | undefined;
+  const dataDir = flags.data as string | undefined;
+  if (datasetName !== undefined && dataDir !== undefined) throw new UsageError('give either --dataset demo or --data DIR, not both');
+  if (datasetName !== undefined && datasetName !== 'demo') {
+    throw new ConfigError('dataset', `dataset "${datasetName}" is not known; allowed values: demo (other data: --data DIR with a dataset pack, or the browser lab for folders)`);
+  }
+  const explicit = new Set<string>();
+  const config = configFromFlags(flags, explicit);
   const exportPath = (flags.export as string | undefined) ?? null;
   if (exportPath !== null && !exportPath.endsWith('.safetensors')) throw new UsageError(`--export expects a file name ending in .safetensors, got "${exportPath}"`);
+  const tracePath = (flags.trace as string | undefined) ?? null;
+  if (tracePath !== null && tracePath.trim() === '') throw new UsageError('--trace needs a file name');
   return {
     command: 'train',
     config,
-    dataset: 'demo',
+    dataset: dataDir !== undefined ? { kind: 'pack', dir: dataDir } : { kind: 'demo' },
+    explicit,
+    tracePath,
     json: flags.json === true,
     exportPath,
     exportTfjsDir: (flags['export-tfjs'] as string | undefined) ?? null,

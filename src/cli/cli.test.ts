@@ -119,3 +119,96 @@ describe('weights leave the lab: export, PyTorch parity, eval, import', () => {
     expect(tfjs.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toContain('fusion_module.fc_x.weight');
   });
 });
+
+describe('bmm-lab train --data and --trace', () => {
+  const SMALL = ['--preset', 'tiny', '--width', '0.0625', '--audioHeight', '16', '--audioWidth', '16', '--visualSize', '16', '--backend', 'wasm'];
+
+  async function makePack(): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'bmm-pack-'));
+    const io = capture();
+    expect(await main(['pack', '--out', join(dir, 'pack'), ...SMALL], io)).toBe(0);
+    expect(io.lines[0]).toMatch(/1 shard\(s\), 96 train \/ 36 test clips, 6 classes/);
+    return join(dir, 'pack');
+  }
+
+  function readTrace(path: string) {
+    return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  }
+
+  it('writes one JSON object per step with the fields each method uses, training on a pack', async () => {
+    const pack = await makePack();
+    const dir = mkdtempSync(join(tmpdir(), 'bmm-trace-'));
+    const run = async (method: string, extra: string[] = []) => {
+      const path = join(dir, `${method}.jsonl`);
+      const io = capture();
+      const args = ['train', '--data', pack, '--method', method, '--batch', '32', '--augment', 'off', '--trace', path, '--json', '--preset', 'tiny', '--width', '0.0625', '--backend', 'wasm', ...extra];
+      expect(await main(args, io), io.errors.join('\n')).toBe(0);
+      return readTrace(path);
+    };
+    const erm = await run('erm', ['--epochs', '1']);
+    // 96 training clips in batches of 32.
+    expect(erm.map((s) => [s.epoch, s.step])).toEqual([
+      [1, 0],
+      [1, 1],
+      [1, 2],
+    ]);
+    expect(Object.keys(erm[0])).toEqual(['epoch', 'step', 'indices', 'loss', 'perm', 'lambda', 'm', 'weak', 'coef']);
+    expect(erm.flatMap((s) => s.indices).sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 96 }, (_, i) => i));
+    expect(erm.every((s) => s.perm === null && s.lambda === null && s.m === null && s.weak === null && s.coef === null && s.loss > 0)).toBe(true);
+
+    const mm = await run('mm', ['--epochs', '1']);
+    for (const s of mm) {
+      expect([...s.perm].sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i));
+      expect(s.lambda).toBeGreaterThan(0);
+      expect(s.lambda).toBeLessThan(1);
+      expect(s.m).toBeNull();
+    }
+
+    const bmm = await run('bmm', ['--epochs', '2', '--warmup', '1']);
+    expect(bmm.filter((s) => s.epoch === 1).every((s) => s.m === null && s.weak === null && s.perm === null)).toBe(true);
+    const mixed = bmm.filter((s) => s.epoch === 2);
+    expect(mixed).toHaveLength(3);
+    // One plan per epoch: the same weak modality and m on every batch, m = tanh(beta (r - 1)) in (0, 1).
+    expect(new Set(mixed.map((s) => s.weak)).size).toBe(1);
+    expect(['audio', 'visual']).toContain(mixed[0].weak);
+    expect(new Set(mixed.map((s) => s.m)).size).toBe(1);
+    expect(mixed[0].m).toBeGreaterThan(0);
+    expect(mixed[0].m).toBeLessThan(1);
+    expect(mixed[0].perm).toHaveLength(32);
+
+    const ogm = await run('ogm-ge', ['--epochs', '1', '--ogm.mode', 'ogm']);
+    for (const s of ogm) {
+      // Exactly one of the two coefficients is 1 (the weak modality's), the other in (0, 1].
+      expect(Math.max(s.coef.audio, s.coef.visual)).toBe(1);
+      expect(Math.min(s.coef.audio, s.coef.visual)).toBeGreaterThan(0);
+    }
+  });
+
+  it('takes the input sizes from the pack and refuses a flag that disagrees', async () => {
+    const pack = await makePack();
+    const io = capture();
+    expect(await main(['train', '--data', pack, '--epochs', '1', '--batch', '48', '--preset', 'tiny', '--width', '0.0625', '--backend', 'wasm', '--json'], io)).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/the model takes the pack's \(audioHeight 33 -> 16, audioWidth 24 -> 16, visualSize 32 -> 16\)/);
+    expect(JSON.parse(io.lines.at(-1)!).summary.config.visualSize).toBe(16);
+    const bad = capture();
+    expect(await main(['train', '--data', pack, '--visualSize', '32', '--preset', 'tiny'], bad)).toBe(2);
+    expect(bad.errors.join('\n')).toMatch(/--visualSize 32 disagrees with the pack in .* \(visualSize 16\)/);
+  });
+
+  it('refuses a missing pack, a broken pack and bad output paths before training', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--data', '/no/such/pack'], /--data \/no\/such\/pack: no such folder/],
+      [['train', '--data', tmpdir()], /pack.json: cannot be read/],
+      [['train', '--export', '/no/such/dir/model.safetensors'], /--export \/no\/such\/dir\/model.safetensors: the folder \/no\/such\/dir does not exist/],
+      [['train', '--trace', '/no/such/dir/t.jsonl'], /--trace \/no\/such\/dir\/t.jsonl: the folder \/no\/such\/dir does not exist/],
+      [['train', '--weights', '/missing.safetensors'], /--weights \/missing.safetensors: no such file/],
+      [['train', '--dataset', 'demo', '--data', 'x'], /either --dataset demo or --data DIR, not both/],
+      [['train', '--augment', 'maybe'], /--augment must be on or off, got "maybe"/],
+    ];
+    for (const [argv, message] of cases) {
+      const io = capture();
+      expect(await main(argv, io), argv.join(' ')).toBe(2);
+      expect(io.errors.join('\n')).toMatch(message);
+    }
+  });
+});

@@ -1,13 +1,19 @@
 /**
- * `bmm-lab` command line: trains on the demo dataset with the same TrainingSession the browser worker uses, and
- * evaluates exported weights on given inputs. Exit codes: 0 success, 1 a failed run, 2 bad usage or config.
+ * `bmm-lab` command line: trains on the demo dataset or a dataset pack with the same TrainingSession the browser
+ * worker uses (optionally writing a per-step trace), writes the demo as a pack, and evaluates exported weights.
+ * Exit codes: 0 success, 1 a failed run, 2 bad usage or config.
  */
+import { accessSync, constants, createWriteStream, existsSync, statSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../core/config';
+import { ConfigError, setSetting, validateConfig, type TrainConfig } from '../core/config';
+import type { Dataset } from '../core/dataset';
 import type { EpochMetrics } from '../core/events';
 import { TrainingSession } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
-import { parseArgs, USAGE, UsageError, type EvalArgs, type TrainArgs } from './args';
+import { PackError, readPack, writePack } from '../data/pack';
+import { parseArgs, USAGE, UsageError, type EvalArgs, type PackArgs, type TrainArgs } from './args';
 import { runEval } from './evalCommand';
 import { exportSessionFiles, importWeightsFile } from './weightsFiles';
 
@@ -53,16 +59,71 @@ function epochLine(m: EpochMetrics): string {
   );
 }
 
+/** The dataset to train on, and the config with the pack's input sizes (a pack's clips are the inputs as stored). */
+async function loadTrainData(args: TrainArgs, io: Output): Promise<{ dataset: Dataset; config: TrainConfig; label: string }> {
+  if (args.dataset.kind === 'demo') return { dataset: makeDemoDataset(demoOptionsFor(args.config)), config: args.config, label: 'demo' };
+  const dir = args.dataset.dir;
+  const pack = await readPackDir(dir);
+  const inputs = pack.inputs;
+  const sizes = { audioHeight: inputs.audioHeight, audioWidth: inputs.audioWidth, visualSize: inputs.visualSize, frames: inputs.frames } as const;
+  let config = args.config;
+  const differs: string[] = [];
+  for (const [key, value] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    if (config[key] === value) continue;
+    if (args.explicit.has(key)) {
+      throw new ConfigError(key, `--${key} ${config[key]} disagrees with the pack in ${dir} (${key} ${value}); the model takes a pack's inputs as stored: drop --${key} or write the pack at that size`);
+    }
+    differs.push(`${key} ${config[key]} -> ${value}`);
+    config = setSetting(config, key, value);
+  }
+  if (differs.length) io.err(`note: preset ${config.preset}'s input sizes differ from the pack's; the model takes the pack's (${differs.join(', ')})`);
+  return { dataset: pack.dataset, config: validateConfig(config), label: `pack ${dir}` };
+}
+
+async function readPackDir(dir: string) {
+  if (!existsSync(dir)) throw new UsageError(`--data ${dir}: no such folder`);
+  try {
+    return await readPack((name) => readFile(join(dir, name)), basename(resolve(dir)));
+  } catch (e) {
+    if (e instanceof PackError) throw new UsageError(`--data ${dir}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Refuses, before any training, output paths whose folder is missing or not writable (a run is never lost to a typo). */
+function checkOutputPaths(args: TrainArgs): void {
+  const files: [string, string | null][] = [
+    ['--export', args.exportPath],
+    ['--trace', args.tracePath],
+  ];
+  for (const [flag, path] of files) {
+    if (path === null) continue;
+    const dir = dirname(resolve(path));
+    if (!existsSync(dir)) throw new UsageError(`${flag} ${path}: the folder ${dirname(path)} does not exist`);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new UsageError(`${flag} ${path}: the folder ${dirname(path)} is not writable`);
+    }
+    if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a folder; give a file name`);
+  }
+  if (args.exportTfjsDir !== null && existsSync(args.exportTfjsDir) && !statSync(args.exportTfjsDir).isDirectory()) {
+    throw new UsageError(`--export-tfjs ${args.exportTfjsDir}: is a file; give a folder`);
+  }
+  if (args.weightsPath !== null && !existsSync(args.weightsPath)) throw new UsageError(`--weights ${args.weightsPath}: no such file`);
+}
+
 async function train(args: TrainArgs, io: Output): Promise<number> {
-  const { config } = args;
+  checkOutputPaths(args);
+  const { dataset, config, label } = await loadTrainData(args, io);
   if (config.backend === 'webgpu') await installNodeWebGpu(io);
-  const dataset = makeDemoDataset(demoOptionsFor(config));
-  const session = await TrainingSession.create({ config, dataset });
+  const trace = args.tracePath ? createWriteStream(args.tracePath) : null;
+  const session = await TrainingSession.create({ config, dataset, onStep: trace ? (record) => trace.write(`${JSON.stringify(record)}\n`) : undefined });
   try {
     if (args.weightsPath) await importWeightsFile(session, args.weightsPath);
     if (!args.json) {
       io.out(`backend: ${session.backend.reason}`);
-      io.out(`dataset: demo, ${dataset.classNames.length} classes, ${dataset.train.size} train / ${dataset.test.size} test clips`);
+      io.out(`dataset: ${label}, ${dataset.classNames.length} classes, ${dataset.train.size} train / ${dataset.test.size} test clips`);
       io.out(`config: method ${config.method}, fusion ${config.fusion}, preset ${config.preset}, width ${config.width}, batch ${config.batch}, lr ${config.lr}, seed ${config.seed}`);
     }
     session.on((e) => {
@@ -99,7 +160,19 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
     return session.state === 'error' ? 1 : 0;
   } finally {
     session.dispose();
+    if (trace) await new Promise<void>((done) => trace.end(done));
   }
+}
+
+/** `bmm-lab pack`: the demo dataset of the settings as a pack at the model's input sizes. */
+async function pack(args: PackArgs, io: Output): Promise<number> {
+  const { config } = args;
+  const dataset = makeDemoDataset(demoOptionsFor(config));
+  const files = writePack(dataset, { frames: config.frames });
+  await mkdir(args.out, { recursive: true });
+  for (const f of files) await writeFile(join(args.out, f.name), f.bytes);
+  io.out(`wrote ${args.out}: ${files.length - 1} shard(s), ${dataset.train.size} train / ${dataset.test.size} test clips, ${dataset.classNames.length} classes`);
+  return 0;
 }
 
 /** In Node, WebGPU comes from the `webgpu` package (Dawn), when it is installed and finds an adapter. */
@@ -126,6 +199,7 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
       return 0;
     }
     if (args.command === 'eval') return await runEval(args as EvalArgs, io);
+    if (args.command === 'pack') return await pack(args, io);
     return await train(args, io);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {

@@ -11,6 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { ClipStore } from './dataset';
 import type { Batch } from './methods/method';
 import type { Rng } from './random';
+import { evaluationFrameIndices, trainingFrameIndices } from './frameIndices';
+
+export { evaluationFrameIndices, trainingFrameIndices } from './frameIndices';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
@@ -27,18 +30,6 @@ export interface StoredShape {
   audioWidth: number;
   frameSize: number;
   frameChannels: number;
-}
-
-/** Indices of T frames among n for training: sorted random draws (without repetition when n >= T). */
-export function trainingFrameIndices(n: number, t: number, rng: Rng): number[] {
-  if (n >= t) return Array.from(rng.permutation(n).slice(0, t)).sort((a, b) => a - b);
-  return Array.from({ length: t }, () => rng.int(n)).sort((a, b) => a - b);
-}
-
-/** Indices of T evenly spaced frames among n (round of linspace(0, n - 1, T)). */
-export function evaluationFrameIndices(n: number, t: number): number[] {
-  if (t === 1) return [Math.floor((n - 1) / 2)];
-  return Array.from({ length: t }, (_, j) => Math.round((j * (n - 1)) / (t - 1)));
 }
 
 /** torchvision RandomResizedCrop.get_params: [top, left, height, width] in pixels of an h x w image. */

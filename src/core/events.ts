@@ -49,6 +49,25 @@ export interface BatchProgress {
   samplesPerSec: number;
 }
 
+/**
+ * One optimisation step as `bmm-lab train --trace` writes it (one JSON object per line): `epoch` from 1, `step`
+ * from 0 within the epoch; `indices` the batch's clips in batch order, as positions in the training split; `loss`
+ * the value minimised; `perm` the mixing permutation (x[perm] is each row's partner); `lambda` MM's lambda (or
+ * B-MM's Beta draw); `m` and `weak` B-MM's strength and mixed modality; `coef` OGM's coefficients. Fields a
+ * method does not use are null.
+ */
+export interface StepRecord {
+  epoch: number;
+  step: number;
+  indices: number[];
+  loss: number;
+  perm: number[] | null;
+  lambda: number | null;
+  m: number | null;
+  weak: 'audio' | 'visual' | null;
+  coef: { audio: number; visual: number } | null;
+}
+
 /** Features of a sample of clips for the UMAP maps; row-major [n, dim]. */
 export interface FeatureSnapshot {
   epoch: number;

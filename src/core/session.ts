@@ -16,7 +16,7 @@ import { validateConfig, type TrainConfig } from './config';
 import type { Dataset } from './dataset';
 import { evaluateSplit, type EvaluationResult } from './evaluate';
 import { exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
-import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent } from './events';
+import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepRecord } from './events';
 import { createMethod, type TrainingMethod } from './methods';
 import { defaultEpochReport, type EpochTotals } from './methods/method';
 import { runResults } from './results';
@@ -45,6 +45,8 @@ export interface SessionOptions {
   keepCurrentBackend?: boolean;
   /** Snapshot a checkpoint after every epoch (needed for NaN recovery and persistence). Default true. */
   checkpointEveryEpoch?: boolean;
+  /** Called after every optimisation step with what it used (the CLI's `--trace`). */
+  onStep?: (record: StepRecord) => void;
 }
 
 interface EpochProgress {
@@ -95,6 +97,7 @@ export class TrainingSession {
   private _state: TrainState = 'idle';
   private errorMessage: string | null = null;
   private readonly keepCheckpoints: boolean;
+  private readonly onStep: SessionOptions['onStep'];
 
   private constructor(options: SessionOptions, backend: BackendInfo) {
     const { config, dataset } = options;
@@ -102,6 +105,7 @@ export class TrainingSession {
     this.dataset = dataset;
     this.backend = backend;
     this.keepCheckpoints = options.checkpointEveryEpoch !== false;
+    this.onStep = options.onStep;
     this.rng = new Rng(config.seed);
     this.model = new AVModel(
       { numClasses: dataset.classNames.length, fusion: config.fusion, width: config.width, audioChannels: 1, visualChannels: dataset.frameChannels },
@@ -273,7 +277,8 @@ export class TrainingSession {
       const t0 = now();
       let result;
       try {
-        const batch = this.builder.batch(this.dataset.train, indices, { augment: this.config.augment ? this.rng : null, frames: this.rng });
+        // Augmentation off: training batches get the evaluation transforms (T evenly spaced frames, plain resize).
+        const batch = this.builder.batch(this.dataset.train, indices, this.config.augment ? { augment: this.rng, frames: this.rng } : null);
         try {
           result = await trainStep(this.model, this.optimizer, this.method, batch, this.rng, this.names);
         } finally {
@@ -290,6 +295,14 @@ export class TrainingSession {
         );
         return null;
       }
+      this.onStep?.({
+        epoch: epochNumber,
+        step: p.batches,
+        indices: Array.from(indices),
+        loss: result.loss,
+        ...result.mixing,
+        coef: this.method.stepCoefficients?.(result.aux) ?? null,
+      });
       p.position += size;
       p.batches++;
       p.seen += size;

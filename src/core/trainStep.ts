@@ -3,7 +3,7 @@
  * BatchNorm running averages. Reads back one small tensor per step (loss, correct count, method scalars).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, TrainingMethod } from './methods/method';
+import type { Batch, StepMixing, TrainingMethod } from './methods/method';
 import type { AVModel } from './model';
 import type { Adam } from './optimizer';
 import type { Rng } from './random';
@@ -16,6 +16,8 @@ export interface StepResult {
   mix: number | null;
   /** The method's per-batch scalars (OGM-GE: coefAudio, coefVisual). */
   aux: Record<string, number>;
+  /** The batch's random mixing choices (for the step trace). */
+  mixing: StepMixing;
 }
 
 /** Maps TF.js variable names back to parameter names. */
@@ -29,11 +31,13 @@ export async function trainStep(model: AVModel, optimizer: Adam, method: Trainin
   const bnUpdates: BnUpdate[] = [];
   let aux: Record<string, tf.Tensor> = {};
   let logits: tf.Tensor2D | null = null;
+  let mixing: Partial<StepMixing> = {};
   const variables = model.trainableVariables();
   const { value, grads } = tf.variableGrads(() => {
     const r = method.batchLoss(model, batch, rng, { training: true, bnUpdates });
     logits = tf.keep(r.logits);
     aux = r.aux ?? {};
+    mixing = r.mixing ?? {};
     for (const t of Object.values(aux)) tf.keep(t);
     return r.loss;
   }, variables);
@@ -55,5 +59,11 @@ export async function trainStep(model: AVModel, optimizer: Adam, method: Trainin
   report.dispose();
   const auxValues: Record<string, number> = {};
   auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
-  return { loss: values[0], correct: values[1], mix: method.batchMix(auxValues), aux: auxValues };
+  return {
+    loss: values[0],
+    correct: values[1],
+    mix: method.batchMix(auxValues),
+    aux: auxValues,
+    mixing: { perm: mixing.perm ?? null, lambda: mixing.lambda ?? null, m: mixing.m ?? null, weak: mixing.weak ?? null },
+  };
 }

@@ -55,16 +55,21 @@ export function createBmm(config: TrainConfig): TrainingMethod {
     },
     batchLoss(model, batch, rng, forward) {
       batchM = plan.m;
-      if (plan.weak !== null && options.sample === 'beta') batchM = plan.m * rng.beta(config.mm.alpha, config.mm.alpha);
+      let lambda: number | null = null;
+      if (plan.weak !== null && options.sample === 'beta') {
+        lambda = rng.beta(config.mm.alpha, config.mm.alpha);
+        batchM = plan.m * lambda;
+      }
       if (plan.weak === null || batchM === 0) {
         const out = model.forward(batch.audio, batch.visual, forward);
-        return { loss: softCrossEntropy(out.logits, batch.oneHot), logits: out.logits };
+        return { loss: softCrossEntropy(out.logits, batch.oneHot), logits: out.logits, mixing: { lambda } };
       }
       const perm = rng.permutation(batch.labels.shape[0]);
+      const mixing = { perm: Array.from(perm), lambda, m: batchM, weak: plan.weak };
       if (options.level === 'input') {
         const mixed = mixWeakInputs(batch, plan.weak, batchM, perm, options.targets);
         const out = model.forward(mixed.audio, mixed.visual, forward);
-        return { loss: softCrossEntropy(out.logits, mixed.targets), logits: out.logits };
+        return { loss: softCrossEntropy(out.logits, mixed.targets), logits: out.logits, mixing };
       }
       let za = model.encodeAudio(batch.audio, forward);
       let zv = model.encodeVisual(batch.visual, forward);
@@ -72,7 +77,7 @@ export function createBmm(config: TrainConfig): TrainingMethod {
       else zv = interpolate(zv, permuteRows(zv, perm), batchM);
       const targets = options.targets === 'weak' ? interpolate(batch.oneHot, permuteRows(batch.oneHot, perm), batchM) : batch.oneHot;
       const { logits } = model.fuse(za, zv);
-      return { loss: softCrossEntropy(logits, targets), logits };
+      return { loss: softCrossEntropy(logits, targets), logits, mixing };
     },
     batchMix: () => batchM,
   };

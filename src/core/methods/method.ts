@@ -32,6 +32,19 @@ export interface BatchLoss {
   logits: tf.Tensor2D;
   /** Per-batch scalars the method wants reported or reused in `modulateGradients` (kept alive by the trainer). */
   aux?: Record<string, tf.Tensor>;
+  /** The random choices of this batch, for the step trace (absent: none were made). */
+  mixing?: Partial<StepMixing>;
+}
+
+/**
+ * What a batch's mixing used (`bmm-lab train --trace`): the permutation p of batch positions (x[p] is each row's
+ * partner), MM's lambda (or B-MM's Beta draw), B-MM's strength m and the modality it mixed.
+ */
+export interface StepMixing {
+  perm: number[] | null;
+  lambda: number | null;
+  m: number | null;
+  weak: 'audio' | 'visual' | null;
 }
 
 export interface TrainingMethod {
@@ -44,6 +57,8 @@ export interface TrainingMethod {
   modulateGradients?(grads: Map<string, tf.Tensor>, aux: Record<string, tf.Tensor>, rng: Rng): Map<string, tf.Tensor>;
   /** The value reported as `mix` for this batch: B-MM's m, OGM-GE's strong coefficient (from aux), else null. */
   batchMix(auxValues: Record<string, number>): number | null;
+  /** Per-encoder gradient coefficients of this batch, for the step trace (OGM-GE); absent or null: none. */
+  stepCoefficients?(auxValues: Record<string, number>): { audio: number; visual: number } | null;
   /** What the epoch reports from its batches' values (default: `mix` = mean of the batches' non-null mixes). */
   epochReport?(totals: EpochTotals): EpochReport;
 }

@@ -36,7 +36,7 @@ export function createMm(config: TrainConfig): TrainingMethod {
       const perm = rng.permutation(batch.labels.shape[0]);
       const mixed = mixFeatures(za, zv, batch.oneHot, lambda, perm);
       const { logits } = model.fuse(mixed.za, mixed.zv);
-      return { loss: softCrossEntropy(logits, mixed.targets), logits };
+      return { loss: softCrossEntropy(logits, mixed.targets), logits, mixing: { perm: Array.from(perm), lambda } };
     },
     batchMix: () => null,
   };

@@ -81,6 +81,9 @@ export function createOgmGe(config: TrainConfig): TrainingMethod {
       if (aux.coefAudio === undefined) return null;
       return Math.min(aux.coefAudio, aux.coefVisual);
     },
+    stepCoefficients(aux) {
+      return aux.coefAudio === undefined ? null : { audio: aux.coefAudio, visual: aux.coefVisual };
+    },
     epochReport({ mixMean, auxMean }) {
       // Outside the modulation window (or before it) both coefficients are 1.
       if (auxMean.coefAudio === undefined) return { mix: 1, coefficients: { audio: 1, visual: 1 } };
