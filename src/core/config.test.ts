@@ -25,7 +25,8 @@ describe('the config derived from the settings table', () => {
       stepLr: null,
       seed: 0,
       mm: { alpha: 0.5 },
-      bmm: { beta: 1, warmup: 5, coef: 'tanh(beta*(r-1))', level: 'input', targets: 'weak', sample: 'fixed' },
+      bmm: { beta: 1, warmup: 5, coef: 'tanh(beta*(r-1))', level: 'input', targets: 'weak', sample: 'fixed', maxM: 1, rhoSmoothing: 0 },
+      unimodal: 'zero',
       ogm: { alpha: 0.8, mode: 'ogm-ge', start: 0, end: 50 },
       width: 0.25,
       audioHeight: 129,
@@ -130,6 +131,8 @@ describe('validateConfig', () => {
     expect(bad({ ...DEFAULT_CONFIG, augment: 'yes' })).toEqual(['augment', 'augment must be true or false']);
     expect(bad({ ...DEFAULT_CONFIG, frames: 17 })).toEqual(['frames', 'frames must be an integer >= 1 and <= 16, got 17']);
     expect(bad(null)).toEqual(['config', 'config must be an object']);
+    expect(bad({ ...DEFAULT_CONFIG, fusion: 'film', unimodal: 'half-bias' })).toEqual(['unimodal', 'unimodal half-bias is defined for concat, sum, decision fusion, not film; use zero or mean']);
+    expect(bad({ ...DEFAULT_CONFIG, bmm: { ...DEFAULT_CONFIG.bmm, maxM: 1.5 } })).toEqual(['bmm.maxM', 'bmm.maxM must be a number > 0 and <= 1, got 1.5']);
   });
 
   it('bounds the batch by the training set when its size is known', () => {

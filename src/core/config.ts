@@ -48,6 +48,10 @@ export type MmOptions = TrainConfig['mm'];
 export type BmmOptions = TrainConfig['bmm'];
 export type OgmOptions = TrainConfig['ogm'];
 export type StepLrOptions = NonNullable<TrainConfig['stepLr']>;
+export type UnimodalScore = TrainConfig['unimodal'];
+
+/** Fusions whose head splits into one linear part per modality (where `unimodal = half-bias` is defined). */
+export const HALF_BIAS_FUSIONS: readonly FusionName[] = ['concat', 'sum', 'decision'];
 
 // The preset table covers exactly the preset setting's values.
 const _presetsCovered: Record<PresetName, PresetSizes> = PRESET_SIZES;
@@ -237,6 +241,9 @@ export function validateConfig(config: TrainConfig, trainSize?: number): TrainCo
     if (s.path === 'batch' && trainSize !== undefined && (value as number) > trainSize) {
       throw new ConfigError('batch', `batch ${String(value)} is larger than the training set (${trainSize} clips); use at most ${trainSize}`);
     }
+  }
+  if (config.unimodal === 'half-bias' && !HALF_BIAS_FUSIONS.includes(config.fusion)) {
+    throw new ConfigError('unimodal', `unimodal half-bias is defined for ${HALF_BIAS_FUSIONS.join(', ')} fusion, not ${config.fusion}; use zero or mean`);
   }
   return config;
 }

@@ -5,7 +5,7 @@
  * FiLM's is gamma(z_a) * z_v + beta(z_a); gated's is sigmoid(fc_x(z_a)) * fc_y(z_v).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FusionName } from './config';
+import { HALF_BIAS_FUSIONS, type FusionName, type UnimodalScore } from './config';
 import type { ParamSpec, ParamStore } from './params';
 
 const P = 'fusion_module';
@@ -80,10 +80,59 @@ export function fusionForward(fusion: FusionName, params: ParamStore, za: tf.Ten
   }
 }
 
-/** Unimodal outputs by zero-masking the other modality: u_a = fusion(z_a, 0), u_v = fusion(0, z_v). */
-export function unimodalLogits(fusion: FusionName, params: ParamStore, za: tf.Tensor2D, zv: tf.Tensor2D): { audio: tf.Tensor2D; visual: tf.Tensor2D } {
-  return {
-    audio: fusionForward(fusion, params, za, tf.zerosLike(zv)).logits,
-    visual: fusionForward(fusion, params, tf.zerosLike(za), zv).logits,
-  };
+/**
+ * How a unimodal output stands in for the missing modality (the `unimodal` setting):
+ * - `zero`: u_a = fusion(z_a, 0), u_v = fusion(0, z_v) (the paper, OGM-GE's text);
+ * - `mean`: the other modality's feature is its mean over the training set, u_a = fusion(z_a, E[z_v]), so a linear
+ *   head keeps the W_v E[z_v] offset its bias was trained with;
+ * - `half-bias`: OGM-GE's code, each modality's own linear part: concat W_a z_a + b/2, sum fc_x(z_a) (its own
+ *   bias), decision head_a(z_a); not defined for film and gated, whose heads do not split by modality.
+ */
+export type { UnimodalScore } from './config';
+
+/** Training-set means of z_a and z_v, [1, d] each (for `mean`). */
+export interface FeatureMeans {
+  audio: tf.Tensor2D;
+  visual: tf.Tensor2D;
+}
+
+/** Unimodal outputs u_a, u_v under the chosen score; `means` is required for `mean`. */
+export function unimodalLogits(
+  fusion: FusionName,
+  params: ParamStore,
+  za: tf.Tensor2D,
+  zv: tf.Tensor2D,
+  mode: UnimodalScore = 'zero',
+  means: FeatureMeans | null = null,
+): { audio: tf.Tensor2D; visual: tf.Tensor2D } {
+  switch (mode) {
+    case 'zero':
+      return { audio: fusionForward(fusion, params, za, tf.zerosLike(zv)).logits, visual: fusionForward(fusion, params, tf.zerosLike(za), zv).logits };
+    case 'mean': {
+      if (!means) throw new Error('unimodal = mean needs the training-set feature means');
+      const b = za.shape[0];
+      return {
+        audio: fusionForward(fusion, params, za, tf.tile(means.visual, [b, 1])).logits,
+        visual: fusionForward(fusion, params, tf.tile(means.audio, [b, 1]), zv).logits,
+      };
+    }
+    case 'half-bias':
+      switch (fusion) {
+        case 'concat': {
+          const d = za.shape[1];
+          const w = params.get(`${P}.fc_out.weight`) as unknown as tf.Tensor2D;
+          const halfBias = tf.mul(params.get(`${P}.fc_out.bias`), 0.5);
+          return {
+            audio: tf.add(tf.matMul(za, tf.slice(w, [0, 0], [d, -1])), halfBias) as tf.Tensor2D,
+            visual: tf.add(tf.matMul(zv, tf.slice(w, [d, 0], [d, -1])), halfBias) as tf.Tensor2D,
+          };
+        }
+        case 'sum':
+          return { audio: linear(params, 'fc_x', za), visual: linear(params, 'fc_y', zv) };
+        case 'decision':
+          return { audio: linear(params, 'head_a', za), visual: linear(params, 'head_v', zv) };
+        default:
+          throw new Error(`unimodal = half-bias is defined for ${HALF_BIAS_FUSIONS.join(', ')} fusion, not ${fusion}`);
+      }
+  }
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FusionName } from './config';
-import { fusionForward, fusionParamSpecs, unimodalLogits, type FusionOutput } from './fusion';
+import { fusionForward, fusionParamSpecs, unimodalLogits, type FeatureMeans, type FusionOutput, type UnimodalScore } from './fusion';
 import { ParamStore, type ParamSpec } from './params';
 import type { Rng } from './random';
 import { encoderDim, resnetForward, resnetParamSpecs, type ForwardOptions } from './resnet';
@@ -38,6 +38,10 @@ export interface ModelOutput extends FusionOutput {
 export class AVModel {
   readonly params: ParamStore;
   readonly dim: number;
+  /** How unimodal outputs stand in for the missing modality (the `unimodal` setting). */
+  unimodalScore: UnimodalScore = 'zero';
+  /** Training-set feature means for `unimodal = mean`, from the last evaluation pass over the training set. */
+  private means: FeatureMeans | null = null;
 
   constructor(
     readonly options: ModelOptions,
@@ -65,8 +69,24 @@ export class AVModel {
     return fusionForward(this.options.fusion, this.params, za, zv);
   }
 
+  /**
+   * Unimodal outputs u_a, u_v under `unimodalScore`. With `mean` before any evaluation pass has measured the
+   * training-set means, the batch's own means stand in.
+   */
   unimodal(za: tf.Tensor2D, zv: tf.Tensor2D): { audio: tf.Tensor2D; visual: tf.Tensor2D } {
-    return unimodalLogits(this.options.fusion, this.params, za, zv);
+    if (this.unimodalScore !== 'mean' || this.means) return unimodalLogits(this.options.fusion, this.params, za, zv, this.unimodalScore, this.means);
+    const batch = { audio: tf.mean(za, 0, true) as tf.Tensor2D, visual: tf.mean(zv, 0, true) as tf.Tensor2D };
+    return unimodalLogits(this.options.fusion, this.params, za, zv, 'mean', batch);
+  }
+
+  /** Sets (and keeps) the training-set feature means; the previous ones are disposed. */
+  setFeatureMeans(means: FeatureMeans | null): void {
+    if (this.means) tf.dispose([this.means.audio, this.means.visual]);
+    this.means = means ? { audio: tf.keep(means.audio), visual: tf.keep(means.visual) } : null;
+  }
+
+  get featureMeans(): FeatureMeans | null {
+    return this.means;
   }
 
   forward(audio: tf.Tensor4D, visual: tf.Tensor5D, opts: ForwardOptions): ModelOutput {
@@ -80,6 +100,7 @@ export class AVModel {
   }
 
   dispose(): void {
+    this.setFeatureMeans(null);
     this.params.dispose();
   }
 }

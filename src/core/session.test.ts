@@ -209,3 +209,29 @@ describe('TrainingSession', () => {
     s.dispose();
   });
 });
+
+describe('unimodal scores in the epoch report', () => {
+  it('mean: the training pass measures E[z_a], E[z_v] over the whole training set and scores the heads with them', async () => {
+    const { s } = await session(tinyConfig({ epochs: 1, method: 'erm', unimodal: 'mean' }));
+    const [m] = [await s.runEpoch()];
+    const means = s.avModel.featureMeans!;
+    expect(means.audio.shape).toEqual([1, s.avModel.dim]);
+    // The same means, computed independently: every training clip through the encoders in eval mode.
+    const { BatchBuilder } = await import('./batches');
+    const d = s.dataset;
+    const builder = new BatchBuilder({ input: { audioHeight: 16, audioWidth: 16, visualSize: 16, frames: 1 }, stored: d, numClasses: 3 });
+    const all = Array.from({ length: d.train.size }, (_, i) => i);
+    const batch = builder.batch(d.train, all, null);
+    const expected = tf.tidy(() => tf.mean(s.avModel.encodeAudio(batch.audio, { training: false }), 0));
+    const got = Array.from(await means.audio.data());
+    const want = Array.from(await expected.data());
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
+    // Scores differ from the zero-masked ones of the same weights.
+    expect(Number.isFinite(m!.rho)).toBe(true);
+    s.avModel.unimodalScore = 'zero';
+    const zero = await s.evaluate();
+    expect(zero.rho).not.toBeCloseTo(m!.rho, 6);
+    tf.dispose([expected, batch.audio, batch.visual, batch.labels, batch.oneHot]);
+    s.dispose();
+  });
+});

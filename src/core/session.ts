@@ -117,6 +117,7 @@ export class TrainingSession {
       if (v.trainable) trainable.set(spec.name, v);
     }
     this.optimizer = new Adam(trainable, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
+    this.model.unimodalScore = config.unimodal;
     this.method = createMethod(config);
     this.names = variableNameMap(this.model);
     this.builder = new BatchBuilder({
@@ -242,7 +243,7 @@ export class TrainingSession {
     const e = this.epochsDone;
     this.optimizer.lr = stepLr(this.config.lr, e, this.config.stepLr);
     const rho = this.metrics.length ? this.metrics[this.metrics.length - 1].rho : null;
-    this.method.beginEpoch({ epoch: e, rho });
+    this.method.beginEpoch({ epoch: e, rho, rhoHistory: this.metrics.map((m) => m.rho) });
     return {
       order: this.rng.permutation(this.dataset.train.size),
       position: 0,
@@ -330,7 +331,7 @@ export class TrainingSession {
   /** Eval-mode passes over the whole training set and the test set, with the features of the sampled clips. */
   private async evaluateSplits(withFeatures: boolean): Promise<{ train: EvaluationResult; test: EvaluationResult }> {
     const evalBatch = Math.max(this.config.batch, 16);
-    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, withFeatures ? this.featureSample.train : null);
+    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, withFeatures ? this.featureSample.train : null, true);
     const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, withFeatures ? this.featureSample.test : null);
     return { train, test };
   }

@@ -90,6 +90,10 @@ export const SETTINGS = [
     help: 'How the audio and visual features are combined before the classifier',
   },
   {
+    path: 'unimodal', kind: 'enum', section: 'model', label: 'Unimodal score', default: 'zero', values: ['zero', 'mean', 'half-bias'],
+    help: 'How a unimodal output replaces the other modality (per-modality accuracy, rho, OGM): zero (paper), its training-set mean, or OGM-GE code’s half bias (concat, sum, decision)',
+  },
+  {
     path: 'preset', kind: 'enum', section: 'model', label: 'Preset', default: 'fast', values: ['tiny', 'fast', 'paper'],
     help: 'Sets width, input sizes, batch and epochs',
   },
@@ -130,6 +134,14 @@ export const SETTINGS = [
   {
     path: 'bmm.sample', kind: 'enum', section: 'bmm', label: 'Sample', default: 'fixed', values: ['fixed', 'beta'], methods: ['bmm'],
     help: 'fixed: every batch uses m; beta: m times lambda ~ Beta(alpha, alpha) per batch (alpha = mm.alpha)',
+  },
+  {
+    path: 'bmm.maxM', kind: 'number', section: 'bmm', label: 'Max m', default: 1, minExclusive: 0, max: 1, step: 0.05, methods: ['bmm'],
+    help: 'Upper bound on the mixing strength m (1 = none; 0.5 keeps most of each target on the clip’s own label)',
+  },
+  {
+    path: 'bmm.rhoSmoothing', kind: 'number', section: 'bmm', label: 'rho smoothing', default: 0, min: 0, max: 0.95, step: 0.05, methods: ['bmm'],
+    help: 'Weight of the past in an exponential average of log rho over epochs (0 = the last epoch’s rho)',
   },
   {
     path: 'ogm.alpha', kind: 'number', section: 'ogm', label: 'alpha', default: 0.8, minExclusive: 0, step: 0.1, methods: ['ogm-ge'], aliases: ['alpha'],

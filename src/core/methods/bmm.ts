@@ -4,7 +4,9 @@
  * m = tanh(beta (r - 1)), r = max(rho, 1/rho). Each batch mixes only the weak modality's input,
  * x~_w = (1 - m) x_w + m x_w[p], leaves the strong input untouched, and mixes the targets the same way.
  * Options: `coef` tanh(beta*r); `level` feature (mix z_w instead of x_w); `targets` original;
- * `sample` beta (per batch m * lambda with lambda ~ Beta(alpha, alpha), alpha = mm.alpha).
+ * `sample` beta (per batch m * lambda with lambda ~ Beta(alpha, alpha), alpha = mm.alpha); `maxM` bounds m;
+ * `rhoSmoothing` plans with an average of rho over epochs (`plannedRho`). rho itself comes from the unimodal
+ * score the config chooses (`unimodal`: zero, mean or half-bias; `src/core/fusion.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BmmOptions, TrainConfig } from '../config';
@@ -20,14 +22,28 @@ export interface BalancePlan {
   m: number;
 }
 
-/** Weak modality and m for an epoch, from rho (METHOD.md section 3). */
+/**
+ * The rho B-MM plans with: the last epoch's, or with `rhoSmoothing` s > 0 an exponential average of log rho over
+ * the epochs so far, L_k = s L_(k-1) + (1 - s) log rho_k (geometric, so rho and 1/rho weigh the same).
+ * Degenerate values (0, infinite) are skipped.
+ */
+export function plannedRho(history: readonly number[], smoothing: number): number | null {
+  const valid = history.filter((r) => Number.isFinite(r) && r > 0);
+  if (valid.length === 0) return null;
+  if (smoothing <= 0) return valid[valid.length - 1];
+  let log = Math.log(valid[0]);
+  for (const r of valid.slice(1)) log = smoothing * log + (1 - smoothing) * Math.log(r);
+  return Math.exp(log);
+}
+
+/** Weak modality and m for an epoch, from rho (METHOD.md section 3), m bounded by `maxM`. */
 export function balancePlan(rho: number | null, epoch: number, options: BmmOptions): BalancePlan {
   // No balancing during warm-up, before rho is known, or if rho is degenerate (a score of exactly 0).
   if (rho === null || epoch < options.warmup || !Number.isFinite(rho) || rho <= 0) return { weak: null, m: 0 };
   const weak: Modality = rho > 1 ? 'visual' : 'audio';
   const r = Math.max(rho, 1 / rho);
   const m = options.coef === 'tanh(beta*r)' ? Math.tanh(options.beta * r) : Math.tanh(options.beta * (r - 1));
-  return { weak, m };
+  return { weak, m: Math.min(m, options.maxM) };
 }
 
 export interface WeakMix {
@@ -50,8 +66,9 @@ export function createBmm(config: TrainConfig): TrainingMethod {
   let batchM = 0;
   return {
     name: 'bmm',
-    beginEpoch({ epoch, rho }) {
-      plan = balancePlan(rho, epoch, options);
+    beginEpoch({ epoch, rho, rhoHistory }) {
+      const history = rhoHistory ?? (rho === null ? [] : [rho]);
+      plan = balancePlan(options.rhoSmoothing > 0 ? plannedRho(history, options.rhoSmoothing) : rho, epoch, options);
     },
     batchLoss(model, batch, rng, forward) {
       batchM = plan.m;

@@ -24,6 +24,8 @@ export interface EpochStart {
   epoch: number;
   /** rho from the evaluation pass over the training set before this epoch; null before the first pass. */
   rho: number | null;
+  /** rho of every completed epoch, oldest first (so a method's smoothing survives a resume from a checkpoint). */
+  rhoHistory?: readonly number[];
 }
 
 export interface BatchLoss {

@@ -6,7 +6,7 @@ import { Rng } from '../random';
 import { useBackend } from '../../../test/support/testBackend';
 import { trainStep, variableNameMap } from '../trainStep';
 import { Adam } from '../optimizer';
-import { balancePlan, createBmm, mixWeakInputs } from './bmm';
+import { balancePlan, createBmm, mixWeakInputs, plannedRho } from './bmm';
 import type { Batch } from './method';
 import { mixFeatures } from './mm';
 import { createOgmGe, isEncoderConvKernel, ogmCoefficients } from './ogm-ge';
@@ -99,6 +99,40 @@ describe('B-MM', () => {
       opt.dispose();
     }
     expect(losses[1]).toEqual(losses[0]);
+  });
+});
+
+describe('B-MM remedies', () => {
+  const options = makeConfig().bmm;
+
+  it('bounds m by maxM', () => {
+    // r = 3: tanh(2) = 0.964 without a bound.
+    expect(balancePlan(3, 5, options).m).toBeCloseTo(Math.tanh(2), 12);
+    expect(balancePlan(3, 5, { ...options, maxM: 0.5 })).toEqual({ weak: 'visual', m: 0.5 });
+    expect(balancePlan(1.2, 5, { ...options, maxM: 0.5 }).m).toBeCloseTo(Math.tanh(0.2), 12);
+  });
+
+  it('smooths log rho over epochs', () => {
+    expect(plannedRho([2, 0.5], 0)).toBe(0.5);
+    // s = 0.5: exp(0.5 log 2 + 0.5 log 0.5) = 1.
+    expect(plannedRho([2, 0.5], 0.5)).toBeCloseTo(1, 12);
+    // exp(0.75 (0.75 log 4 + 0.25 log 2) + 0.25 log 1) = 4^0.5625 * 2^0.1875.
+    expect(plannedRho([4, 2, 1], 0.75)).toBeCloseTo(4 ** 0.5625 * 2 ** 0.1875, 12);
+    expect(plannedRho([Infinity, 0, 2], 0.5)).toBe(2);
+    expect(plannedRho([], 0.5)).toBeNull();
+  });
+
+  it('plans from the smoothed rho when asked, so a flip of rho across 1 does not flip the weak modality', async () => {
+    await useBackend('cpu');
+    const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, audioChannels: 1, visualChannels: 3 }, new Rng(2));
+    const weakOf = (rhoSmoothing: number) => {
+      const m = createBmm(makeConfig({ bmm: { warmup: 1, rhoSmoothing } }));
+      m.beginEpoch({ epoch: 2, rho: 0.8, rhoHistory: [2, 2, 0.8] });
+      return tf.tidy(() => m.batchLoss(model, smallBatch(), new Rng(3), { training: true, bnUpdates: [] }).mixing?.weak);
+    };
+    expect(weakOf(0)).toBe('audio');
+    expect(weakOf(0.8)).toBe('visual');
+    model.dispose();
   });
 });
 
