@@ -128,7 +128,11 @@ describe('B-MM remedies', () => {
     const weakOf = (rhoSmoothing: number) => {
       const m = createBmm(makeConfig({ bmm: { warmup: 1, rhoSmoothing } }));
       m.beginEpoch({ epoch: 2, rho: 0.8, rhoHistory: [2, 2, 0.8] });
-      return tf.tidy(() => m.batchLoss(model, smallBatch(), new Rng(3), { training: true, bnUpdates: [] }).mixing?.weak);
+      let weak: string | null | undefined;
+      tf.tidy(() => {
+        weak = m.batchLoss(model, smallBatch(), new Rng(3), { training: true, bnUpdates: [] }).mixing?.weak;
+      });
+      return weak;
     };
     expect(weakOf(0)).toBe('audio');
     expect(weakOf(0.8)).toBe('visual');
