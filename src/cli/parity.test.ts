@@ -1,0 +1,130 @@
+/**
+ * Training parity with PyTorch, step by step: the lab trains on a pack with `--augment off --trace`, PyTorch
+ * (`python -m bmm_lab.replay`) replays the trace from the same start weights on the same pack, and the per-step
+ * losses and every final weight tensor must agree. B-MM's m and weak modality and OGM's coefficients, which the
+ * replay computes itself (its own rho pass, its own forward), must agree with the lab's too.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runPython, skipWithoutTorch } from '../../test/support/pythonReference';
+import { useBackend } from '../../test/support/testBackend';
+import { makeConfig, type TrainConfig } from '../core/config';
+import { decodeSafetensors, toFloat32Array } from '../core/safetensors';
+import { TrainingSession } from '../core/session';
+import { runConfigDocument } from '../core/settingsDocument';
+import { makeDemoDataset } from '../data/demo';
+import { readPack, writePack } from '../data/pack';
+import { main, type Output } from './main';
+
+const quiet = (): Output & { lines: string[]; errors: string[] } => {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
+};
+
+interface Case {
+  name: string;
+  args: string[];
+  /** Steps whose loss must agree within 1e-4 relative. */
+  lossSteps: number;
+  /** Bound on |a - b| / |b| of every final weight tensor. */
+  weightBound: number;
+}
+
+// 40 training clips in batches of 8: 5 steps an epoch, 10 in two epochs (no batch of 2, whose BN statistics amplify float noise).
+const CASES: Case[] = [
+  { name: 'erm, concat', args: ['--method', 'erm', '--fusion', 'concat'], lossSteps: 10, weightBound: 1e-3 },
+  { name: 'erm, decision', args: ['--method', 'erm', '--fusion', 'decision'], lossSteps: 10, weightBound: 1e-3 },
+  // MM's feature mixing amplifies float32 noise over longer runs: one epoch, every step held.
+  { name: 'mm, sum', args: ['--method', 'mm', '--fusion', 'sum', '--epochs', '1'], lossSteps: 5, weightBound: 1e-3 },
+  { name: 'bmm, film, warm-up 1 (epoch 2 mixes)', args: ['--method', 'bmm', '--fusion', 'film', '--bmm.warmup', '1'], lossSteps: 10, weightBound: 1e-3 },
+  { name: 'bmm, concat, unimodal mean, feature level, maxM', args: ['--method', 'bmm', '--bmm.warmup', '1', '--unimodal', 'mean', '--bmm.level', 'feature', '--bmm.maxM', '0.3'], lossSteps: 10, weightBound: 1e-3 },
+  { name: 'ogm (no noise), gated', args: ['--method', 'ogm-ge', '--ogm.mode', 'ogm', '--fusion', 'gated'], lossSteps: 10, weightBound: 1e-3 },
+];
+
+const relNorm = (a: Float32Array, b: Float32Array) => {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-12);
+};
+
+describe('training parity with PyTorch (trace + replay)', () => {
+  it('per-step losses within 1e-4 relative and final weights within 1e-3 for every method and fusion', async () => {
+    if (skipWithoutTorch()) return;
+    await useBackend('wasm');
+    const dir = mkdtempSync(join(tmpdir(), 'bmm-parity-'));
+    const pack = join(dir, 'pack');
+    mkdirSync(pack);
+    const dataset = makeDemoDataset({ numClasses: 4, trainPerClass: 10, testPerClass: 3, audioHeight: 16, audioWidth: 16, frameSize: 16, frames: 1, seed: 3 });
+    for (const f of writePack(dataset, { frames: 1 })) writeFileSync(join(pack, f.name), f.bytes);
+    const common = ['--data', pack, '--preset', 'tiny', '--width', '0.0625', '--batch', '8', '--epochs', '2', '--augment', 'off', '--backend', 'wasm', '--seed', '5', '--json'];
+    const report: string[] = [];
+    for (const c of CASES) {
+      const tag = c.name.replace(/[^a-z0-9]+/g, '-');
+      // Start weights: a fresh model of this config, exported by the lab.
+      const args = ['train', ...common, ...c.args];
+      const parsed = (await import('./args')).parseArgs(args);
+      if (parsed.command !== 'train') throw new Error('expected train');
+      const loaded = await readPack(async (n) => readFileSync(join(pack, n)));
+      const config: TrainConfig = makeConfig({ ...parsed.config, audioHeight: 16, audioWidth: 16, visualSize: 16, frames: 1 });
+      const fresh = await TrainingSession.create({ config, dataset: loaded.dataset, keepCurrentBackend: true });
+      const start = join(dir, `${tag}.start.safetensors`);
+      writeFileSync(start, (await fresh.exportFiles('safetensors'))[0].bytes);
+      fresh.dispose();
+
+      const trace = join(dir, `${tag}.trace.jsonl`);
+      const final = join(dir, `${tag}.lab.safetensors`);
+      const io = quiet();
+      expect(await main([...args, '--weights', start, '--trace', trace, '--export', final], io), io.errors.join('\n')).toBe(0);
+      const summary = JSON.parse(io.lines.at(-1)!).summary;
+      const runJson = join(dir, `${tag}.run.json`);
+      writeFileSync(runJson, runConfigDocument(summary.config));
+
+      const replayed = join(dir, `${tag}.torch.safetensors`);
+      const steps = join(dir, `${tag}.steps.jsonl`);
+      runPython(['-m', 'bmm_lab.replay', '--config', runJson, '--data', pack, '--weights', start, '--trace', trace, '--out', replayed, '--steps-out', steps]);
+
+      const lab = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const torch = readFileSync(steps, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(torch.length, c.name).toBe(lab.length);
+      expect(lab.length, c.name).toBeGreaterThanOrEqual(c.lossSteps);
+      let worstLoss = 0;
+      for (let i = 0; i < c.lossSteps; i++) {
+        const rel = Math.abs(lab[i].loss - torch[i].loss) / Math.abs(torch[i].loss);
+        worstLoss = Math.max(worstLoss, rel);
+        expect(rel, `${c.name}: loss of step ${i}: lab ${lab[i].loss}, PyTorch ${torch[i].loss}`).toBeLessThan(1e-4);
+        if (lab[i].m !== null || torch[i].m !== null) {
+          expect(torch[i].weak, `${c.name}: weak modality of step ${i}`).toBe(lab[i].weak);
+          expect(Math.abs(torch[i].m - lab[i].m), `${c.name}: m of step ${i}`).toBeLessThan(1e-4);
+        }
+        if (lab[i].coef !== null) {
+          expect(Math.abs(torch[i].coef.audio - lab[i].coef.audio) + Math.abs(torch[i].coef.visual - lab[i].coef.visual), `${c.name}: coef of step ${i}`).toBeLessThan(1e-4);
+        }
+      }
+      if (c.name.startsWith('bmm')) expect(lab.some((s) => s.m !== null && s.m > 0), `${c.name} mixed`).toBe(true);
+
+      const a = decodeSafetensors(readFileSync(final)).tensors;
+      const b = decodeSafetensors(readFileSync(replayed)).tensors;
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      let worstWeight = 0;
+      let worstName = '';
+      for (const [name, t] of a) {
+        if (t.dtype === 'I64') {
+          expect(String((t.data as BigInt64Array)[0]), `${c.name}: ${name}`).toBe(String((b.get(name)!.data as BigInt64Array)[0]));
+          continue;
+        }
+        const rel = relNorm(toFloat32Array(t), toFloat32Array(b.get(name)!));
+        if (rel > worstWeight) [worstWeight, worstName] = [rel, name];
+      }
+      expect(worstWeight, `${c.name}: ${worstName}`).toBeLessThan(c.weightBound);
+      report.push(`${c.name}: ${lab.length} steps, worst loss ${worstLoss.toExponential(1)} over ${c.lossSteps}, worst weight ${worstWeight.toExponential(1)} (${worstName})`);
+    }
+    console.log(report.join('\n'));
+  });
+});
