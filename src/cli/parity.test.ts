@@ -40,7 +40,7 @@ const CASES: Case[] = [
   // MM's feature mixing amplifies float32 noise over longer runs: one epoch, every step held.
   { name: 'mm, sum', args: ['--method', 'mm', '--fusion', 'sum', '--epochs', '1'], lossSteps: 5, weightBound: 1e-3 },
   { name: 'bmm, film, warm-up 1 (epoch 2 mixes)', args: ['--method', 'bmm', '--fusion', 'film', '--bmm.warmup', '1'], lossSteps: 10, weightBound: 1e-3 },
-  { name: 'bmm, concat, unimodal mean, feature level, maxM', args: ['--method', 'bmm', '--bmm.warmup', '1', '--unimodal', 'mean', '--bmm.level', 'feature', '--bmm.maxM', '0.3'], lossSteps: 10, weightBound: 1e-3 },
+  { name: 'bmm, concat, unimodal mean, feature level, maxM, rho smoothing', args: ['--method', 'bmm', '--bmm.warmup', '1', '--unimodal', 'mean', '--bmm.level', 'feature', '--bmm.maxM', '0.3', '--bmm.rhoSmoothing', '0.5', '--epochs', '3'], lossSteps: 15, weightBound: 1e-3 },
   { name: 'ogm (no noise), gated', args: ['--method', 'ogm-ge', '--ogm.mode', 'ogm', '--fusion', 'gated'], lossSteps: 10, weightBound: 1e-3 },
 ];
 

@@ -9,7 +9,7 @@ import { FakeTrainWorker, type FakeTrainerOptions } from '../../test/support/fak
 import { LabController } from './labController';
 import { groupRuns } from './runStats';
 import { RunStore } from './runStore';
-import { createStore, initialState, type LabState } from './store';
+import { chartedRunIds, createStore, initialState, type LabState } from './store';
 
 /** Answers every embed request on the next macrotask with a trivial embedding. */
 class InstantUmapWorker implements WorkerLike {
@@ -173,6 +173,17 @@ describe('LabController', () => {
     expect(groups).toHaveLength(1);
     expect(groups[0].seeds).toEqual([0, 1, 2]);
     expect(state().notices.at(-1)?.text).toBe('Sweep finished: 3 runs.');
+  });
+
+  it('compares ERM and B-MM in one click: same seed and settings, both overlaid', async () => {
+    const { controller, state } = await setup(makeConfig({ preset: 'tiny', epochs: 2, seed: 4, method: 'mm' }));
+    controller.compareErmBmm();
+    await until('comparison finished', () => state().sweep === null && state().runOrder.length === 2 && state().session.state === 'done', 10_000);
+    const runs = state().runOrder.map((id) => state().runs[id]);
+    expect(runs.map((r) => r.config.method)).toEqual(['erm', 'bmm']);
+    expect(runs.map((r) => r.config.seed)).toEqual([4, 4]);
+    expect({ ...runs[0].config, method: 'bmm' }).toEqual(runs[1].config);
+    expect(chartedRunIds(state())).toEqual(['run-1', 'run-2']);
   });
 
   it('keeps training without checkpoints when storage is full', async () => {

@@ -172,10 +172,19 @@ export class LabController {
     this.ensureWorker().postMessage({ type: 'importWeights', filename: file.name, bytes } satisfies TrainIn, [bytes]);
   }
 
+  /**
+   * One click for the paper's comparison: the current config trained with ERM and then with B-MM, same seed,
+   * both drawn in the charts.
+   */
+  compareErmBmm(): void {
+    const base = this.state.config;
+    this.runSweep([{ ...base, method: 'erm' }, { ...base, method: 'bmm' }], { overlay: true });
+  }
+
   /** Runs the configs one after another (a seed or method sweep). */
-  runSweep(configs: TrainConfig[]): void {
+  runSweep(configs: TrainConfig[], options: { overlay?: boolean } = {}): void {
     if (configs.length === 0 || !this.isIdle()) return;
-    this.store.dispatch({ type: 'sweep/set', sweep: { configs, index: 0 } });
+    this.store.dispatch({ type: 'sweep/set', sweep: { configs, index: 0, ...(options.overlay ? { overlay: true } : {}) } });
     this.store.dispatch({ type: 'config/set', config: configs[0] });
     this.begin('start', null);
   }

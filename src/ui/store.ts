@@ -62,6 +62,8 @@ export interface SweepView {
   configs: TrainConfig[];
   /** Index of the config running now. */
   index: number;
+  /** Draw every run of the sweep in the charts (the one-click ERM vs B-MM comparison). */
+  overlay?: boolean;
 }
 
 export interface LabState {
@@ -299,6 +301,7 @@ export function labReducer(state: LabState, action: LabAction): LabState {
         ...state,
         runs: { ...state.runs, [run.id]: run },
         runOrder: exists ? state.runOrder : [...state.runOrder, run.id],
+        overlay: state.sweep?.overlay ? { ...state.overlay, [run.id]: true } : state.overlay,
         viewRunId: null,
         session: { ...state.session, runId: run.id },
         progress: { startEpoch: last ? last.epoch : 0, epoch: last ? last.epoch : 0, batch: 0, batches: 0, samplesPerSec: 0, activeMs: 0, runningSince: null },

@@ -18,6 +18,34 @@ const selectRuns = (s: LabState) => s.runs;
 const selectOrder = (s: LabState) => s.runOrder;
 const selectSmoothing = (s: LabState) => s.smoothing;
 const selectCharted = (s: LabState) => chartedRunIds(s).join('|');
+const selectBusy = (s: LabState) => ['running', 'paused', 'loading'].includes(s.session.state) || s.sweep !== null;
+const selectSeed = (s: LabState) => s.config.seed;
+const selectWarmup = (s: LabState) => s.config.bmm.warmup;
+
+/** A short guide to reading the charts, beside them. */
+function WhatToLookFor({ warmup }: { warmup: number }) {
+  return (
+    <details className="what-to-look-for">
+      <summary>What to look for</summary>
+      <ul>
+        <li>
+          <b>rho</b> (s_audio / s_visual over the training set): above 1 means audio is the stronger modality. With plain
+          training (ERM) on the demo it climbs well above 1 within the first epochs: audio dominates.
+        </li>
+        <li>
+          <b>Visual accuracy</b> is the under-learned modality: with ERM it stays low while audio fits the training set.
+        </li>
+        <li>
+          <b>B-MM</b> trains like ERM for its warm-up ({warmup} epochs), then mixes the weak modality&rsquo;s input with strength
+          m (last chart); its visual accuracy should then rise and rho move towards 1.
+        </li>
+        <li>
+          <b>Compare</b> trains ERM and B-MM with the same seed and settings and draws both here.
+        </li>
+      </ul>
+    </details>
+  );
+}
 
 export function ChartsPanel() {
   const controller = useController();
@@ -25,6 +53,9 @@ export function ChartsPanel() {
   const order = useLab(selectOrder);
   const smoothing = useLab(selectSmoothing);
   const chartedKey = useLab(selectCharted);
+  const busy = useLab(selectBusy);
+  const seed = useLab(selectSeed);
+  const warmup = useLab(selectWarmup);
 
   // Deferred: a burst of batch updates never blocks typing or clicks; charts catch up when idle.
   const deferredRuns = useDeferredValue(runs);
@@ -73,6 +104,9 @@ export function ChartsPanel() {
           />
           <span className="value">{smoothing.toFixed(2)}</span>
         </label>
+        <button type="button" disabled={busy} onClick={() => controller.compareErmBmm()} title="Train ERM, then B-MM, with the same seed and settings, and overlay them">
+          Compare ERM vs B-MM (seed {seed})
+        </button>
         {chartRuns.length > 1 && (
           <ul className="run-keys" aria-label="Runs drawn">
             {chartRuns.map((r) => (
@@ -84,6 +118,7 @@ export function ChartsPanel() {
           </ul>
         )}
       </header>
+      <WhatToLookFor warmup={warmup} />
       <div className="chart-grid">
         <MetricChart id="loss" title={CHART_TITLES.loss} series={series.loss} xDomain={domain} emptyText="No loss recorded yet." fileStem={stem} />
         <MetricChart id="fused" title={CHART_TITLES.fused} series={series.fused} xDomain={domain} percent emptyText="No accuracy recorded yet." fileStem={stem} />
