@@ -1,0 +1,361 @@
+"""Replays a training run of the lab step by step in PyTorch, from its trace, to compare the two implementations.
+
+    /usr/bin/python3 -m bmm_lab.replay --config RUN.json --data PACK_DIR --weights START.safetensors \\
+        --trace TRACE.jsonl --out FINAL.safetensors [--steps-out STEPS.jsonl] [--float64]
+
+RUN.json is the run-config document of the traced run, PACK_DIR the pack it trained on, START the weights it
+started from, TRACE the JSONL of ``bmm-lab train --trace`` (recorded with ``--augment off``): per step ``epoch``
+(from 1), ``step`` (from 0), ``indices`` (positions in the training split, batch order), ``loss``, ``perm``,
+``lambda``, ``m``, ``weak``, ``coef``. Each step is rebuilt as the session does it (``src/core/session.ts``,
+``trainStep.ts``): the epoch's StepLR rate, the batch with the evaluation transforms, the config's method with the
+trace's random choices (perm, lambda; B-MM's weak and m as recorded), backward, OGM's modulation, Adam.
+Independently, B-MM's rho comes from this side's own evaluation pass over the training split before each epoch
+after the first (with the config's ``unimodal`` score, ``bmm.rhoSmoothing`` and ``bmm.maxM``), and OGM's
+coefficients from this side's forward pass (for ``unimodal = mean``, with the feature means of that same pass):
+STEPS.jsonl records them, one object per step ``{"epoch", "step", "loss", "m", "weak", "coef"}``, for comparison
+with the trace. FINAL gets the lab's names and metadata. ``--float64`` runs everything in double precision, to
+measure float32 noise. OGM-GE's gradient noise is drawn from a torch generator seeded with the config's seed (it
+cannot match TF.js's stream; compare with ``ogm.mode = ogm``). Exit status 2 and one message on stderr for input
+it refuses.
+"""
+
+import argparse
+import json
+import math
+import sys
+
+import torch
+
+from .config import ConfigError, load_run_config, validate_config
+from .export import config_metadata, save_weights
+from .imbalance import evaluate_split
+from .jsformat import js_json
+from .loader import check_state_dict, parse_metadata
+from .model import AVClassifier
+from .optim import make_adam, set_lr, step_lr
+from .pack import PackError, load_pack
+from .rules import balance_plan, batch_loss, epoch_rho, modulate_gradients, ogm_active, one_hot
+from .safetensors_io import SafetensorsError, load_file
+from .unimodal import Unimodal
+
+TRACE_KEYS = ("perm", "lambda", "m", "weak", "coef")
+
+
+class ReplayError(ValueError):
+    """Input the replay refuses; the message names the file (and line) and what was expected."""
+
+
+def steps_per_epoch(n_train, batch):
+    """Optimisation steps of a full epoch: batches of ``batch``, a final batch of one clip skipped."""
+    return math.ceil(n_train / batch) - (1 if n_train % batch == 1 else 0)
+
+
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _check_record(r, where, config, config_path, n_train, epoch_clips):
+    """Checks one trace object against the config and the pack; ``epoch_clips`` holds the epoch's clips so far."""
+    batch = config["batch"]
+    indices = r.get("indices")
+    if not isinstance(indices, list) or not all(_is_int(i) for i in indices):
+        raise ReplayError("%s: indices must be a list of integers, got %s" % (where, js_json(indices)))
+    for i in indices:
+        if not 0 <= i < n_train:
+            raise ReplayError("%s: index %d is outside the training split of the pack (positions 0..%d)" % (where, i, n_train - 1))
+    if len(set(indices)) != len(indices):
+        raise ReplayError("%s: indices repeat a clip within the batch" % where)
+    again = sorted(set(indices) & epoch_clips)
+    if again:
+        raise ReplayError("%s: clip %d is already in an earlier batch of epoch %d" % (where, again[0], r["epoch"]))
+    size = min(batch, n_train - r["step"] * batch)
+    if len(indices) != size:
+        raise ReplayError(
+            "%s: step %d has %d clips; with batch %d (%s) and %d training clips it has %d"
+            % (where, r["step"], len(indices), batch, config_path, n_train, size)
+        )
+    perm = r.get("perm")
+    if perm is not None and (not isinstance(perm, list) or sorted(perm) != list(range(len(indices))) or not all(_is_int(p) for p in perm)):
+        raise ReplayError("%s: perm must be a permutation of 0..%d (the batch positions), got %s" % (where, len(indices) - 1, js_json(perm)))
+    for key in ("loss", "lambda", "m"):
+        v = r.get(key)
+        if v is not None and not _is_number(v):
+            raise ReplayError("%s: %s must be a number or null, got %s" % (where, key, js_json(v)))
+    if not _is_number(r.get("loss")):
+        raise ReplayError("%s: loss must be a number, got %s" % (where, js_json(r.get("loss"))))
+    if r.get("weak") not in (None, "audio", "visual"):
+        raise ReplayError('%s: weak must be "audio", "visual" or null, got %s' % (where, js_json(r.get("weak"))))
+    coef = r.get("coef")
+    if coef is not None and not (isinstance(coef, dict) and all(_is_number(coef.get(k)) for k in ("audio", "visual"))):
+        raise ReplayError("%s: coef must be null or {audio, visual} numbers, got %s" % (where, js_json(coef)))
+    _check_method(r, where, config, config_path)
+
+
+def _check_method(r, where, config, config_path):
+    """Refuses a step whose recorded choices do not fit the config's method (a trace of another run)."""
+    method = config["method"]
+    e = r["epoch"] - 1
+
+    def never(*keys):
+        for k in keys:
+            if r.get(k) is not None:
+                raise ReplayError(
+                    "%s: %s is %s, but method %s (%s) never records it; is this the trace of another method?"
+                    % (where, k, js_json(r[k]), method, config_path)
+                )
+
+    def always(*keys):
+        for k in keys:
+            if r.get(k) is None:
+                raise ReplayError(
+                    "%s: %s is null, but method %s (%s) records it on every step; is this the trace of another method?"
+                    % (where, k, method, config_path)
+                )
+
+    if method == "erm":
+        never(*TRACE_KEYS)
+    elif method == "mm":
+        always("perm", "lambda")
+        never("m", "weak", "coef")
+    elif method == "bmm":
+        never("coef")
+        if r.get("weak") is not None:
+            always("perm", "m")
+        else:
+            never("perm", "m")
+        if config["bmm"]["sample"] == "fixed":
+            never("lambda")
+    elif method == "ogm-ge":
+        never("perm", "lambda", "m", "weak")
+        if ogm_active(e, config["ogm"]):
+            always("coef")
+        elif r.get("coef") is not None:
+            o = config["ogm"]
+            raise ReplayError(
+                "%s: coef is given, but epoch %d (0-based %d) is outside the modulation window ogm.start %d .. ogm.end %d (%s)"
+                % (where, r["epoch"], e, o["start"], o["end"], config_path)
+            )
+
+
+def read_trace(path, config, config_path, n_train):
+    """The trace's step objects, checked (sequence, indices, fields, method); raises ReplayError naming the line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except OSError as e:
+        raise ReplayError("%s: cannot be read (%s)" % (path, e.strerror or e)) from None
+    per_epoch = steps_per_epoch(n_train, config["batch"])
+    records = []
+    epoch_clips = set()
+    for number, line in enumerate(lines, start=1):
+        if line.strip() == "":
+            continue
+        where = "%s:%d" % (path, number)
+        try:
+            r = json.loads(line)
+        except ValueError as e:
+            raise ReplayError("%s: not JSON (%s)" % (where, e)) from None
+        if not isinstance(r, dict):
+            raise ReplayError("%s: expected a JSON object per line" % where)
+        epoch, step = r.get("epoch"), r.get("step")
+        if not _is_int(epoch) or epoch < 1 or not _is_int(step) or step < 0:
+            raise ReplayError("%s: epoch (from 1) and step (from 0) must be integers, got %s and %s" % (where, js_json(epoch), js_json(step)))
+        if not records:
+            if (epoch, step) != (1, 0):
+                raise ReplayError(
+                    "%s: the trace must start at epoch 1 step 0 (the start weights have no optimiser state), got epoch %d step %d"
+                    % (where, epoch, step)
+                )
+        else:
+            prev_epoch, prev_step = records[-1][1]["epoch"], records[-1][1]["step"]
+            if (epoch, step) == (prev_epoch + 1, 0):
+                if prev_step + 1 != per_epoch:
+                    raise ReplayError(
+                        "%s: epoch %d starts after %d steps of epoch %d; a full epoch has %d (%d training clips in batches of %d)"
+                        % (where, epoch, prev_step + 1, prev_epoch, per_epoch, n_train, config["batch"])
+                    )
+                epoch_clips = set()
+            elif (epoch, step) != (prev_epoch, prev_step + 1):
+                raise ReplayError(
+                    "%s: epoch %d step %d follows epoch %d step %d; expected epoch %d step %d (a gap in the trace)"
+                    % (where, epoch, step, prev_epoch, prev_step, prev_epoch, prev_step + 1)
+                )
+        if epoch > config["epochs"]:
+            raise ReplayError("%s: epoch %d is beyond the run's %d epochs (%s)" % (where, epoch, config["epochs"], config_path))
+        if step >= per_epoch:
+            raise ReplayError(
+                "%s: step %d is beyond the %d steps of an epoch (%d training clips in batches of %d)"
+                % (where, step, per_epoch, n_train, config["batch"])
+            )
+        _check_record(r, where, config, config_path, n_train, epoch_clips)
+        epoch_clips.update(r["indices"])
+        records.append((number, r))
+    if not records:
+        raise ReplayError("%s: the trace has no steps" % path)
+    return records
+
+
+def check_weights_metadata(meta, config, config_path, pack, weights_path):
+    """Refuses start weights whose metadata describes another model than the config and the pack."""
+    try:
+        p = parse_metadata(meta)
+    except ValueError as e:
+        raise ReplayError("%s: %s" % (weights_path, e)) from None
+    cfg = "in %s" % config_path
+    expected = [
+        ("fusion", p["fusion"], config["fusion"], "fusion " + cfg),
+        ("width", p["width"], float(config["width"]), "width " + cfg),
+        ("num_classes", p["num_classes"], len(pack.class_names), "class_names in " + pack.manifest_path),
+    ]
+    if p["class_names"] is not None:
+        expected.append(("class_names", p["class_names"], pack.class_names, "class_names in " + pack.manifest_path))
+    if p["audio_shape"] is not None:
+        audio = [1, config["audioHeight"], config["audioWidth"]]
+        expected.append(("audio_shape", p["audio_shape"], audio, "[1, audioHeight, audioWidth] " + cfg))
+    if p["visual_shape"] is not None:
+        visual = [pack.visual_channels, config["frames"], config["visualSize"], config["visualSize"]]
+        expected.append(("visual_shape", p["visual_shape"], visual, "[%s channels, frames, visualSize, visualSize] %s" % (pack.visual_branch, cfg)))
+    for key, got, want, source in expected:
+        if got != want:
+            raise ReplayError("%s: metadata %s is %s, but %s gives %s" % (weights_path, key, js_json(got), source, js_json(want)))
+
+
+def _log(message):
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def replay(config, pack, model, records, dtype=torch.float32, log=_log, generator=None):
+    """Replays checked trace records on ``model`` (start weights loaded); returns this side's step objects."""
+    n_classes = len(pack.class_names)
+    method = config["method"]
+    unimodal = Unimodal(config.get("unimodal", "zero"))
+    # The session's evaluation pass over the training set after each epoch gives B-MM its rho and, for
+    # unimodal = mean, the feature means OGM's scores use; other methods do not depend on it.
+    needs_eval = method == "bmm" or (method == "ogm-ge" and unimodal.mode == "mean")
+    optimizer = make_adam(model, config["lr"], config["weightDecay"])
+    eval_batch = max(config["batch"], 16)
+    model.train()
+    out = []
+    plan = None
+    history = []
+    current_epoch = None
+    for number, r in records:
+        epoch = r["epoch"]
+        e = epoch - 1
+        if epoch != current_epoch:
+            current_epoch = epoch
+            lr = step_lr(config["lr"], e, config["stepLr"])
+            set_lr(optimizer, lr)
+            rho = None  # before the first evaluation pass, as beginEpochProgress
+            if needs_eval and epoch > 1:
+                rho = evaluate_split(model, pack.train, eval_batch, dtype, unimodal, measure_means=True).rho()
+                history.append(rho)
+            note = ""
+            if method == "bmm":
+                plan = balance_plan(epoch_rho(rho, history, config["bmm"]), e, config["bmm"])
+                note = ", rho %s, weak %s, m %s" % (rho, plan.weak, plan.m)
+            log("replay: epoch %d, lr %s%s" % (epoch, lr, note))
+        audio, visual, labels = pack.train.inputs(r["indices"], dtype)
+        targets = one_hot(labels, n_classes, dtype)
+        optimizer.zero_grad(set_to_none=True)
+        result = batch_loss(config, model, audio, visual, targets, r, e, unimodal)
+        result.loss.backward()
+        if result.coef is not None:
+            modulate_gradients(model, result.coef, config["ogm"]["mode"], generator)
+        optimizer.step()
+        loss = float(result.loss.detach())
+        if not math.isfinite(loss):
+            raise ReplayError("trace line %d (epoch %d step %d): the replayed loss became %s" % (number, epoch, r["step"], loss))
+        own = {"epoch": epoch, "step": r["step"], "loss": loss, "m": None, "weak": None, "coef": None}
+        if method == "bmm":
+            own["weak"], own["m"] = _own_mix(plan, config["bmm"], r.get("lambda"))
+        if result.coef is not None:
+            own["coef"] = {k: float(v) for k, v in result.coef.items()}
+        out.append(own)
+    return out
+
+
+def _own_mix(plan, options, lam):
+    """(weak, m) this side's plan gives a batch, as B-MM's batchLoss records them (None, None when it does not mix)."""
+    if plan.weak is None:
+        return None, None
+    m = plan.m
+    if options["sample"] == "beta":
+        if lam is None:
+            return plan.weak, None  # the lab drew no lambda: its plan did not mix
+        m = plan.m * lam
+    if m == 0:
+        return None, None
+    return plan.weak, m
+
+
+def load_start_model(weights_path, config, config_path, pack):
+    """The AVClassifier of the config with the start weights loaded (strict), after checking their metadata."""
+    try:
+        state, meta = load_file(weights_path)
+    except (OSError, SafetensorsError) as e:
+        raise ReplayError("%s: %s" % (weights_path, getattr(e, "strerror", None) or e)) from None
+    check_weights_metadata(meta, config, config_path, pack, weights_path)
+    model = AVClassifier(len(pack.class_names), config["fusion"], config["width"], 1, pack.visual_channels)
+    try:
+        check_state_dict(model, state)
+    except ValueError as e:
+        raise ReplayError("%s: %s" % (weights_path, e)) from None
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def _check_replayable(config, config_path):
+    if config.get("augment"):
+        raise ReplayError(
+            "%s: augment is true; a trace can only be replayed from a run with --augment off (random crops are not reproduced)" % config_path
+        )
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bmm_lab.replay", description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", required=True, help="run-config document of the traced run (bmm-lab-run JSON)")
+    p.add_argument("--data", required=True, help="pack folder the run trained on")
+    p.add_argument("--weights", required=True, help="start weights (.safetensors exported by the lab)")
+    p.add_argument("--trace", required=True, help="trace of the run (bmm-lab train --trace, JSONL)")
+    p.add_argument("--out", required=True, help="where to write the final weights (.safetensors)")
+    p.add_argument("--steps-out", help="write this side's loss, m, weak and coef per step here (JSONL)")
+    p.add_argument("--float64", action="store_true", help="run the whole replay in float64")
+    args = p.parse_args(argv)
+    try:
+        config = load_run_config(args.config)
+        _check_replayable(config, args.config)
+        pack = load_pack(args.data)
+        try:
+            pack.check_config(config, args.config)
+        except ValueError as e:
+            raise ReplayError(str(e)) from None
+        try:
+            validate_config(config, pack.train.size)
+        except ConfigError as e:
+            raise ReplayError("%s: %s" % (args.config, e)) from None
+        model = load_start_model(args.weights, config, args.config, pack)
+        records = read_trace(args.trace, config, args.config, pack.train.size)
+        dtype = torch.float64 if args.float64 else torch.float32
+        model = model.to(dtype)
+        generator = torch.Generator().manual_seed(int(config["seed"]))
+        steps = replay(config, pack, model, records, dtype, generator=generator)
+    except (ConfigError, PackError, ReplayError) as e:
+        _log("error: %s" % e)
+        return 2
+    save_weights(model, args.out, config_metadata(config, pack.class_names, pack.visual_channels))
+    if args.steps_out:
+        with open(args.steps_out, "w", encoding="utf-8") as f:
+            for s in steps:
+                f.write(json.dumps(s, separators=(",", ":")) + "\n")
+    _log("replay: %d steps, wrote %s" % (len(steps), args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

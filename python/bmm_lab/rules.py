@@ -1,0 +1,253 @@
+"""The lab's training rules on top of ``AVClassifier``: ERM, MM, B-MM and OGM / OGM-GE (METHOD.md section 3).
+
+Each rule mirrors its TS file, arithmetic included:
+- ``soft_cross_entropy``, ``interpolate``, ``permute_rows``: ``src/core/methods/method.ts``;
+- ``erm_loss``: ``erm.ts``;
+- ``mix_features``, ``mm_loss``: ``mm.ts`` (lambda z + (1 - lambda) z[p] on both features, before fusion);
+- ``balance_plan``, ``planned_rho``, ``mix_weak_inputs``, ``bmm_loss``: ``bmm.ts``;
+- ``ogm_coefficients``, ``ogm_coefficient_tensors``, ``modulate_gradients``, ``ogm_loss``: ``ogm-ge.ts``
+  (unimodal outputs from ``unimodal.py``).
+The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace.
+"""
+
+import math
+from collections import namedtuple
+
+import torch
+import torch.nn.functional as F
+
+from .unimodal import Unimodal
+
+AUDIO_NET = "audio_net"
+VISUAL_NET = "visual_net"
+MODALITIES = ("audio", "visual")
+
+BalancePlan = namedtuple("BalancePlan", ["weak", "m"])
+BalancePlan.__doc__ = "The modality to mix (None: none) and the strength m in [0, 1) for an epoch."
+
+BatchLoss = namedtuple("BatchLoss", ["loss", "logits", "coef"])
+BatchLoss.__doc__ = "A batch's loss, its fused logits, and OGM's coefficients {audio, visual} (tensors) or None."
+
+
+def one_hot(labels, num_classes, dtype=torch.float32):
+    """One-hot targets [B, C] from int64 labels [B]."""
+    return F.one_hot(labels.long(), num_classes).to(dtype)
+
+
+def soft_cross_entropy(logits, targets):
+    """Cross-entropy against (possibly soft) targets, averaged over the batch: -(t * log_softmax(x)).sum(1).mean()."""
+    return -(targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def permute_rows(x, perm):
+    """x[p]: row i of the result is row perm[i] of x (each row's mixing partner)."""
+    return x[torch.as_tensor(perm, dtype=torch.long)]
+
+
+def interpolate(a, b, m):
+    """(1 - m) a + m b, written as the TS does, so m = 0 gives a exactly."""
+    return a * (1 - m) + b * m
+
+
+def mix_features(z_a, z_v, targets, lam, perm):
+    """MM's convex combinations: lambda x + (1 - lambda) x[p] for z_a, z_v and the targets (``mixFeatures``)."""
+    w = 1 - lam  # lambda x + (1 - lambda) x[p] == interpolate(x, x[p], 1 - lambda)
+    return (
+        interpolate(z_a, permute_rows(z_a, perm), w),
+        interpolate(z_v, permute_rows(z_v, perm), w),
+        interpolate(targets, permute_rows(targets, perm), w),
+    )
+
+
+def balance_plan(rho, epoch, options):
+    """Weak modality and m for a 0-based epoch from rho (``balancePlan``); ``options`` is the config's ``bmm``.
+
+    No balancing during warm-up, before rho is known (None), or when rho is degenerate (not finite or <= 0). The
+    weak modality is visual when rho > 1, else audio; r = max(rho, 1/rho); m = tanh(beta (r - 1)), or tanh(beta r)
+    with coef = "tanh(beta*r)"; m is bounded by ``maxM``.
+    """
+    if rho is None or epoch < options["warmup"] or not math.isfinite(rho) or rho <= 0:
+        return BalancePlan(None, 0.0)
+    weak = "visual" if rho > 1 else "audio"
+    r = max(rho, 1 / rho)
+    beta = options["beta"]
+    m = math.tanh(beta * r) if options["coef"] == "tanh(beta*r)" else math.tanh(beta * (r - 1))
+    return BalancePlan(weak, min(m, options.get("maxM", 1)))
+
+
+def planned_rho(history, smoothing):
+    """The rho B-MM plans with (``plannedRho``): the last valid one, or with smoothing s > 0 the exponential average
+    of log rho over the epochs so far, L_k = s L_(k-1) + (1 - s) log rho_k. Degenerate values (0, infinite) are
+    skipped; None when there is none.
+    """
+    valid = [r for r in history if math.isfinite(r) and r > 0]
+    if not valid:
+        return None
+    if smoothing <= 0:
+        return valid[-1]
+    log = math.log(valid[0])
+    for r in valid[1:]:
+        log = smoothing * log + (1 - smoothing) * math.log(r)
+    return math.exp(log)
+
+
+def epoch_rho(rho, history, options):
+    """The rho an epoch's plan uses, as ``beginEpoch``: the last epoch's, or ``planned_rho`` with rhoSmoothing > 0."""
+    smoothing = options.get("rhoSmoothing", 0)
+    return planned_rho(history, smoothing) if smoothing > 0 else rho
+
+
+def mix_weak_inputs(audio, visual, targets, weak, m, perm, target_mode="weak"):
+    """Input-level mixing of the weak modality, (1 - m) x_w + m x_w[p] (``mixWeakInputs``).
+
+    The strong modality's tensor is returned as is; the targets are mixed the same way (``weak``) or kept
+    (``original``). Returns (audio, visual, targets).
+    """
+    mixed_targets = interpolate(targets, permute_rows(targets, perm), m) if target_mode == "weak" else targets
+    if weak == "audio":
+        return interpolate(audio, permute_rows(audio, perm), m), visual, mixed_targets
+    if weak == "visual":
+        return audio, interpolate(visual, permute_rows(visual, perm), m), mixed_targets
+    raise ValueError("weak must be 'audio' or 'visual', got %r" % (weak,))
+
+
+def erm_loss(model, audio, visual, targets):
+    """Plain training: CE(fusion(z_a, z_v), y)."""
+    logits = model(audio, visual)[0]
+    return BatchLoss(soft_cross_entropy(logits, targets), logits, None)
+
+
+def mm_loss(model, audio, visual, targets, lam, perm):
+    """Multimodal Mixup: CE(fusion(z~_a, z~_v), y~) with MM's lambda and permutation."""
+    z_a, z_v = model.encode(audio, visual)
+    z_a, z_v, mixed_targets = mix_features(z_a, z_v, targets, lam, perm)
+    logits = model.fusion_module(z_a, z_v)
+    return BatchLoss(soft_cross_entropy(logits, mixed_targets), logits, None)
+
+
+def bmm_loss(model, audio, visual, targets, weak, m, perm, options):
+    """Balanced Multimodal Mixup for one batch with the batch's weak modality, strength m and permutation.
+
+    ``weak`` None (or m = 0) is a plain batch. ``options`` is the config's ``bmm`` (``level``, ``targets``); m is
+    the batch's strength (already times lambda for sample = beta).
+    """
+    if weak is None or m == 0:
+        return erm_loss(model, audio, visual, targets)
+    if options["level"] == "input":
+        audio, visual, mixed_targets = mix_weak_inputs(audio, visual, targets, weak, m, perm, options["targets"])
+        logits = model(audio, visual)[0]
+        return BatchLoss(soft_cross_entropy(logits, mixed_targets), logits, None)
+    z_a, z_v = model.encode(audio, visual)
+    if weak == "audio":
+        z_a = interpolate(z_a, permute_rows(z_a, perm), m)
+    else:
+        z_v = interpolate(z_v, permute_rows(z_v, perm), m)
+    mixed_targets = interpolate(targets, permute_rows(targets, perm), m) if options["targets"] == "weak" else targets
+    logits = model.fusion_module(z_a, z_v)
+    return BatchLoss(soft_cross_entropy(logits, mixed_targets), logits, None)
+
+
+def ogm_coefficients(score_audio, score_visual, alpha):
+    """k_a, k_v from the two batch scores, as plain numbers (``ogmCoefficients``).
+
+    ratio_v = s_v / s_a, ratio_a = 1 / ratio_v; the stronger modality (ratio > 1) gets 1 - tanh(alpha ratio), the
+    other 1; both 1 when the scores are equal (or undefined).
+    """
+    ratio_v = _divide(score_visual, score_audio)
+    ratio_a = _divide(1.0, ratio_v)
+    if ratio_v > 1:
+        return {"audio": 1.0, "visual": 1 - math.tanh(alpha * ratio_v)}
+    if ratio_a > 1:
+        return {"audio": 1 - math.tanh(alpha * ratio_a), "visual": 1.0}
+    return {"audio": 1.0, "visual": 1.0}
+
+
+def _divide(a, b):
+    """a / b with IEEE results for b = 0 (as JavaScript numbers)."""
+    if b != 0:
+        return a / b
+    if a == 0 or math.isnan(a):
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def ogm_scores(logits_audio, logits_visual, targets):
+    """The batch scores s_m = sum_i softmax(u_m)[i, y_i] (targets one-hot), as 0-d tensors."""
+    return (F.softmax(logits_audio, dim=1) * targets).sum(), (F.softmax(logits_visual, dim=1) * targets).sum()
+
+
+def ogm_coefficient_tensors(score_audio, score_visual, alpha):
+    """Tensor version of ``ogm_coefficients`` (``coefficientTensors``): (k_a, k_v) as 0-d tensors."""
+    ratio_v = score_visual / score_audio
+    ratio_a = score_audio / score_visual
+    one = torch.ones((), dtype=ratio_v.dtype)
+    k_v = torch.where(ratio_v > 1, 1 - torch.tanh(ratio_v * alpha), one)
+    k_a = torch.where(ratio_a > 1, 1 - torch.tanh(ratio_a * alpha), one)
+    return k_a, k_v
+
+
+def ogm_active(epoch, options):
+    """Whether OGM modulates in this 0-based epoch: start <= epoch <= end (both included, as OGM-GE's code)."""
+    return options["start"] <= epoch <= options["end"]
+
+
+def ogm_loss(model, audio, visual, targets, alpha, active, unimodal=None):
+    """Fused CE and, when ``active``, the batch's coefficients {audio, visual} from the same forward pass.
+
+    ``unimodal`` (a ``Unimodal``; default zero) gives the unimodal outputs behind the scores.
+    """
+    z_a, z_v = model.encode(audio, visual)
+    logits = model.fusion_module(z_a, z_v)
+    loss = soft_cross_entropy(logits, targets)
+    if not active:
+        return BatchLoss(loss, logits, None)
+    with torch.no_grad():
+        logits_audio, logits_visual = (unimodal or Unimodal("zero")).logits(model, z_a, z_v)
+        k_a, k_v = ogm_coefficient_tensors(*ogm_scores(logits_audio, logits_visual, targets), alpha)
+    return BatchLoss(loss, logits, {"audio": k_a, "visual": k_v})
+
+
+def is_encoder_conv_kernel(name, shape, encoder):
+    """Whether a parameter is a 4-D conv kernel of the given encoder (``audio_net`` or ``visual_net``)."""
+    return name.startswith(encoder + ".") and len(shape) == 4
+
+
+def modulate_gradients(model, coef, mode, generator=None):
+    """OGM's rewrite of the encoders' conv kernel gradients after backward, in place (``modulateGradients``).
+
+    Every 4-D kernel gradient g of encoder m becomes g k_m; with mode ``ogm-ge`` the strong encoder (k < 1) also
+    gets N(0, 1) (std(g) + 1e-8) noise, std unbiased over g's elements. k = 1 leaves a gradient as it is. The noise
+    comes from ``generator`` (it cannot match TF.js's random stream).
+    """
+    for encoder, k in ((AUDIO_NET, coef["audio"]), (VISUAL_NET, coef["visual"])):
+        strong = bool(k < 1)
+        for name, p in model.named_parameters():
+            if p.grad is None or not is_encoder_conv_kernel(name, p.shape, encoder):
+                continue
+            g = p.grad
+            if mode == "ogm-ge" and strong:
+                n = g.numel()
+                std = torch.sqrt(((g - g.mean()) ** 2).sum() / max(1, n - 1))
+                noise = torch.randn(g.shape, generator=generator, dtype=g.dtype) * (std + 1e-8)
+                p.grad = g * k + noise
+            else:
+                p.grad = g * k
+
+
+def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=None):
+    """The config's method on one batch with given random choices; ``epoch`` is 0-based.
+
+    ``mixing``: ``perm`` (MM, B-MM), ``lambda`` (MM), ``m`` and ``weak`` (B-MM: the batch's strength and mixed
+    modality, None when it does not mix). ``unimodal``: the run's ``Unimodal`` (OGM's scores). Returns a
+    BatchLoss; OGM's coefficients are in ``coef``.
+    """
+    method = config["method"]
+    if method == "erm":
+        return erm_loss(model, audio, visual, targets)
+    if method == "mm":
+        return mm_loss(model, audio, visual, targets, mixing["lambda"], mixing["perm"])
+    if method == "bmm":
+        return bmm_loss(model, audio, visual, targets, mixing.get("weak"), mixing.get("m"), mixing.get("perm"), config["bmm"])
+    if method == "ogm-ge":
+        return ogm_loss(model, audio, visual, targets, config["ogm"]["alpha"], ogm_active(epoch, config["ogm"]), unimodal)
+    raise ValueError("method %r has no rule here (known: erm, mm, bmm, ogm-ge)" % (method,))

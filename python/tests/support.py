@@ -1,0 +1,70 @@
+"""Test support: tiny packs written with numpy and safetensors_io, tiny models and run configs."""
+
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON_DIR = os.path.dirname(HERE)
+if PYTHON_DIR not in sys.path:
+    sys.path.insert(0, PYTHON_DIR)
+
+import numpy as np  # noqa: E402
+
+from bmm_lab.safetensors_io import save_file  # noqa: E402
+
+CLASSES = ["neutral", "happy", "sad"]
+H = W = S = 16
+
+
+def clip_arrays(n, t=1, visual="rgb", seed=0, h=H, w=W, s=S):
+    """Random clips: spectrogram F32 [n,1,H,W], frames U8 [n,T,S,S,C], labels I64 [n]."""
+    rng = np.random.default_rng(seed)
+    c = 3 if visual == "rgb" else 2
+    return {
+        "spectrogram": rng.standard_normal((n, 1, h, w)).astype(np.float32),
+        visual: rng.integers(0, 256, (n, t, s, s, c), dtype=np.uint8),
+        "label": (np.arange(n) % len(CLASSES)).astype(np.int64),
+    }
+
+
+def write_pack(directory, shards, visual="rgb", t=1, classes=CLASSES, manifest_patch=None, h=H, w=W, s=S):
+    """Writes a pack: ``shards`` is a list of (tensors dict, metadata dict or None); returns the manifest."""
+    os.makedirs(directory, exist_ok=True)
+    c = 3 if visual == "rgb" else 2
+    entries = []
+    for i, (tensors, metadata) in enumerate(shards):
+        name = "part-%05d.safetensors" % i
+        save_file(tensors, os.path.join(directory, name), metadata)
+        entries.append({"file": name, "clips": int(len(tensors["split"]))})
+    manifest = {
+        "format": "bmm-lab-pack",
+        "version": 1,
+        "class_names": list(classes),
+        "branches": ["spectrogram", visual],
+        "shapes": {"spectrogram": [1, h, w], visual: [t, s, s, c]},
+        "shards": entries,
+    }
+    if manifest_patch:
+        manifest.update(manifest_patch)
+    with open(os.path.join(directory, "pack.json"), "w") as f:
+        json.dump(manifest, f)
+    return manifest
+
+
+def simple_pack(directory, n_train=4, n_test=2, visual="rgb", t=1, seed=0):
+    """One shard: n_train training clips then n_test test clips; returns the arrays written."""
+    arrays = clip_arrays(n_train + n_test, t, visual, seed)
+    arrays["split"] = np.array([0] * n_train + [1] * n_test, dtype=np.uint8)
+    write_pack(directory, [(arrays, None)], visual, t)
+    return arrays
+
+
+def run_config(**config):
+    """A run-config document for the tiny test model and pack (16 x 16 inputs, T = 1, width 1/16)."""
+    base = {
+        "preset": "tiny", "width": 0.0625, "audioHeight": H, "audioWidth": W, "visualSize": S, "frames": 1,
+        "batch": 2, "epochs": 2, "augment": False, "lr": 1e-3, "weightDecay": 1e-4,
+    }
+    base.update(config)
+    return {"format": "bmm-lab-run", "version": 1, "config": base}
