@@ -109,21 +109,27 @@ describe('training parity with PyTorch (trace + replay)', () => {
       }
       if (c.name.startsWith('bmm')) expect(lab.some((s) => s.m !== null && s.m > 0), `${c.name} mixed`).toBe(true);
 
+      // Float32 noise amplified by Adam (a gradient that nearly cancels its weight decay flips the sign of a step)
+      // is measured, not guessed: the same replay in float64 against the float32 one. A tensor may exceed 1e-3 only
+      // by as much as PyTorch's own float32 run differs from float64 there (x3).
+      const replayed64 = join(dir, `${tag}.torch64.safetensors`);
+      runPython(['-m', 'bmm_lab.replay', '--config', runJson, '--data', pack, '--weights', start, '--trace', trace, '--out', replayed64, '--float64']);
       const a = decodeSafetensors(readFileSync(final)).tensors;
       const b = decodeSafetensors(readFileSync(replayed)).tensors;
+      const b64 = decodeSafetensors(readFileSync(replayed64)).tensors;
       expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-      let worstWeight = 0;
-      let worstName = '';
+      let worst = { rel: 0, noise: 0, name: '' };
       for (const [name, t] of a) {
         if (t.dtype === 'I64') {
           expect(String((t.data as BigInt64Array)[0]), `${c.name}: ${name}`).toBe(String((b.get(name)!.data as BigInt64Array)[0]));
           continue;
         }
         const rel = relNorm(toFloat32Array(t), toFloat32Array(b.get(name)!));
-        if (rel > worstWeight) [worstWeight, worstName] = [rel, name];
+        const noise = relNorm(toFloat32Array(b.get(name)!), toFloat32Array(b64.get(name)!));
+        expect(rel, `${c.name}: ${name} (PyTorch float32 vs float64 there: ${noise.toExponential(1)})`).toBeLessThan(Math.max(c.weightBound, 3 * noise));
+        if (rel > worst.rel) worst = { rel, noise, name };
       }
-      expect(worstWeight, `${c.name}: ${worstName}`).toBeLessThan(c.weightBound);
-      report.push(`${c.name}: ${lab.length} steps, worst loss ${worstLoss.toExponential(1)} over ${c.lossSteps}, worst weight ${worstWeight.toExponential(1)} (${worstName})`);
+      report.push(`${c.name}: ${lab.length} steps, worst loss ${worstLoss.toExponential(1)} over ${c.lossSteps}, worst weight ${worst.rel.toExponential(1)} (${worst.name}; float32 vs float64 there ${worst.noise.toExponential(1)})`);
     }
     console.log(report.join('\n'));
   });
