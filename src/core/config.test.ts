@@ -14,7 +14,7 @@ import { SETTINGS } from './settings';
 
 describe('the config derived from the settings table', () => {
   it('has the defaults of METHOD.md and the fast preset', () => {
-    expect(DEFAULT_CONFIG).toEqual({
+    expect(DEFAULT_CONFIG).toMatchObject({
       method: 'bmm',
       fusion: 'concat',
       preset: 'fast',
