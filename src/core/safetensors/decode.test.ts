@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, int64ToNumbers, toFloat32Array } from './decode';
 import { encodeSafetensors } from './encode';
-import { F32_2, rawFile } from './testFiles';
+import { F32_2, rawFile } from '../../../test/support/safetensorsFiles';
 
 describe('decodeSafetensors', () => {
   it('round-trips several dtypes, names and metadata', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkDtype, shapeElementCount } from './dtypes';
-import { expectError } from './testFiles';
+import { expectError } from '../../../test/support/safetensorsFiles';
 
 describe('shapeElementCount (the one shape check of the writer and the reader)', () => {
   it('counts elements: a scalar holds one, a zero dimension none', () => {

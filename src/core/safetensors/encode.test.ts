@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors } from './encode';
-import { expectError } from './testFiles';
+import { expectError } from '../../../test/support/safetensorsFiles';
 
 describe('encodeSafetensors', () => {
   it('writes the exact byte layout of a tiny file', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from './decode';
 import { encodeSafetensors } from './encode';
 import { DEFAULT_MAX_HEADER_BYTES, parseSafetensorsHeader, readSafetensorsHeaderFromBlob, readSafetensorsHeaderLength } from './header';
-import { expectError, F32_2, rawFile } from './testFiles';
+import { expectError, F32_2, rawFile } from '../../../test/support/safetensorsFiles';
 
 describe('parseSafetensorsHeader on a file prefix', () => {
   const file = encodeSafetensors({ w: { dtype: 'F32', shape: [1000], data: new Float32Array(1000) } }, { fusion: 'concat' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planDataset } from './plan';
-import { byId, ignoredKinds, reader, refs } from './testFiles';
+import { byId, ignoredKinds, reader, refs } from '../../../test/support/layoutFiles';
 
 describe('class folders', () => {
   it('uses train/ and test/ folders at any depth and attaches same-stem audio', async () => {

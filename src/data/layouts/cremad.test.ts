@@ -3,7 +3,7 @@ import { CREMA_D_EMOTIONS, parseCremaDName } from './cremad';
 import { naturalCompare } from './paths';
 import { planDataset } from './plan';
 import { summarizePlan } from './summary';
-import { byId, ignoredKinds, reader, refs } from './testFiles';
+import { byId, ignoredKinds, reader, refs } from '../../../test/support/layoutFiles';
 
 describe('CREMA-D', () => {
   const emotions = ['NEU', 'HAP', 'SAD', 'FEA', 'DIS', 'ANG'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planDataset } from './plan';
-import { byId, ignoredKinds, reader, refs } from './testFiles';
+import { byId, ignoredKinds, reader, refs } from '../../../test/support/layoutFiles';
 
 describe('frame folders', () => {
   it('groups natural-sorted frames per clip folder with a WAV of the same stem', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planDataset } from './plan';
-import { reader, refs } from './testFiles';
+import { reader, refs } from '../../../test/support/layoutFiles';
 import { DatasetLayoutError } from './types';
 
 describe('planDataset', () => {

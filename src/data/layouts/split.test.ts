@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Collector, toEntries } from './entries';
 import { splitFromLists, stratifiedSplit, type SplitLists } from './split';
-import { reader, refs } from './testFiles';
+import { reader, refs } from '../../../test/support/layoutFiles';
 import type { FileRef, RawClip } from './types';
 
 describe('splitFromLists', () => {

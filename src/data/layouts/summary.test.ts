@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planDataset } from './plan';
 import { summarizePlan } from './summary';
-import { reader, refs } from './testFiles';
+import { reader, refs } from '../../../test/support/layoutFiles';
 
 describe('summarizePlan', () => {
   it('summarises clips per class per split', async () => {

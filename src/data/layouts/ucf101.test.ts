@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planDataset } from './plan';
-import { byId, ignoredKinds, reader, refs } from './testFiles';
+import { byId, ignoredKinds, reader, refs } from '../../../test/support/layoutFiles';
 
 describe('UCF-101', () => {
   const classInd = '1 ApplyEyeMakeup\r\n2 Archery\r\n3 HandstandPushups\r\n';

@@ -1,5 +1,5 @@
 /** Dropped files and text readers for the layout tests. */
-import type { DatasetPlan, FileRef } from './types';
+import type { DatasetPlan, FileRef } from '../../src/data/layouts/types';
 
 /** FileRefs of the given paths, each a different non-zero size. */
 export function refs(paths: string[]): FileRef[] {

@@ -1,6 +1,6 @@
 /** Hand-made files and an error matcher for the codec's tests. */
 import { expect } from 'vitest';
-import { SafetensorsError } from './errors';
+import { SafetensorsError } from '../../src/core/safetensors/errors';
 
 /** A file with a given header text (unpadded unless the text is) and `dataBytes` bytes of data 0, 1, 2, ... */
 export function rawFile(header: string, dataBytes: number, headerLength?: bigint): Uint8Array {
