@@ -1,6 +1,6 @@
 """A safetensors reader and writer using only numpy and PyTorch (no ``safetensors`` package).
 
-Same rules as the lab's TypeScript codec (src/core/safetensors.ts): an 8-byte little-endian u64 N, N bytes of JSON
+Same rules as the lab's TypeScript codec (src/core/safetensors/): an 8-byte little-endian u64 N, N bytes of JSON
 header padded with spaces so 8 + N is a multiple of 8, then the data. The writer puts ``__metadata__`` first and
 the tensors in the order given, back to back. The reader validates the whole header (size limit, JSON, dtypes,
 shapes, offsets, full coverage without holes or overlaps, string metadata, duplicate keys) before reading data.
