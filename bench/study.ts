@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push('# B-MM study', '');
   lines.push(
-    `Written by \`npm run study ${process.argv.slice(2).join(' ')}\` (bench/study.ts): preset \`${preset}\`, ${epochs} epochs, seeds ${seeds.join(', ')}, WebAssembly backend, ${cpus().length} CPU cores, ${minutes.toFixed(1)} minutes in all.`,
+    `Written by \`${['npm run study', ...process.argv.slice(2)].join(' ')}\` (bench/study.ts): preset \`${preset}\`, ${epochs} epochs, seeds ${seeds.join(', ')}, WebAssembly backend, ${cpus().length} CPU cores, ${minutes.toFixed(1)} minutes in all.`,
     'Test accuracy in %: per run the mean of the last 3 epochs, then mean ± std over the seeds. "Worst drop": the largest fall of fused test accuracy',
     'after the warm-up (5 epochs) below the last warm-up epoch\'s, mean over seeds (max in brackets). Per-modality accuracies use each run\'s own unimodal score.',
     '',
