@@ -289,9 +289,14 @@ def read_run_config(text, source):
     if not isinstance(raw, dict):
         raise ConfigError("config", '%s: "config" must be an object' % source)
     known = {s["path"].split(".")[0] for s in SETTINGS}
+    paths = {s["path"] for s in SETTINGS}
     for key in raw:
         if key not in known:
             raise ConfigError(key, '%s: unknown setting "%s"' % (source, key))
+        if isinstance(raw[key], dict):
+            for sub in raw[key]:
+                if "%s.%s" % (key, sub) not in paths:
+                    raise ConfigError("%s.%s" % (key, sub), '%s: unknown setting "%s.%s"' % (source, key, sub))
     try:
         return _integers_as_int(validate_config(make_config(raw)))
     except ConfigError as e:

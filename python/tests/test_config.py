@@ -156,6 +156,7 @@ class RunConfigDocuments(unittest.TestCase):
             ({"format": "bmm-lab-run", "version": 1, "config": 3}, r'^run\.json: "config" must be an object$'),
             ({"format": "bmm-lab-run", "version": 1}, r'^run\.json: "config" must be an object$'),
             ({"epochs": 3, "optimizer": "sgd"}, r'^run\.json: unknown setting "optimizer"$'),
+            ({"bmm": {"bta": 2}}, r'^run\.json: unknown setting "bmm\.bta"$'),
             ({"bmm": {"beta": -1}}, r"^run\.json: bmm\.beta must be a number > 0, got -1$"),
             ({"method": "sgd"}, r'^run\.json: method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge$'),
         ]

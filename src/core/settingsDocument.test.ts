@@ -25,6 +25,7 @@ describe('run config documents', () => {
     expect(() => readRunConfig('{"format":"bmm-lab-run","version":2,"config":{}}', 'RUN.json')).toThrow('RUN.json: version 2 is not supported (this lab reads version 1)');
     expect(() => readRunConfig('{"format":"other","version":1,"config":{}}', 'RUN.json')).toThrow('RUN.json: format "other" is not "bmm-lab-run"');
     expect(() => readRunConfig('{"epochz":3}', 'RUN.json')).toThrow('RUN.json: unknown setting "epochz"');
+    expect(() => readRunConfig('{"bmm":{"bta":2}}', 'RUN.json')).toThrow('RUN.json: unknown setting "bmm.bta"');
     expect(() => readRunConfig('{"bmm":{"beta":-1}}', 'RUN.json')).toThrow('RUN.json: bmm.beta must be a number > 0, got -1');
     expect(() => readRunConfig('{', 'RUN.json')).toThrow(/RUN.json: not JSON/);
   });

@@ -41,7 +41,14 @@ export function readRunConfig(text: string, source: string): TrainConfig {
   }
   if (raw === null || typeof raw !== 'object') throw new ConfigError('config', `${source}: "config" must be an object`);
   const known = new Set(ALL_SETTINGS.map((s) => s.path.split('.')[0]));
-  for (const key of Object.keys(raw)) if (!known.has(key)) throw new ConfigError(key, `${source}: unknown setting "${key}"`);
+  const paths = new Set(ALL_SETTINGS.map((s) => s.path));
+  for (const [key, value] of Object.entries(raw)) {
+    if (!known.has(key)) throw new ConfigError(key, `${source}: unknown setting "${key}"`);
+    // A typo inside a group (bmm.bta) is refused too, never silently dropped.
+    if (value !== null && typeof value === 'object') {
+      for (const sub of Object.keys(value)) if (!paths.has(`${key}.${sub}`)) throw new ConfigError(`${key}.${sub}`, `${source}: unknown setting "${key}.${sub}"`);
+    }
+  }
   try {
     return validateConfig(makeConfig(raw as Parameters<typeof makeConfig>[0]));
   } catch (e) {
