@@ -85,7 +85,7 @@ async function runOne(set: string, reading: (typeof READINGS)[number], seed: num
     width: Number(arg('width', '0.25')),
     visualSize: Number(arg('visual-size', '64')),
   };
-  const config = makeConfig({ ...reading.config, preset, ...sizes, epochs, seed, backend: 'wasm', featuresEvery: 0, featuresMax: 0, bmm: { ...makeConfig().bmm, ...reading.config?.bmm } });
+  const config = makeConfig({ ...reading.config, preset, ...sizes, epochs, seed, backend: 'wasm', featuresEvery: 0, featuresMax: 0 });
   const dataset = datasetFor(set, config);
   const t0 = Date.now();
   const session = await TrainingSession.create({ config, dataset, keepCurrentBackend: true, checkpointEveryEpoch: false });

@@ -73,6 +73,13 @@ function groupOf(setting: Setting): Setting | undefined {
   return parent && parent.kind === 'bool' && parent.optionalGroup ? parent : undefined;
 }
 
+/** False for a child of an optional group that is switched off (StepLR's step while StepLR is off). */
+export function settingPresent(config: TrainConfig, path: string): boolean {
+  const setting = BY_PATH.get(path);
+  const group = setting && groupOf(setting);
+  return !group || getSetting(config, group.path) === true;
+}
+
 function childrenOf(group: Setting): Setting[] {
   return ALL_SETTINGS.filter((s) => s.path.startsWith(`${group.path}.`));
 }

@@ -136,9 +136,26 @@ function demoFrames(c: number, numGroups: number, o: DemoOptions, rng: Rng): Uin
 /** Generates the demo dataset; the same options give the same bytes. */
 export function makeDemoDataset(options: Partial<DemoOptions> = {}): Dataset {
   const o: DemoOptions = { ...DEFAULT_DEMO_OPTIONS, ...options };
-  checkOptions(o);
   const rng = new Rng(o.seed ^ 0x5eed);
   const numGroups = Math.ceil(o.numClasses / 2);
+  return syntheticDataset(o, 'demo', demoClassNames(o.numClasses), (c) => ({
+    spectrogram: demoSpectrogram(c, numGroups, o, rng),
+    frames: demoFrames(c, numGroups, o, rng),
+  }));
+}
+
+/**
+ * A synthetic dataset from a clip generator: clip i of a split has class i mod C, train split first (the
+ * generators draw from one seeded stream, so the order of calls fixes the bytes). Shared by the demo and the
+ * study's second set (`pulses.ts`).
+ */
+export function syntheticDataset(
+  o: DemoOptions,
+  name: string,
+  classNames: string[],
+  clip: (c: number) => { spectrogram: Float32Array; frames: Uint8Array[] },
+): Dataset {
+  checkOptions(o);
   const split = (perClass: number) => {
     const n = perClass * o.numClasses;
     const labels = new Int32Array(n);
@@ -147,14 +164,15 @@ export function makeDemoDataset(options: Partial<DemoOptions> = {}): Dataset {
     for (let i = 0; i < n; i++) {
       const c = i % o.numClasses;
       labels[i] = c;
-      spectrograms.push(demoSpectrogram(c, numGroups, o, rng));
-      frames.push(demoFrames(c, numGroups, o, rng));
+      const made = clip(c);
+      spectrograms.push(made.spectrogram);
+      frames.push(made.frames);
     }
     return new ArrayClipStore(labels, spectrograms, frames);
   };
   return {
-    name: 'demo',
-    classNames: demoClassNames(o.numClasses),
+    name,
+    classNames,
     audioHeight: o.audioHeight,
     audioWidth: o.audioWidth,
     frameSize: o.frameSize,

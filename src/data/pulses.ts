@@ -7,9 +7,9 @@
  *   and size, under low-frequency blotches of similar contrast. The only cue for s, and a slower one.
  * So audio alone reaches about 1 / 2 of the classes, visual alone about 1 / K, and only both together solve it.
  */
-import { ArrayClipStore, type Dataset } from '../core/dataset';
+import type { Dataset } from '../core/dataset';
 import { Rng } from '../core/random';
-import type { DemoOptions } from './demo';
+import { syntheticDataset, type DemoOptions } from './demo';
 
 const GRID = 8;
 
@@ -74,27 +74,8 @@ export function pulsesClassNames(numClasses: number): string[] {
 /** Generates the pulses set from demo-style options; the same options give the same bytes. */
 export function makePulsesDataset(o: DemoOptions): Dataset {
   const rng = new Rng(o.seed ^ 0x9e3779b9);
-  const split = (perClass: number) => {
-    const n = perClass * o.numClasses;
-    const labels = new Int32Array(n);
-    const spectrograms: Float32Array[] = [];
-    const frames: Uint8Array[][] = [];
-    for (let i = 0; i < n; i++) {
-      const c = i % o.numClasses;
-      labels[i] = c;
-      spectrograms.push(pulseSpectrogram(Math.floor(c / 2), o, rng));
-      frames.push(diskFrames(c % 2, o, rng));
-    }
-    return new ArrayClipStore(labels, spectrograms, frames);
-  };
-  return {
-    name: 'pulses',
-    classNames: pulsesClassNames(o.numClasses),
-    audioHeight: o.audioHeight,
-    audioWidth: o.audioWidth,
-    frameSize: o.frameSize,
-    frameChannels: 3,
-    train: split(o.trainPerClass),
-    test: split(o.testPerClass),
-  };
+  return syntheticDataset(o, 'pulses', pulsesClassNames(o.numClasses), (c) => ({
+    spectrogram: pulseSpectrogram(Math.floor(c / 2), o, rng),
+    frames: diskFrames(c % 2, o, rng),
+  }));
 }

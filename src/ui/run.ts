@@ -5,6 +5,7 @@
 import type { TrainConfig } from '../core/config';
 import type { EpochMetrics, RunSummary } from '../core/events';
 import type { BatchPoint } from './chartData';
+import { METHOD_LABELS } from './configFields';
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'error';
 
@@ -44,8 +45,7 @@ export function newRunRecord(fields: NewRunFields, now: number): RunRecord {
 
 /** Short description of a run's setup for tables and legends: "B-MM concat fast seed 0". */
 export function runLabel(config: TrainConfig): string {
-  const method = { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE' }[config.method];
-  return `${method} ${config.fusion} ${config.preset} seed ${config.seed}`;
+  return `${METHOD_LABELS[config.method]} ${config.fusion} ${config.preset} seed ${config.seed}`;
 }
 
 /** Whether training can continue from the stored checkpoint. */

@@ -15,6 +15,7 @@ import {
   resolveSetting,
   setSetting,
   settingAt,
+  settingPresent,
   validateConfig,
   type PresetName,
   type Setting,
@@ -26,14 +27,6 @@ function baseConfig(preset: PresetName): TrainConfig {
   return makeConfig({ preset });
 }
 
-/** A child of a switched-off group (StepLR's step while StepLR is off) is not part of the config. */
-function present(setting: Setting, config: TrainConfig): boolean {
-  const dot = setting.path.lastIndexOf('.');
-  if (dot < 0) return true;
-  const parent = settingAt(setting.path.slice(0, dot));
-  return !(parent && parent.kind === 'bool' && parent.optionalGroup) || getSetting(config, parent.path) === true;
-}
-
 function valueString(config: TrainConfig, setting: Setting): string {
   return String(getSetting(config, setting.path));
 }
@@ -43,7 +36,7 @@ export function configToParams(config: TrainConfig): URLSearchParams {
   const base = baseConfig(config.preset);
   const params = new URLSearchParams();
   for (const setting of ALL_SETTINGS) {
-    if (!present(setting, config)) continue;
+    if (!settingPresent(config, setting.path)) continue;
     const value = valueString(config, setting);
     const preset = setting.path === 'preset';
     if (preset ? config.preset !== makeConfig().preset : value !== valueString(base, setting)) params.set(setting.path, value);
