@@ -2,13 +2,14 @@
  * Decodes one clip into its stored tensors, inside a decode worker: the visual frames (1 fps from a video, a frame
  * folder, or precomputed flow) and the spectrogram (from a separate audio file or the video's own track).
  * The browser's decoders (WebCodecs via mediabunny) are tried first; what they cannot read or decode goes to
- * ffmpeg.wasm. A problem with the input throws a ClipFailure naming the file and the cause.
+ * ffmpeg.wasm. A problem with the input throws a ClipFailure naming the file and the cause. The ffmpeg and the image
+ * reader are parameters, so the same code decodes in Node (the CLI: system ffmpeg, or ffmpeg.wasm without WebCodecs).
  */
 import { spectrogramCodes } from './audioFeatures';
-import type { DecodeJob, JobFile } from './messages';
+import type { DecodeJob, DecodeResult, JobFile } from './messages';
 import { explainFfmpegFailure, parseF32leOutput, parseInputStreams } from './ffmpegLog';
-import { oneFpsScaleFilter, type FfmpegRunner } from './ffmpegCore';
-import { evenlySpaced, oneFpsIndices } from './frameSelect';
+import type { FfmpegRun } from './ffmpegCore';
+import { evenlySpaced, oneFpsIndices, oneFpsScaleFilter } from './frameSelect';
 import { sniffNotMedia, SNIFF_BYTES } from './sniff';
 import { flowToUv, rgbaToRgb } from './pixels';
 import { audioWebCodecs, frameCanvas, imageRgba, openMedia, videoFramesWebCodecs, type DecodedAudio, type DecodedFrames } from './webcodecs';
@@ -31,6 +32,31 @@ export interface ClipTensors {
   frameCount: number;
   frameChannels: 2 | 3;
   decoder: string;
+}
+
+/**
+ * What decoding needs from an ffmpeg: run `args` with `input` visible as `/in/<inputName>`, and hand back the exit
+ * code, the log and the files named in `outputs` that the run wrote under `/out` (ffmpegCore's FfmpegRunner in the
+ * page; the system ffmpeg or ffmpeg.wasm in Node).
+ */
+export interface FfmpegExec {
+  run(input: Blob, inputName: string, args: string[], outputs: string[], timeoutMs?: number): Promise<FfmpegRun>;
+}
+
+/** An image file resized to S x S, as RGBA. */
+export type ImageReader = (file: Blob, size: number) => Promise<ArrayLike<number>>;
+
+export interface DecodeClipOptions {
+  /** Try the browser's decoders (mediabunny + WebCodecs) before ffmpeg (default true). */
+  webcodecs?: boolean;
+  /** Reads frame and flow images (default: an OffscreenCanvas). */
+  readImage?: ImageReader;
+}
+
+/** Images drawn on one S x S OffscreenCanvas (made on the first image). */
+function canvasImageReader(): ImageReader {
+  let ctx: OffscreenCanvasRenderingContext2D | null = null;
+  return (file, size) => imageRgba(file, size, (ctx ??= frameCanvas(size)));
 }
 
 /** Containers mediabunny does not read: straight to ffmpeg. */
@@ -60,12 +86,13 @@ async function fromMedia(
   src: JobFile,
   want: { frames: boolean; audio: boolean; fps: boolean },
   job: DecodeJob,
-  ffmpeg: FfmpegRunner,
+  ffmpeg: FfmpegExec,
+  webcodecs: boolean,
 ): Promise<FromMedia> {
   const out: FromMedia = { frames: null, audio: null, fps: null, decoders: {} };
   const notes: string[] = [];
   const ext = extension(src.path);
-  let input = FFMPEG_ONLY.has(ext) ? null : await openMedia(src.file);
+  let input = !webcodecs || FFMPEG_ONLY.has(ext) ? null : await openMedia(src.file);
   if (input && (await input.getTracks()).length === 0) {
     // No track at all: more likely a damaged file than an empty container; let ffmpeg say what is wrong.
     input.dispose();
@@ -131,7 +158,7 @@ async function fromMedia(
     if (ffAudio && streams.audio.length === 0 && streams.video.length > 0) {
       throw new ClipFailure(src.path, 'no audio track (and no separate audio file for this clip)');
     }
-    const threw = run.log.some((l) => l.startsWith('ffmpeg.wasm threw'));
+    const threw = run.crashed === true || run.log.some((l) => l.startsWith('ffmpeg.wasm threw'));
     const sniffed = sniffNotMedia(new Uint8Array(await src.file.slice(0, SNIFF_BYTES).arrayBuffer()));
     throw new ClipFailure(src.path, sniffed ?? explainFfmpegFailure(run.log) + noted, !threw);
   }
@@ -167,15 +194,14 @@ async function fromMedia(
   return out;
 }
 
-async function framesFromImages(files: JobFile[], job: DecodeJob): Promise<DecodedFrames> {
+async function framesFromImages(files: JobFile[], job: DecodeJob, readImage: ImageReader): Promise<DecodedFrames> {
   const S = job.frameSize;
   const keep = evenlySpaced(files.length, job.maxFrames);
-  const ctx = frameCanvas(S);
   const frames = new Uint8Array(keep.length * S * S * 3);
   for (const [i, f] of keep.entries()) {
-    let rgba: Uint8ClampedArray;
+    let rgba: ArrayLike<number>;
     try {
-      rgba = await imageRgba(files[f].file, S, ctx);
+      rgba = await readImage(files[f].file, S);
     } catch (err) {
       throw new ClipFailure(files[f].path, `could not decode the image (${message(err)})`);
     }
@@ -184,15 +210,14 @@ async function framesFromImages(files: JobFile[], job: DecodeJob): Promise<Decod
   return { frames, count: keep.length };
 }
 
-async function framesFromFlow(u: JobFile[], v: JobFile[], fps: number | null, job: DecodeJob): Promise<DecodedFrames> {
+async function framesFromFlow(u: JobFile[], v: JobFile[], fps: number | null, job: DecodeJob, readImage: ImageReader): Promise<DecodedFrames> {
   const S = job.frameSize;
   const perSecond = oneFpsIndices(Math.min(u.length, v.length), fps ?? 25);
   const keep = evenlySpaced(perSecond.length, job.maxFrames).map((i) => perSecond[i]);
-  const ctx = frameCanvas(S);
   const frames = new Uint8Array(keep.length * S * S * 2);
   const read = async (f: JobFile) => {
     try {
-      return await imageRgba(f.file, S, ctx);
+      return await readImage(f.file, S);
     } catch (err) {
       throw new ClipFailure(f.path, `could not decode the flow image (${message(err)})`);
     }
@@ -208,7 +233,9 @@ async function framesFromFlow(u: JobFile[], v: JobFile[], fps: number | null, jo
 const AUDIO_EXTS = new Set(['wav', 'mp3', 'm4a', 'aac', 'ogg', 'oga', 'opus', 'flac']);
 
 /** Decodes a job into the clip's stored tensors, or throws a ClipFailure. */
-export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegRunner): Promise<ClipTensors> {
+export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: DecodeClipOptions = {}): Promise<ClipTensors> {
+  const webcodecs = options.webcodecs ?? true;
+  const readImage = options.readImage ?? canvasImageReader();
   const audioFromVideo = !job.audio;
   let frames: DecodedFrames | null = null;
   let audio: DecodedAudio | null = null;
@@ -217,7 +244,7 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegRunner): Promise<
 
   if (job.visual === 'video' || audioFromVideo) {
     if (!job.video) throw new ClipFailure(job.clipId, 'no video file and no audio file');
-    const r = await fromMedia(job.video, { frames: job.visual === 'video', audio: audioFromVideo, fps: job.visual === 'flow' }, job, ffmpeg);
+    const r = await fromMedia(job.video, { frames: job.visual === 'video', audio: audioFromVideo, fps: job.visual === 'flow' }, job, ffmpeg, webcodecs);
     frames = r.frames;
     audio = r.audio;
     fps = r.fps;
@@ -225,19 +252,19 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegRunner): Promise<
   }
   if (job.audio) {
     const isAudioFile = AUDIO_EXTS.has(extension(job.audio.path));
-    const r = await fromMedia(job.audio, { frames: false, audio: true, fps: false }, job, ffmpeg);
+    const r = await fromMedia(job.audio, { frames: false, audio: true, fps: false }, job, ffmpeg, webcodecs);
     if (!r.audio) throw new ClipFailure(job.audio.path, 'no audio decoded');
     audio = r.audio;
     decoders.audio = r.decoders.audio + (isAudioFile ? '' : ' (from a video file)');
   }
   if (job.visual === 'frames') {
     if (!job.frames || job.frames.length === 0) throw new ClipFailure(job.clipId, 'no frame images');
-    frames = await framesFromImages(job.frames, job);
+    frames = await framesFromImages(job.frames, job, readImage);
     decoders.video = 'image';
   }
   if (job.visual === 'flow') {
     if (!job.flowU?.length || !job.flowV?.length) throw new ClipFailure(job.clipId, 'no flow images');
-    frames = await framesFromFlow(job.flowU, job.flowV, fps, job);
+    frames = await framesFromFlow(job.flowU, job.flowV, fps, job, readImage);
     decoders.video = 'image';
   }
   if (!frames) throw new ClipFailure(job.video?.path ?? job.clipId, 'no frames decoded');
@@ -256,4 +283,24 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegRunner): Promise<
     frameChannels: job.visual === 'flow' ? 2 : 3,
     decoder: `${decoders.video ?? '?'}+${decoders.audio ?? '?'}`,
   };
+}
+
+/** A job's result message (the worker's reply): the tensors, or the file at fault and the reason. */
+export async function decodeJobResult(job: DecodeJob, ffmpeg: FfmpegExec, options: DecodeClipOptions = {}): Promise<DecodeResult> {
+  const t0 = performance.now();
+  try {
+    const r = await decodeClip(job, ffmpeg, options);
+    return { type: 'result', id: job.id, ok: true, ...r, ms: performance.now() - t0 };
+  } catch (err) {
+    const failure = err instanceof ClipFailure ? err : null;
+    return {
+      type: 'result',
+      id: job.id,
+      ok: false,
+      path: failure?.path ?? job.video?.path ?? job.clipId,
+      reason: failure?.message ?? `decoder error: ${message(err)}`,
+      inherent: failure?.inherent ?? false,
+      ms: performance.now() - t0,
+    };
+  }
 }

@@ -57,8 +57,8 @@ export interface DecodeRunOptions {
   maxFrames: number;
   /** Dataset name shown in the lab. */
   name: string;
-  /** Null: no cache. */
-  cache: ClipCache | null;
+  /** Null: no cache. IndexedDB in the page (ClipCache), a folder on disk in the CLI. */
+  cache: Pick<ClipCache, 'getMany' | 'putMany'> | null;
   poolSize?: number;
   createWorker?: () => WorkerLike;
   signal?: AbortSignal;

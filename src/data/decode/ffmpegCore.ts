@@ -40,6 +40,8 @@ export interface FfmpegRun {
   /** Output files that exist after the run, by name. */
   outputs: Map<string, Uint8Array>;
   ms: number;
+  /** The runner itself failed (could not start, crashed), not the file: the failure is not cached. */
+  crashed?: boolean;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;
@@ -140,9 +142,4 @@ export class FfmpegRunner {
     if (ret !== 0) this.reload();
     return { ret, log: this.log, outputs: files, ms: performance.now() - t0 };
   }
-}
-
-/** The ffmpeg `-vf` that keeps the frames at 1 fps (see frameSelect.oneFpsTimestamps) and scales them to S x S. */
-export function oneFpsScaleFilter(size: number): string {
-  return `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',scale=${size}:${size}:flags=area`;
 }

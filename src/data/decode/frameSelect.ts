@@ -40,3 +40,8 @@ export function oneFpsIndices(frameCount: number, fps: number): number[] {
   }
   return out;
 }
+
+/** The ffmpeg `-vf` that keeps the frames at 1 fps (see oneFpsTimestamps) and scales them to S x S. */
+export function oneFpsScaleFilter(size: number): string {
+  return `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',scale=${size}:${size}:flags=area`;
+}
