@@ -79,6 +79,15 @@ def get_setting(config, path):
     return setting["default"] if value is _MISSING or value is None else value
 
 
+def set_setting(config, path, value):
+    """Sets a setting by path in place (``setSetting``): nested paths, an optional group (switched on with its
+    defaults when one of its settings is set), and a preset's sizes. Not validated; ConfigError for an unknown path."""
+    if path not in BY_PATH:
+        raise ConfigError(path, 'unknown setting "%s"' % path)
+    _set_setting(config, path, value)
+    return config
+
+
 def _set_setting(config, path, value):
     """``setSetting`` for what defaults need: nested paths, an optional group, and a preset's sizes."""
     setting = BY_PATH[path]

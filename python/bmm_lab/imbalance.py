@@ -54,6 +54,15 @@ class SplitEvaluation:
                 self.score[m] += float(p)
         self.count += len(y)
 
+    def merge(self, reduce):
+        """Replaces the counts and scores by their sums over processes (``reduce`` sums a float64 tensor)."""
+        local = torch.tensor([self.correct[h] for h in HEADS] + [self.score["audio"], self.score["visual"], self.count], dtype=torch.float64)
+        total = reduce(local).cpu().tolist()
+        for i, h in enumerate(HEADS):
+            self.correct[h] = int(round(total[i]))
+        self.score["audio"], self.score["visual"] = total[3], total[4]
+        self.count = int(round(total[5]))
+
     def accuracy(self, head):
         return 0.0 if self.count == 0 else self.correct[head] / self.count
 
@@ -61,40 +70,55 @@ class SplitEvaluation:
         return imbalance_ratio(self.score["audio"], self.score["visual"])
 
 
-def evaluate_split(model, split, batch_size, dtype=torch.float32, unimodal=None, measure_means=False):
+def evaluate_split(model, split, batch_size, dtype=torch.float32, unimodal=None, measure_means=False, batches=None, reduce=None):
     """A SplitEvaluation of ``model`` over every clip of a pack split, in eval mode and without gradients.
 
     ``unimodal`` (a ``Unimodal``, default zero) gives the unimodal heads. With ``measure_means`` (the pass over the
     training set) and unimodal mean, the split's feature means are measured first in the same pass and set on
     ``unimodal`` before its unimodal outputs are computed, as ``evaluateSplit`` does. The model's training mode is
-    restored afterwards.
+    restored afterwards. ``batches`` (audio, visual, labels) replace the split's batches in order (a DataLoader,
+    or this process's share of the split); ``reduce`` sums a tensor over the processes sharing the split, so every
+    process ends with the whole split's evaluation. Inputs go to the model's device.
     """
     unimodal = unimodal if unimodal is not None else Unimodal("zero")
     defer = measure_means and unimodal.mode == "mean"
     evaluation = SplitEvaluation(model.num_classes)
+    device = next(model.parameters()).device
+    if batches is None:
+        batches = (split.inputs(range(start, min(start + batch_size, split.size)), dtype) for start in range(0, split.size, batch_size))
     pending = []
     sums = None
+    count = 0
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            for start in range(0, split.size, batch_size):
-                positions = range(start, min(start + batch_size, split.size))
-                audio, visual, labels = split.inputs(positions, dtype)
-                z_a, z_v = model.encode(audio, visual)
+            for audio, visual, labels in batches:
+                z_a, z_v = model.encode(audio.to(device, dtype, non_blocking=True), visual.to(device, dtype, non_blocking=True))
                 logits = model.fusion_module(z_a, z_v)
+                labels = labels.cpu().numpy()
                 if defer:
                     sa, sv = z_a.sum(0, keepdim=True), z_v.sum(0, keepdim=True)
                     sums = (sa, sv) if sums is None else (sa + sums[0], sv + sums[1])
-                    pending.append((labels.numpy(), logits, z_a, z_v))
+                    count += len(labels)
+                    pending.append((labels, logits, z_a, z_v))
                     continue
                 logits_audio, logits_visual = unimodal.logits(model, z_a, z_v)
-                evaluation.add(labels.numpy(), {"fused": logits, "audio": logits_audio, "visual": logits_visual})
-            if defer and sums is not None:
-                unimodal.set_means(sums[0] / split.size, sums[1] / split.size)
+                evaluation.add(labels, {"fused": logits, "audio": logits_audio, "visual": logits_visual})
+            if defer:
+                if reduce is not None:
+                    d = model.dim
+                    local = torch.cat(sums, dim=1).float() if sums is not None else torch.zeros(1, 2 * d, device=device)
+                    total = reduce(local)
+                    sums = (total[:, :d].to(dtype), total[:, d:].to(dtype))
+                    count = int(reduce(torch.tensor([float(count)], device=device)).item())
+                if sums is not None and count > 0:
+                    unimodal.set_means(sums[0] / count, sums[1] / count)
                 for labels, logits, z_a, z_v in pending:
                     logits_audio, logits_visual = unimodal.logits(model, z_a, z_v)
                     evaluation.add(labels, {"fused": logits, "audio": logits_audio, "visual": logits_visual})
     finally:
         model.train(was_training)
+    if reduce is not None:
+        evaluation.merge(reduce)
     return evaluation

@@ -7,7 +7,7 @@ The TypeScript side builds its error messages with template literals and its met
 
 import json
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def js_number(x):
@@ -39,6 +39,16 @@ def js_number(x):
         mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
         text = "%se%s%d" % (mantissa, "+" if e >= 0 else "-", abs(e))
     return sign + text
+
+
+def js_precision(x, digits):
+    """``Number(x.toPrecision(digits))``: ``digits`` significant digits, halves away from zero; non-finite x as is."""
+    x = float(x)
+    if not math.isfinite(x) or x == 0:
+        return x
+    exact = Decimal(x)
+    quantum = Decimal(1).scaleb(exact.adjusted() - digits + 1)
+    return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def js_json(value):

@@ -169,8 +169,9 @@ def normalise_frames(frames, visual, dtype=torch.float32):
     """Model input [B, C, T, S, S] from stored frames uint8 [B, T, S, S, C], as ``BatchBuilder.visual`` does.
 
     RGB: (x - 255 mean) / (255 std) with ImageNet's mean and std; flow: x / 127.5 - 1. Computed in ``dtype``.
+    ``frames`` may also be a tensor of pixel values 0-255 (an augmented crop).
     """
-    x = torch.from_numpy(np.ascontiguousarray(frames)).to(dtype)
+    x = frames.to(dtype) if isinstance(frames, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(frames)).to(dtype)
     if visual == "rgb":
         mean = torch.tensor([m * 255 for m in IMAGENET_MEAN], dtype=dtype)
         std = torch.tensor([s * 255 for s in IMAGENET_STD], dtype=dtype)
@@ -200,14 +201,19 @@ class Split:
             if not (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) or not 0 <= p < self.size:
                 raise IndexError("position %r is outside the %s split (0..%d)" % (p, self.name, self.size - 1))
 
+    def clip(self, position):
+        """The stored clip at a position: (spectrogram float32 [1,H,W], frames uint8 [T,S,S,C], label), not copied."""
+        shard, row = self._rows[position]
+        return shard.audio[row], shard.frames[row], int(shard.labels[row])
+
     def inputs(self, positions, dtype=torch.float32):
         """(audio [B,1,H,W], visual [B,C,T,S,S], labels int64 [B]) for positions of this split (evaluation transforms)."""
         positions = list(positions)
         self.check_positions(positions)
         t = self.pack.frames
-        audio = np.stack([shard.audio[row] for shard, row in (self._rows[p] for p in positions)])
+        audio = np.stack([self.clip(p)[0] for p in positions])
         frame_idx = evaluation_frame_indices(t, t)  # all T stored frames: the pack is stored at the model's T
-        frames = np.stack([shard.frames[row][frame_idx] for shard, row in (self._rows[p] for p in positions)])
+        frames = np.stack([self.clip(p)[1][frame_idx] for p in positions])
         labels = torch.from_numpy(self.labels[positions])
         return torch.from_numpy(audio).to(dtype), normalise_frames(frames, self.pack.visual_branch, dtype), labels
 

@@ -7,7 +7,10 @@ Each rule mirrors its TS file, arithmetic included:
 - ``balance_plan``, ``planned_rho``, ``mix_weak_inputs``, ``bmm_loss``: ``bmm.ts``;
 - ``ogm_coefficients``, ``ogm_coefficient_tensors``, ``modulate_gradients``, ``ogm_loss``: ``ogm-ge.ts``
   (unimodal outputs from ``unimodal.py``).
-The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace.
+The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace, the trainer draws them.
+A permutation is a list of batch positions, or a ``Partners`` when the batch is split across processes (each
+process holds some rows; a row's partner may be in another process). ``reduce`` arguments sum a tensor over those
+processes (None: one process).
 """
 
 import math
@@ -41,7 +44,26 @@ def soft_cross_entropy(logits, targets):
 
 def permute_rows(x, perm):
     """x[p]: row i of the result is row perm[i] of x (each row's mixing partner)."""
-    return x[torch.as_tensor(perm, dtype=torch.long)]
+    if isinstance(perm, Partners):
+        return perm(x)
+    return x[torch.as_tensor(perm, dtype=torch.long, device=x.device)]
+
+
+class Partners:
+    """Mixing partners of this process's rows of a batch split across processes (DistributedDataParallel).
+
+    ``perm`` holds, for each local row, its partner's position in the whole batch; ``gather`` assembles the whole
+    batch from every process's rows (in batch order, differentiable). One process: ``gather`` is None and this is
+    ``x[perm]``.
+    """
+
+    def __init__(self, perm, gather=None):
+        self.perm = list(perm)
+        self.gather = gather
+
+    def __call__(self, x):
+        whole = self.gather(x) if self.gather is not None else x
+        return whole[torch.as_tensor(self.perm, dtype=torch.long, device=x.device)]
 
 
 def interpolate(a, b, m):
@@ -180,7 +202,7 @@ def ogm_coefficient_tensors(score_audio, score_visual, alpha):
     """Tensor version of ``ogm_coefficients`` (``coefficientTensors``): (k_a, k_v) as 0-d tensors."""
     ratio_v = score_visual / score_audio
     ratio_a = score_audio / score_visual
-    one = torch.ones((), dtype=ratio_v.dtype)
+    one = torch.ones((), dtype=ratio_v.dtype, device=ratio_v.device)
     k_v = torch.where(ratio_v > 1, 1 - torch.tanh(ratio_v * alpha), one)
     k_a = torch.where(ratio_a > 1, 1 - torch.tanh(ratio_a * alpha), one)
     return k_a, k_v
@@ -191,10 +213,11 @@ def ogm_active(epoch, options):
     return options["start"] <= epoch <= options["end"]
 
 
-def ogm_loss(model, audio, visual, targets, alpha, active, unimodal=None):
+def ogm_loss(model, audio, visual, targets, alpha, active, unimodal=None, reduce=None):
     """Fused CE and, when ``active``, the batch's coefficients {audio, visual} from the same forward pass.
 
-    ``unimodal`` (a ``Unimodal``; default zero) gives the unimodal outputs behind the scores.
+    ``unimodal`` (a ``Unimodal``; default zero) gives the unimodal outputs behind the scores; ``reduce`` sums the
+    scores (and a batch mean) over the processes that hold the batch.
     """
     z_a, z_v = model.encode(audio, visual)
     logits = model.fusion_module(z_a, z_v)
@@ -202,8 +225,11 @@ def ogm_loss(model, audio, visual, targets, alpha, active, unimodal=None):
     if not active:
         return BatchLoss(loss, logits, None)
     with torch.no_grad():
-        logits_audio, logits_visual = (unimodal or Unimodal("zero")).logits(model, z_a, z_v)
-        k_a, k_v = ogm_coefficient_tensors(*ogm_scores(logits_audio, logits_visual, targets), alpha)
+        logits_audio, logits_visual = (unimodal or Unimodal("zero")).logits(model, z_a, z_v, reduce)
+        score_audio, score_visual = ogm_scores(logits_audio, logits_visual, targets)
+        if reduce is not None:
+            score_audio, score_visual = reduce(torch.stack([score_audio, score_visual]))
+        k_a, k_v = ogm_coefficient_tensors(score_audio, score_visual, alpha)
     return BatchLoss(loss, logits, {"audio": k_a, "visual": k_v})
 
 
@@ -228,18 +254,19 @@ def modulate_gradients(model, coef, mode, generator=None):
             if mode == "ogm-ge" and strong:
                 n = g.numel()
                 std = torch.sqrt(((g - g.mean()) ** 2).sum() / max(1, n - 1))
-                noise = torch.randn(g.shape, generator=generator, dtype=g.dtype) * (std + 1e-8)
+                noise = torch.randn(g.shape, generator=generator, dtype=g.dtype, device=g.device) * (std + 1e-8)
                 p.grad = g * k + noise
             else:
                 p.grad = g * k
 
 
-def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=None):
+def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=None, reduce=None):
     """The config's method on one batch with given random choices; ``epoch`` is 0-based.
 
-    ``mixing``: ``perm`` (MM, B-MM), ``lambda`` (MM), ``m`` and ``weak`` (B-MM: the batch's strength and mixed
-    modality, None when it does not mix). ``unimodal``: the run's ``Unimodal`` (OGM's scores). Returns a
-    BatchLoss; OGM's coefficients are in ``coef``.
+    ``mixing``: ``perm`` (MM, B-MM; a list or ``Partners``), ``lambda`` (MM), ``m`` and ``weak`` (B-MM: the
+    batch's strength and mixed modality, None when it does not mix). ``unimodal``: the run's ``Unimodal`` (OGM's
+    scores); ``reduce``: sums over the processes holding the batch (OGM's scores). Returns a BatchLoss; OGM's
+    coefficients are in ``coef``.
     """
     method = config["method"]
     if method == "erm":
@@ -249,5 +276,5 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
     if method == "bmm":
         return bmm_loss(model, audio, visual, targets, mixing.get("weak"), mixing.get("m"), mixing.get("perm"), config["bmm"])
     if method == "ogm-ge":
-        return ogm_loss(model, audio, visual, targets, config["ogm"]["alpha"], ogm_active(epoch, config["ogm"]), unimodal)
+        return ogm_loss(model, audio, visual, targets, config["ogm"]["alpha"], ogm_active(epoch, config["ogm"]), unimodal, reduce)
     raise ValueError("method %r has no rule here (known: erm, mm, bmm, ogm-ge)" % (method,))

@@ -27,13 +27,24 @@ class Unimodal:
     def set_means(self, mean_audio, mean_visual):
         self.means = (mean_audio.detach(), mean_visual.detach())
 
-    def logits(self, model, z_a, z_v):
-        """(u_a, u_v) for features z_a, z_v [B, d] of ``model`` (an AVClassifier)."""
+    def logits(self, model, z_a, z_v, reduce=None):
+        """(u_a, u_v) for features z_a, z_v [B, d] of ``model`` (an AVClassifier).
+
+        ``reduce`` sums a tensor over the processes that hold the batch, for the batch's own means (mode mean
+        before the first evaluation pass); None: the batch is all here.
+        """
         fm = model.fusion_module
         if self.mode == "zero":
             return fm(z_a, torch.zeros_like(z_v)), fm(torch.zeros_like(z_a), z_v)
         if self.mode == "mean":
-            mean_a, mean_v = self.means if self.means is not None else (z_a.mean(0, keepdim=True), z_v.mean(0, keepdim=True))
+            if self.means is not None:
+                mean_a, mean_v = self.means
+            elif reduce is None:
+                mean_a, mean_v = z_a.mean(0, keepdim=True), z_v.mean(0, keepdim=True)
+            else:
+                count = float(reduce(torch.tensor([float(z_a.shape[0])], device=z_a.device)))
+                mean_a = (reduce(z_a.sum(0, keepdim=True)) / count).to(z_a.dtype)
+                mean_v = (reduce(z_v.sum(0, keepdim=True)) / count).to(z_v.dtype)
             b = z_a.shape[0]
             return fm(z_a, mean_v.expand(b, -1)), fm(mean_a.expand(b, -1), z_v)
         fusion = model.fusion

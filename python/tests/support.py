@@ -68,3 +68,51 @@ def run_config(**config):
     }
     base.update(config)
     return {"format": "bmm-lab-run", "version": 1, "config": base}
+
+
+def write_run(path, **config):
+    """Writes ``run_config(**config)`` to ``path``; returns the path."""
+    with open(path, "w") as f:
+        json.dump(run_config(**config), f)
+    return path
+
+
+def run_module(module, args, env=None, timeout=300):
+    """``python -m module args`` in a subprocess with the package importable: (exit code, stdout, stderr)."""
+    import subprocess
+
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PYTHONPATH"] = PYTHON_DIR + (os.pathsep + full_env["PYTHONPATH"] if full_env.get("PYTHONPATH") else "")
+    r = subprocess.run([sys.executable, "-m", module, *args], env=full_env, capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def call_main(main, args):
+    """(exit code, stdout, stderr) of an in-process ``main(args)``."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def start_weights(path, doc, classes=CLASSES, visual_channels=3, seed=5):
+    """Writes seeded start weights for the model of run-config document ``doc``, with the lab's metadata."""
+    import torch
+
+    from bmm_lab.config import read_run_config
+    from bmm_lab.export import config_metadata, save_weights
+    from bmm_lab.model import AVClassifier
+
+    config = read_run_config(json.dumps(doc), "run.json")
+    torch.manual_seed(seed)
+    model = AVClassifier(len(classes), config["fusion"], config["width"], 1, visual_channels)
+    save_weights(model, path, config_metadata(config, classes, visual_channels))
+    return path

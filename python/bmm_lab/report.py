@@ -1,0 +1,73 @@
+"""What a run reports: the per-epoch JSON line and the summary line of ``bmm-lab train --json``, best and final
+test accuracies.
+
+Mirrors ``epochJson`` and the summary in ``src/cli/main.ts`` (numbers rounded with ``Number(x.toPrecision(d))``,
+6 digits, 4 for speed and time; non-finite numbers as null) and ``runResults`` in ``src/core/results.ts`` (best:
+the maximum over epochs of each head's test accuracy, taken separately; final: the last epoch's). An epoch's
+metrics are a dict with the keys of ``EpochMetrics`` (``events.ts``) but for the confusion matrices: epoch, loss,
+trainAcc, testAcc, audio {trainAcc, testAcc}, visual {trainAcc, testAcc}, rho, mix, coefficients (OGM-GE), lr,
+samplesPerSec, seconds.
+"""
+
+from .jsformat import js_json, js_precision
+
+
+def _r(x, digits=6):
+    return js_precision(x, digits)
+
+
+def epoch_json(m):
+    """The object ``bmm-lab train --json`` prints for an epoch."""
+    return {
+        "epoch": m["epoch"],
+        "loss": _r(m["loss"]),
+        "trainAcc": _r(m["trainAcc"]),
+        "testAcc": _r(m["testAcc"]),
+        "audio": {"trainAcc": _r(m["audio"]["trainAcc"]), "testAcc": _r(m["audio"]["testAcc"])},
+        "visual": {"trainAcc": _r(m["visual"]["trainAcc"]), "testAcc": _r(m["visual"]["testAcc"])},
+        "rho": _r(m["rho"]),
+        "mix": None if m["mix"] is None else _r(m["mix"]),
+        "samplesPerSec": _r(m["samplesPerSec"], 4),
+        "seconds": _r(m["seconds"], 4),
+    }
+
+
+def run_results(metrics):
+    """{"best": {fused, audio, visual}, "final": {...}} test accuracies over the epochs; None before the first."""
+    if not metrics:
+        return None
+    last = metrics[-1]
+    return {
+        "best": {
+            "fused": max(m["testAcc"] for m in metrics),
+            "audio": max(m["audio"]["testAcc"] for m in metrics),
+            "visual": max(m["visual"]["testAcc"] for m in metrics),
+        },
+        "final": {"fused": last["testAcc"], "audio": last["audio"]["testAcc"], "visual": last["visual"]["testAcc"]},
+    }
+
+
+def summary_json(config, backend, dataset, metrics, error=None):
+    """The last line of ``bmm-lab train --json``: ``{"summary": {config, backend, dataset, epochs, bestTestAcc,
+    finalTestAcc, best, final, error}}``."""
+    zero = {"fused": 0, "audio": 0, "visual": 0}
+    results = run_results(metrics) or {"best": zero, "final": zero}
+    best, final = results["best"], results["final"]
+    return {
+        "summary": {
+            "config": config,
+            "backend": backend,
+            "dataset": dataset,
+            "epochs": len(metrics),
+            "bestTestAcc": _r(best["fused"]),
+            "finalTestAcc": _r(final["fused"]),
+            "best": {k: _r(best[k]) for k in ("fused", "audio", "visual")},
+            "final": {k: _r(final[k]) for k in ("fused", "audio", "visual")},
+            "error": error,
+        }
+    }
+
+
+def json_line(obj):
+    """One line of JSON as ``JSON.stringify`` writes it (no spaces, JavaScript's numbers)."""
+    return js_json(obj)

@@ -1,0 +1,552 @@
+"""Trains a run of the lab in PyTorch: the lab's session (``src/core/session.ts``) on a dataset pack, on GPUs.
+
+    python -m bmm_lab.train --config RUN.json --data PACK --out DIR [--resume] [--workers N]
+        [--device cuda|cpu] [--amp bf16] [--augment on|off] [--sync-bn] [--weights START.safetensors]
+        [--trace TRACE.jsonl]
+
+RUN.json is a run-config document (``{"format":"bmm-lab-run","version":1,"config":{…}}``, the lab's "Export run
+config"); its sizes must be the pack's (audioHeight, audioWidth, visualSize, frames; a pack is not resized). Every
+method and option of the lab trains here with the same rules as the replay (``rules.py``): ERM, MM, B-MM (warmup,
+beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, with the ``unimodal`` score, Adam with L2
+weight decay and the StepLR schedule. Per epoch, as the session: the learning rate of the schedule; B-MM's plan
+from rho of the evaluation pass after the previous epoch (none before the first); the training batches in an order
+drawn from the seed (a final batch of one clip is skipped); then an evaluation pass over the whole training set
+(rho, per-modality train accuracy, the feature means of unimodal = mean) and one over the test set.
+
+Training batches come from a DataLoader with ``--workers`` processes: the paper's augmentation (T random frames in
+time order, RandomResizedCrop and horizontal flip per clip, ``data.py``) when the config's ``augment`` is on,
+else the evaluation transforms; ``--augment`` overrides the config (and the written config says what ran). The
+seed drives the initial weights (``torch.manual_seed``), the order, the permutations and Beta draws (one numpy
+generator), each clip's crop (a generator per seed, epoch and slot, whatever the workers) and OGM-GE's noise (a
+torch generator): the same seed gives the same run on the same device. These draws are not TF.js's, so a run here
+is not the lab's run step for step (the replay is for that).
+
+Outputs in DIR (only the first process writes): ``config.json`` (the run-config document of what ran),
+``metrics.jsonl`` (one line per epoch then a summary line, the objects ``bmm-lab train --json`` prints; stdout gets
+the same lines), ``checkpoint.pt`` after every epoch (``checkpoint.py``), ``model.safetensors`` at the end (the lab's
+names, layouts and metadata: the lab and ``load_model`` read it). ``--trace`` writes the lab's step trace (epoch,
+step, indices, loss, perm, lambda, m, weak, coef), which ``python -m bmm_lab.replay`` replays. ``--weights`` starts
+from saved weights (checked against the config and the pack). ``--resume`` continues DIR from its last completed
+epoch: a run killed mid-epoch redoes that epoch and, with augment off on the same device, gives the same epochs as
+one never interrupted. Exit status 0 when trained, 1 when the loss became NaN or infinite (the weights of the last
+completed epoch are kept and written), 2 for input refused before training (the message names the file).
+
+``--device`` defaults to cuda when a GPU is there. ``--amp bf16`` runs forward passes under bfloat16 autocast
+(CUDA; on CPUs too, where it is slower unless the CPU has bfloat16 units); weights and Adam stay float32.
+
+Several GPUs, one process each (DistributedDataParallel; NCCL on GPUs, gloo on CPUs):
+
+    torchrun --nproc_per_node 4 -m bmm_lab.train --config RUN.json --data PACK --out DIR --sync-bn
+
+The config's ``batch`` is the global batch: each step's batch is split across the processes (``batch`` must be
+divisible by their number; an epoch's shorter last batch is split as evenly as possible), so N processes train the
+same run as one: the same order and the same draws on every process (one seed), MM/B-MM permutations over the
+whole batch (a row's partner may be in another process: rows and features are gathered), OGM's batch scores summed
+over processes, losses normalised by the global batch. ``--sync-bn`` makes BatchNorm use the whole batch's
+statistics (PyTorch's SyncBatchNorm on CUDA; ``distributed.SyncBatchNorm2d`` on CPU); without it each process
+normalises its own share, which is a different run. The evaluation passes are split across processes and summed;
+B-MM's plan is computed once and broadcast. Several machines: run the same command on each, e.g.
+
+    torchrun --nnodes 2 --nproc_per_node 8 --rdzv-backend c10d --rdzv-endpoint HOST:29500 --rdzv-id RUN \\
+        -m bmm_lab.train --config RUN.json --data PACK --out DIR --sync-bn
+
+with PACK and DIR on a shared file system (or DIR local to the machine of rank 0, which alone writes).
+"""
+
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from . import distributed
+from .checkpoint import CHECKPOINT_FILE, CheckpointError, check_checkpoint, load_checkpoint, save_checkpoint
+from .config import RUN_CONFIG_FORMAT, RUN_CONFIG_VERSION, ConfigError, load_run_config, validate_config
+from .data import EpochBatches, PackInputs, epoch_batches, make_loader, rank_rows
+from .export import config_metadata, save_weights
+from .imbalance import evaluate_split
+from .jsformat import js_number
+from .model import AVClassifier
+from .optim import make_adam, set_lr, step_lr
+from .pack import PackError, load_pack
+from .replay import ReplayError, load_start_model
+from .report import epoch_json, json_line, summary_json
+from .rules import Partners, balance_plan, batch_loss, epoch_rho, modulate_gradients, one_hot
+from .unimodal import Unimodal
+
+RUN_FILES = ("checkpoint.pt", "metrics.jsonl")
+DRAW_STREAM = 0  # seed-sequence tag of the trainer's draws (augmentation uses data.AUGMENT_STREAM)
+
+
+class TrainError(ValueError):
+    """Input the trainer refuses before training; the message names the file and what was expected."""
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def _log(message):
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+class _BatchStep(nn.Module):
+    """One batch's loss under the config's method, as one module call (DistributedDataParallel wraps this)."""
+
+    def __init__(self, model, config, unimodal):
+        super().__init__()
+        self.model = model
+        self.config = config
+        self.unimodal = unimodal
+
+    def forward(self, audio, visual, targets, mixing, epoch, reduce):
+        r = batch_loss(self.config, self.model, audio, visual, targets, mixing, epoch, self.unimodal, reduce)
+        coef = None if r.coef is None else torch.stack([r.coef["audio"], r.coef["visual"]])
+        return r.loss, r.logits, coef
+
+
+class Trainer:
+    """A run: the model, Adam, the draws, the loaders, the epochs so far; ``train_epoch`` runs the next epoch.
+
+    ``procs`` (``distributed.Processes``) is this process's place; ``start_state`` optional start weights;
+    ``on_step`` receives each step's trace record (the first process only).
+    """
+
+    def __init__(self, config, pack, procs=None, workers=0, amp=None, sync_bn=False, start_state=None, on_step=None, dtype=torch.float32):
+        self.config = config
+        self.pack = pack
+        self.procs = procs or distributed.Processes()
+        self.device = self.procs.device
+        self.amp = amp
+        self.dtype = dtype
+        self.on_step = on_step
+        self.num_classes = len(pack.class_names)
+        seed = int(config["seed"])
+        torch.manual_seed(seed)
+        model = AVClassifier(self.num_classes, config["fusion"], config["width"], 1, pack.visual_channels)
+        if start_state is not None:
+            model.load_state_dict(start_state, strict=True)
+        self.model = model.to(self.device, dtype)
+        self.optimizer = make_adam(self.model, config["lr"], config["weightDecay"])
+        self.unimodal = Unimodal(config["unimodal"])
+        self.rng = np.random.default_rng([seed % 2**32, DRAW_STREAM])
+        self.noise = torch.Generator(device=self.device).manual_seed(seed)
+        self.metrics = []
+        self.rho_history = []
+        self.plan = None
+        step = _BatchStep(self.model, config, self.unimodal)
+        if self.procs.distributed:
+            if sync_bn:
+                distributed.convert_sync_batchnorm(self.model, self.procs)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            step = nn.parallel.DistributedDataParallel(step, device_ids=ids, output_device=self.device.index if ids else None)
+        self.step = step
+        self.reduce = self.procs.sum if self.procs.distributed else None
+        self.sampler = EpochBatches()
+        self.loader = make_loader(PackInputs(pack, config["augment"], seed), self.sampler, workers, self.device.type == "cuda")
+        self.last_good = None
+
+    # -- inputs --------------------------------------------------------------------------------------------------
+
+    def _batches(self, keys):
+        """Iterates (audio, visual, labels) of batches of ``PackInputs`` keys, loaded by the workers."""
+        self.sampler.set(keys)
+        return iter(self.loader)
+
+    def _evaluate(self, split_name, measure_means):
+        """This process's share of an evaluation pass over a split, summed over processes."""
+        split = self.pack.train if split_name == "train" else self.pack.test
+        lo, hi = rank_rows(split.size, self.procs.rank, self.procs.world)
+        size = max(self.config["batch"], 16)
+        keys = [[(split_name, p, None, 0) for p in range(s, min(s + size, hi))] for s in range(lo, hi, size)]
+        with self._autocast():
+            return evaluate_split(self.model, split, size, self.dtype, self.unimodal, measure_means, batches=self._batches(keys), reduce=self.reduce)
+
+    def _autocast(self):
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp == "bf16")
+
+    # -- draws -----------------------------------------------------------------------------------------------------
+
+    def _draw(self, size):
+        """This batch's random choices, in the lab's order (MM: lambda, perm; B-MM: lambda when sampled, perm when
+        it mixes); the same on every process."""
+        method = self.config["method"]
+        alpha = self.config["mm"]["alpha"]
+        out = {"perm": None, "lambda": None, "m": None, "weak": None}
+        if method == "mm":
+            out["lambda"] = float(self.rng.beta(alpha, alpha))
+            out["perm"] = self.rng.permutation(size).tolist()
+        elif method == "bmm":
+            plan = self.plan
+            m = plan.m
+            if plan.weak is not None and self.config["bmm"]["sample"] == "beta":
+                out["lambda"] = float(self.rng.beta(alpha, alpha))
+                m = plan.m * out["lambda"]
+            out["batch_m"] = m
+            if plan.weak is not None and m != 0:
+                out["perm"] = self.rng.permutation(size).tolist()
+                out["m"], out["weak"] = m, plan.weak
+        return out
+
+    # -- one epoch -------------------------------------------------------------------------------------------------
+
+    @property
+    def epochs_done(self):
+        return len(self.metrics)
+
+    def train_epoch(self):
+        """Trains and evaluates the next epoch; returns its metrics. Raises Diverged (weights of the last completed
+        epoch restored) when the loss stops being finite."""
+        config, procs = self.config, self.procs
+        e = self.epochs_done
+        started = time.perf_counter()
+        self.last_good = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        lr = step_lr(config["lr"], e, config["stepLr"])
+        set_lr(self.optimizer, lr)
+        if config["method"] == "bmm":
+            rho = self.metrics[-1]["rho"] if self.metrics else None
+            plan = balance_plan(epoch_rho(rho, self.rho_history, config["bmm"]), e, config["bmm"]) if procs.main else None
+            self.plan = procs.broadcast(plan)
+        order = self.rng.permutation(self.pack.train.size)
+        batches = epoch_batches(order, config["batch"])
+        local = []
+        for b in batches:
+            lo, hi = rank_rows(len(b), procs.rank, procs.world)
+            local.append([("train", pos, e, slot) for slot, pos in b[lo:hi]])
+        it = self._batches(local)
+        totals = {"loss": 0.0, "correct": 0.0, "seen": 0, "mix_sum": 0.0, "mix_count": 0, "coef_a": 0.0, "coef_v": 0.0, "coef_count": 0, "seconds": 0.0}
+        self.model.train()
+        for s, b in enumerate(batches):
+            t0 = time.perf_counter()
+            size = len(b)
+            sizes = [hi - lo for lo, hi in (rank_rows(size, r, procs.world) for r in range(procs.world))]
+            lo, _ = rank_rows(size, procs.rank, procs.world)
+            mine = sizes[procs.rank]
+            draws = self._draw(size)
+            audio, visual, labels = next(it)
+            audio = audio.to(self.device, self.dtype, non_blocking=True)
+            visual = visual.to(self.device, self.dtype, non_blocking=True)
+            labels = labels.to(self.device, non_blocking=True)
+            targets = one_hot(labels, self.num_classes, self.dtype)
+            mixing = {"lambda": draws["lambda"], "m": draws["m"], "weak": draws["weak"], "perm": None}
+            if draws["perm"] is not None:
+                gather = (lambda x, sizes=sizes: procs.gather_rows(x, sizes)) if procs.distributed else None
+                mixing["perm"] = Partners(draws["perm"][lo : lo + mine], gather)
+            self.optimizer.zero_grad(set_to_none=True)
+            with self._autocast():
+                loss, logits, coef = self.step(audio, visual, targets, mixing, e, self.reduce)
+            # Normalised by the whole batch: DDP averages the processes' gradients, each of a mean over its share.
+            scale = mine * procs.world / size
+            (loss * scale if scale != 1 else loss).backward()
+            if coef is not None:
+                modulate_gradients(self.model, {"audio": coef[0], "visual": coef[1]}, config["ogm"]["mode"], self.noise)
+            self.optimizer.step()
+            with torch.no_grad():
+                correct = (logits.argmax(1) == labels).sum().double()
+                if procs.distributed:
+                    stats = procs.sum(torch.stack([loss.detach().double() * mine, correct]))
+                    step_loss, step_correct = float(stats[0]) / size, float(stats[1])
+                else:
+                    step_loss, step_correct = float(loss.detach()), float(correct)
+            totals["seconds"] += time.perf_counter() - t0
+            if not math.isfinite(step_loss):
+                self.model.load_state_dict(self.last_good)
+                raise Diverged(
+                    "the loss became %s at epoch %d, batch %d; training stopped and the weights of the last completed epoch (%d) were kept. "
+                    "Try a lower learning rate (now %s)." % (js_number(step_loss), e + 1, s + 1, e, js_number(config["lr"]))
+                )
+            coef_values = None if coef is None else [float(coef[0]), float(coef[1])]
+            totals["loss"] += step_loss * size
+            totals["correct"] += step_correct
+            totals["seen"] += size
+            if config["method"] == "bmm":
+                totals["mix_sum"] += draws["batch_m"]
+                totals["mix_count"] += 1
+            elif coef_values is not None:
+                totals["mix_sum"] += min(coef_values)
+                totals["mix_count"] += 1
+                totals["coef_a"] += coef_values[0]
+                totals["coef_v"] += coef_values[1]
+                totals["coef_count"] += 1
+            if self.on_step is not None and procs.main:
+                self.on_step(
+                    {
+                        "epoch": e + 1,
+                        "step": s,
+                        "indices": [pos for _, pos in b],
+                        "loss": step_loss,
+                        "perm": draws["perm"],
+                        "lambda": draws["lambda"],
+                        "m": draws["m"],
+                        "weak": draws["weak"],
+                        "coef": None if coef_values is None else {"audio": coef_values[0], "visual": coef_values[1]},
+                    }
+                )
+        train_eval = self._evaluate("train", True)
+        test_eval = self._evaluate("test", False)
+        metrics = {
+            "epoch": e + 1,
+            "loss": totals["loss"] / totals["seen"] if totals["seen"] else math.nan,
+            "trainAcc": totals["correct"] / totals["seen"] if totals["seen"] else 0.0,
+            "testAcc": test_eval.accuracy("fused"),
+            "audio": {"trainAcc": train_eval.accuracy("audio"), "testAcc": test_eval.accuracy("audio")},
+            "visual": {"trainAcc": train_eval.accuracy("visual"), "testAcc": test_eval.accuracy("visual")},
+            "rho": train_eval.rho(),
+            "mix": self._epoch_mix(totals),
+            "lr": lr,
+            "samplesPerSec": totals["seen"] / totals["seconds"] if totals["seconds"] > 0 else 0.0,
+            "seconds": time.perf_counter() - started,
+        }
+        if config["method"] == "ogm-ge":
+            n = totals["coef_count"]
+            metrics["coefficients"] = {"audio": totals["coef_a"] / n, "visual": totals["coef_v"] / n} if n else {"audio": 1.0, "visual": 1.0}
+        self.metrics.append(metrics)
+        self.rho_history.append(metrics["rho"])
+        return metrics
+
+    def _epoch_mix(self, totals):
+        """The epoch's ``mix``, as the methods' ``epochReport``: B-MM's mean m, OGM-GE's mean strong coefficient
+        (1 outside its window), else None."""
+        method = self.config["method"]
+        mean = totals["mix_sum"] / totals["mix_count"] if totals["mix_count"] else None
+        if method == "ogm-ge":
+            return 1.0 if mean is None else mean
+        return mean if method == "bmm" else None
+
+    # -- state -----------------------------------------------------------------------------------------------------
+
+    def checkpoint_state(self):
+        """The checkpoint after the last completed epoch (``checkpoint.py``)."""
+        rng = {"numpy": copy.deepcopy(self.rng.bit_generator.state), "noise": self.noise.get_state(), "torch": torch.get_rng_state()}
+        if torch.cuda.is_available() and self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        means = None if self.unimodal.means is None else [m.detach().cpu() for m in self.unimodal.means]
+        return {
+            "format": "bmm-lab-checkpoint",
+            "version": 1,
+            "config": copy.deepcopy(self.config),
+            "class_names": list(self.pack.class_names),
+            "train_size": self.pack.train.size,
+            "test_size": self.pack.test.size,
+            "epoch": self.epochs_done,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": {"base_lr": self.config["lr"], "stepLr": self.config["stepLr"], "last_epoch": self.epochs_done - 1, "lr": self.optimizer.param_groups[0]["lr"]},
+            "rng": rng,
+            "metrics": copy.deepcopy(self.metrics),
+            "rho_history": list(self.rho_history),
+            "bmm": None if self.plan is None else {"weak": self.plan.weak, "m": self.plan.m},
+            "unimodal_means": means,
+        }
+
+    def restore(self, state):
+        """Continues from a checkpoint's state (after ``check_checkpoint``)."""
+        self.model.load_state_dict(state["model"], strict=True)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        self.noise.set_state(state["rng"]["noise"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        self.metrics = copy.deepcopy(state["metrics"])
+        self.rho_history = list(state["rho_history"])
+        means = state.get("unimodal_means")
+        self.unimodal.means = None if means is None else tuple(m.to(self.device) for m in means)
+
+    def close(self):
+        """Stops the loader's workers."""
+        it = getattr(self.loader, "_iterator", None)
+        if it is not None and hasattr(it, "_shutdown_workers"):
+            it._shutdown_workers()
+
+
+# -- the command ---------------------------------------------------------------------------------------------------
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m bmm_lab.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", help="run-config document (bmm-lab-run JSON); with --resume, defaults to the checkpoint's")
+    p.add_argument("--data", required=True, help="dataset pack folder (pack.json and its shards)")
+    p.add_argument("--out", required=True, help="output folder: config.json, metrics.jsonl, checkpoint.pt, model.safetensors")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last completed epoch")
+    p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes per training process (default 2; 0: none)")
+    p.add_argument("--device", choices=("cuda", "cpu"), help="default: cuda when available, else cpu")
+    p.add_argument("--amp", choices=("bf16",), help="bfloat16 autocast for forward passes")
+    p.add_argument("--augment", choices=("on", "off"), help="overrides the config's augment (off: evaluation transforms)")
+    p.add_argument("--sync-bn", action="store_true", help="with several processes: BatchNorm over the whole batch")
+    p.add_argument("--weights", help="start from these weights (.safetensors of the lab or of this trainer)")
+    p.add_argument("--trace", help="write one JSON object per step here (the lab's --trace format)")
+    p.add_argument("--float64", action="store_true", help="train in double precision (to measure float32 rounding)")
+    return p
+
+
+def prepare(args, world=1):
+    """Reads and checks everything before training: (config, config source, pack, checkpoint or None, start state).
+
+    Raises TrainError, ConfigError, PackError or CheckpointError naming the file.
+    """
+    out = args.out
+    ckpt_path = os.path.join(out, CHECKPOINT_FILE)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise TrainError("--out %s: is a file; give a folder" % out)
+    state = None
+    if args.resume:
+        state = load_checkpoint(ckpt_path)
+    else:
+        held = [f for f in RUN_FILES if os.path.exists(os.path.join(out, f))]
+        if held:
+            raise TrainError("--out %s already holds a run (%s); continue it with --resume or choose another folder" % (out, ", ".join(held)))
+    if args.config:
+        config = load_run_config(args.config)
+        source = args.config
+    elif state is not None:
+        config = copy.deepcopy(state["config"])
+        source = ckpt_path
+    else:
+        raise TrainError("--config RUN.json is required (a run-config document: {\"format\":\"bmm-lab-run\",\"version\":1,\"config\":{...}})")
+    if args.augment is not None:
+        config["augment"] = args.augment == "on"
+    pack = load_pack(args.data)
+    try:
+        pack.check_config(config, source)
+    except ValueError as e:
+        raise TrainError(str(e)) from None
+    try:
+        validate_config(config, pack.train.size)
+    except ConfigError as e:
+        raise ConfigError(e.field, "%s: %s (the pack %s has %d training clips)" % (source, e, pack.manifest_path, pack.train.size)) from None
+    if state is not None:
+        check_checkpoint(state, config, source, pack, ckpt_path)
+    batch = config["batch"]
+    if batch % world:
+        raise TrainError("%s: batch %d is the global batch, split across %d processes; it must be divisible by %d" % (source, batch, world, world))
+    last = pack.train.size % batch
+    if world > 1 and 1 < last < world:
+        raise TrainError(
+            "%s: an epoch's last batch has %d clips (%d training clips in %s, batch %d), fewer than the %d processes; "
+            "choose a batch that leaves 0, 1 or at least %d" % (source, last, pack.train.size, pack.manifest_path, batch, world, world)
+        )
+    start_state = None
+    if args.weights:
+        if state is not None:
+            raise TrainError("--weights and --resume: a resumed run continues from its checkpoint; drop --weights")
+        try:
+            start_state = load_start_model(args.weights, config, source, pack).state_dict()
+        except ReplayError as e:
+            raise TrainError(str(e)) from None
+    return config, source, pack, state, start_state
+
+
+def _device_kind(args):
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise TrainError("--device cuda: no CUDA device is available here (use --device cpu)")
+    return args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _rewrite_trace(path, epochs_done):
+    """Keeps the trace's steps of completed epochs (a resumed run redoes the interrupted one)."""
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        kept = [line for line in f if line.strip() and json.loads(line)["epoch"] <= epochs_done]
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(kept)
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    rank, world, _ = distributed.environment()
+    say = _log if rank == 0 else (lambda message: None)
+    try:
+        kind = _device_kind(args)
+        config, source, pack, state, start_state = prepare(args, world)
+        if args.workers < 0:
+            raise TrainError("--workers must be >= 0, got %d" % args.workers)
+    except (TrainError, ConfigError, PackError, CheckpointError) as e:
+        say("error: %s" % e)
+        return 2
+    procs = distributed.start(kind)
+    trace = None
+    try:
+        if procs.main:
+            os.makedirs(args.out, exist_ok=True)
+            with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
+                json.dump({"format": RUN_CONFIG_FORMAT, "version": RUN_CONFIG_VERSION, "config": config}, f, indent=2)
+                f.write("\n")
+            if args.trace:
+                if state is not None:
+                    _rewrite_trace(args.trace, state["epoch"])
+                trace = open(args.trace, "a" if state is not None else "w", encoding="utf-8")
+        on_step = None
+        if trace is not None:
+
+            def on_step(record):
+                trace.write(json_line(record) + "\n")
+                trace.flush()
+
+        dtype = torch.float64 if args.float64 else torch.float32
+        trainer = Trainer(config, pack, procs, args.workers, args.amp, args.sync_bn, start_state, on_step, dtype)
+        if state is not None:
+            trainer.restore(state)
+        return _run(trainer, args, say)
+    finally:
+        if trace is not None:
+            trace.close()
+        procs.close()
+
+
+def _run(trainer, args, say):
+    """Trains the remaining epochs, writing the outputs; returns the exit status."""
+    procs, config, pack = trainer.procs, trainer.config, trainer.pack
+    backend = "pytorch-%s" % procs.device.type
+    dataset = os.path.basename(os.path.abspath(args.data))
+    metrics_path = os.path.join(args.out, "metrics.jsonl")
+    say(
+        "train: %s x %d, pack %s (%d classes, %d train / %d test clips), method %s, fusion %s, width %s, batch %d, augment %s%s"
+        % (
+            procs.device.type, procs.world, dataset, len(pack.class_names), pack.train.size, pack.test.size, config["method"],
+            config["fusion"], js_number(config["width"]), config["batch"], "on" if config["augment"] else "off",
+            ", resumed after epoch %d" % trainer.epochs_done if args.resume else "",
+        )
+    )
+    if procs.main:
+        with open(metrics_path, "w", encoding="utf-8") as f:
+            f.writelines(json_line(epoch_json(m)) + "\n" for m in trainer.metrics)
+    error = None
+    try:
+        while trainer.epochs_done < config["epochs"]:
+            try:
+                m = trainer.train_epoch()
+            except Diverged as e:
+                error = str(e)
+                say("error: %s" % error)
+                break
+            if procs.main:
+                save_checkpoint(trainer.checkpoint_state(), os.path.join(args.out, CHECKPOINT_FILE))
+                line = json_line(epoch_json(m))
+                with open(metrics_path, "a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+    finally:
+        trainer.close()
+    if procs.main:
+        save_weights(trainer.model, os.path.join(args.out, "model.safetensors"), config_metadata(config, pack.class_names, pack.visual_channels))
+        line = json_line(summary_json(config, backend, dataset, trainer.metrics, error))
+        with open(metrics_path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    procs.barrier()
+    return 1 if error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
