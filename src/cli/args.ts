@@ -1,31 +1,63 @@
 /**
- * Command-line parsing for `bmm-lab train` and `bmm-lab eval` with Node's `util.parseArgs`. Every setting of the
- * settings table is a flag named by its path (`--bmm.beta 2`, `--augment off`), with the table's aliases kept
- * (`--beta`, `--warmup`, and `--alpha` for the chosen method's alpha); the `--help` text is written from the
- * table too. Messages name the flag and its allowed values.
+ * Command-line parsing for `bmm-lab train`, `bmm-lab pack` and `bmm-lab eval` with Node's `util.parseArgs`. Every
+ * setting of the settings table is a flag named by its path (`--bmm.beta 2`, `--augment off`), with the table's
+ * aliases kept (`--beta`, `--warmup`, and `--alpha` for the chosen method's alpha); the `--help` text is written
+ * from the table too. `--config RUN.json` starts from a run config and the flags override it. Messages name the
+ * flag (or the file and the field) and the allowed values.
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs as nodeParseArgs } from 'node:util';
 import {
   ALL_SETTINGS,
   BACKENDS,
   ConfigError,
   describeRange,
+  getSetting,
   makeConfig,
   parseSettingValue,
+  PRESET_SIZES,
   PRESETS,
   resolveSetting,
   setSetting,
   SETTING_ALIASES,
   validateConfig,
   type Setting,
+  type SettingValue,
   type TrainConfig,
 } from '../core/config';
+import { readRunConfig } from '../core/settingsDocument';
+
+export type DecoderChoice = 'auto' | 'ffmpeg' | 'wasm';
+export const DECODERS: readonly DecoderChoice[] = ['auto', 'ffmpeg', 'wasm'];
+
+/** How a dataset folder is decoded (`--jobs`, `--cache`, `--decoder`, `--max-frames`). */
+export interface DecodeFlags {
+  /** Clips decoded at once; null: min(cores, 4). */
+  jobs: number | null;
+  /** The cache folder; undefined: FOLDER/.bmm-lab-cache; null: `--cache off`. */
+  cache: string | null | undefined;
+  decoder: DecoderChoice;
+  /** Cap on the 1 fps frames kept per clip; null: the page's default for the preset. */
+  maxFrames: number | null;
+}
+
+/** A setting the command line changed from the run config's value. */
+export interface ConfigOverride {
+  path: string;
+  from: SettingValue;
+  to: SettingValue;
+  /** The flag that changed it (`--epochs`, or `--preset` for a preset's sizes). */
+  flag: string;
+}
 
 export interface TrainArgs {
   command: 'train';
   config: TrainConfig;
-  /** The built-in demo, or a dataset pack folder (`--data`). */
-  dataset: { kind: 'demo' } | { kind: 'pack'; dir: string };
+  /** The built-in demo, or `--data DIR`: a dataset pack (pack.json) or a dataset folder in a layout the lab reads. */
+  dataset: { kind: 'demo' } | { kind: 'dir'; dir: string };
+  decode: DecodeFlags;
+  /** `--config RUN.json`: the file and what the flags changed in it. */
+  configFile: { path: string; overrides: ConfigOverride[] } | null;
   /** Settings given on the command line (by path), as opposed to defaults and preset sizes. */
   explicit: Set<string>;
   /** `--trace FILE.jsonl`: one JSON object per optimisation step. */
@@ -48,11 +80,16 @@ export interface HelpArgs {
   command: 'help';
 }
 
-/** `bmm-lab pack --out DIR`: the demo dataset of the settings, written as a dataset pack. */
+/** `bmm-lab pack [FOLDER] --out DIR`: a dataset folder (or, without one, the demo dataset) written as a dataset pack. */
 export interface PackArgs {
   command: 'pack';
   config: TrainConfig;
   out: string;
+  /** The dataset folder; null: the demo dataset of the settings. */
+  source: string | null;
+  /** Largest shard, in bytes. */
+  maxShardBytes: number;
+  decode: DecodeFlags;
 }
 
 export type CliArgs = TrainArgs | EvalArgs | PackArgs | HelpArgs;
@@ -64,16 +101,39 @@ export class UsageError extends Error {
   }
 }
 
+/** Flags that say how a dataset folder is decoded (train --data FOLDER, pack FOLDER). */
+const DECODE_OPTIONS = {
+  jobs: { type: 'string', help: 'folders: clips decoded at once with the system ffmpeg (default min(cores, 4))', value: 'N' },
+  cache: { type: 'string', help: 'folders: decode cache folder, or off (default FOLDER/.bmm-lab-cache)', value: 'DIR|off' },
+  decoder: { type: 'string', help: 'folders: ffmpeg (the system one), wasm (ffmpeg.wasm) or auto (ffmpeg when on PATH)', value: 'auto|ffmpeg|wasm' },
+  'max-frames': { type: 'string', help: "folders: 1 fps frames kept per clip (default the page's: tiny 3, fast 2, paper 1)", value: 'K' },
+} as const;
+
 /** Flags of `train` that are not settings. */
 const TRAIN_OPTIONS = {
+  config: { type: 'string', help: 'start from this run config ({"format":"bmm-lab-run",...}); flags override it', value: 'RUN.json' },
   dataset: { type: 'string', help: 'dataset: demo (the built-in synthetic set; the default)', value: 'NAME' },
-  data: { type: 'string', help: 'train on a dataset pack: a folder with pack.json (README, "Dataset packs"); input sizes come from it', value: 'DIR' },
-  trace: { type: 'string', help: 'write one JSON object per optimisation step (indices, loss, perm, lambda, m, weak, coef)', value: 'FILE.jsonl' },
+  data: { type: 'string', help: 'a dataset pack (a folder with pack.json; input sizes come from it) or a dataset folder in any layout the lab reads', value: 'DIR' },
+  trace: { type: 'string', help: 'write one JSON object per optimisation step (indices, loss, perm, lambda, m, weak, coef), and FILE.run.json', value: 'FILE.jsonl' },
   weights: { type: 'string', help: 'start from these weights (lab export or PyTorch state_dict)', value: 'FILE.safetensors' },
   json: { type: 'boolean', help: 'one JSON object per epoch, then {"summary": ...}' },
-  export: { type: 'string', help: 'write the trained weights (PyTorch names, see README)', value: 'FILE.safetensors' },
-  'export-tfjs': { type: 'string', help: 'also write TF.js format (model.json + weights.bin)', value: 'DIR' },
+  export: { type: 'string', help: 'write the trained weights (PyTorch names, see README) and the run config beside them (FILE.run.json)', value: 'FILE.safetensors' },
+  'export-tfjs': { type: 'string', help: 'also write TF.js format (model.json + weights.bin + run.json)', value: 'DIR' },
+  ...DECODE_OPTIONS,
 } as const;
+
+/** Flags of `pack` that are not settings. */
+const PACK_OPTIONS = {
+  out: { type: 'string', help: 'the pack folder to write (pack.json and its shards)', value: 'DIR' },
+  'shard-mb': { type: 'string', help: 'largest shard in MB (default 1000)', value: 'MB' },
+  ...DECODE_OPTIONS,
+} as const;
+
+type OptionTable = Record<string, { type: 'string' | 'boolean'; help: string; value?: string }>;
+
+function optionHelp(table: OptionTable): string[] {
+  return Object.entries(table).map(([name, o]) => `  --${name}${o.value ? ` ${o.value}` : ''}`.padEnd(40) + ` ${o.help}`);
+}
 
 const EVAL_OPTIONS = {
   weights: { type: 'string' },
@@ -91,12 +151,15 @@ function settingHelp(s: Setting): string {
 
 export const USAGE = [
   'Usage:',
-  '  bmm-lab train [options]     train on the built-in demo dataset or a dataset pack (--data DIR)',
-  '  bmm-lab pack --out DIR [settings]   write the demo dataset of these settings as a dataset pack',
+  '  bmm-lab train [options]     train on the built-in demo dataset, a dataset pack or a dataset folder (--data DIR)',
+  '  bmm-lab pack [FOLDER] --out DIR [options]   write a dataset folder (or the demo dataset) as a dataset pack',
   '  bmm-lab eval --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors [--backend B]',
   '',
   'train options:',
-  ...Object.entries(TRAIN_OPTIONS).map(([name, o]) => `  --${name}${'value' in o ? ` ${o.value}` : ''}`.padEnd(40) + ` ${o.help}`),
+  ...optionHelp(TRAIN_OPTIONS),
+  '',
+  'pack options (and the settings; --preset sets the decoded sizes):',
+  ...optionHelp(PACK_OPTIONS),
   '',
   'settings (each --path VALUE; [methods] it applies to; a preset sets width, input sizes, batch and epochs first):',
   ...ALL_SETTINGS.map(settingHelp),
@@ -111,8 +174,8 @@ function settingOptions(): ParseArgsOptions {
   return options;
 }
 
-/** util.parseArgs with the project's messages. */
-function parseFlags(argv: string[], options: ParseArgsOptions): Record<string, string | boolean | undefined> {
+/** util.parseArgs with the project's messages; at most `maxPositionals` arguments that are not flags. */
+function parseFlags(argv: string[], options: ParseArgsOptions, maxPositionals = 0): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   // `--seed -4`: a negative number is the flag's value, not another flag.
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -122,8 +185,8 @@ function parseFlags(argv: string[], options: ParseArgsOptions): Record<string, s
   }
   try {
     const { values, positionals } = nodeParseArgs({ args, options, strict: true, allowPositionals: true });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-    return values as Record<string, string | boolean | undefined>;
+    if (positionals.length > maxPositionals) throw new UsageError(`unexpected argument "${positionals[maxPositionals]}"\n\n${USAGE}`);
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const text = e instanceof Error ? e.message : String(e);
@@ -141,13 +204,17 @@ function kindWord(s: Setting): string {
   return s.integer ? 'an integer' : 'a number';
 }
 
-/** The config the setting flags describe: preset first, then paths in table order, then aliases for the rest. */
-function configFromFlags(values: Record<string, string | boolean | undefined>, explicit = new Set<string>()): TrainConfig {
+/**
+ * The config the setting flags describe, starting from `base` (a run config) or the defaults: preset first (its
+ * sizes replace the base's), then paths in table order, then aliases for the rest.
+ */
+function configFromFlags(values: Record<string, string | boolean | undefined>, explicit = new Set<string>(), base: TrainConfig | null = null): TrainConfig {
   const preset = values.preset;
-  let config = makeConfig();
+  let config = base ?? makeConfig();
   if (typeof preset === 'string') {
     if (!PRESETS.includes(preset as TrainConfig['preset'])) throw new ConfigError('preset', `preset "${preset}" is not known; allowed values: ${PRESETS.join(', ')}`);
-    config = makeConfig({ preset: preset as TrainConfig['preset'] });
+    config = base ? setSetting(base, 'preset', preset) : makeConfig({ preset: preset as TrainConfig['preset'] });
+    explicit.add('preset');
   }
   const set = new Set<string>(['preset']);
   const apply = (name: string, setting: Setting, raw: string) => {
@@ -172,11 +239,54 @@ function configFromFlags(values: Record<string, string | boolean | undefined>, e
   return validateConfig(config);
 }
 
+function positiveInteger(flag: string, raw: string | boolean | undefined): number | null {
+  if (raw === undefined) return null;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be an integer >= 1, got "${String(raw)}"`);
+  return n;
+}
+
+function decodeFlags(flags: Record<string, string | boolean | undefined>): DecodeFlags {
+  const decoder = (flags.decoder ?? 'auto') as DecoderChoice;
+  if (!DECODERS.includes(decoder)) throw new UsageError(`--decoder "${String(flags.decoder)}" is not known; allowed values: ${DECODERS.join(', ')}`);
+  const cache = flags.cache as string | undefined;
+  if (cache !== undefined && cache.trim() === '') throw new UsageError('--cache needs a folder, or off');
+  return {
+    jobs: positiveInteger('jobs', flags.jobs),
+    cache: cache === undefined ? undefined : cache === 'off' ? null : cache,
+    decoder,
+    maxFrames: positiveInteger('max-frames', flags['max-frames']),
+  };
+}
+
+/** The run config in `path` (its messages name the file and the field). */
+function readConfigFile(path: string): TrainConfig {
+  if (!existsSync(path)) throw new UsageError(`--config ${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UsageError(`--config ${path}: is a folder; give a run config file (RUN.json)`);
+  return readRunConfig(readFileSync(path, 'utf8'), path);
+}
+
+/** The settings whose value the command line changed from the run config's. */
+function overridesOf(base: TrainConfig, config: TrainConfig, explicit: Set<string>): ConfigOverride[] {
+  const out: ConfigOverride[] = [];
+  for (const s of ALL_SETTINGS) {
+    const from = getSetting(base, s.path);
+    const to = getSetting(config, s.path);
+    if (from === to) continue;
+    // A group switched on by one of its settings (stepLr by --stepLr.step), a size set by the preset.
+    const child = [...explicit].find((e) => e.startsWith(`${s.path}.`));
+    const bySize = explicit.has('preset') && s.path in PRESET_SIZES[config.preset];
+    const flag = explicit.has(s.path) ? `--${s.path}` : child ? `--${child}` : bySize ? '--preset' : `--${s.path}`;
+    out.push({ path: s.path, from, to, flag });
+  }
+  return out;
+}
+
 export function parseArgs(argv: string[]): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'eval') {
-    const flags = parseFlags(rest, EVAL_OPTIONS);
+    const { values: flags } = parseFlags(rest, EVAL_OPTIONS);
     for (const f of ['weights', 'inputs', 'out']) if (!flags[f]) throw new UsageError(`eval needs --${f}\n\n${USAGE}`);
     const backend = (flags.backend ?? 'auto') as TrainConfig['backend'];
     if (!BACKENDS.includes(backend)) throw new ConfigError('backend', `backend "${backend}" is not known; allowed values: ${BACKENDS.join(', ')}`);
@@ -185,20 +295,30 @@ export function parseArgs(argv: string[]): CliArgs {
   if (command !== 'train' && command !== 'pack') throw new UsageError(`unknown command "${command}"; use train, pack or eval\n\n${USAGE}`);
   if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
   if (command === 'pack') {
-    const flags = parseFlags(rest, { out: { type: 'string' }, ...settingOptions() });
+    const packOptions: ParseArgsOptions = Object.fromEntries(Object.entries(PACK_OPTIONS).map(([k, o]) => [k, { type: o.type }]));
+    const { values: flags, positionals } = parseFlags(rest, { ...packOptions, ...settingOptions() }, 1);
     if (!flags.out) throw new UsageError(`pack needs --out DIR\n\n${USAGE}`);
-    return { command: 'pack', config: configFromFlags(flags), out: String(flags.out) };
+    let maxShardBytes = 1e9;
+    if (flags['shard-mb'] !== undefined) {
+      const mb = Number(flags['shard-mb']);
+      if (!(Number.isFinite(mb) && mb > 0)) throw new UsageError(`--shard-mb must be a number of MB > 0, got "${String(flags['shard-mb'])}"`);
+      maxShardBytes = Math.floor(mb * 1e6);
+    }
+    return { command: 'pack', config: configFromFlags(flags), out: String(flags.out), source: positionals[0] ?? null, maxShardBytes, decode: decodeFlags(flags) };
   }
   const trainOptions: ParseArgsOptions = Object.fromEntries(Object.entries(TRAIN_OPTIONS).map(([k, o]) => [k, { type: o.type }]));
-  const flags = parseFlags(rest, { ...trainOptions, ...settingOptions() });
+  const { values: flags } = parseFlags(rest, { ...trainOptions, ...settingOptions() });
   const datasetName = flags.dataset as string | undefined;
   const dataDir = flags.data as string | undefined;
   if (datasetName !== undefined && dataDir !== undefined) throw new UsageError('give either --dataset demo or --data DIR, not both');
   if (datasetName !== undefined && datasetName !== 'demo') {
-    throw new ConfigError('dataset', `dataset "${datasetName}" is not known; allowed values: demo (other data: --data DIR with a dataset pack, or the browser lab for folders)`);
+    throw new ConfigError('dataset', `dataset "${datasetName}" is not known; allowed values: demo (other data: --data DIR with a dataset pack or a dataset folder)`);
   }
+  const configPath = flags.config as string | undefined;
+  if (configPath !== undefined && configPath.trim() === '') throw new UsageError('--config needs a file name');
+  const base = configPath !== undefined ? readConfigFile(configPath) : null;
   const explicit = new Set<string>();
-  const config = configFromFlags(flags, explicit);
+  const config = configFromFlags(flags, explicit, base);
   const exportPath = (flags.export as string | undefined) ?? null;
   if (exportPath !== null && !exportPath.endsWith('.safetensors')) throw new UsageError(`--export expects a file name ending in .safetensors, got "${exportPath}"`);
   const tracePath = (flags.trace as string | undefined) ?? null;
@@ -206,7 +326,9 @@ export function parseArgs(argv: string[]): CliArgs {
   return {
     command: 'train',
     config,
-    dataset: dataDir !== undefined ? { kind: 'pack', dir: dataDir } : { kind: 'demo' },
+    dataset: dataDir !== undefined ? { kind: 'dir', dir: dataDir } : { kind: 'demo' },
+    decode: decodeFlags(flags),
+    configFile: base && configPath !== undefined ? { path: configPath, overrides: overridesOf(base, config, explicit) } : null,
     explicit,
     tracePath,
     json: flags.json === true,

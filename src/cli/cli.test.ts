@@ -196,9 +196,13 @@ describe('bmm-lab train --data and --trace', () => {
   });
 
   it('refuses a missing pack, a broken pack and bad output paths before training', async () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), 'bmm-empty-'));
+    const brokenPack = mkdtempSync(join(tmpdir(), 'bmm-broken-pack-'));
+    writeFileSync(join(brokenPack, 'pack.json'), '{"format": ');
     const cases: [string[], RegExp][] = [
       [['train', '--data', '/no/such/pack'], /--data \/no\/such\/pack: no such folder/],
-      [['train', '--data', tmpdir()], /pack.json: cannot be read/],
+      [['train', '--data', emptyDir], /--data .*: no pack.json, and no dataset layout recognised among 0 files/],
+      [['train', '--data', brokenPack], /pack.json: not JSON/],
       [['train', '--export', '/no/such/dir/model.safetensors'], /--export \/no\/such\/dir\/model.safetensors: the folder \/no\/such\/dir does not exist/],
       [['train', '--trace', '/no/such/dir/t.jsonl'], /--trace \/no\/such\/dir\/t.jsonl: the folder \/no\/such\/dir does not exist/],
       [['train', '--weights', '/missing.safetensors'], /--weights \/missing.safetensors: no such file/],

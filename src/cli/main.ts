@@ -1,10 +1,11 @@
 /**
- * `bmm-lab` command line: trains on the demo dataset or a dataset pack with the same TrainingSession the browser
- * worker uses (optionally writing a per-step trace), writes the demo as a pack, and evaluates exported weights.
+ * `bmm-lab` command line: trains on the demo dataset, a dataset pack or a dataset folder (decoded as the page does)
+ * with the same TrainingSession the browser worker uses (optionally writing a per-step trace, and the run config
+ * beside its outputs), writes a folder or the demo as a pack, and evaluates exported weights.
  * Exit codes: 0 success, 1 a failed run, 2 bad usage or config.
  */
 import { accessSync, constants, createWriteStream, existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, setSetting, validateConfig, type TrainConfig } from '../core/config';
@@ -12,19 +13,26 @@ import type { Dataset } from '../core/dataset';
 import type { EpochMetrics } from '../core/events';
 import { TrainingSession } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
-import { PackError, readPack, writePack } from '../data/pack';
+import { PackError, readPack } from '../data/pack';
 import { parseArgs, USAGE, UsageError, type EvalArgs, type PackArgs, type TrainArgs } from './args';
 import { runEval } from './evalCommand';
+import { loadFolder } from './folderData';
+import { writePackFolder } from './packFiles';
+import type { ProgressSink } from './progressBar';
+import { describeOverrides, runConfigPaths, writeRunConfigs } from './runConfigFiles';
 import { exportSessionFiles, importWeightsFile } from './weightsFiles';
 
 export interface Output {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Where the decode progress bar goes (stderr, redrawn in place on a terminal); absent: plain lines via `err`. */
+  progress?: ProgressSink;
 }
 
 const stdio: Output = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
+  progress: { isTTY: process.stderr.isTTY === true, write: (text) => process.stderr.write(text) },
 };
 
 /** Rounds for JSON output: keeps lines short without losing what matters. */
@@ -59,10 +67,19 @@ function epochLine(m: EpochMetrics): string {
   );
 }
 
-/** The dataset to train on, and the config with the pack's input sizes (a pack's clips are the inputs as stored). */
+/**
+ * The dataset to train on, and the config: a pack's input sizes replace the preset's (a pack's clips are the inputs
+ * as stored); a folder is decoded at the preset's sizes, as the page decodes it.
+ */
 async function loadTrainData(args: TrainArgs, io: Output): Promise<{ dataset: Dataset; config: TrainConfig; label: string }> {
   if (args.dataset.kind === 'demo') return { dataset: makeDemoDataset(demoOptionsFor(args.config)), config: args.config, label: 'demo' };
   const dir = args.dataset.dir;
+  if (!existsSync(dir)) throw new UsageError(`--data ${dir}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--data ${dir}: not a folder (expected a dataset pack with pack.json, or a dataset folder)`);
+  if (!existsSync(join(dir, 'pack.json'))) {
+    const folder = await loadFolder(dir, args.config.preset, args.decode, io, '--data');
+    return { dataset: folder.dataset, config: args.config, label: folder.label };
+  }
   const pack = await readPackDir(dir);
   const inputs = pack.inputs;
   const sizes = { audioHeight: inputs.audioHeight, audioWidth: inputs.audioWidth, visualSize: inputs.visualSize, frames: inputs.frames } as const;
@@ -81,7 +98,6 @@ async function loadTrainData(args: TrainArgs, io: Output): Promise<{ dataset: Da
 }
 
 async function readPackDir(dir: string) {
-  if (!existsSync(dir)) throw new UsageError(`--data ${dir}: no such folder`);
   try {
     return await readPack((name) => readFile(join(dir, name)), basename(resolve(dir)));
   } catch (e) {
@@ -111,10 +127,18 @@ function checkOutputPaths(args: TrainArgs): void {
     throw new UsageError(`--export-tfjs ${args.exportTfjsDir}: is a file; give a folder`);
   }
   if (args.weightsPath !== null && !existsSync(args.weightsPath)) throw new UsageError(`--weights ${args.weightsPath}: no such file`);
+  for (const path of runConfigPaths(args)) {
+    if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`the run config ${path} would replace a folder; move it or choose other output names`);
+  }
 }
 
 async function train(args: TrainArgs, io: Output): Promise<number> {
   checkOutputPaths(args);
+  if (args.configFile) {
+    const note = describeOverrides(args.configFile.path, args.configFile.overrides);
+    if (args.json) io.err(note);
+    else io.out(note);
+  }
   const { dataset, config, label } = await loadTrainData(args, io);
   if (config.backend === 'webgpu') await installNodeWebGpu(io);
   const trace = args.tracePath ? createWriteStream(args.tracePath) : null;
@@ -126,6 +150,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
       io.out(`dataset: ${label}, ${dataset.classNames.length} classes, ${dataset.train.size} train / ${dataset.test.size} test clips`);
       io.out(`config: method ${config.method}, fusion ${config.fusion}, preset ${config.preset}, width ${config.width}, batch ${config.batch}, lr ${config.lr}, seed ${config.seed}`);
     }
+    for (const f of await writeRunConfigs(args, session.config)) if (!args.json) io.out(`wrote ${f}`);
     session.on((e) => {
       if (e.type === 'epoch') io.out(args.json ? JSON.stringify(epochJson(e.metrics)) : epochLine(e.metrics));
       else if (e.type === 'error') io.err(`error: ${e.message}`);
@@ -164,14 +189,25 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
   }
 }
 
-/** `bmm-lab pack`: the demo dataset of the settings as a pack at the model's input sizes. */
+/**
+ * `bmm-lab pack`: a dataset folder decoded at the preset's sizes (clip ids from the plan), or the demo dataset of the
+ * settings at the model's input sizes, written as a pack with `frames` frames per clip.
+ */
 async function pack(args: PackArgs, io: Output): Promise<number> {
   const { config } = args;
-  const dataset = makeDemoDataset(demoOptionsFor(config));
-  const files = writePack(dataset, { frames: config.frames });
-  await mkdir(args.out, { recursive: true });
-  for (const f of files) await writeFile(join(args.out, f.name), f.bytes);
-  io.out(`wrote ${args.out}: ${files.length - 1} shard(s), ${dataset.train.size} train / ${dataset.test.size} test clips, ${dataset.classNames.length} classes`);
+  let dataset: Dataset;
+  let clipIds: { train: string[]; test: string[] } | undefined;
+  if (args.source !== null) {
+    if (!existsSync(args.source) || !statSync(args.source).isDirectory()) throw new UsageError(`pack ${args.source}: no such folder`);
+    if (existsSync(join(args.source, 'pack.json'))) throw new UsageError(`pack ${args.source}: is already a dataset pack (it has pack.json)`);
+    const folder = await loadFolder(args.source, config.preset, args.decode, io, 'pack');
+    dataset = folder.dataset;
+    clipIds = folder.clipIds;
+  } else {
+    dataset = makeDemoDataset(demoOptionsFor(config));
+  }
+  const shards = await writePackFolder(args.out, dataset, { frames: config.frames, maxShardBytes: args.maxShardBytes, clipIds });
+  io.out(`wrote ${args.out}: ${shards} shard(s), ${dataset.train.size} train / ${dataset.test.size} test clips, ${dataset.classNames.length} classes`);
   return 0;
 }
 

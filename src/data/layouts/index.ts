@@ -1,7 +1,7 @@
 /** Dataset discovery (see plan.ts): what the rest of the app imports. */
 export { CREMA_D_CLASS_NAMES, CREMA_D_EMOTIONS, parseCremaDName, type CremaDName } from './cremad';
 export { naturalCompare } from './paths';
-export { planDataset } from './plan';
+export { EXPECTED_LAYOUTS, planDataset } from './plan';
 export { stratifiedSplit } from './split';
 export { summarizePlan, type PlanSummary } from './summary';
 export {

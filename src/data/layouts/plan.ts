@@ -90,12 +90,15 @@ function detectLayout<F extends FileRef>(entries: Entry<F>[]): DatasetLayout | n
   return null;
 }
 
+/** The layouts the planner reads, in words (for messages). */
+export const EXPECTED_LAYOUTS =
+  `CREMA-D (ActorID_Sentence_EMOTION_Level.flv with train.csv/test.csv), class folders (CLASS/clip.mp4), UCF-101 ` +
+  `(classInd.txt, trainlist01.txt, testlist01.txt) or frame folders (CLASS/clip/*.jpg with clip.wav)`;
+
 function describeUnrecognised<F extends FileRef>(total: number, entries: Entry<F>[]): string {
   const count = (k: FileKind) => entries.filter((e) => e.kind === k).length;
   return (
     `No dataset layout recognised among ${total} files (${count('video')} videos, ${count('audio')} audio, ` +
-    `${count('image')} images, ${count('text')} text files). Expected CREMA-D (ActorID_Sentence_EMOTION_Level.flv ` +
-    `with train.csv/test.csv), class folders (CLASS/clip.mp4), UCF-101 (classInd.txt, trainlist01.txt, ` +
-    `testlist01.txt) or frame folders (CLASS/clip/*.jpg with clip.wav).`
+    `${count('image')} images, ${count('text')} text files). Expected ${EXPECTED_LAYOUTS}.`
   );
 }
