@@ -3,7 +3,7 @@
  * `pack FOLDER` -> `train --data PACK` on the same clips, `train --config RUN.json` with flags overriding it, the
  * run config written beside the outputs, and bad input refused with the file and what was expected.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,12 +37,16 @@ describe.skipIf(skipReason !== null)('bmm-lab on dataset folders', () => {
     const root = copyFixtures({ mixed: 'class-folders' });
     const dir = join(root, 'mixed');
     copyFileSync(join(fx.ok ? fx.dir : '', 'clips', 'truncated.mp4'), join(dir, 'train', 'red', 'truncated.mp4'));
+    // A link to a file that is gone cannot be read; a link back up the tree is entered once.
+    symlinkSync(join(root, 'gone.mp4'), join(dir, 'train', 'red', 'gone.mp4'));
+    symlinkSync(dir, join(dir, 'test', 'loop'));
     const io = capture();
     expect(await main(['train', '--data', dir, '--json', '--jobs', '2', ...MODEL], io), io.errors.join('\n')).toBe(0);
     const err = io.errors.join('\n');
     expect(err).toMatch(/class folders, 3 classes \(blue, green, red\), 7 train \/ 3 test clips \(split from train\/ and test\/ folders\)/);
     expect(err).toMatch(/decoded 10 clips with ffmpeg \S+ \(2 at once\): 9 decoded, 0 from the cache .*, 1 could not be used/);
     expect(err).toMatch(/\n {2}mixed\/train\/red\/truncated\.mp4: truncated or incomplete file \(the MP4 index "moov" is missing\)/);
+    expect(err).toMatch(/\nunreadable: mixed\/train\/red\/gone\.mp4: could not read the file: no such file or directory/);
     const summary = summaryOf(io);
     expect(summary.dataset).toBe('mixed');
     expect(summary.epochs).toBe(1);

@@ -4,7 +4,7 @@
  * File that reads the bytes lazily from disk. Node only.
  */
 import { openAsBlob } from 'node:fs';
-import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
+import { access, constants, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DroppedFile, UnreadableFile } from '../decode/fileEntries';
 
@@ -36,8 +36,8 @@ function reasonOf(err: unknown): string {
 }
 
 /**
- * Every file under `dir` (following symbolic links), as `basename(dir)/relative/path`, in name order. Folders whose
- * disk path is in `skip` (the decode cache) are not entered. Files or folders that cannot be read are listed in
+ * Every file under `dir` (following symbolic links, each folder entered once), as `basename(dir)/relative/path`, in
+ * name order. Folders whose disk path is in `skip` (the decode cache) are not entered. Files or folders that cannot be read are listed in
  * `unreadable` with the reason, as the page does.
  */
 export async function listFolder(dir: string, skip: readonly string[] = []): Promise<FolderListing> {
@@ -46,9 +46,13 @@ export async function listFolder(dir: string, skip: readonly string[] = []): Pro
   const files: DroppedFile[] = [];
   const unreadable: UnreadableFile[] = [];
   const diskPath = new Map<string, string>();
+  const entered = new Set<string>();
   const walk = async (abs: string, rel: string): Promise<void> => {
     let names: string[];
     try {
+      const real = await realpath(abs);
+      if (entered.has(real)) return;
+      entered.add(real);
       names = (await readdir(abs)).sort();
     } catch (err) {
       unreadable.push({ path: `${rel}/`, reason: `could not list the folder: ${reasonOf(err)}` });
