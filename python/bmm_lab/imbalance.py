@@ -108,7 +108,7 @@ def evaluate_split(model, split, batch_size, dtype=torch.float32, unimodal=None,
             if defer:
                 if reduce is not None:
                     d = model.dim
-                    local = torch.cat(sums, dim=1).float() if sums is not None else torch.zeros(1, 2 * d, device=device)
+                    local = torch.cat(sums, dim=1) if sums is not None else torch.zeros(1, 2 * d, device=device, dtype=dtype)
                     total = reduce(local)
                     sums = (total[:, :d].to(dtype), total[:, d:].to(dtype))
                     count = int(reduce(torch.tensor([float(count)], device=device)).item())

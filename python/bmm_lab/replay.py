@@ -34,7 +34,7 @@ from .loader import check_state_dict, parse_metadata
 from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
-from .rules import balance_plan, batch_loss, epoch_rho, modulate_gradients, ogm_active, one_hot
+from .rules import balance_plan, batch_loss, epoch_rho, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
 
@@ -273,22 +273,24 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
             raise ReplayError("trace line %d (epoch %d step %d): the replayed loss became %s" % (number, epoch, r["step"], loss))
         own = {"epoch": epoch, "step": r["step"], "loss": loss, "m": None, "weak": None, "coef": None}
         if method == "bmm":
-            own["weak"], own["m"] = _own_mix(plan, config["bmm"], r.get("lambda"))
+            ramp = ramp_factor(e, r["step"], steps_per_epoch(pack.train.size, config["batch"]), config["bmm"])
+            own["weak"], own["m"] = _own_mix(plan, config["bmm"], r.get("lambda"), ramp)
         if result.coef is not None:
             own["coef"] = {k: float(v) for k, v in result.coef.items()}
         out.append(own)
     return out
 
 
-def _own_mix(plan, options, lam):
-    """(weak, m) this side's plan gives a batch, as B-MM's batchLoss records them (None, None when it does not mix)."""
+def _own_mix(plan, options, lam, ramp=1.0):
+    """(weak, m) this side's plan gives a batch, as B-MM's batchLoss records them (None, None when it does not mix);
+    ``ramp`` is the step's ramp factor."""
     if plan.weak is None:
         return None, None
-    m = plan.m
+    m = plan.m * ramp
     if options["sample"] == "beta":
         if lam is None:
             return plan.weak, None  # the lab drew no lambda: its plan did not mix
-        m = plan.m * lam
+        m = m * lam
     if m == 0:
         return None, None
     return plan.weak, m

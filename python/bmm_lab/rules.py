@@ -113,6 +113,16 @@ def planned_rho(history, smoothing):
     return math.exp(log)
 
 
+def ramp_factor(epoch, step, steps, options):
+    """B-MM's ramp (``rampFactor``): with ``ramp`` R > 0, m is scaled by min(1, t / (R S)) at the t-th balanced step,
+    t = (epoch - warmup) S + step + 1 (0-based epoch and step, S steps per epoch); 1 without a ramp."""
+    ramp = options.get("ramp", 0)
+    if ramp <= 0:
+        return 1.0
+    t = (epoch - options["warmup"]) * steps + step + 1
+    return max(0.0, min(1.0, t / (ramp * max(1, steps))))
+
+
 def epoch_rho(rho, history, options):
     """The rho an epoch's plan uses, as ``beginEpoch``: the last epoch's, or ``planned_rho`` with rhoSmoothing > 0."""
     smoothing = options.get("rhoSmoothing", 0)

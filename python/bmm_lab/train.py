@@ -77,7 +77,7 @@ from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .replay import ReplayError, load_start_model
 from .report import epoch_json, json_line, summary_json
-from .rules import Partners, balance_plan, batch_loss, epoch_rho, modulate_gradients, one_hot
+from .rules import Partners, balance_plan, batch_loss, epoch_rho, modulate_gradients, one_hot, ramp_factor
 from .unimodal import Unimodal
 
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl")
@@ -174,9 +174,9 @@ class Trainer:
 
     # -- draws -----------------------------------------------------------------------------------------------------
 
-    def _draw(self, size):
+    def _draw(self, size, epoch, step, steps):
         """This batch's random choices, in the lab's order (MM: lambda, perm; B-MM: lambda when sampled, perm when
-        it mixes); the same on every process."""
+        it mixes); the same on every process. B-MM's m is the plan's, times the ramp's factor and the lambda."""
         method = self.config["method"]
         alpha = self.config["mm"]["alpha"]
         out = {"perm": None, "lambda": None, "m": None, "weak": None}
@@ -185,10 +185,11 @@ class Trainer:
             out["perm"] = self.rng.permutation(size).tolist()
         elif method == "bmm":
             plan = self.plan
-            m = plan.m
-            if plan.weak is not None and self.config["bmm"]["sample"] == "beta":
+            options = self.config["bmm"]
+            m = plan.m * (ramp_factor(epoch, step, steps, options) if plan.weak is not None else 1)
+            if plan.weak is not None and options["sample"] == "beta":
                 out["lambda"] = float(self.rng.beta(alpha, alpha))
-                m = plan.m * out["lambda"]
+                m = m * out["lambda"]
             out["batch_m"] = m
             if plan.weak is not None and m != 0:
                 out["perm"] = self.rng.permutation(size).tolist()
@@ -229,7 +230,7 @@ class Trainer:
             sizes = [hi - lo for lo, hi in (rank_rows(size, r, procs.world) for r in range(procs.world))]
             lo, _ = rank_rows(size, procs.rank, procs.world)
             mine = sizes[procs.rank]
-            draws = self._draw(size)
+            draws = self._draw(size, e, s, len(batches))
             audio, visual, labels = next(it)
             audio = audio.to(self.device, self.dtype, non_blocking=True)
             visual = visual.to(self.device, self.dtype, non_blocking=True)

@@ -300,5 +300,18 @@ class UnimodalScores(unittest.TestCase):
         self.assertEqual(a.tolist(), [[4, 3], [6, 5]])
 
 
+class Ramp(unittest.TestCase):
+    def test_ramp_factor_rises_step_by_step_over_ramp_epochs_after_the_warmup(self):
+        from bmm_lab.rules import ramp_factor
+
+        options = {"warmup": 2, "ramp": 1.5}
+        # 4 steps per epoch: the ramp spans 1.5 * 4 = 6 balanced steps; t = (epoch - 2) * 4 + step + 1.
+        self.assertEqual([ramp_factor(2, s, 4, options) for s in range(4)], [1 / 6, 2 / 6, 3 / 6, 4 / 6])
+        self.assertEqual([ramp_factor(3, s, 4, options) for s in range(4)], [5 / 6, 1.0, 1.0, 1.0])
+        self.assertEqual(ramp_factor(1, 3, 4, options), 0.0)  # still warming up
+        self.assertEqual(ramp_factor(2, 0, 4, {"warmup": 2}), 1.0)  # no ramp setting: m at once
+        self.assertEqual(ramp_factor(2, 0, 4, {"warmup": 2, "ramp": 0}), 1.0)
+
+
 if __name__ == "__main__":
     unittest.main()
