@@ -202,9 +202,14 @@ class Trainer:
     def epochs_done(self):
         return len(self.metrics)
 
-    def train_epoch(self):
+    def train_epoch(self, limit_steps=None, evaluate=True):
         """Trains and evaluates the next epoch; returns its metrics. Raises Diverged (weights of the last completed
-        epoch restored) when the loss stops being finite."""
+        epoch restored) when the loss stops being finite.
+
+        For benchmarks: ``limit_steps`` stops after that many steps and ``evaluate=False`` skips the evaluation
+        passes; the result is then the training part (loss, trainAcc, samplesPerSec, stepSeconds) and the epoch
+        does not count as done.
+        """
         config, procs = self.config, self.procs
         e = self.epochs_done
         started = time.perf_counter()
@@ -223,8 +228,9 @@ class Trainer:
             local.append([("train", pos, e, slot) for slot, pos in b[lo:hi]])
         it = self._batches(local)
         totals = {"loss": 0.0, "correct": 0.0, "seen": 0, "mix_sum": 0.0, "mix_count": 0, "coef_a": 0.0, "coef_v": 0.0, "coef_count": 0, "seconds": 0.0}
+        step_seconds = []
         self.model.train()
-        for s, b in enumerate(batches):
+        for s, b in enumerate(batches[:limit_steps]):
             t0 = time.perf_counter()
             size = len(b)
             sizes = [hi - lo for lo, hi in (rank_rows(size, r, procs.world) for r in range(procs.world))]
@@ -256,7 +262,8 @@ class Trainer:
                     step_loss, step_correct = float(stats[0]) / size, float(stats[1])
                 else:
                     step_loss, step_correct = float(loss.detach()), float(correct)
-            totals["seconds"] += time.perf_counter() - t0
+            step_seconds.append(time.perf_counter() - t0)
+            totals["seconds"] += step_seconds[-1]
             if not math.isfinite(step_loss):
                 self.model.load_state_dict(self.last_good)
                 raise Diverged(
@@ -290,6 +297,9 @@ class Trainer:
                         "coef": None if coef_values is None else {"audio": coef_values[0], "visual": coef_values[1]},
                     }
                 )
+        if not evaluate:
+            seen, seconds = totals["seen"], totals["seconds"]
+            return {"loss": totals["loss"] / seen, "trainAcc": totals["correct"] / seen, "samplesPerSec": seen / seconds, "stepSeconds": step_seconds}
         train_eval = self._evaluate("train", True)
         test_eval = self._evaluate("test", False)
         metrics = {
@@ -540,7 +550,7 @@ def _run(trainer, args, say):
         trainer.close()
     if procs.main:
         save_weights(trainer.model, os.path.join(args.out, "model.safetensors"), config_metadata(config, pack.class_names, pack.visual_channels))
-        line = json_line(summary_json(config, backend, dataset, trainer.metrics, error))
+        line = json_line(summary_json(config, backend, dataset, trainer.metrics, error, pack.class_names))
         with open(metrics_path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
         sys.stdout.write(line + "\n")
