@@ -47,9 +47,9 @@ def run_results(metrics):
     }
 
 
-def summary_json(config, backend, dataset, metrics, error=None):
-    """The last line of ``bmm-lab train --json``: ``{"summary": {config, backend, dataset, epochs, bestTestAcc,
-    finalTestAcc, best, final, error}}``."""
+def summary_json(config, backend, dataset, metrics, error=None, class_names=None):
+    """The last line of ``bmm-lab train --json``: ``{"summary": {config, backend, dataset, classNames, epochs,
+    bestTestAcc, finalTestAcc, best, final, error}}``."""
     zero = {"fused": 0, "audio": 0, "visual": 0}
     results = run_results(metrics) or {"best": zero, "final": zero}
     best, final = results["best"], results["final"]
@@ -58,6 +58,7 @@ def summary_json(config, backend, dataset, metrics, error=None):
             "config": config,
             "backend": backend,
             "dataset": dataset,
+            "classNames": list(class_names or []),
             "epochs": len(metrics),
             "bestTestAcc": _r(best["fused"]),
             "finalTestAcc": _r(final["fused"]),
