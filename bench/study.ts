@@ -39,8 +39,11 @@ const out = arg('out', join('docs', 'bmm-study.md'));
 /** The readings compared: name, what it is, and the settings it changes. */
 const READINGS: { name: string; what: string; config: Parameters<typeof makeConfig>[0] }[] = [
   { name: 'erm', what: 'plain concat (ERM)', config: { method: 'erm' } },
+  { name: 'bmm-lab', what: "B-MM with the lab's defaults (precise BN statistics, maxM 0.5)", config: { method: 'bmm' } },
+  { name: 'bmm-running', what: "the lab's defaults with running BN statistics", config: { method: 'bmm', bnStats: 'running' } },
   { name: 'mm', what: 'MM, alpha 0.5', config: { method: 'mm' } },
-  { name: 'bmm-paper', what: 'B-MM as the paper reads: zero-masked unimodal heads, m unbounded, last rho', config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero' } },
+  { name: 'bmm-paper', what: 'B-MM as the paper reads: zero-masked unimodal heads, m unbounded, last rho, running BN statistics', config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero', bnStats: 'running' } },
+  { name: 'bmm-paper-precise', what: 'the paper reading with precise BN statistics', config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero', bnStats: 'precise' } },
   { name: 'bmm-mean', what: 'B-MM, unimodal = mean', config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'mean' } },
   { name: 'bmm-halfbias', what: 'B-MM, unimodal = half-bias', config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'half-bias' } },
   { name: 'bmm-cap', what: 'B-MM, maxM 0.5', config: { method: 'bmm', bmm: { maxM: 0.5, rhoSmoothing: 0 }, unimodal: 'zero' } },
@@ -125,7 +128,8 @@ async function main(): Promise<void> {
   }
   const minutes = (Date.now() - t0) / 60000;
   mkdirSync('.bench', { recursive: true });
-  writeFileSync(join('.bench', 'study.json'), JSON.stringify({ preset, epochs, seeds, sets, minutes, results }, null, 1));
+  const jsonOut = join('.bench', `${out.replace(/^.*\//, '').replace(/\.md$/, '')}.json`);
+  writeFileSync(jsonOut, JSON.stringify({ preset, epochs, seeds, sets, minutes, results }, null, 1));
 
   const lines: string[] = [];
   lines.push('# B-MM study', '');
@@ -157,7 +161,7 @@ async function main(): Promise<void> {
     lines.push('');
   }
   writeFileSync(out, `${lines.join('\n')}\n`);
-  console.log(`\nwrote ${out} and .bench/study.json (${minutes.toFixed(1)} min)`);
+  console.log(`\nwrote ${out} and ${jsonOut} (${minutes.toFixed(1)} min)`);
 }
 
 void main().catch((e) => {

@@ -65,6 +65,11 @@ function Harness() {
     <div style={{ maxWidth: 420, padding: 10 }}>
       <DatasetPanel
         preset={preset}
+        frames={2}
+        download={(name, data) => {
+          const hook = (window.__bmmLab ??= {});
+          void data.arrayBuffer().then((b) => (hook.downloads ??= []).push({ name, bytes: Array.from(new Uint8Array(b)) }));
+        }}
         poolSize={workers}
         onDataset={(d, info) => {
           lastDataset = d;

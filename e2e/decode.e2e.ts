@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { DecodedSummary } from '../src/data/decode/testHook';
+import { readPack } from '../src/data/pack';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const FIX = join(REPO, 'e2e', 'fixtures', 'generated');
@@ -200,6 +201,44 @@ test('decoding lists the unusable clips with their reasons and decodes the rest 
   expect(failures).toContain('mixed/train/green/not_media.mp4');
   const handed = await page.evaluate(() => window.__bmmLab!.onDataset);
   expect(handed, 'onDataset').toEqual([{ name: 'mixed', classNames: ['blue', 'green', 'red'], ignored: 6, train: 6, test: 3, frameChannels: 3 }]);
+});
+
+test('Export dataset writes the decoded clips as a pack: to a picked folder, or as downloads without the picker', async () => {
+  // A picked folder: an in-page stand-in for the File System Access API records what the export writes.
+  await page.evaluate(() => {
+    const written: { name: string; bytes: number[] }[] = [];
+    (window as unknown as { __written: typeof written }).__written = written;
+    (window as unknown as { showDirectoryPicker: unknown }).showDirectoryPicker = async () => ({
+      name: 'my-pack',
+      getFileHandle: async (name: string) => ({
+        createWritable: async () => {
+          const parts: number[] = [];
+          return {
+            write: async (data: Uint8Array) => void parts.push(...data),
+            close: async () => void written.push({ name, bytes: parts }),
+          };
+        },
+      }),
+    });
+  });
+  await page.getByRole('button', { name: 'Export dataset' }).click({ timeout: STEP_MS });
+  await expect(page.getByText(/Wrote "mixed" as a pack \(9 clips, 2 frames each, 2 files\) to the folder "my-pack"/)).toBeVisible({ timeout: STEP_MS });
+  const written = await page.evaluate(() => (window as unknown as { __written: { name: string; bytes: number[] }[] }).__written);
+  expect(written.map((f) => f.name), 'files in write order').toEqual(['part-00000.safetensors', 'pack.json']);
+  const files = new Map(written.map((f) => [f.name, Uint8Array.from(f.bytes)]));
+  const pack = await readPack(async (name) => files.get(name) ?? Promise.reject(new Error(`no ${name}`)), 'my-pack');
+  expect(pack.dataset.classNames).toEqual(['blue', 'green', 'red']);
+  expect([pack.dataset.train.size, pack.dataset.test.size]).toEqual([6, 3]);
+  expect([pack.dataset.audioHeight, pack.dataset.audioWidth, pack.dataset.frameSize]).toEqual([33, 24, 32]);
+  expect(pack.inputs.frames, 'frames per clip (T)').toBe(2);
+
+  // Without the picker: one download per file, the same bytes.
+  await page.evaluate(() => ((window as unknown as { showDirectoryPicker: unknown }).showDirectoryPicker = undefined));
+  await page.getByRole('button', { name: 'Export dataset' }).click({ timeout: STEP_MS });
+  await page.waitForFunction(() => (window.__bmmLab?.downloads?.length ?? 0) >= 2, null, { timeout: STEP_MS });
+  const downloads = await page.evaluate(() => window.__bmmLab!.downloads!);
+  expect(downloads.map((f) => f.name)).toEqual(['part-00000.safetensors', 'pack.json']);
+  expect(Uint8Array.from(downloads[0].bytes)).toEqual(files.get('part-00000.safetensors'));
 });
 
 test("one tiny epoch trains on the decoded data in the training worker, with the dataset's class names", async () => {

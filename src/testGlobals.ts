@@ -1,7 +1,7 @@
 /**
  * The globals that pages expose to the end-to-end tests and the decode bench, declared once on `Window`.
- * `decoded` and `plan` are set by src/data/decode/testHook.ts on a page opened with `?test=1`; `onDataset` and
- * `trainOneEpoch` by the decoding harness (e2e/decode-harness.tsx); `__longTasks` by the lab tests' init script.
+ * `decoded` and `plan` are set by src/data/decode/testHook.ts on a page opened with `?test=1`; `onDataset`,
+ * `downloads` and `trainOneEpoch` by the decoding harness (e2e/decode-harness.tsx); `__longTasks` by the lab tests' init script.
  */
 import type { DecodedSummary, PlanHook } from './data/decode/testHook';
 import type { TrainConfig } from './core/config';
@@ -35,6 +35,8 @@ export interface TestHooks {
   plan?: PlanHook;
   onDataset?: HandedDataset[];
   trainOneEpoch?: (overrides?: Partial<TrainConfig>) => Promise<TrainReport>;
+  /** Files the harness's DatasetPanel downloaded ("Export dataset" without a folder picker). */
+  downloads?: { name: string; bytes: number[] }[];
 }
 
 declare global {

@@ -26,6 +26,7 @@ import sys
 
 import torch
 
+from .bnstats import recompute_bn_stats, training_batches
 from .config import ConfigError, load_run_config, validate_config
 from .export import config_metadata, save_weights
 from .imbalance import evaluate_split
@@ -244,10 +245,15 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
     plan = None
     history = []
     current_epoch = None
+    # bnStats = precise: after every epoch, before its evaluation passes, the BatchNorm statistics are recomputed
+    # over the clean training set (bnstats.py, as preciseBn.ts); the last epoch's stay in the final weights.
+    precise = config.get("bnStats", "precise") == "precise"
     for number, r in records:
         epoch = r["epoch"]
         e = epoch - 1
         if epoch != current_epoch:
+            if precise and current_epoch is not None:
+                recompute_bn_stats(model, training_batches(pack.train, config["batch"], dtype), dtype)
             current_epoch = epoch
             lr = step_lr(config["lr"], e, config["stepLr"])
             set_lr(optimizer, lr)
@@ -278,6 +284,8 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
         if result.coef is not None:
             own["coef"] = {k: float(v) for k, v in result.coef.items()}
         out.append(own)
+    if precise and current_epoch is not None:
+        recompute_bn_stats(model, training_batches(pack.train, config["batch"], dtype), dtype)
     return out
 
 

@@ -7,6 +7,7 @@ import { runPython, skipWithoutTorch } from '../../test/support/pythonReference'
 import { maxRelativeError } from '../../test/support/testBackend';
 import { parseArgs } from './args';
 import { main, type Output } from './main';
+import { demoClassNames } from '../data/demo';
 
 function capture(): Output & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -37,6 +38,7 @@ describe('bmm-lab train', () => {
     }
     expect(last.summary.backend).toBe('wasm');
     expect(last.summary.config.method).toBe('ogm-ge');
+    expect(last.summary.classNames).toEqual(demoClassNames(6));
     expect(last.summary.bestTestAcc).toBeGreaterThanOrEqual(last.summary.finalTestAcc);
   });
 

@@ -170,6 +170,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
             config: session.config,
             backend: summary.backend,
             dataset: summary.dataset,
+            classNames: summary.classNames,
             epochs: summary.epochs,
             bestTestAcc: r(best.fused),
             finalTestAcc: r(final.fused),

@@ -22,6 +22,7 @@ import { defaultEpochReport, type EpochTotals } from './methods/method';
 import { runResults } from './results';
 import { AVModel } from './model';
 import { Adam, stepLr } from './optimizer';
+import { recomputeBnStats } from './preciseBn';
 import { Rng } from './random';
 import { trainStep, variableNameMap } from './trainStep';
 
@@ -243,7 +244,7 @@ export class TrainingSession {
     const e = this.epochsDone;
     this.optimizer.lr = stepLr(this.config.lr, e, this.config.stepLr);
     const rho = this.metrics.length ? this.metrics[this.metrics.length - 1].rho : null;
-    this.method.beginEpoch({ epoch: e, rho, rhoHistory: this.metrics.map((m) => m.rho) });
+    this.method.beginEpoch({ epoch: e, rho, rhoHistory: this.metrics.map((m) => m.rho), steps: batchesPerEpoch(this.dataset.train.size, this.config.batch) });
     return {
       order: this.rng.permutation(this.dataset.train.size),
       position: 0,
@@ -268,7 +269,7 @@ export class TrainingSession {
     const p = this.progress;
     const n = p.order.length;
     const B = this.config.batch;
-    const batchesPerEpoch = Math.ceil(n / B) - (n % B === 1 ? 1 : 0);
+    const batches = batchesPerEpoch(n, B);
     const epochNumber = this.epochsDone + 1;
     while (p.position < n) {
       if (this.pauseRequested || this.stopRequested) return null;
@@ -321,7 +322,7 @@ export class TrainingSession {
       }
       this.emit({
         type: 'batch',
-        progress: { epoch: epochNumber, batch: p.batches, batches: batchesPerEpoch, loss: result.loss, acc: result.correct / size, mix: result.mix, samplesPerSec: size / Math.max(dt, 1e-9) },
+        progress: { epoch: epochNumber, batch: p.batches, batches, loss: result.loss, acc: result.correct / size, mix: result.mix, samplesPerSec: size / Math.max(dt, 1e-9) },
       });
       await yieldToEventLoop();
     }
@@ -341,6 +342,7 @@ export class TrainingSession {
     const wantFeatures = this.config.featuresEvery > 0 && this.config.featuresMax > 0 && epochNumber % this.config.featuresEvery === 0;
     let trainEval, testEval;
     try {
+      if (this.config.bnStats === 'precise') recomputeBnStats(this.model, this.dataset.train, this.builder, this.config.batch);
       ({ train: trainEval, test: testEval } = await this.evaluateSplits(wantFeatures));
     } catch (e) {
       await this.failWithRecovery(describeTrainingError(e, this.config));
@@ -539,6 +541,11 @@ export class TrainingSession {
     this.optimizer.dispose();
     this.listeners.clear();
   }
+}
+
+/** Batches in an epoch of n clips at batch B (a last batch of one clip is dropped: BatchNorm needs two). */
+export function batchesPerEpoch(n: number, B: number): number {
+  return Math.ceil(n / B) - (n % B === 1 ? 1 : 0);
 }
 
 /** Evenly spaced clips of each split for the feature maps: up to half of `max` from the test set, the rest from train. */

@@ -94,6 +94,10 @@ export const SETTINGS = [
     help: 'How a unimodal output replaces the other modality (per-modality accuracy, rho, OGM): zero (paper), its training-set mean, or OGM-GE code’s half bias (concat, sum, decision)',
   },
   {
+    path: 'bnStats', kind: 'enum', section: 'training', label: 'Eval BN statistics', default: 'precise', values: ['precise', 'running'],
+    help: 'precise: before each epoch’s evaluation, BatchNorm statistics are recomputed over the clean training set (as torch.optim.swa_utils.update_bn); running: the momentum averages of training (PyTorch’s default, the paper)',
+  },
+  {
     path: 'preset', kind: 'enum', section: 'model', label: 'Preset', default: 'fast', values: ['tiny', 'fast', 'paper'],
     help: 'Sets width, input sizes, batch and epochs',
   },
@@ -136,12 +140,16 @@ export const SETTINGS = [
     help: 'fixed: every batch uses m; beta: m times lambda ~ Beta(alpha, alpha) per batch (alpha = mm.alpha)',
   },
   {
-    path: 'bmm.maxM', kind: 'number', section: 'bmm', label: 'Max m', default: 1, minExclusive: 0, max: 1, step: 0.05, methods: ['bmm'],
-    help: 'Upper bound on the mixing strength m (1 = none; 0.5 keeps most of each target on the clip’s own label)',
+    path: 'bmm.maxM', kind: 'number', section: 'bmm', label: 'Max m', default: 0.5, minExclusive: 0, max: 1, step: 0.05, methods: ['bmm'],
+    help: 'Upper bound on the mixing strength m (0.5, the lab’s default, keeps most of each target on the clip’s own label; 1 = none, the paper)',
   },
   {
     path: 'bmm.rhoSmoothing', kind: 'number', section: 'bmm', label: 'rho smoothing', default: 0, min: 0, max: 0.95, step: 0.05, methods: ['bmm'],
     help: 'Weight of the past in an exponential average of log rho over epochs (0 = the last epoch’s rho)',
+  },
+  {
+    path: 'bmm.ramp', kind: 'number', section: 'bmm', label: 'Ramp epochs', default: 0, min: 0, step: 0.5, methods: ['bmm'],
+    help: 'm rises linearly, step by step, from 0 to its planned value over this many epochs after the warm-up (0 = at once)',
   },
   {
     path: 'ogm.alpha', kind: 'number', section: 'ogm', label: 'alpha', default: 0.8, minExclusive: 0, step: 0.1, methods: ['ogm-ge'], aliases: ['alpha'],

@@ -252,7 +252,23 @@ export interface PackFile {
  * transform does), at the stored spectrogram and frame sizes; shards of at most `maxShardBytes` (default 1 GB).
  * Training clips first, then test clips, so split order is row order.
  */
-export function writePack(dataset: Dataset, options: { frames: number; maxShardBytes?: number; clipIds?: { train: string[]; test: string[] } }): PackFile[] {
+export function writePack(dataset: Dataset, options: PackWriteOptions): PackFile[] {
+  const files = [...packFiles(dataset, options)];
+  const manifest = files.pop() as PackFile;
+  return [manifest, ...files];
+}
+
+export interface PackWriteOptions {
+  frames: number;
+  maxShardBytes?: number;
+  clipIds?: { train: string[]; test: string[] };
+}
+
+/**
+ * The same files one at a time, shards first and `pack.json` last (a folder is a pack once its manifest is
+ * there), so a writer holds one shard in memory at a time.
+ */
+export function* packFiles(dataset: Dataset, options: PackWriteOptions): Generator<PackFile> {
   const t = options.frames;
   const h = dataset.audioHeight;
   const w = dataset.audioWidth;
@@ -264,7 +280,6 @@ export function writePack(dataset: Dataset, options: { frames: number; maxShardB
   const clips: { store: ClipStore; i: number; split: 0 | 1; id: string | null }[] = [];
   for (let i = 0; i < dataset.train.size; i++) clips.push({ store: dataset.train, i, split: 0, id: options.clipIds?.train[i] ?? null });
   for (let i = 0; i < dataset.test.size; i++) clips.push({ store: dataset.test, i, split: 1, id: options.clipIds?.test[i] ?? null });
-  const files: PackFile[] = [];
   const shards: PackManifest['shards'] = [];
   for (let start = 0; start < clips.length; start += perShard) {
     const part = clips.slice(start, start + perShard);
@@ -287,8 +302,8 @@ export function writePack(dataset: Dataset, options: { frames: number; maxShardB
     ];
     const metadata: Record<string, string> = part.every((p) => p.id !== null) ? { clip_ids: JSON.stringify(part.map((p) => p.id)) } : {};
     const file = `part-${String(shards.length).padStart(5, '0')}.safetensors`;
-    files.push({ name: file, bytes: encodeSafetensors(tensors, metadata) });
     shards.push({ file, clips: n });
+    yield { name: file, bytes: encodeSafetensors(tensors, metadata) };
   }
   const manifest: PackManifest = {
     format: PACK_FORMAT,
@@ -298,5 +313,5 @@ export function writePack(dataset: Dataset, options: { frames: number; maxShardB
     shapes: { spectrogram: [1, h, w], [visual]: [t, s, s, c] },
     shards,
   };
-  return [{ name: 'pack.json', bytes: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`) }, ...files];
+  yield { name: 'pack.json', bytes: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`) };
 }

@@ -23,10 +23,15 @@ import {
 import { DecodeCache, DecodeDoneView, DecodeProgressView } from './datasetPanelDecode';
 import { DatasetDropZone, DroppedFiles } from './datasetPanelDrop';
 import { DatasetPlanView } from './datasetPanelPlan';
+import { downloadTarget, pickFolderTarget } from './packExport';
 import './datasetPanel.css';
 
 export interface DatasetPanelProps {
   preset: PresetName;
+  /** Frames per clip of an exported pack (the config's T). */
+  frames: number;
+  /** Saves a file as a download (the lab's download). */
+  download(filename: string, data: Blob): void;
   onDataset: (d: Dataset, info: DatasetInfo) => void;
   /** Decode workers (default: from navigator.hardwareConcurrency, 2-4). */
   poolSize?: number;
@@ -39,7 +44,7 @@ function openCache(): Promise<ClipCache | null> {
   return cachePromise;
 }
 
-export function DatasetPanel({ preset, onDataset, poolSize }: DatasetPanelProps) {
+export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: DatasetPanelProps) {
   const deps = useMemo<DatasetPanelDeps>(
     () => ({
       decodePlan,
@@ -88,6 +93,20 @@ export function DatasetPanel({ preset, onDataset, poolSize }: DatasetPanelProps)
       )}
       {s.progress && <DecodeProgressView progress={s.progress} />}
       {s.done && <DecodeDoneView done={s.done} preset={s.preset} />}
+      {(controller.canExport() || s.exporting !== null || s.exportNote) && (
+        <div className="dataset-export">
+          <button
+            type="button"
+            disabled={!controller.canExport()}
+            title="Write the decoded clips as a dataset pack (pack.json + safetensors shards) for bmm-lab train --data and python -m bmm_lab.train"
+            onClick={() => void controller.exportPack(frames, { pick: () => pickFolderTarget(), download: downloadTarget(download) })}
+          >
+            Export dataset
+          </button>
+          {s.exporting !== null && <span className="hint"> writing file {s.exporting + 1}…</span>}
+          {s.exportNote && <p className={s.exportNote.ok ? 'hint' : 'hint warn'}>{s.exportNote.text}</p>}
+        </div>
+      )}
       <DecodeCache note={s.cacheNote} disabled={decoding} onClear={() => void controller.clearCache()} />
     </section>
   );

@@ -10,16 +10,29 @@ import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
 import { runColor } from './palette';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
+import type { FolderFile } from './importRun';
 import { canContinue, runLabel, type RunRecord } from './run';
 import { formatStat, groupRuns, parseSeedList, sweepConfigs } from './runStats';
 import { selectStableRuns, type LabState } from './store';
+import { runConfigDocument } from '../core/settingsDocument';
+import { slurmScript, sweepGrid, torchrunScript } from '../core/sweepScript';
 
 const selectRuns = selectStableRuns;
+
+/** The picked folder's files, by their path inside it. */
+function folderFiles(list: FileList): FolderFile[] {
+  return Array.from(list, (f) => ({
+    path: f.webkitRelativePath || f.name,
+    text: () => f.text(),
+    bytes: async () => new Uint8Array(await f.arrayBuffer()),
+  }));
+}
 const selectOrder = (s: LabState) => s.runOrder;
 const selectOverlay = (s: LabState) => s.overlay;
 const selectSession = (s: LabState) => s.session;
 const selectConfig = (s: LabState) => s.config;
 const selectSweep = (s: LabState) => s.sweep;
+const selectDatasetName = (s: LabState) => s.datasets.find((d) => d.id === s.datasetId)?.name ?? 'dataset';
 const selectSaveCheckpoints = (s: LabState) => s.saveCheckpoints;
 const selectCheckpointsDisabled = (s: LabState) => s.checkpointsDisabled;
 const selectStorage = (s: LabState) => s.storageAvailable;
@@ -48,6 +61,11 @@ const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord
         <button type="button" className="link" onClick={() => void controller.viewRun(run.id)} title="Show in the UMAP and confusion panels">
           {label}
         </button>
+        {run.source === 'pytorch' && (
+          <span className="badge" title={run.importedFrom ? `Imported from ${run.importedFrom}` : 'Trained by the PyTorch trainer'}>
+            PyTorch
+          </span>
+        )}
         <div className="hint">{new Date(run.createdAt).toLocaleString()}</div>
       </td>
       <td>{run.datasetName}</td>
@@ -65,6 +83,18 @@ const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord
       <td className="num">{pct(results?.final.audio)}</td>
       <td className="num">{pct(results?.final.visual)}</td>
       <td className="actions">
+        {run.weightsStored && (
+          <button
+            type="button"
+            className="small"
+            disabled={busy}
+            title="Load the imported weights on this run's dataset: confusion matrices and UMAP maps"
+            aria-label={`Open weights of ${label}`}
+            onClick={() => void controller.openRunWeights(run.id)}
+          >
+            Open weights
+          </button>
+        )}
         <button
           type="button"
           className="small"
@@ -92,6 +122,15 @@ const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord
         >
           JSON
         </button>
+        <button
+          type="button"
+          className="small"
+          title="The run's settings as a file: bmm-lab train --config, python -m bmm_lab.train --config"
+          aria-label={`Download run config of ${label}`}
+          onClick={() => controller.download(`${exportStem(run)}.run.json`, new Blob([runConfigDocument(run.config)], { type: 'application/json' }))}
+        >
+          Config
+        </button>
         <button type="button" className="small danger" disabled={live} aria-label={`Delete ${label}`} onClick={() => void controller.deleteRun(run.id)}>
           Delete
         </button>
@@ -104,6 +143,7 @@ function SweepForm({ busy }: { busy: boolean }) {
   const controller = useController();
   const config = useLab(selectConfig);
   const sweep = useLab(selectSweep);
+  const datasetName = useLab(selectDatasetName);
   const [seedText, setSeedText] = useState('0-2');
   const [methods, setMethods] = useState<MethodName[]>([]);
   const parsed = useMemo(() => parseSeedList(seedText), [seedText]);
@@ -131,6 +171,30 @@ function SweepForm({ busy }: { busy: boolean }) {
         </div>
         <button type="button" disabled={busy || configs.length === 0} onClick={() => controller.runSweep(configs)}>
           Run sweep
+        </button>
+        <button
+          type="button"
+          disabled={configs.length === 0}
+          title="A bash script of torchrun commands (python -m bmm_lab.train), one run after another"
+          onClick={() => controller.download('sweep.sh', new Blob([torchrunScript(configs, datasetName)], { type: 'text/x-shellscript' }))}
+        >
+          Export torchrun script
+        </button>
+        <button
+          type="button"
+          disabled={configs.length === 0}
+          title="A SLURM array script, one task per run"
+          onClick={() => controller.download('sweep.slurm', new Blob([slurmScript(configs, datasetName)], { type: 'text/x-shellscript' }))}
+        >
+          Export SLURM script
+        </button>
+        <button
+          type="button"
+          disabled={configs.length === 0}
+          title="A grid for python -m bmm_lab.sweep GRID.json (data: ./pack, runs in ./runs, beside the file)"
+          onClick={() => controller.download('sweep-grid.json', new Blob([sweepGrid(configs, { data: 'pack', out: 'runs' })], { type: 'application/json' }))}
+        >
+          Export sweep grid
         </button>
       </div>
       <p className="hint" id="sweep-seeds-help">
@@ -216,6 +280,19 @@ export function RunsPanel() {
         <label className="inline">
           <input type="checkbox" checked={saveCheckpoints && !checkpointsDisabled} disabled={checkpointsDisabled || !storage} onChange={(e) => controller.setSaveCheckpoints(e.target.checked)} />
           Save a checkpoint every epoch
+        </label>
+        <label className="file-button" title="A trainer's output folder: metrics.jsonl, config.json and model.safetensors (python -m bmm_lab.train --out DIR)">
+          Import run
+          <input
+            type="file"
+            multiple
+            aria-label="Import run folder"
+            ref={(el) => el?.setAttribute('webkitdirectory', '')}
+            onChange={(e) => {
+              if (e.target.files) void controller.importRun(folderFiles(e.target.files));
+              e.target.value = '';
+            }}
+          />
         </label>
         {!storage && <span className="hint">Browser storage is unavailable: runs last until the page closes.</span>}
         {checkpointsDisabled && <span className="hint warn">Storage full: checkpoints are no longer saved.</span>}

@@ -19,6 +19,7 @@ import {
 } from '../data/decode/fileEntries';
 import { clipBytes, DEFAULT_MAX_FRAMES, presetStoredSizes } from '../data/decode/memory';
 import { planDataset, summarizePlan, type DatasetPlan, type PlanSummary } from '../data/layouts';
+import { exportPack, type PackTarget } from './packExport';
 
 /** How a decode ended: the counts the panel shows, and the warnings or the error. */
 export interface DecodeDone {
@@ -57,6 +58,9 @@ export interface DatasetPanelState {
   progress: DecodeProgress | null;
   done: DecodeDone | null;
   cacheNote: string | null;
+  /** "Export dataset": files written so far while exporting (null otherwise), and how the last export ended. */
+  exporting: number | null;
+  exportNote: { ok: boolean; text: string } | null;
 }
 
 export interface DatasetInfo {
@@ -116,6 +120,8 @@ export class DatasetPanelController {
   /** Counts planning runs, so that only the latest one's result is shown. */
   private planRun = 0;
   private abort: AbortController | null = null;
+  /** The last decoded dataset (for "Export dataset"). */
+  private decoded: { dataset: Dataset; name: string } | null = null;
 
   constructor(
     private deps: DatasetPanelDeps,
@@ -134,6 +140,8 @@ export class DatasetPanelController {
       progress: null,
       done: null,
       cacheNote: null,
+      exporting: null,
+      exportNote: null,
     };
   }
 
@@ -183,7 +191,8 @@ export class DatasetPanelController {
   /** Forgets the dropped files, their plan and the last decode. */
   clear(): void {
     if (isDecoding(this.state)) return;
-    this.set({ files: [], unreadable: [], done: null });
+    this.decoded = null;
+    this.set({ files: [], unreadable: [], done: null, exportNote: null });
     this.replan();
   }
 
@@ -253,11 +262,45 @@ export class DatasetPanelController {
         },
       });
       this.deps.onDecoded?.(outcome, name, plan.classNames);
+      this.decoded = d ? { dataset: d, name } : null;
       if (d) this.deps.onDataset(d, { name, classNames: [...plan.classNames], ignored: plan.ignored.length + unreadable + outcome.failures.length });
     } catch (err) {
       this.set({ progress: null, done: { ...base, outcome: 'failed', error: message(err) } });
     } finally {
       this.abort = null;
+    }
+  }
+
+  /** Whether a decoded dataset is there to export. */
+  canExport(): boolean {
+    return this.decoded !== null && this.state.exporting === null && !isDecoding(this.state);
+  }
+
+  /**
+   * Writes the decoded dataset as a dataset pack with `frames` frames per clip (the model's T: the pack's frames
+   * are its input as they are) to a picked folder, or as downloads where the browser cannot pick folders.
+   */
+  async exportPack(frames: number, targets: { pick(): Promise<PackTarget | null>; download: PackTarget }): Promise<void> {
+    const decoded = this.decoded;
+    if (!decoded || !this.canExport()) return;
+    let target: PackTarget;
+    try {
+      target = (await targets.pick()) ?? targets.download;
+    } catch (err) {
+      // The user closed the folder picker: nothing to report.
+      if (err instanceof DOMException && err.name === 'AbortError') return;
+      this.set({ exportNote: { ok: false, text: `Export failed: ${message(err)}` } });
+      return;
+    }
+    this.set({ exporting: 0, exportNote: null });
+    try {
+      const n = await exportPack(decoded.dataset, { frames }, target, (_name, i) => this.set({ exporting: i + 1 }));
+      const clips = decoded.dataset.train.size + decoded.dataset.test.size;
+      this.set({ exportNote: { ok: true, text: `Wrote "${decoded.name}" as a pack (${clips} clips, ${frames} frames each, ${n} files) ${target.describe}.` } });
+    } catch (err) {
+      this.set({ exportNote: { ok: false, text: `Export failed (${target.describe}): ${message(err)}; the pack is incomplete.` } });
+    } finally {
+      this.set({ exporting: null });
     }
   }
 

@@ -9,6 +9,7 @@ import type { SessionEvent } from '../core/events';
 import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut, type TrainState } from '../worker/protocol';
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
 import { compactBatches } from './chartData';
+import { ImportError, importRunFolder, type FolderFile } from './importRun';
 import { canContinue, newRunRecord, type RunRecord } from './run';
 import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
@@ -41,6 +42,10 @@ export class LabController {
   private readonly umap: UmapClient;
   /** What to do when the worker reports `idle` after our `init`. */
   private pending: PendingAction | null = null;
+  /** An imported run whose weights are being opened: loaded into the next idle session, then evaluated. */
+  private weightsTarget: { runId: string; bytes: Uint8Array; epoch: number } | null = null;
+  /** Imported weights kept in memory when browser storage is unavailable. */
+  private readonly importedWeights = new Map<string, Uint8Array>();
   /** Runs whose record is being written; a second save waits for the first (IndexedDB keeps order anyway). */
   private storeReady: Promise<void> = Promise.resolve();
 
@@ -221,6 +226,62 @@ export class LabController {
 
   // ---- runs ----
 
+  /**
+   * "Import run": a trainer's output folder (metrics.jsonl, config, model.safetensors) joins the runs list with
+   * its source badge; its weights are stored to open later for the maps and the matrices.
+   */
+  async importRun(files: readonly FolderFile[]): Promise<void> {
+    let imported;
+    try {
+      imported = await importRunFolder(files, { id: this.deps.newRunId(), now: this.deps.now() });
+    } catch (e) {
+      const why = e instanceof ImportError || e instanceof Error ? e.message : String(e);
+      this.notice('error', `Could not import the run: ${why}`);
+      return;
+    }
+    const { weights } = imported;
+    const entry = this.state.datasets.find((d) => d.name === imported.run.datasetName);
+    const run: RunRecord = { ...imported.run, datasetId: entry?.id ?? '', weightsStored: weights !== null };
+    this.store.dispatch({ type: 'runs/loaded', runs: [run] });
+    await this.saveRun(run.id);
+    if (weights) {
+      this.importedWeights.set(run.id, weights);
+      await this.persist((s) => s.putWeights(run.id, weights), 'imported weights');
+    }
+    const last = run.epochs[run.epochs.length - 1];
+    this.notice(
+      'info',
+      `Imported ${run.epochs.length} epochs from ${run.importedFrom} (final test accuracy ${(100 * last.testAcc).toFixed(1)}%)` +
+        (weights ? '; press "Open weights" for its maps and matrices.' : '; the folder has no model.safetensors.'),
+    );
+  }
+
+  /** Loads an imported run's weights into a session on its dataset and evaluates them (matrices, maps). */
+  async openRunWeights(runId: string): Promise<void> {
+    const run = this.state.runs[runId];
+    if (!run) return;
+    if (!this.isIdle()) {
+      this.notice('warning', 'Stop or finish the current run before opening weights.');
+      return;
+    }
+    await this.storeReady;
+    const bytes = this.importedWeights.get(runId) ?? (await this.runStore?.getWeights(runId).catch(() => null)) ?? null;
+    if (!bytes) {
+      this.notice('error', `No weights are stored for this run; import its folder again with model.safetensors in it.`);
+      return;
+    }
+    const entry = this.state.datasets.find((d) => d.id === run.datasetId) ?? this.state.datasets.find((d) => d.name === run.datasetName);
+    if (!entry) {
+      this.notice('error', `Cannot open the weights: dataset "${run.datasetName}" is not loaded in this page; add its folder first.`);
+      return;
+    }
+    this.weightsTarget = { runId, bytes, epoch: run.epochs[run.epochs.length - 1]?.epoch ?? 0 };
+    this.store.dispatch({ type: 'datasets/select', id: entry.id });
+    this.store.dispatch({ type: 'config/set', config: run.config });
+    this.store.dispatch({ type: 'runs/view', id: runId });
+    this.init(run.config, undefined);
+  }
+
   async deleteRun(runId: string): Promise<void> {
     if (runId === this.state.session.runId) return;
     this.umap.cancelRun(runId);
@@ -389,7 +450,15 @@ export class LabController {
         this.deps.download(msg.filename, new Blob([msg.bytes], { type: 'application/octet-stream' }));
         break;
       case 'imported':
+        if (this.weightsTarget) {
+          const target = this.weightsTarget;
+          this.weightsTarget = null;
+          this.store.dispatch({ type: 'runs/evaluated', runId: target.runId, confusion: msg.evaluation.confusion, datasetId: this.state.datasetId });
+          void this.saveRun(target.runId);
+        }
+        break;
       case 'importFailed':
+        this.weightsTarget = null;
         break;
       case 'error':
         break;
@@ -403,6 +472,10 @@ export class LabController {
     switch (state) {
       case 'idle':
         if (this.pending) this.launch();
+        else if (this.weightsTarget) {
+          const bytes = this.weightsTarget.bytes.slice().buffer;
+          this.post({ type: 'importWeights', filename: 'model.safetensors', bytes });
+        }
         break;
       case 'running':
         break;
@@ -442,6 +515,13 @@ export class LabController {
   }
 
   private onEvent(event: SessionEvent): void {
+    // The maps of opened weights belong to the imported run, at its last epoch.
+    if (event.type === 'features' && !this.state.session.runId && this.weightsTarget) {
+      const target = this.weightsTarget;
+      const run = this.state.runs[target.runId];
+      this.umap.enqueue({ runId: target.runId, epoch: target.epoch, seed: run?.config.seed ?? 0, features: { ...event.features, epoch: target.epoch } });
+      return;
+    }
     const runId = this.state.session.runId;
     if (!runId) return;
     switch (event.type) {

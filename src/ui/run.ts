@@ -33,6 +33,12 @@ export interface RunRecord {
   /** Epochs whose UMAP embeddings are stored. */
   embeddingEpochs: number[];
   error: string | null;
+  /** Where the run was trained: the lab (absent in runs stored before imports existed) or the PyTorch trainer. */
+  source?: 'lab' | 'pytorch';
+  /** For an imported run: the folder it came from. */
+  importedFrom?: string;
+  /** For an imported run: whether its final weights are stored (to open them for the maps and the matrices). */
+  weightsStored?: boolean;
 }
 
 /** What a new run is made of; everything it accumulates later starts empty. */

@@ -95,6 +95,38 @@ describe('RunStore', () => {
     expect(await s.getCheckpoint('r')).toBeNull();
   });
 
+  it('stores an imported run\'s weights and deletes them with the run', async () => {
+    const s = await openFresh();
+    await s.putRun(record('imp', 1));
+    await s.putWeights('imp', Uint8Array.from([1, 2, 3]));
+    expect(Array.from((await s.getWeights('imp')) ?? [])).toEqual([1, 2, 3]);
+    expect(await s.getWeights('other')).toBeNull();
+    await s.deleteRun('imp');
+    expect(await s.getWeights('imp')).toBeNull();
+  });
+
+  it('upgrades a version-1 database, keeping its runs', async () => {
+    const name = `test-upgrade-${++dbCount}`;
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.open(name, 1);
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore('runs', { keyPath: 'id' }).put(record('old', 1));
+        req.result.createObjectStore('embeddings', { keyPath: ['runId', 'epoch'] });
+        req.result.createObjectStore('checkpoints', { keyPath: 'runId' });
+      };
+      req.onsuccess = () => {
+        req.result.close();
+        resolve();
+      };
+      req.onerror = () => reject(req.error);
+    });
+    const s = await RunStore.open(name);
+    opened.push(s);
+    expect((await s.listRuns()).map((r) => r.id)).toEqual(['old']);
+    await s.putWeights('old', Uint8Array.from([9]));
+    expect(Array.from((await s.getWeights('old')) ?? [])).toEqual([9]);
+  });
+
   it('survives reopening the database', async () => {
     const name = `test-reopen-${++dbCount}`;
     const first = await RunStore.open(name);

@@ -7,10 +7,12 @@ import type { CheckpointData, Embedding } from '../worker/protocol';
 import { done, request } from '../data/idb';
 import type { RunRecord } from './run';
 
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const RUNS = 'runs';
 const EMBEDDINGS = 'embeddings';
 const CHECKPOINTS = 'checkpoints';
+/** Final weights of imported runs (safetensors bytes), to open them for the maps and the matrices. */
+const WEIGHTS = 'weights';
 
 interface StoredEmbedding {
   runId: string;
@@ -37,6 +39,7 @@ export class RunStore {
       if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(EMBEDDINGS)) db.createObjectStore(EMBEDDINGS, { keyPath: ['runId', 'epoch'] });
       if (!db.objectStoreNames.contains(CHECKPOINTS)) db.createObjectStore(CHECKPOINTS, { keyPath: 'runId' });
+      if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS, { keyPath: 'runId' });
     };
     return new RunStore(await request(req));
   }
@@ -59,12 +62,13 @@ export class RunStore {
     await done(tx);
   }
 
-  /** Deletes a run with its embeddings and checkpoint. */
+  /** Deletes a run with its embeddings, checkpoint and stored weights. */
   async deleteRun(id: string): Promise<void> {
-    const tx = this.db.transaction([RUNS, EMBEDDINGS, CHECKPOINTS], 'readwrite');
+    const tx = this.db.transaction([RUNS, EMBEDDINGS, CHECKPOINTS, WEIGHTS], 'readwrite');
     tx.objectStore(RUNS).delete(id);
     tx.objectStore(EMBEDDINGS).delete(IDBKeyRange.bound([id, -Infinity], [id, Infinity]));
     tx.objectStore(CHECKPOINTS).delete(id);
+    tx.objectStore(WEIGHTS).delete(id);
     await done(tx);
   }
 
@@ -94,6 +98,19 @@ export class RunStore {
     const tx = this.db.transaction(CHECKPOINTS, 'readonly');
     const row = (await request(tx.objectStore(CHECKPOINTS).get(runId))) as StoredCheckpoint | undefined;
     return row ? { epoch: row.epoch, checkpoint: row.checkpoint } : null;
+  }
+
+  /** Stores an imported run's final weights (safetensors bytes). */
+  async putWeights(runId: string, bytes: Uint8Array): Promise<void> {
+    const tx = this.db.transaction(WEIGHTS, 'readwrite');
+    tx.objectStore(WEIGHTS).put({ runId, bytes });
+    await done(tx);
+  }
+
+  async getWeights(runId: string): Promise<Uint8Array | null> {
+    const tx = this.db.transaction(WEIGHTS, 'readonly');
+    const row = (await request(tx.objectStore(WEIGHTS).get(runId))) as { bytes: Uint8Array } | undefined;
+    return row ? row.bytes : null;
   }
 
   close(): void {

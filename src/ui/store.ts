@@ -5,7 +5,7 @@
  * itself is replaced, so `batches.length` tells the charts something changed.
  */
 import { makeConfig, type TrainConfig } from '../core/config';
-import type { RunSummary, SessionEvent } from '../core/events';
+import type { EpochMetrics, RunSummary, SessionEvent } from '../core/events';
 import { assertNever, type DatasetInfo, type DatasetSource, type Embedding, type TrainOut, type TrainState } from '../worker/protocol';
 import { toBatchPoint } from './chartData';
 import type { RunRecord, RunStatus } from './run';
@@ -129,6 +129,8 @@ export type LabAction =
   | { type: 'runs/delete'; id: string }
   | { type: 'runs/overlay'; id: string; on: boolean }
   | { type: 'runs/view'; id: string | null }
+  /** An imported run's weights were evaluated in the lab: its last epoch gets the test confusion matrices. */
+  | { type: 'runs/evaluated'; runId: string; confusion: EpochMetrics['confusion']; datasetId: string }
   | { type: 'embeddings/set'; runId: string; embedding: Embedding }
   | { type: 'embeddings/loaded'; runId: string; embeddings: Embedding[] }
   | { type: 'umap/pending'; runId: string; epoch: number; pending: boolean }
@@ -341,6 +343,11 @@ export function labReducer(state: LabState, action: LabAction): LabState {
       return { ...state, overlay: { ...state.overlay, [action.id]: action.on } };
     case 'runs/view':
       return { ...state, viewRunId: action.id };
+    case 'runs/evaluated':
+      return updateRun(state, action.runId, (run) => {
+        const epochs = run.epochs.map((e, i) => (i === run.epochs.length - 1 ? { ...e, confusion: action.confusion } : e));
+        return { ...run, epochs, datasetId: action.datasetId };
+      });
     case 'embeddings/set': {
       const forRun = { ...state.embeddings[action.runId], [action.embedding.epoch]: action.embedding };
       const next = setPending(state, action.runId, action.embedding.epoch, false);

@@ -5,7 +5,9 @@
  * x~_w = (1 - m) x_w + m x_w[p], leaves the strong input untouched, and mixes the targets the same way.
  * Options: `coef` tanh(beta*r); `level` feature (mix z_w instead of x_w); `targets` original;
  * `sample` beta (per batch m * lambda with lambda ~ Beta(alpha, alpha), alpha = mm.alpha); `maxM` bounds m;
- * `rhoSmoothing` plans with an average of rho over epochs (`plannedRho`). rho itself comes from the unimodal
+ * `rhoSmoothing` plans with an average of rho over epochs (`plannedRho`); `ramp` R > 0 scales m by
+ * min(1, t / (R S)) at the t-th balanced step (from 1, S steps per epoch: `rampFactor`), so the loss the optimiser
+ * sees changes gradually after the warm-up instead of at once. rho itself comes from the unimodal
  * score the config chooses (`unimodal`: zero, mean or half-bias; `src/core/fusion.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -46,6 +48,16 @@ export function balancePlan(rho: number | null, epoch: number, options: BmmOptio
   return { weak, m: Math.min(m, options.maxM) };
 }
 
+/**
+ * The ramp's factor for step `step` (0-based) of epoch `epoch` (0-based) with `steps` steps per epoch: the
+ * balanced steps so far, t = (epoch - warmup) * steps + step + 1, over ramp * steps, capped at 1.
+ */
+export function rampFactor(epoch: number, step: number, steps: number, options: Pick<BmmOptions, 'warmup' | 'ramp'>): number {
+  if (options.ramp <= 0) return 1;
+  const t = (epoch - options.warmup) * steps + step + 1;
+  return Math.max(0, Math.min(1, t / (options.ramp * Math.max(1, steps))));
+}
+
 export interface WeakMix {
   audio: tf.Tensor4D;
   visual: tf.Tensor5D;
@@ -64,14 +76,21 @@ export function createBmm(config: TrainConfig): TrainingMethod {
   const options = config.bmm;
   let plan: BalancePlan = { weak: null, m: 0 };
   let batchM = 0;
+  let epochIndex = 0;
+  let steps = 1;
+  let step = 0;
   return {
     name: 'bmm',
-    beginEpoch({ epoch, rho, rhoHistory }) {
+    beginEpoch({ epoch, rho, rhoHistory, steps: epochSteps }) {
       const history = rhoHistory ?? (rho === null ? [] : [rho]);
       plan = balancePlan(options.rhoSmoothing > 0 ? plannedRho(history, options.rhoSmoothing) : rho, epoch, options);
+      epochIndex = epoch;
+      steps = epochSteps ?? 1;
+      step = 0;
     },
     batchLoss(model, batch, rng, forward) {
-      batchM = plan.m;
+      batchM = plan.m * (plan.weak === null ? 1 : rampFactor(epochIndex, step, steps, options));
+      step++;
       let lambda: number | null = null;
       if (plan.weak !== null && options.sample === 'beta') {
         lambda = rng.beta(config.mm.alpha, config.mm.alpha);

@@ -26,6 +26,8 @@ export interface EpochStart {
   rho: number | null;
   /** rho of every completed epoch, oldest first (so a method's smoothing survives a resume from a checkpoint). */
   rhoHistory?: readonly number[];
+  /** Optimisation steps (batches) this epoch. */
+  steps?: number;
 }
 
 export interface BatchLoss {
