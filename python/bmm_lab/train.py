@@ -50,7 +50,10 @@ B-MM's plan is computed once and broadcast. Several machines: run the same comma
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv-backend c10d --rdzv-endpoint HOST:29500 --rdzv-id RUN \\
         -m bmm_lab.train --config RUN.json --data PACK --out DIR --sync-bn
 
-with PACK and DIR on a shared file system (or DIR local to the machine of rank 0, which alone writes).
+with PACK and DIR on a shared file system (or DIR local to the machine of rank 0, which alone writes). With
+PyTorch 1.13 under Python 3.11, torchrun's own defaults fail (``'NoneType' object has no attribute 'get'`` in
+``to_map``); ``--redirects 1 --tee 1`` avoids that path (the console lines of rank 0 then start with
+``[default0]:``; metrics.jsonl is unchanged).
 """
 
 import argparse
@@ -142,11 +145,13 @@ class Trainer:
         self.rho_history = []
         self.plan = None
         step = _BatchStep(self.model, config, self.unimodal)
+        self.sync_bn = bool(sync_bn and self.procs.distributed)
         if self.procs.distributed:
             if sync_bn:
                 distributed.convert_sync_batchnorm(self.model, self.procs)
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            step = nn.parallel.DistributedDataParallel(step, device_ids=ids, output_device=self.device.index if ids else None)
+            # device_ids None: the batch is already on this process's device, and DDP leaves the step's other
+            # arguments (partners, the reduce function) as they are.
+            step = nn.parallel.DistributedDataParallel(step, device_ids=None)
         self.step = step
         self.reduce = self.procs.sum if self.procs.distributed else None
         self.sampler = EpochBatches()
@@ -443,6 +448,12 @@ def prepare(args, world=1):
         raise TrainError(
             "%s: an epoch's last batch has %d clips (%d training clips in %s, batch %d), fewer than the %d processes; "
             "choose a batch that leaves 0, 1 or at least %d" % (source, last, pack.train.size, pack.manifest_path, batch, world, world)
+        )
+    smallest = min([batch // world] + ([last // world] if last > 1 else []))
+    if world > 1 and smallest < 2 and not getattr(args, "sync_bn", False):
+        raise TrainError(
+            "%s: with batch %d (%d training clips in %s) a process's share of a batch can be %d clip, which has no batch "
+            "statistics without --sync-bn; use --sync-bn, or a batch that gives every process at least 2 clips" % (source, batch, pack.train.size, pack.manifest_path, smallest)
         )
     start_state = None
     if args.weights:

@@ -122,12 +122,16 @@ class Refused(unittest.TestCase):
 
     def test_a_global_batch_that_processes_cannot_share(self):
         simple_pack(self.pack, n_train=10)
-        args = argparse.Namespace(out=self.out, resume=False, config=write_run(self.path("run.json"), batch=3), augment=None, data=self.pack, weights=None)
+        args = argparse.Namespace(out=self.out, resume=False, config=write_run(self.path("run.json"), batch=3), augment=None, data=self.pack, weights=None, sync_bn=False)
         with self.assertRaisesRegex(TrainError, r"run.json: batch 3 is the global batch, split across 2 processes; it must be divisible by 2"):
             prepare(args, world=2)
         args.config = write_run(self.path("run.json"), batch=4)  # 10 clips: a last batch of 2, for 4 processes
         with self.assertRaisesRegex(TrainError, r"an epoch's last batch has 2 clips \(10 training clips in .*pack.json, batch 4\), fewer than the 4 processes"):
             prepare(args, world=4)
+        # Without --sync-bn each process normalises its own share: the last batch of 2 is shared 1 + 1.
+        with self.assertRaisesRegex(TrainError, r"a process's share of a batch can be 1 clip, which has no batch statistics without --sync-bn"):
+            prepare(args, world=2)
+        args.sync_bn = True
         self.assertEqual(prepare(args, world=2)[0]["batch"], 4)
 
     @unittest.skipIf(torch.cuda.is_available(), "a CUDA device is here")
