@@ -10,8 +10,9 @@ method and option of the lab trains here with the same rules as the replay (``ru
 beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, with the ``unimodal`` score, Adam with L2
 weight decay and the StepLR schedule. Per epoch, as the session: the learning rate of the schedule; B-MM's plan
 from rho of the evaluation pass after the previous epoch (none before the first); the training batches in an order
-drawn from the seed (a final batch of one clip is skipped); then an evaluation pass over the whole training set
-(rho, per-modality train accuracy, the feature means of unimodal = mean) and one over the test set.
+drawn from the seed (a final batch of one clip is skipped); with ``bnStats = precise`` the BatchNorm statistics
+recomputed over the clean training set (``bnstats.py``); then an evaluation pass over the whole training set (rho,
+per-modality train accuracy, the feature means of unimodal = mean) and one over the test set.
 
 Training batches come from a DataLoader with ``--workers`` processes: the paper's augmentation (T random frames in
 time order, RandomResizedCrop and horizontal flip per clip, ``data.py``) when the config's ``augment`` is on,
@@ -73,6 +74,7 @@ from .checkpoint import CHECKPOINT_FILE, CheckpointError, check_checkpoint, load
 from .config import RUN_CONFIG_FORMAT, RUN_CONFIG_VERSION, ConfigError, load_run_config, validate_config
 from .data import EpochBatches, PackInputs, epoch_batches, make_loader, rank_rows
 from .export import config_metadata, save_weights
+from .bnstats import recompute_bn_stats
 from .imbalance import evaluate_split
 from .jsformat import js_number
 from .model import AVClassifier
@@ -173,6 +175,27 @@ class Trainer:
         keys = [[(split_name, p, None, 0) for p in range(s, min(s + size, hi))] for s in range(lo, hi, size)]
         with self._autocast():
             return evaluate_split(self.model, split, size, self.dtype, self.unimodal, measure_means, batches=self._batches(keys), reduce=self.reduce)
+
+    def _precise_bn(self):
+        """bnStats = precise: BatchNorm statistics recomputed over the clean training set (``bnstats.py``), each
+        batch of the training batch size split across processes like a training batch."""
+        split = self.pack.train
+        keys = []
+        for start in range(0, split.size, self.config["batch"]):
+            size = min(self.config["batch"], split.size - start)
+            if size < 2:
+                break
+            lo, hi = rank_rows(size, self.procs.rank, self.procs.world)
+            keys.append([("train", p, None, 0) for p in range(start + lo, start + hi)])
+        with self._autocast():
+            recompute_bn_stats(self.model, self._batches(keys), self.dtype)
+        if self.procs.distributed and not self.sync_bn:
+            # Each process saw only its share: the processes' statistics are averaged, so every one evaluates alike.
+            with torch.no_grad():
+                for m in self.model.modules():
+                    if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+                        for buf in (m.running_mean, m.running_var):
+                            buf.copy_(self.procs.sum(buf) / self.procs.world)
 
     def _autocast(self):
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp == "bf16")
@@ -305,6 +328,8 @@ class Trainer:
         if not evaluate:
             seen, seconds = totals["seen"], totals["seconds"]
             return {"loss": totals["loss"] / seen, "trainAcc": totals["correct"] / seen, "samplesPerSec": seen / seconds, "stepSeconds": step_seconds}
+        if config.get("bnStats") == "precise":
+            self._precise_bn()
         train_eval = self._evaluate("train", True)
         test_eval = self._evaluate("test", False)
         metrics = {
