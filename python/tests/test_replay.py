@@ -112,6 +112,18 @@ class Replay(unittest.TestCase):
             loss.backward()
             opt.step()
             losses.append(float(loss))
+        # bnStats = precise (the default): after the epoch the running statistics are the plain average over the
+        # clean training batches in split order, PyTorch's cumulative average (momentum None, as update_bn).
+        norms = [m for m in ref.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+        with torch.no_grad():
+            for indices in ([0, 1], [2, 3]):
+                ref(*self.inputs(indices)[:2])
+        for m in norms:
+            m.momentum = 0.1
+            m.num_batches_tracked.fill_(2)  # as training counted them
         for name, value in ref.state_dict().items():
             torch.testing.assert_close(final.state_dict()[name], value, rtol=1e-4, atol=1e-5, msg=name)
         with open(steps_out) as f:

@@ -81,7 +81,7 @@ class AgainstReplay(TrainCase):
         return epochs, steps
 
     def test_bmm_paper_reading(self):
-        epochs, steps = self.check(method="bmm", bmm={"warmup": 1, "beta": 1.5})
+        epochs, steps = self.check(method="bmm", bmm={"warmup": 1, "beta": 1.5, "maxM": 1})
         self.assertEqual(epochs[0]["mix"], 0)  # warm-up epoch: no mixing, m = 0
         for e in epochs[1:]:
             rho = epochs[e["epoch"] - 2]["rho"]  # the previous epoch's evaluation pass
