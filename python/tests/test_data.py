@@ -3,7 +3,6 @@ augmentation shared by a clip's frames, evaluation transforms equal to the pack'
 the epoch's batches and their split across processes."""
 
 import math
-import os
 import shutil
 import tempfile
 import unittest
