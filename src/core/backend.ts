@@ -1,9 +1,11 @@
 /**
- * Chooses the TF.js backend: WebGPU where the platform has it, else wasm (which trains thanks to the custom
- * gradients in ops.ts), else the plain cpu backend. A backend can be forced; the result says why it was chosen.
+ * Chooses the TF.js backend: WebGPU where the platform has it (with the lab's own gradient kernels, webgpu/),
+ * else wasm (which trains thanks to the custom gradients in ops.ts), else the plain cpu backend. A backend can be
+ * forced; the result says why it was chosen.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from './config';
+import { registerWebGpuKernels } from './webgpu/register';
 
 export interface BackendInfo {
   name: BackendName;
@@ -32,6 +34,7 @@ async function tryBackend(name: BackendName, options: BackendOptions): Promise<s
       if (!hasWebGpu()) return 'navigator.gpu is missing';
       if (!webgpuImported) {
         await import('@tensorflow/tfjs-backend-webgpu');
+        registerWebGpuKernels();
         webgpuImported = true;
       }
     } else if (name === 'wasm') {

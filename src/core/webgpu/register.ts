@@ -1,0 +1,70 @@
+/**
+ * The lab's own kernels for TF.js's webgpu backend, registered through the public kernel registry (no fork of the
+ * package): the convolution filter gradient as a split-K GEMM (convFilterGradient.ts). The input gradient keeps the
+ * package's direct program, which measured faster than its tiled (matmul-style) one at every layer shape of the
+ * model (`npm run bench:kernels -- --variants`); the tiled one stays selectable.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { runFilterGradient } from './convFilterGradient';
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+let packageFilterGradient: tf.KernelFunc | null = null;
+
+export interface WebGpuKernelOptions {
+  /** The lab's split-K filter gradient (default) or the package's one-thread-per-weight kernel. */
+  filterGradient?: 'split-k' | 'package';
+  /** The package's direct input-gradient program (default) or its tiled one. */
+  inputGradient?: 'tiled' | 'direct';
+}
+
+/** Conv2DBackpropFilter: NHWC through the split-K GEMM, anything else through the package's kernel. */
+function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (dataFormat !== 'channelsLast' || x.dtype !== 'float32') return packageFilterGradient!(args) as tf.TensorInfo;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    dataFormat,
+  );
+  return runFilterGradient(args.backend as WebGPUBackend, x, dy, {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  });
+}
+
+/**
+ * Registers the lab's webgpu kernels (idempotent; call after importing @tensorflow/tfjs-backend-webgpu). Options
+ * exist for the benchmarks, which compare against the package's kernels.
+ */
+export function registerWebGpuKernels(options: WebGpuKernelOptions = {}): void {
+  const filter = options.filterGradient ?? 'split-k';
+  const input = options.inputGradient ?? 'direct';
+  if (!packageFilterGradient) {
+    const original = tf.getKernel('Conv2DBackpropFilter', 'webgpu');
+    if (!original) throw new Error('the webgpu backend is not loaded: import @tensorflow/tfjs-backend-webgpu before registering its kernels');
+    packageFilterGradient = original.kernelFunc;
+  }
+  tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
+  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'webgpu', kernelFunc: filter === 'split-k' ? conv2dBackpropFilter : packageFilterGradient });
+  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', input === 'direct');
+}
