@@ -102,8 +102,20 @@ function torchStep(visualSize: number): number | null {
   }
 }
 
+/** The PyTorch trainer's own training steps (DataLoader with the paper's augmentation, ERM, Adam): samples/s. */
+function torchTrainer(visualSize: number): number | null {
+  try {
+    const args = [join('bench', 'torch_train.py'), '--visual', String(visualSize), '--batch', String(batch), '--steps', String(steps), '--width', String(width), '--methods', 'erm'];
+    const out = execFileSync('/usr/bin/python3', args, { env: { ...process.env, PYTHONPATH: 'python' }, encoding: 'utf8' });
+    return (JSON.parse(out.trim().split('\n').pop()!).methods as { samplesPerSec: number }[])[0].samplesPerSec;
+  } catch {
+    return null;
+  }
+}
+
 const rows: Row[] = [];
 const torch = new Map(sizes.map((s) => [s, torchStep(s)]));
+const trainer = new Map(sizes.map((s) => [s, torchTrainer(s)]));
 for (const backend of backends) {
   const unavailable = backend === 'webgpu' ? await nodeWebGpuAdapter() : null;
   for (const size of sizes) {
@@ -126,6 +138,10 @@ const f = (x: number | null, d = 2) => (x === null ? '-' : x.toFixed(d));
 console.log(`\nTraining step, audio 257x188 + 1 frame, batch ${batch}, width ${width} (samples/s; higher is better)`);
 console.log('backend   visual  s/step   lab samples/s  PyTorch samples/s  lab/PyTorch');
 for (const r of rows) console.log(`${r.backend.padEnd(9)} ${String(r.visualSize).padStart(6)}  ${f(r.secondsPerStep).padStart(6)}  ${f(r.samplesPerSec).padStart(13)}  ${f(r.pytorchSamplesPerSec).padStart(17)}  ${f(r.ratioToPytorch, 3).padStart(11)}${r.note ? '  ' + r.note : ''}`);
+console.log('\nPyTorch trainer (python -m bmm_lab.train\'s steps: DataLoader with augmentation, ERM, Adam), same shapes');
+console.log('visual  trainer samples/s  bare PyTorch step samples/s');
+for (const size of sizes) console.log(`${String(size).padStart(6)}  ${f(trainer.get(size) ?? null).padStart(17)}  ${f(torch.get(size) ?? null).padStart(27)}`);
+const trainerRows = sizes.map((size) => ({ visualSize: size, batch, width, trainerSamplesPerSec: trainer.get(size) ?? null, pytorchStepSamplesPerSec: torch.get(size) ?? null }));
 mkdirSync('.bench', { recursive: true });
-writeFileSync(join('.bench', 'train-step.json'), JSON.stringify({ date: new Date().toISOString(), steps, rows }, null, 2));
+writeFileSync(join('.bench', 'train-step.json'), JSON.stringify({ date: new Date().toISOString(), steps, rows, pytorchTrainer: trainerRows }, null, 2));
 console.log('\nwrote .bench/train-step.json');

@@ -6,9 +6,16 @@
  *
  *   npx playwright test --project lab        (playwright.config.ts builds and serves dist/)
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { makeConfig } from '../src/core/config';
 import { parseSafetensorsHeader } from '../src/core/safetensors';
+import { runConfigDocument } from '../src/core/settingsDocument';
+import { demoOptionsFor, makeDemoDataset } from '../src/data/demo';
+import { writePack } from '../src/data/pack';
+import { runPython, skipWithoutTorch } from '../test/support/pythonReference';
 import { open, TINY, waitForStatus } from './labPage';
 
 test('the page loads without console errors and names the WebGPU backend', async ({ page, baseURL }) => {
@@ -92,5 +99,32 @@ test('pause and resume continue the same run; a reload shows the run and resumes
   await page.getByRole('button', { name: /^Continue/ }).first().click();
   await waitForStatus(page, /^Done: 3 epochs/, 400_000);
   expect(await runs.count(), 'a resumed run must not add a row').toBe(runsBefore);
+  expect(problems).toEqual([]);
+});
+
+test('Import run: a PyTorch trainer folder joins the runs with its badge, and its weights open for the matrices', async ({ page, baseURL }) => {
+  test.setTimeout(600_000);
+  if (skipWithoutTorch()) return;
+  // The demo as the page generates it for this config, exported as a pack, trained one epoch in PyTorch.
+  const config = makeConfig({ preset: 'tiny', width: 0.0625, batch: 16, epochs: 1, method: 'erm', seed: 2, featuresMax: 60 });
+  const dir = mkdtempSync(join(tmpdir(), 'bmm-import-e2e-'));
+  const pack = join(dir, 'demo-pack');
+  mkdirSync(pack);
+  for (const f of writePack(makeDemoDataset(demoOptionsFor(config)), { frames: config.frames })) writeFileSync(join(pack, f.name), f.bytes);
+  writeFileSync(join(dir, 'run.json'), runConfigDocument(config));
+  const out = join(dir, 'torch-run');
+  runPython(['-m', 'bmm_lab.train', '--config', join(dir, 'run.json'), '--data', pack, '--out', out, '--workers', '0', '--device', 'cpu']);
+
+  const problems = await open(page, baseURL, TINY);
+  await waitForStatus(page, /^Ready/, 120_000);
+  await page.getByLabel('Import run folder').setInputFiles(out);
+  await expect(page.getByText(/^Imported 1 epochs from torch-run \(final test accuracy [\d.]+%\); press "Open weights"/)).toBeVisible({ timeout: 60_000 });
+  const row = page.getByRole('region', { name: 'Runs' }).locator('tbody tr', { hasText: 'PyTorch' });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('ERM concat tiny seed 2');
+  await row.getByRole('button', { name: /^Open weights of / }).click();
+  await expect(page.getByText(/^Loaded \d+ tensors from model\.safetensors/).first()).toBeVisible({ timeout: 300_000 });
+  const confusionCells = page.getByRole('region', { name: 'Confusion matrices' }).locator('td');
+  await expect.poll(() => confusionCells.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(36);
   expect(problems).toEqual([]);
 });

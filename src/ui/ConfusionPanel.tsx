@@ -96,7 +96,12 @@ export function ConfusionPanel() {
           </label>
         )}
       </header>
-      {run && metrics ? (
+      {run && metrics && metrics.confusion.fused.length === 0 ? (
+        <p className="hint">
+          No confusion matrices are recorded for epoch {metrics.epoch} of this {run.source === 'pytorch' ? 'imported ' : ''}run
+          {run.weightsStored ? '; press "Open weights" in the runs table to compute the final epoch’s on its dataset.' : '.'}
+        </p>
+      ) : run && metrics ? (
         <div className="confusion-grid">
           <MatrixTable title="Fused" matrix={metrics.confusion.fused} classNames={run.classNames} />
           <MatrixTable title="Audio" matrix={metrics.confusion.audio} classNames={run.classNames} />

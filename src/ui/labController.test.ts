@@ -141,6 +141,46 @@ describe('LabController', () => {
     await until('refused', () => state().notices.some((n) => n.level === 'error' && n.text === 'Could not load broken.safetensors: file is shorter than its 8-byte header length'));
   });
 
+  it('imports a trainer folder as a PyTorch run, stores its weights and opens them on its dataset', async () => {
+    const { controller, workers, state, stored } = await setup();
+    const config = { ...state().config, seed: 3, epochs: 2 };
+    const enc = new TextEncoder();
+    const file = (path: string, content: string | Uint8Array) => {
+      const bytes = typeof content === 'string' ? enc.encode(content) : content;
+      return { path, text: async () => new TextDecoder().decode(bytes), bytes: async () => bytes };
+    };
+    const line = (epoch: number) =>
+      JSON.stringify({ epoch, loss: 1, trainAcc: 0.5, testAcc: epoch === 1 ? 0.5 : 0.6, audio: { trainAcc: 0.5, testAcc: 0.5 }, visual: { trainAcc: 0.2, testAcc: 0.2 }, rho: 2, mix: null, samplesPerSec: 9, seconds: 1 });
+    const summary = JSON.stringify({ summary: { config, backend: 'pytorch-cuda', dataset: 'my-pack', classNames: ['NEU', 'HAP', 'SAD', 'FEA', 'DIS', 'ANG'] } });
+    await controller.importRun([
+      file('run-a/metrics.jsonl', `${line(1)}\n${line(2)}\n${summary}\n`),
+      file('run-a/config.json', JSON.stringify({ format: 'bmm-lab-run', version: 1, config })),
+      file('run-a/model.safetensors', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])),
+    ]);
+    const run = state().runs['run-1'];
+    expect(run.source).toBe('pytorch');
+    expect(run.weightsStored).toBe(true);
+    expect(run.epochs.map((e) => e.testAcc)).toEqual([0.5, 0.6]);
+    expect(state().notices.at(-1)?.text).toMatch(/^Imported 2 epochs from run-a \(final test accuracy 60\.0%\); press "Open weights"/);
+    await until('stored', () => true);
+    expect(Array.from((await stored().getWeights('run-1')) ?? [])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await stored().getRun('run-1'))?.source).toBe('pytorch');
+
+    // "my-pack" is not a dataset of the page, but the selected one has the run's classes.
+    await controller.openRunWeights('run-1');
+    await until('evaluated', () => state().runs['run-1'].epochs[1].confusion.fused.length === 1);
+    const sent = workers[0].received.map((m) => m.type);
+    expect(sent.slice(-2)).toEqual(['init', 'importWeights']);
+    const init = workers[0].received.filter((m) => m.type === 'init').at(-1);
+    expect(init?.type === 'init' && init.config.seed).toBe(3);
+    expect(state().runs['run-1'].epochs[0].confusion.fused).toEqual([]);
+    expect(state().viewRunId).toBe('run-1');
+
+    await controller.importRun([file('bad/config.json', '{}')]);
+    expect(state().notices.at(-1)?.text).toBe('Could not import the run: the folder has no metrics.jsonl (a trainer output folder holds metrics.jsonl, config.json and model.safetensors)');
+    expect(state().runOrder).toEqual(['run-1']);
+  });
+
   it('re-initialises when the config changed since the prepared session', async () => {
     const { controller, workers, state } = await setup();
     controller.setConfig({ ...state().config, seed: 5 });

@@ -270,9 +270,14 @@ export class LabController {
       this.notice('error', `No weights are stored for this run; import its folder again with model.safetensors in it.`);
       return;
     }
-    const entry = this.state.datasets.find((d) => d.id === run.datasetId) ?? this.state.datasets.find((d) => d.name === run.datasetName);
+    // The run's dataset: the same entry, one of the same name, or the selected one if its classes are the run's
+    // (a pack exported from the page trains under its folder's name).
+    const s = this.state;
+    const sameClasses = run.classNames.length > 0 && JSON.stringify(s.session.dataset?.classNames ?? []) === JSON.stringify(run.classNames);
+    const entry =
+      s.datasets.find((d) => d.id === run.datasetId) ?? s.datasets.find((d) => d.name === run.datasetName) ?? (sameClasses ? this.selectedDataset() : undefined);
     if (!entry) {
-      this.notice('error', `Cannot open the weights: dataset "${run.datasetName}" is not loaded in this page; add its folder first.`);
+      this.notice('error', `Cannot open the weights: dataset "${run.datasetName}" (classes ${run.classNames.join(', ') || 'unknown'}) is not loaded in this page; add its folder or select it first.`);
       return;
     }
     this.weightsTarget = { runId, bytes, epoch: run.epochs[run.epochs.length - 1]?.epoch ?? 0 };

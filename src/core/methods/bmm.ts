@@ -94,7 +94,7 @@ export function createBmm(config: TrainConfig): TrainingMethod {
       let lambda: number | null = null;
       if (plan.weak !== null && options.sample === 'beta') {
         lambda = rng.beta(config.mm.alpha, config.mm.alpha);
-        batchM = plan.m * lambda;
+        batchM *= lambda;
       }
       if (plan.weak === null || batchM === 0) {
         const out = model.forward(batch.audio, batch.visual, forward);

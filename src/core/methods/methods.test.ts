@@ -6,7 +6,7 @@ import { Rng } from '../random';
 import { useBackend } from '../../../test/support/testBackend';
 import { trainStep, variableNameMap } from '../trainStep';
 import { Adam } from '../optimizer';
-import { balancePlan, createBmm, mixWeakInputs, plannedRho } from './bmm';
+import { balancePlan, createBmm, mixWeakInputs, plannedRho, rampFactor } from './bmm';
 import type { Batch } from './method';
 import { mixFeatures } from './mm';
 import { createOgmGe, isEncoderConvKernel, ogmCoefficients } from './ogm-ge';
@@ -38,7 +38,8 @@ describe('MM: feature and target mixing', () => {
 });
 
 describe('B-MM', () => {
-  const options = makeConfig({ method: 'bmm' }).bmm;
+  // The paper's rule, unbounded (the lab's default bounds m at 0.5: 'bounds m by maxM' below).
+  const options = { ...makeConfig({ method: 'bmm' }).bmm, maxM: 1 };
 
   it('m = tanh(beta (r - 1)) on the weak side, switching sides when rho crosses 1', () => {
     const audioStrong = balancePlan(2, 5, options);
@@ -103,13 +104,14 @@ describe('B-MM', () => {
 });
 
 describe('B-MM remedies', () => {
-  const options = makeConfig().bmm;
+  const options = { ...makeConfig().bmm, maxM: 1 };
 
   it('bounds m by maxM', () => {
     // r = 3: tanh(2) = 0.964 without a bound.
     expect(balancePlan(3, 5, options).m).toBeCloseTo(Math.tanh(2), 12);
     expect(balancePlan(3, 5, { ...options, maxM: 0.5 })).toEqual({ weak: 'visual', m: 0.5 });
     expect(balancePlan(1.2, 5, { ...options, maxM: 0.5 }).m).toBeCloseTo(Math.tanh(0.2), 12);
+    expect(makeConfig().bmm.maxM).toBe(0.5);
   });
 
   it('smooths log rho over epochs', () => {
@@ -120,6 +122,42 @@ describe('B-MM remedies', () => {
     expect(plannedRho([4, 2, 1], 0.75)).toBeCloseTo(4 ** 0.5625 * 2 ** 0.1875, 12);
     expect(plannedRho([Infinity, 0, 2], 0.5)).toBe(2);
     expect(plannedRho([], 0.5)).toBeNull();
+  });
+
+  it('ramps m in over `ramp` epochs of steps after the warm-up', () => {
+    const o = { warmup: 2, ramp: 2 };
+    // 4 steps an epoch: the t-th balanced step (from 1) gets t / 8.
+    expect(rampFactor(2, 0, 4, o)).toBe(1 / 8);
+    expect(rampFactor(2, 3, 4, o)).toBe(4 / 8);
+    expect(rampFactor(3, 3, 4, o)).toBe(1);
+    expect(rampFactor(5, 0, 4, o)).toBe(1);
+    expect(rampFactor(2, 0, 4, { warmup: 2, ramp: 0 })).toBe(1);
+  });
+
+  it('a batch mixes with m times the ramp factor, times lambda when m is sampled', async () => {
+    await useBackend('cpu');
+    const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, audioChannels: 1, visualChannels: 3 }, new Rng(2));
+    const ms = (sample: 'fixed' | 'beta') => {
+      const config = makeConfig({ bmm: { warmup: 1, ramp: 1, sample, maxM: 1 } });
+      const bmm = createBmm(config);
+      bmm.beginEpoch({ epoch: 1, rho: 2, rhoHistory: [2], steps: 4 });
+      const rng = new Rng(7);
+      const out: { m: number | null | undefined; lambda: number | null | undefined }[] = [];
+      for (let i = 0; i < 2; i++) tf.tidy(() => void out.push(bmm.batchLoss(model, smallBatch(), rng, { training: true, bnUpdates: [] }).mixing ?? { m: null, lambda: null }));
+      return out;
+    };
+    const m = Math.tanh(1);
+    const fixed = ms('fixed');
+    expect(fixed[0].m).toBeCloseTo(m / 4, 12);
+    expect(fixed[1].m).toBeCloseTo((2 * m) / 4, 12);
+    const sampled = ms('beta');
+    // The same stream: lambda first (a Beta draw), then the permutation.
+    const rng = new Rng(7);
+    const lambda0 = rng.beta(0.5, 0.5);
+    expect(sampled[0].lambda).toBe(lambda0);
+    expect(sampled[0].m).toBeCloseTo((m / 4) * lambda0, 12);
+    expect(sampled[1].m).toBeCloseTo(((2 * m) / 4) * (sampled[1].lambda as number), 12);
+    model.dispose();
   });
 
   it('plans from the smoothed rho when asked, so a flip of rho across 1 does not flip the weak modality', async () => {
