@@ -142,8 +142,8 @@ describe('B-MM remedies', () => {
       const bmm = createBmm(config);
       bmm.beginEpoch({ epoch: 1, rho: 2, rhoHistory: [2], steps: 4 });
       const rng = new Rng(7);
-      const out: { m: number | null | undefined; lambda: number | null | undefined }[] = [];
-      for (let i = 0; i < 2; i++) tf.tidy(() => void out.push(bmm.batchLoss(model, smallBatch(), rng, { training: true, bnUpdates: [] }).mixing ?? { m: null, lambda: null }));
+      const out: { m?: number | null; lambda?: number | null }[] = [];
+      for (let i = 0; i < 2; i++) tf.tidy(() => void out.push(bmm.batchLoss(model, smallBatch(), rng, { training: true, bnUpdates: [] }).mixing ?? {}));
       return out;
     };
     const m = Math.tanh(1);

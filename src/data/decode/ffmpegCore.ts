@@ -12,18 +12,21 @@
 import coreURL from '@ffmpeg/core?url';
 import wasmURL from '@ffmpeg/core/wasm?url';
 
-interface EmscriptenFS {
+/** The parts of the Emscripten file system the decoders use (the page's worker and Node's `wasmFfmpeg.ts`). */
+export interface EmscriptenFS {
   mkdir(path: string): void;
   mount(type: unknown, opts: { blobs?: Array<{ name: string; data: Blob }> }, mountpoint: string): void;
   unmount(mountpoint: string): void;
   readFile(path: string): Uint8Array;
+  writeFile(path: string, data: Uint8Array): void;
   unlink(path: string): void;
   readdir(path: string): string[];
   rmdir(path: string): void;
   filesystems: { WORKERFS: unknown; MEMFS: unknown };
 }
 
-interface FfmpegCore {
+/** An @ffmpeg/core instance. */
+export interface FfmpegCore {
   exec(...args: string[]): number;
   setLogger(logger: (entry: { type: string; message: string }) => void): void;
   setTimeout(ms: number): void;
@@ -31,7 +34,7 @@ interface FfmpegCore {
   FS: EmscriptenFS;
 }
 
-type CoreFactory = (moduleArg: Record<string, unknown>) => Promise<FfmpegCore>;
+export type CoreFactory = (moduleArg: Record<string, unknown>) => Promise<FfmpegCore>;
 
 export interface FfmpegRun {
   /** ffmpeg's exit code (0 = success); -1 if it threw. */

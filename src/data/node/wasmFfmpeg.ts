@@ -9,25 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { FfmpegExec } from '../decode/decodeClip';
-import type { FfmpegRun } from '../decode/ffmpegCore';
+import type { CoreFactory, FfmpegCore, FfmpegRun } from '../decode/ffmpegCore';
 
-interface CoreFS {
-  mkdir(path: string): void;
-  writeFile(path: string, data: Uint8Array): void;
-  readFile(path: string): Uint8Array;
-  unlink(path: string): void;
-  readdir(path: string): string[];
-}
-
-interface Core {
-  exec(...args: string[]): number;
-  setLogger(logger: (entry: { type: string; message: string }) => void): void;
-  setTimeout(ms: number): void;
-  reset(): void;
-  FS: CoreFS;
-}
-
-type CoreFactory = (moduleArg: Record<string, unknown>) => Promise<Core>;
+type Core = FfmpegCore;
 
 const require = createRequire(import.meta.url);
 let compiled: Promise<WebAssembly.Module> | null = null;
