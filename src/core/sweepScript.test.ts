@@ -29,6 +29,8 @@ function runScript(script: string, env: Record<string, string>, makeCheckpoint?:
   execFileSync('mkdir', ['-p', bin, join(dir, 'runs')]);
   writeFileSync(join(bin, 'torchrun'), `#!/usr/bin/env bash\necho "$*" >> "${dir}/calls.log"\n`);
   chmodSync(join(bin, 'torchrun'), 0o755);
+  writeFileSync(join(bin, 'launcher'), `#!/usr/bin/env bash\necho "launcher $*" >> "${dir}/calls.log"\n`);
+  chmodSync(join(bin, 'launcher'), 0o755);
   if (makeCheckpoint) {
     execFileSync('mkdir', ['-p', join(dir, 'runs', makeCheckpoint)]);
     writeFileSync(join(dir, 'runs', makeCheckpoint, 'checkpoint.pt'), '');
@@ -59,6 +61,12 @@ describe('sweep scripts', () => {
     const { calls } = runScript(torchrunScript(configs.slice(0, 2), 'demo'), { DATA: 'pack' }, 'bmm-concat-fast-seed0');
     expect(calls[0]).not.toContain('--resume');
     expect(calls[1]).toMatch(/--nproc_per_node 1 .* --resume$/);
+  });
+
+  it('runs another launcher when TORCHRUN names one, with its own arguments', () => {
+    const { calls } = runScript(torchrunScript(configs.slice(0, 1), 'demo'), { DATA: 'pack', TORCHRUN: 'launcher --redirects 1' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^launcher --redirects 1 --standalone --nproc_per_node 1 -m bmm_lab\.train --config /);
   });
 
   it('refuses to start without DATA, naming it', () => {

@@ -4,8 +4,9 @@
  * Each run's config travels inside the script as the run-config document the trainer reads (`--config`), so the
  * script is all a GPU server needs besides the dataset pack and the `python/` package.
  *
- * Both scripts read three environment variables: DATA (the dataset pack folder; required), OUT (where each run
- * gets its folder, default `runs`) and NPROC (GPUs per run, default 1). Each run writes OUT/<name>/ (config,
+ * Both scripts read four environment variables: DATA (the dataset pack folder; required), OUT (where each run
+ * gets its folder, default `runs`), NPROC (GPUs per run, default 1) and TORCHRUN (the launcher command, default
+ * `torchrun`; e.g. `python3 -m torch.distributed.run --redirects 1 --tee 1` where torchrun's defaults fail). Each run writes OUT/<name>/ (config,
  * metrics.jsonl, model.safetensors, checkpoint); a run whose folder already holds a checkpoint is resumed
  * (`--resume`), so re-running the script after an interruption finishes the sweep.
  */
@@ -34,6 +35,7 @@ function header(kind: string, configs: readonly TrainConfig[], datasetName: stri
     'DATA="${DATA:?set DATA to the dataset pack folder}"',
     'OUT="${OUT:-runs}"',
     'NPROC="${NPROC:-1}"',
+    'TORCHRUN="${TORCHRUN:-torchrun}"',
     '',
     '# run NAME: reads the run config on stdin, trains into $OUT/NAME (resuming if a checkpoint is there).',
     'run() {',
@@ -42,7 +44,7 @@ function header(kind: string, configs: readonly TrainConfig[], datasetName: stri
     '  cat > "$dir/run.json"',
     '  local resume=()',
     '  if [ -f "$dir/checkpoint.pt" ]; then resume=(--resume); fi',
-    '  torchrun --standalone --nproc_per_node "$NPROC" -m bmm_lab.train --config "$dir/run.json" --data "$DATA" --out "$dir" ${resume[@]+"${resume[@]}"}',
+    '  $TORCHRUN --standalone --nproc_per_node "$NPROC" -m bmm_lab.train --config "$dir/run.json" --data "$DATA" --out "$dir" ${resume[@]+"${resume[@]}"}',
     '}',
     '',
   ];
