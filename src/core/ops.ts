@@ -9,9 +9,10 @@
  * - Where a backend's `MaxPoolGrad` is unreliable (the wasm backend drops the gradient of windows whose values
  *   are all negative), max pooling's gradient is computed from the nine shifted strided views instead.
  * - BatchNorm in training mode normalises with the biased batch variance and returns the unbiased one for the
- *   running average, as PyTorch does.
+ *   running average, as PyTorch does; on webgpu it runs as fused kernels (webgpu/batchNorm.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNormSupported, fusedBatchNormTrain } from './webgpu/batchNorm';
 
 /** Kernels HWIO (TF.js layout); activations NHWC. */
 export type Tensor4D = tf.Tensor4D;
@@ -217,6 +218,10 @@ export function batchNorm(
   training: boolean,
 ): BatchNormResult {
   if (!training) return { y: tf.batchNorm4d(x, runningMean, runningVar, beta, gamma, BN_EPSILON) };
+  if (fusedBatchNormSupported(x)) {
+    const r = fusedBatchNormTrain(x, gamma, beta, BN_EPSILON);
+    return { y: r.y, batchMean: r.mean, batchVarUnbiased: r.varUnbiased };
+  }
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   // Written with broadcasting ops rather than batchNorm4d: their gradients reduce instead of tiling, which is
   // several times faster on wasm and cpu.

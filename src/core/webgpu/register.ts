@@ -2,10 +2,12 @@
  * The lab's own kernels for TF.js's webgpu backend, registered through the public kernel registry (no fork of the
  * package): the convolution filter gradient as a split-K GEMM (convFilterGradient.ts). The input gradient keeps the
  * package's direct program, which measured faster than its tiled (matmul-style) one at every layer shape of the
- * model (`npm run bench:kernels -- --variants`); the tiled one stays selectable.
+ * model (`npm run bench:kernels -- --variants`); the tiled one stays selectable. Training-mode BatchNorm runs
+ * through fused kernels (batchNorm.ts), which ops.ts uses where they are registered.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { registerBatchNormKernels } from './batchNorm';
 import { runFilterGradient } from './convFilterGradient';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -17,6 +19,8 @@ export interface WebGpuKernelOptions {
   filterGradient?: 'split-k' | 'package';
   /** The package's direct input-gradient program (default) or its tiled one. */
   inputGradient?: 'tiled' | 'direct';
+  /** Training-mode BatchNorm through the fused kernels of batchNorm.ts (default) or the composite ops. */
+  batchNorm?: 'fused' | 'composite';
 }
 
 /** Conv2DBackpropFilter: NHWC through the split-K GEMM, anything else through the package's kernel. */
@@ -67,4 +71,5 @@ export function registerWebGpuKernels(options: WebGpuKernelOptions = {}): void {
   tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
   tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'webgpu', kernelFunc: filter === 'split-k' ? conv2dBackpropFilter : packageFilterGradient });
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', input === 'direct');
+  registerBatchNormKernels((options.batchNorm ?? 'fused') === 'fused');
 }

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:kernels`: every kernel of one training step on WebGPU in Node (Dawn), timed on the GPU with
+ * timestamp queries: kernel, shapes, calls, ms, share of the step and achieved GFLOP/s, by phase (forward,
+ * backward, optimiser), with the package's gradient kernels ("before") and the lab's ("after"). Prints tables and
+ * writes .bench/kernels.json (also to stdout with --json).
+ *
+ * `--variants` times the gradient programs one layer at a time instead: the forward convolution, the filter
+ * gradient (the package's one thread per weight, the lab's split-K GEMM, the forward-convolution form of ops.ts)
+ * and the input gradient (the package's direct and tiled programs), for every convolution shape of the model.
+ *
+ * Options: --batch N --width X --sizes 112,224 --audio 257x188 --repeats N --top N --kernels both|lab|package
+ *          --variants --json
+ * On a software adapter (SwiftShader) the default shapes are small (say so) and the numbers are for relative use
+ * only; any shape option overrides them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../src/core/backend';
+import { AUDIO_NET, VISUAL_NET } from '../src/core/model';
+import { convFilterGradient } from '../src/core/ops';
+import { outSize, resnetConvLayers } from '../src/core/webgpu/layerShapes';
+import { installNodeWebGpu } from '../src/core/webgpu/nodeWebGpu';
+import { registerWebGpuKernels, type WebGpuKernelOptions } from '../src/core/webgpu/register';
+import { byKernel, profileSets, type StepProfile, type StepShapes } from './kernelProfile';
+
+function arg(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : null;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const KERNEL_SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
+  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite' },
+  lab: {},
+};
+
+const gpu = await installNodeWebGpu();
+const out: Record<string, unknown> = { date: new Date().toISOString(), adapter: gpu.adapter, software: gpu.software };
+const SOFTWARE_NOTE = 'software adapter (SwiftShader or similar): the GPU is emulated on the CPU; times are for relative use only';
+
+if (!gpu.adapter) {
+  console.log(`no WebGPU in Node: ${gpu.reason}`);
+  out.note = gpu.reason;
+} else {
+  await initBackend('webgpu');
+  tf.env().set('PROD', true);
+  const explicit = ['batch', 'width', 'sizes', 'audio'].some((o) => arg(o) !== null);
+  const small = gpu.software && !explicit;
+  const batch = Number(arg('batch') ?? (small ? 2 : 16));
+  const width = Number(arg('width') ?? (small ? 0.25 : 1));
+  const sizes = (arg('sizes') ?? (small ? '56' : '112,224')).split(',').map(Number);
+  const audioHW = (arg('audio') ?? (small ? '129x94' : '257x188')).split('x').map(Number) as [number, number];
+  console.log(`adapter: ${gpu.adapter}`);
+  if (gpu.software) console.log(`${SOFTWARE_NOTE}${small ? `; small shapes by default (batch ${batch}, width ${width}, audio ${audioHW.join('x')}, visual ${sizes.join(',')} px)` : ''}`);
+  if (gpu.software) out.note = SOFTWARE_NOTE;
+  Object.assign(out, { batch, width, sizes, audioHW });
+  if (flag('variants')) out.variants = await variants(batch, width, sizes, audioHW);
+  else out.steps = await steps(batch, width, sizes, audioHW);
+}
+mkdirSync('.bench', { recursive: true });
+writeFileSync(join('.bench', 'kernels.json'), JSON.stringify(out, null, 2));
+if (flag('json')) console.log(JSON.stringify(out, null, 2));
+console.log('\nwrote .bench/kernels.json');
+process.exit(0);
+
+async function steps(batch: number, width: number, sizes: number[], audioHW: [number, number]) {
+  const which = arg('kernels') ?? 'both';
+  const sets = (which === 'both' ? ['package', 'lab'] : [which]) as ('package' | 'lab')[];
+  const top = Number(arg('top') ?? 25);
+  const repeats = Number(arg('repeats') ?? 3);
+  const results: { kernels: string; profile: StepProfile }[] = [];
+  for (const visualSize of sizes) {
+    const shapes: StepShapes = { batch, width, audioHW, visualSize };
+    console.error(`profiling: ${sets.join(' and ')} kernels, visual ${visualSize} px, ${repeats} repeats`);
+    const profiles = await profileSets(shapes, Object.fromEntries(sets.map((set) => [set, () => registerWebGpuKernels(KERNEL_SETS[set])])), repeats);
+    for (const set of sets) {
+      results.push({ kernels: set, profile: profiles[set] });
+      printProfile(set, profiles[set], top);
+    }
+    if (sets.length === 2) {
+      const [before, after] = [profiles.package, profiles.lab];
+      console.log(`\nvisual ${visualSize} px: step ${f(before.wallMs, 0)} -> ${f(after.wallMs, 0)} ms wall (x${f(before.wallMs / after.wallMs)}), kernels ${f(before.kernelMs, 0)} -> ${f(after.kernelMs, 0)} ms GPU (x${f(before.kernelMs / after.kernelMs)}), ${before.kernels} -> ${after.kernels} kernels`);
+      const groups: [string, (k: string) => boolean][] = [
+        ['Conv2DBackpropFilter', (k) => k === 'Conv2DBackpropFilter'],
+        ['Conv2DBackpropInput', (k) => k === 'Conv2DBackpropInput'],
+        ['Conv2D', (k) => k === 'Conv2D'],
+        ['BmmBatchNorm* + Mean, Sum, Sub, Square, Rsqrt, Transpose', (k) => k.startsWith('BmmBatchNorm') || ['Mean', 'Sum', 'Sub', 'Square', 'Rsqrt', 'Transpose'].includes(k)],
+      ];
+      for (const [label, match] of groups) {
+        const ms = (p: StepProfile) => byKernel(p).filter((r) => match(r.kernel)).reduce((a, r) => a + r.ms, 0);
+        const b = ms(before);
+        const a = ms(after);
+        console.log(`  ${label.padEnd(52)} ${f(b, 0).padStart(8)} ms (${pct(b / before.kernelMs)}) -> ${f(a, 0).padStart(8)} ms (${pct(a / after.kernelMs)})  x${f(b / a)}`);
+      }
+    }
+  }
+  registerWebGpuKernels();
+  return results;
+}
+
+function printProfile(set: string, p: StepProfile, top: number) {
+  const s = p.shapes;
+  console.log(`\n== ${set} kernels: batch ${s.batch}, width ${s.width}, audio ${s.audioHW.join('x')}, visual ${s.visualSize} px ==`);
+  if (p.timing !== 'timestamp-query') console.log('timestamp queries are unavailable on this adapter: kernel times read 0');
+  console.log(`step: ${f(p.wallMs, 1)} ms wall unprofiled; ${p.kernels} kernels, ${f(p.kernelMs, 1)} ms GPU time (timestamp queries, one compute pass per program)`);
+  console.log(`phases: ${(Object.entries(p.phases) as [string, { ms: number; calls: number }][]).map(([k, v]) => `${k} ${f(v.ms, 1)} ms (${pct(v.ms / p.kernelMs)}, ${v.calls} kernels)`).join('; ')}`);
+  console.log('\nby kernel                  calls        ms   share  GFLOP/s');
+  for (const r of byKernel(p).slice(0, top)) console.log(`${r.kernel.padEnd(24)} ${String(r.calls).padStart(7)} ${f(r.ms, 1).padStart(9)} ${pct(r.share).padStart(7)} ${f(r.gflops).padStart(8)}`);
+  console.log(`\ntop ${top} by kernel and shape`);
+  console.log('phase      kernel                   calls        ms   share  GFLOP/s     GB/s  shape');
+  for (const r of p.rows.slice(0, top)) {
+    console.log(`${r.phase.padEnd(10)} ${r.kernel.padEnd(24)} ${String(r.calls).padStart(5)} ${f(r.ms, 1).padStart(9)} ${pct(r.share).padStart(7)} ${f(r.gflops).padStart(8)} ${f(r.gbps).padStart(8)}  ${r.shape}`);
+  }
+}
+
+async function variants(batch: number, width: number, sizes: number[], audioHW: [number, number]) {
+  const layers = [...resnetConvLayers(AUDIO_NET, batch, audioHW[0], audioHW[1], 1, width), ...sizes.flatMap((v) => resnetConvLayers(VISUAL_NET, batch, v, v, 3, width))];
+  const seen = new Set<string>();
+  const rows: Record<string, unknown>[] = [];
+  console.log('\nGPU ms per call (GFLOP/s); dW: package = one thread per weight, split-k = the lab\'s GEMM, fwd-conv = ops.ts\'s form; dX: direct / tiled programs');
+  console.log('layer                              input            kernel          fwd              dW package       dW split-k       dW fwd-conv      dX direct        dX tiled');
+  for (const layer of layers) {
+    const key = JSON.stringify([layer.inputNHWC, layer.kernelHWIO, layer.stride, layer.pad]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const [n, h, w] = layer.inputNHWC;
+    const [k, , ci, co] = layer.kernelHWIO;
+    const dyShape: [number, number, number, number] = [n, outSize(h, k, layer.stride, layer.pad), outSize(w, k, layer.stride, layer.pad), co];
+    const flops = 2 * dyShape.reduce((a, b) => a * b, 1) * k * k * ci;
+    const x = tf.randomNormal(layer.inputNHWC) as tf.Tensor4D;
+    const kernel = tf.randomNormal(layer.kernelHWIO) as tf.Tensor4D;
+    const dy = tf.randomNormal(dyShape) as tf.Tensor4D;
+    const attrs = { strides: layer.stride, pad: layer.pad, dataFormat: 'NHWC' };
+    const dW = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: layer.kernelHWIO }) as tf.Tensor;
+    const dX = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: kernel }, { ...attrs, inputShape: layer.inputNHWC }) as tf.Tensor;
+    const r: Record<string, number | null> = {};
+    r.forward = await gpuMs(() => tf.conv2d(x, kernel, layer.stride, layer.pad));
+    registerWebGpuKernels({ filterGradient: 'package' });
+    r.dwPackage = await gpuMs(dW);
+    registerWebGpuKernels({ filterGradient: 'split-k' });
+    r.dwSplitK = await gpuMs(dW);
+    r.dwForwardConv = await gpuMs(() => convFilterGradient(x, dy, k, k, layer.stride, layer.pad));
+    r.dxDirect = r.dxTiled = null;
+    if (layer.inputGradient) {
+      registerWebGpuKernels({ inputGradient: 'direct' });
+      r.dxDirect = await gpuMs(dX);
+      registerWebGpuKernels({ inputGradient: 'tiled' });
+      r.dxTiled = await gpuMs(dX);
+    }
+    registerWebGpuKernels();
+    tf.dispose([x, kernel, dy]);
+    const cell = (ms: number | null) => (ms === null ? '-' : `${f(ms, 2)} (${f(flops / (ms * 1e6), 1)})`).padEnd(16);
+    console.log(`${layer.name.padEnd(34)} ${layer.inputNHWC.join('x').padEnd(16)} ${layer.kernelHWIO.join('x')}/${layer.stride}`.padEnd(68) + ` ${cell(r.forward)} ${cell(r.dwPackage)} ${cell(r.dwSplitK)} ${cell(r.dwForwardConv)} ${cell(r.dxDirect)} ${cell(r.dxTiled)}`);
+    rows.push({ layer: layer.name, inputNHWC: layer.inputNHWC, kernelHWIO: layer.kernelHWIO, stride: layer.stride, pad: layer.pad, flops, ms: r });
+  }
+  const sum = (key: string) => rows.reduce((a, row) => a + (((row.ms as Record<string, number | null>)[key] ?? 0) as number), 0);
+  console.log(`\nsummed over the distinct layer shapes (ms): forward ${f(sum('forward'), 1)}; dW package ${f(sum('dwPackage'), 1)}, split-k ${f(sum('dwSplitK'), 1)}, fwd-conv ${f(sum('dwForwardConv'), 1)}; dX direct ${f(sum('dxDirect'), 1)}, tiled ${f(sum('dxTiled'), 1)}`);
+  return rows;
+}
+
+/** GPU time of f's kernels (timestamp queries), best of two after a warm-up call. */
+async function gpuMs(fn: () => tf.Tensor): Promise<number> {
+  const warm = fn();
+  await warm.data();
+  warm.dispose();
+  let best = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const p = await tf.profile(fn);
+    (p.result as tf.Tensor).dispose();
+    best = Math.min(best, p.kernels.reduce((a, k) => a + (k.kernelTimeMs as number), 0));
+  }
+  return best;
+}
+
+function f(x: number | null, d = 2): string {
+  return x === null || !Number.isFinite(x) ? '-' : x.toFixed(d);
+}
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
