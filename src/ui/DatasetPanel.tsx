@@ -52,7 +52,7 @@ export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: 
       onDataset,
       poolSize,
       onPlanned: (plan, summary) => exposePlan(summary, plan.ignored, plan.warnings),
-      onDecoded: (outcome, name, classNames) => exposeDecoded(summarizeDecode(outcome, name, classNames)),
+      onDecoded: (outcome, name, classNames, verdicts) => exposeDecoded(summarizeDecode(outcome, name, classNames, verdicts)),
     }),
     [onDataset, poolSize],
   );

@@ -34,6 +34,7 @@ function fakeDecoder() {
     dataset: null,
     clips: [],
     failures: [],
+    clipWarnings: [],
     cancelled: false,
     decoded: 0,
     cached: 0,
@@ -216,7 +217,16 @@ describe('DatasetPanelController: decode', () => {
     expect(s.done).toMatchObject({ outcome: 'ready', preset: 'tiny', maxFrames: 2, train: 2, test: 1, error: null });
     expect(doneText(s.done!)).toBe('Ready: 2 train / 1 test clips (2 decoded, 1 from cache) in 3s.');
     expect(t.decoder.calls).toHaveLength(1);
-    expect(t.onDecoded).toHaveBeenCalledWith(expect.objectContaining({ decoded: 2 }), 'set', ['a', 'b']);
+    expect(t.onDecoded).toHaveBeenCalledWith(expect.objectContaining({ decoded: 2 }), 'set', ['a', 'b'], s.done!.verdicts);
+    // Every file has its verdict: the failed clip and the ignored and unreadable files are skipped, the rest used.
+    expect(s.done!.verdicts.map((v) => [v.path, v.verdict])).toEqual([
+      ['set/test/a/3.mp4', 'used'],
+      ['set/test/b/4.mp4', 'skipped'],
+      ['set/train/a/1.mp4', 'used'],
+      ['set/train/b/2.mp4', 'used'],
+      ['set/notes.md', 'skipped'],
+      ['set/train/a/bad\u0001.mp4', 'skipped'],
+    ]);
     // Ignored: notes.md, the unreadable name and the failed clip.
     expect(t.onDataset).toHaveBeenCalledWith(fakeDataset(2, 1), { name: 'set', classNames: ['a', 'b'], ignored: 3 });
     t.controller.addFiles([dropped('set/train/a/9.mp4')]);

@@ -18,6 +18,7 @@ import {
   type UnreadableFile,
 } from '../data/decode/fileEntries';
 import { clipBytes, DEFAULT_MAX_FRAMES, presetStoredSizes } from '../data/decode/memory';
+import { fileVerdicts, type FileVerdict } from '../data/decode/verdicts';
 import { planDataset, summarizePlan, type DatasetPlan, type PlanSummary } from '../data/layouts';
 import { exportPack, type PackTarget } from './packExport';
 
@@ -34,6 +35,10 @@ export interface DecodeDone {
   train: number;
   test: number;
   failures: ClipProblem[];
+  /** Clips used with a warning (one entry per warning). */
+  clipWarnings: ClipProblem[];
+  /** What became of every dropped file (used, used with a warning, skipped), for the panel's list. */
+  verdicts: FileVerdict[];
   warnings: string[];
   /** Why decoding stopped ('failed' only). */
   error: string | null;
@@ -78,8 +83,8 @@ export interface DatasetPanelDeps {
   onDataset(dataset: Dataset, info: DatasetInfo): void;
   /** Each new plan, once shown. */
   onPlanned?(plan: DatasetPlan<DroppedFile>, summary: PlanSummary): void;
-  /** Each finished (or cancelled) decode, once shown. */
-  onDecoded?(outcome: DecodeOutcome, name: string, classNames: string[]): void;
+  /** Each finished (or cancelled) decode, once shown, with what became of every file. */
+  onDecoded?(outcome: DecodeOutcome, name: string, classNames: string[], verdicts: FileVerdict[]): void;
   /** Decode workers (default: decodePlan's choice). */
   poolSize?: number;
 }
@@ -233,7 +238,7 @@ export class DatasetPanelController {
     const name = datasetName(files);
     const unreadable = this.state.unreadable.length;
     this.set({ done: null, progress: { total: plan.clips.length, done: 0, decoded: 0, cached: 0, failed: 0, clipsPerSecond: null, etaSeconds: null } });
-    const base = { preset, maxFrames, decoded: 0, cached: 0, seconds: 0, train: 0, test: 0, failures: [], warnings: [], error: null };
+    const base = { preset, maxFrames, decoded: 0, cached: 0, seconds: 0, train: 0, test: 0, failures: [], clipWarnings: [], verdicts: [], warnings: [], error: null };
     try {
       const cache = await this.deps.openCache();
       this.set({ cacheNote: cache ? null : 'IndexedDB is not available: decoded clips are not cached' });
@@ -247,6 +252,7 @@ export class DatasetPanelController {
         onProgress: (progress) => this.set({ progress }),
       });
       const d = outcome.dataset;
+      const verdicts = fileVerdicts(plan, this.state.unreadable, outcome);
       this.set({
         progress: null,
         done: {
@@ -258,10 +264,12 @@ export class DatasetPanelController {
           train: d?.train.size ?? 0,
           test: d?.test.size ?? 0,
           failures: outcome.failures,
+          clipWarnings: outcome.clipWarnings,
+          verdicts,
           warnings: outcome.warnings,
         },
       });
-      this.deps.onDecoded?.(outcome, name, plan.classNames);
+      this.deps.onDecoded?.(outcome, name, plan.classNames, verdicts);
       this.decoded = d ? { dataset: d, name } : null;
       if (d) this.deps.onDataset(d, { name, classNames: [...plan.classNames], ignored: plan.ignored.length + unreadable + outcome.failures.length });
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { PresetName } from '../core/config';
 import type { DecodeProgress } from '../data/decode/decodeDataset';
+import { countVerdicts, verdictCountsText } from '../data/decode/verdicts';
 import type { DecodeDone } from './datasetPanelController';
 import { doneText, plural } from './datasetPanelText';
 import { formatDuration } from './formatDuration';
@@ -29,6 +30,23 @@ export function DecodeDoneView({ done, preset }: { done: DecodeDone; preset: Pre
     <div className="dataset-done" data-testid="decode-done">
       <p>{doneText(done)}</p>
       {done.preset !== preset && <p className="hint warn">Decoded for the {done.preset} preset; decode again for {preset}.</p>}
+      {done.outcome === 'ready' && done.verdicts.length > 0 && (
+        <p className="hint" data-testid="decode-verdicts">
+          Files: {verdictCountsText(countVerdicts(done.verdicts))}.
+        </p>
+      )}
+      {done.clipWarnings.length > 0 && (
+        <details className="dataset-list" open data-testid="decode-warnings">
+          <summary>{plural(new Set(done.clipWarnings.map((w) => w.clipId)).size, 'clip')} used with a warning</summary>
+          <ul>
+            {done.clipWarnings.map((w, i) => (
+              <li key={`${w.clipId}:${i}`}>
+                <code>{w.path}</code>: {w.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {done.failures.length > 0 && (
         <details className="dataset-list" open data-testid="decode-failures">
           <summary>{plural(done.failures.length, 'clip')} could not be used</summary>

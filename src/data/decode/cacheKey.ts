@@ -6,7 +6,8 @@
 import type { FileRef, PlannedClip } from '../layouts';
 
 /** Bumped whenever the decoded bytes for the same inputs would change (pipeline, resize, frame choice). */
-export const DECODE_FORMAT_VERSION = 1;
+// 2: clips carry warnings (decoding errors, duration check); entries of 1 would read as clean.
+export const DECODE_FORMAT_VERSION = 2;
 
 /** What the visual modality is made of. */
 export type VisualSource = 'video' | 'frames' | 'flow';

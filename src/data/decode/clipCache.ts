@@ -20,11 +20,11 @@ export type CachedClip =
       frameChannels: 2 | 3;
       /** Which decoder produced it, e.g. 'webcodecs+webcodecs' (video+audio). */
       decoder: string;
+      /** Why the clip may be damaged (decoding errors, duration shortfall); kept so a cached clip warns again. */
+      warnings?: string[];
       storedAt: number;
     }
   | { key: string; ok: false; path: string; reason: string; storedAt: number };
-
-
 
 export class ClipCache {
   private constructor(private readonly db: IDBDatabase) {}

@@ -7,9 +7,9 @@
  */
 import { spectrogramCodes } from './audioFeatures';
 import type { DecodeJob, DecodeResult, JobFile } from './messages';
-import { explainFfmpegFailure, parseF32leOutput, parseInputStreams } from './ffmpegLog';
+import { decodeErrorLines, describeDecodeErrors, explainFfmpegFailure, parseContainerDuration, parseF32leOutput, parseInputStreams } from './ffmpegLog';
 import type { FfmpegRun } from './ffmpegCore';
-import { evenlySpaced, oneFpsIndices, oneFpsScaleFilter } from './frameSelect';
+import { evenlySpaced, oneFpsIndices, oneFpsScaleFilter, oneFpsTimestamps } from './frameSelect';
 import { sniffNotMedia, SNIFF_BYTES } from './sniff';
 import { flowToUv, rgbaToRgb } from './pixels';
 import { audioWebCodecs, frameCanvas, imageRgba, openMedia, videoFramesWebCodecs, type DecodedAudio, type DecodedFrames } from './webcodecs';
@@ -32,6 +32,8 @@ export interface ClipTensors {
   frameCount: number;
   frameChannels: 2 | 3;
   decoder: string;
+  /** Why the clip is used but may be damaged (decoding errors, less decoded than the file claims, very short audio). */
+  warnings: string[];
 }
 
 /**
@@ -79,6 +81,7 @@ interface FromMedia {
   audio: DecodedAudio | null;
   fps: number | null;
   decoders: { video?: string; audio?: string };
+  warnings: string[];
 }
 
 /** Frames and/or audio of one media file, WebCodecs first, then ffmpeg for what is left. */
@@ -89,7 +92,7 @@ async function fromMedia(
   ffmpeg: FfmpegExec,
   webcodecs: boolean,
 ): Promise<FromMedia> {
-  const out: FromMedia = { frames: null, audio: null, fps: null, decoders: {} };
+  const out: FromMedia = { frames: null, audio: null, fps: null, decoders: {}, warnings: [] };
   const notes: string[] = [];
   const ext = extension(src.path);
   let input = !webcodecs || FFMPEG_ONLY.has(ext) ? null : await openMedia(src.file);
@@ -163,6 +166,9 @@ async function fromMedia(
     throw new ClipFailure(src.path, sniffed ?? explainFfmpegFailure(run.log) + noted, !threw);
   }
   out.fps ??= streams.fps;
+  const claimed = parseContainerDuration(run.log);
+  const errors = decodeErrorLines(run.log);
+  if (errors.length > 0) out.warnings.push(`${src.path.slice(src.path.lastIndexOf('/') + 1)}: ${describeDecodeErrors(errors)}`);
   if (ffVideo) {
     const bytes = run.outputs.get('v.rgb');
     const frameBytes = job.frameSize * job.frameSize * 3;
@@ -171,7 +177,9 @@ async function fromMedia(
     const keep = evenlySpaced(total, job.maxFrames);
     const frames = new Uint8Array(keep.length * frameBytes);
     keep.forEach((f, i) => frames.set(bytes.subarray(f * frameBytes, (f + 1) * frameBytes), i * frameBytes));
-    out.frames = { frames, count: keep.length };
+    // Each 1 fps frame stands for a second of video.
+    const coverage = claimed !== null && claimed > 0 ? { share: Math.min(1, total / oneFpsTimestamps(0, claimed).length), claimedSeconds: claimed } : undefined;
+    out.frames = { frames, count: keep.length, ...(coverage ? { coverage } : {}) };
     out.decoders.video = 'ffmpeg';
   }
   if (ffAudio) {
@@ -188,7 +196,7 @@ async function fromMedia(
       for (let i = 0; i < n; i++) ch[i] = samples[i * format.channels + c];
       channels.push(ch);
     }
-    out.audio = { channels, sampleRate: format.sampleRate };
+    out.audio = { channels, sampleRate: format.sampleRate, ...(claimed !== null ? { claimedSeconds: claimed } : {}) };
     out.decoders.audio = 'ffmpeg';
   }
   return out;
@@ -232,6 +240,44 @@ async function framesFromFlow(u: JobFile[], v: JobFile[], fps: number | null, jo
 
 const AUDIO_EXTS = new Set(['wav', 'mp3', 'm4a', 'aac', 'ogg', 'oga', 'opus', 'flac']);
 
+/** Decoded seconds under this share of what the file claims (and a second or more short) is worth a warning. */
+const SHORTFALL_SHARE = 0.6;
+/** Audio shorter than this is repeated many times to fill the spectrogram's 3 s. */
+const SHORT_AUDIO_SECONDS = 0.5;
+/** The spectrogram takes the first 3 s of audio. */
+const AUDIO_USED_SECONDS = 3;
+
+function seconds(x: number): string {
+  return x >= 10 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/**
+ * The duration check: a clip whose frames or audio decoded for far less time than the file claims (a truncated or
+ * damaged stream that decoders still read), and audio so short that the spectrogram is mostly repetition.
+ */
+export function durationWarnings(frames: DecodedFrames | null, audio: DecodedAudio | null, paths: { video: string; audio: string }): string[] {
+  const out: string[] = [];
+  const name = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  if (frames?.coverage) {
+    const { share, claimedSeconds } = frames.coverage;
+    const decoded = share * claimedSeconds;
+    if (decoded < SHORTFALL_SHARE * claimedSeconds && claimedSeconds - decoded >= 1) {
+      out.push(`${name(paths.video)}: the video decoded for about ${seconds(decoded)} s of the ${seconds(claimedSeconds)} s the file claims (truncated or damaged?)`);
+    }
+  }
+  if (audio && audio.channels.length > 0) {
+    const decoded = audio.channels[0].length / audio.sampleRate;
+    const claimed = audio.claimedSeconds;
+    const wanted = claimed !== undefined ? Math.min(claimed, AUDIO_USED_SECONDS) : undefined;
+    if (wanted !== undefined && decoded < SHORTFALL_SHARE * wanted && wanted - decoded >= SHORT_AUDIO_SECONDS) {
+      out.push(`${name(paths.audio)}: the audio decoded for ${seconds(decoded)} s of the ${seconds(claimed!)} s the file claims (truncated or damaged?)`);
+    } else if (decoded < SHORT_AUDIO_SECONDS) {
+      out.push(`${name(paths.audio)}: only ${decoded.toFixed(2)} s of audio; it is repeated to fill the spectrogram's ${AUDIO_USED_SECONDS} s`);
+    }
+  }
+  return out;
+}
+
 /** Decodes a job into the clip's stored tensors, or throws a ClipFailure. */
 export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: DecodeClipOptions = {}): Promise<ClipTensors> {
   const webcodecs = options.webcodecs ?? true;
@@ -241,6 +287,7 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
   let audio: DecodedAudio | null = null;
   let fps: number | null = null;
   const decoders: { video?: string; audio?: string } = {};
+  const warnings: string[] = [];
 
   if (job.visual === 'video' || audioFromVideo) {
     if (!job.video) throw new ClipFailure(job.clipId, 'no video file and no audio file');
@@ -249,6 +296,7 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
     audio = r.audio;
     fps = r.fps;
     Object.assign(decoders, r.decoders);
+    warnings.push(...r.warnings);
   }
   if (job.audio) {
     const isAudioFile = AUDIO_EXTS.has(extension(job.audio.path));
@@ -256,6 +304,7 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
     if (!r.audio) throw new ClipFailure(job.audio.path, 'no audio decoded');
     audio = r.audio;
     decoders.audio = r.decoders.audio + (isAudioFile ? '' : ' (from a video file)');
+    warnings.push(...r.warnings);
   }
   if (job.visual === 'frames') {
     if (!job.frames || job.frames.length === 0) throw new ClipFailure(job.clipId, 'no frame images');
@@ -270,6 +319,7 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
   if (!frames) throw new ClipFailure(job.video?.path ?? job.clipId, 'no frames decoded');
   if (!audio) throw new ClipFailure(job.audio?.path ?? job.video?.path ?? job.clipId, 'no audio decoded');
   const audioPath = job.audio?.path ?? job.video?.path ?? job.clipId;
+  warnings.push(...durationWarnings(job.visual === 'video' ? frames : null, audio, { video: job.video?.path ?? job.clipId, audio: audioPath }));
   let spectrogram: Uint16Array;
   try {
     spectrogram = spectrogramCodes(audio.channels, audio.sampleRate, job.audioHeight, job.audioWidth);
@@ -282,6 +332,7 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
     frameCount: frames.count,
     frameChannels: job.visual === 'flow' ? 2 : 3,
     decoder: `${decoders.video ?? '?'}+${decoders.audio ?? '?'}`,
+    warnings,
   };
 }
 

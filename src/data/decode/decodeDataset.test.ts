@@ -2,12 +2,13 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { planDataset } from '../layouts';
 import { ClipCache } from './clipCache';
-import { decodePlan, type DecodeProgress } from './decodeDataset';
+import type { CachedClip } from './clipCache';
+import { decodePlan, tensorsMismatch, type DecodeProgress } from './decodeDataset';
 import type { DroppedFile } from './fileEntries';
 import type { DecodeIn, DecodeOut } from './messages';
 import type { WorkerLike } from './pool';
 
-const paths = ['ds/train/red/a.mp4', 'ds/train/red/bad.mp4', 'ds/train/blue/b.mp4', 'ds/test/red/c.mp4', 'ds/test/blue/d.mp4', 'ds/test/blue/crash.mp4'];
+const paths = ['ds/train/red/a.mp4', 'ds/train/red/damaged.mp4', 'ds/train/red/bad.mp4', 'ds/train/blue/b.mp4', 'ds/test/red/c.mp4', 'ds/test/blue/d.mp4', 'ds/test/blue/crash.mp4'];
 const files: DroppedFile[] = paths.map((path) => {
   const file = new File([path], path.split('/').pop()!, { lastModified: 1 });
   return { path, size: file.size, lastModified: 1, file };
@@ -40,6 +41,7 @@ class FakeDecodeWorker implements WorkerLike {
         frameCount: 2,
         frameChannels: 3,
         decoder: 'webcodecs+webcodecs',
+        warnings: job.clipId.includes('damaged') ? ['damaged.mp4: decoding reported 3 errors'] : [],
         ms: 1,
       };
       this.onmessage?.({ data: reply } as MessageEvent<DecodeOut>);
@@ -60,7 +62,7 @@ describe('decodePlan', () => {
     const seen: DecodeProgress[] = [];
     const first = await decodePlan(p, { preset: 'tiny', maxFrames: 2, name: 'ds', cache, poolSize: 2, createWorker: () => new FakeDecodeWorker(), onProgress: (x) => seen.push(x) });
     expect(first.cancelled).toBe(false);
-    expect(first.decoded).toBe(4);
+    expect(first.decoded).toBe(5);
     expect(first.cached).toBe(0);
     // In plan order (natural order of the ids).
     expect(first.failures.map((f) => [f.path, f.reason])).toEqual([
@@ -70,28 +72,31 @@ describe('decodePlan', () => {
     const d = first.dataset!;
     expect(d.classNames).toEqual(['blue', 'red']);
     expect([d.audioHeight, d.audioWidth, d.frameSize, d.frameChannels]).toEqual([33, 24, 32, 3]);
-    expect(d.train.ids).toEqual(['ds/train/blue/b.mp4', 'ds/train/red/a.mp4']);
+    expect(d.train.ids).toEqual(['ds/train/blue/b.mp4', 'ds/train/red/a.mp4', 'ds/train/red/damaged.mp4']);
+    // A damaged clip is used, and its warning names it.
+    expect(first.clipWarnings).toEqual([{ clipId: 'ds/train/red/damaged.mp4', path: 'ds/train/red/damaged.mp4', reason: 'damaged.mp4: decoding reported 3 errors' }]);
     expect(d.test.ids).toEqual(['ds/test/blue/d.mp4', 'ds/test/red/c.mp4']);
     expect(d.train.readFrame(1, 1)[0]).toBe(200);
-    expect(first.decoders).toEqual({ 'webcodecs+webcodecs': 4 });
+    expect(first.decoders).toEqual({ 'webcodecs+webcodecs': 5 });
     const last = seen[seen.length - 1];
-    expect(last).toMatchObject({ total: 6, done: 6, decoded: 4, failed: 2 });
+    expect(last).toMatchObject({ total: 7, done: 7, decoded: 5, failed: 2 });
     expect(last.clipsPerSecond).toBeGreaterThan(0);
     // The broken file's verdict is cached; the crash is not (it may work next time).
-    expect(await cache.count()).toBe(5);
+    expect(await cache.count()).toBe(6);
 
     jobsSeen.length = 0;
     const second = await decodePlan(p, { preset: 'tiny', maxFrames: 2, name: 'ds', cache, poolSize: 2, createWorker: () => new FakeDecodeWorker() });
     expect(jobsSeen).toEqual(['ds/test/blue/crash.mp4']);
-    expect(second.cached).toBe(4);
+    expect(second.cached).toBe(5);
     expect(second.decoded).toBe(0);
+    expect(second.clipWarnings.map((w) => w.reason), 'the warning comes back from the cache').toEqual(['damaged.mp4: decoding reported 3 errors']);
     expect(second.failures.map((f) => f.path)).toEqual(['ds/test/blue/crash.mp4', 'ds/train/red/bad.mp4']);
     expect(second.dataset!.train.ids).toEqual(d.train.ids);
 
     // Another preset is another cache entry.
     jobsSeen.length = 0;
     const fast = await decodePlan(p, { preset: 'fast', maxFrames: 2, name: 'ds', cache, poolSize: 2, createWorker: () => new FakeDecodeWorker() });
-    expect(jobsSeen).toHaveLength(6);
+    expect(jobsSeen).toHaveLength(7);
     expect(fast.dataset!.frameSize).toBe(112);
     cache.close();
   });
@@ -113,7 +118,7 @@ describe('decodePlan', () => {
     });
     expect(out.cancelled).toBe(true);
     expect(out.dataset).toBeNull();
-    expect(out.decoded + out.failures.length).toBeLessThan(6);
+    expect(out.decoded + out.failures.length).toBeLessThan(7);
   });
 
   it('warns when the usable clips do not make both splits', async () => {
@@ -125,5 +130,51 @@ describe('decodePlan', () => {
     expect(out.dataset).toBeNull();
     expect(out.warnings.join('\n')).toMatch(/0 training and 2 test clips/);
     expect(out.warnings.join('\n')).toMatch(/no training clips are left for: red/);
+  });
+});
+
+describe('decodePlan and a damaged cache', () => {
+  it('decodes again, and never uses, a cached clip whose tensors do not fit its settings (an interrupted write)', async () => {
+    const p = await plan();
+    const good = (key: string, frames: number) => ({
+      key,
+      ok: true as const,
+      spectrogram: new Uint16Array(33 * 24).fill(7),
+      frames: new Uint8Array(frames).fill(9),
+      frameCount: 1,
+      frameChannels: 3 as const,
+      decoder: 'cached',
+      storedAt: 0,
+    });
+    const stored = new Map<string, CachedClip>();
+    const cache = {
+      getMany: async (keys: readonly string[]) => {
+        const out = new Map<string, CachedClip>();
+        // Every entry: the right spectrogram, but only half of its one frame's bytes (as a half-written entry).
+        for (const k of keys) out.set(k, stored.get(k) ?? good(k, (32 * 32 * 3) / 2));
+        return out;
+      },
+      putMany: async (entries: readonly CachedClip[]) => void entries.forEach((e) => stored.set(e.key, e)),
+    };
+    jobsSeen.length = 0;
+    const out = await decodePlan(p, { preset: 'tiny', maxFrames: 2, name: 'ds', cache, poolSize: 2, createWorker: () => new FakeDecodeWorker() });
+    expect(out.cached, 'no damaged entry is used').toBe(0);
+    expect(jobsSeen.length, 'every clip decoded again').toBe(7);
+    expect(out.decoders).toEqual({ 'webcodecs+webcodecs': 5 });
+    expect(out.warnings.join('\n')).toMatch(/7 cached clips did not fit their settings .* and were decoded again/);
+    // What was decoded again replaced the damaged entries: the next run reads them.
+    jobsSeen.length = 0;
+    const again = await decodePlan(p, { preset: 'tiny', maxFrames: 2, name: 'ds', cache, poolSize: 2, createWorker: () => new FakeDecodeWorker() });
+    expect([again.cached, jobsSeen]).toEqual([5, ['ds/test/blue/crash.mp4']]);
+  });
+
+  it('checks a cached clip against the settings', () => {
+    const s = { preset: 'tiny', audioHeight: 2, audioWidth: 3, frameSize: 2, maxFrames: 3 };
+    const entry = { key: 'k', ok: true as const, spectrogram: new Uint16Array(6), frames: new Uint8Array(24), frameCount: 2, frameChannels: 3 as const, decoder: 'x', storedAt: 0 };
+    expect(tensorsMismatch(entry, s, 3)).toBeNull();
+    expect(tensorsMismatch({ ...entry, spectrogram: new Uint16Array(5) }, s, 3)).toMatch(/spectrogram of 5 values, expected 2 x 3/);
+    expect(tensorsMismatch({ ...entry, frames: new Uint8Array(23) }, s, 3)).toMatch(/23 frame bytes, expected 2 x 12/);
+    expect(tensorsMismatch({ ...entry, frameCount: 0, frames: new Uint8Array(0) }, s, 3)).toMatch(/0 frames/);
+    expect(tensorsMismatch(entry, s, 2)).toMatch(/3 channels, expected 2/);
   });
 });

@@ -12,6 +12,7 @@ import type { CachedClip, ClipCache } from './clipCache';
 import type { DroppedFile } from './fileEntries';
 import type { DecodeJob, DecodeResult, JobFile } from './messages';
 import { DecodePool, defaultPoolSize, type WorkerLike } from './pool';
+import { clipMainPath } from './verdicts';
 
 export interface DecodeProgress {
   total: number;
@@ -40,6 +41,8 @@ export interface DecodeOutcome {
   dataset: DecodedDataset | null;
   clips: DecodedClip[];
   failures: ClipProblem[];
+  /** Clips that are used but may be damaged, one entry per warning (the clip's main file and the reason). */
+  clipWarnings: ClipProblem[];
   cancelled: boolean;
   decoded: number;
   cached: number;
@@ -106,6 +109,24 @@ export function settingsFor(preset: PresetName, maxFrames: number): DecodeSettin
 const CACHE_READ_CHUNK = 200;
 const CACHE_WRITE_BATCH = 16;
 
+/**
+ * Why a decoded clip's tensors do not fit the settings it was decoded for (a damaged or foreign cache entry, or a
+ * decoder bug), or null when they do. A cache entry that fails this is decoded again, never used.
+ */
+export function tensorsMismatch(entry: Extract<CachedClip, { ok: true }>, s: DecodeSettings, frameChannels: 2 | 3): string | null {
+  if (!(entry.spectrogram instanceof Uint16Array) || entry.spectrogram.length !== s.audioHeight * s.audioWidth) {
+    return `spectrogram of ${entry.spectrogram?.length ?? 0} values, expected ${s.audioHeight} x ${s.audioWidth}`;
+  }
+  if (!Number.isInteger(entry.frameCount) || entry.frameCount < 1) return `${entry.frameCount} frames, expected at least 1`;
+  if (entry.frameChannels !== frameChannels) return `decoded with ${entry.frameChannels} channels, expected ${frameChannels}`;
+  const frameBytes = s.frameSize * s.frameSize * frameChannels;
+  if (!(entry.frames instanceof Uint8Array) || entry.frames.length !== entry.frameCount * frameBytes) {
+    return `${entry.frames?.length ?? 0} frame bytes, expected ${entry.frameCount} x ${frameBytes}`;
+  }
+  return null;
+}
+
+
 /** Decodes every planned clip (cache first), then builds the Dataset from those that worked. */
 export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRunOptions): Promise<DecodeOutcome> {
   const now = opts.now ?? (() => performance.now());
@@ -116,6 +137,8 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
   const keys = clips.map((c) => clipCacheKey(c, settings));
   const results: Array<DecodedClip | null> = clips.map(() => null);
   const failures: Array<ClipProblem | null> = clips.map(() => null);
+  const clipWarnings: Array<ClipProblem[] | null> = clips.map(() => null);
+  let invalidCached = 0;
   const decoders: Record<string, number> = {};
   const warnings: string[] = [];
   const progress: DecodeProgress = { total: clips.length, done: 0, decoded: 0, cached: 0, failed: 0, clipsPerSecond: null, etaSeconds: null };
@@ -132,15 +155,22 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
   };
   const cancelled = () => opts.signal?.aborted === true;
 
-  const accept = (i: number, entry: CachedClip, fromCache: boolean) => {
+  /** Takes a decoded or cached entry; false for a cached entry whose tensors do not fit (it is decoded again). */
+  const accept = (i: number, entry: CachedClip, fromCache: boolean): boolean => {
     const clip = clips[i];
     if (entry.ok) {
-      if (entry.frameChannels !== frameChannels) {
-        failures[i] = { clipId: clip.id, path: clip.video?.path ?? clip.id, reason: `decoded with ${entry.frameChannels} channels, expected ${frameChannels}` };
+      const mismatch = tensorsMismatch(entry, settings, frameChannels);
+      if (mismatch && fromCache) {
+        invalidCached++;
+        return false;
+      }
+      if (mismatch) {
+        failures[i] = { clipId: clip.id, path: clipMainPath(clip), reason: `the decoder returned unusable tensors (${mismatch})` };
         progress.failed++;
       } else {
         results[i] = { id: clip.id, label: clip.label, split: clip.split, spectrogram: entry.spectrogram, frames: entry.frames, frameCount: entry.frameCount };
         decoders[entry.decoder] = (decoders[entry.decoder] ?? 0) + 1;
+        if (entry.warnings?.length) clipWarnings[i] = entry.warnings.map((reason) => ({ clipId: clip.id, path: clipMainPath(clip), reason }));
         if (fromCache) progress.cached++;
         else progress.decoded++;
       }
@@ -150,6 +180,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
       if (fromCache) failedFromCache++;
     }
     progress.done++;
+    return true;
   };
 
   // 1. The cache.
@@ -166,8 +197,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
       }
       chunk.forEach((key, j) => {
         const hit = found.get(key);
-        if (hit) accept(start + j, hit, true);
-        else misses.push(start + j);
+        if (!hit || !accept(start + j, hit, true)) misses.push(start + j);
       });
       report();
       if (!opts.cache) {
@@ -205,7 +235,17 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
           const r: DecodeResult = await pool.run(jobForClip(clips[i], i, settings));
           if (!r.ok && r.reason === 'cancelled') return;
           const entry: CachedClip = r.ok
-            ? { key: keys[i], ok: true, spectrogram: r.spectrogram, frames: r.frames, frameCount: r.frameCount, frameChannels: r.frameChannels, decoder: r.decoder, storedAt: Date.now() }
+            ? {
+                key: keys[i],
+                ok: true,
+                spectrogram: r.spectrogram,
+                frames: r.frames,
+                frameCount: r.frameCount,
+                frameChannels: r.frameChannels,
+                decoder: r.decoder,
+                ...(r.warnings?.length ? { warnings: r.warnings } : {}),
+                storedAt: Date.now(),
+              }
             : { key: keys[i], ok: false, path: r.path, reason: r.reason, storedAt: Date.now() };
           accept(i, entry, false);
           if (r.ok || r.inherent) {
@@ -223,6 +263,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
     }
   }
   report();
+  if (invalidCached > 0) warnings.push(`${invalidCached} cached clips did not fit their settings (an interrupted or damaged cache entry) and were decoded again`);
 
   const decodedClips = results.filter((c): c is DecodedClip => c !== null);
   const problems = failures.filter((f): f is ClipProblem => f !== null);
@@ -253,6 +294,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
     dataset,
     clips: decodedClips,
     failures: problems,
+    clipWarnings: clipWarnings.flatMap((w) => w ?? []),
     cancelled: wasCancelled,
     decoded: progress.decoded,
     cached: progress.cached,

@@ -82,13 +82,64 @@ export function parseF32leOutput(lines: readonly string[]): { sampleRate: number
   return found;
 }
 
+/** The duration the input's container claims (`Duration: 00:01:02.50`), in seconds; null when it says N/A or nothing. */
+export function parseContainerDuration(lines: readonly string[]): number | null {
+  for (const line of lines) {
+    const m = /^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(line);
+    if (m) return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  }
+  return null;
+}
+
+/**
+ * What ffmpeg said while decoding a damaged stream: a decoder's errors (`[mpeg4 @ 0x…] ac-tex damaged at 1 5`,
+ * `Error at MB: 56`, `concealing 50 DC, 50 AC, 50 MV errors`), `Error while decoding stream #0:0`, `corrupt decoded
+ * frame`. ffmpeg exits 0 on such files and writes the damaged (concealed) frames; the lab keeps the clip but warns.
+ * A demuxer's complaint (`partial file`) counts; the filters' and the scaler's remarks do not. Returns the lines, trimmed.
+ */
+export function decodeErrorLines(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of lines) {
+    // The system ffmpeg's progress line shares a line with the next message after a carriage return.
+    for (const line of raw.split(/\r/)) {
+      const text = line.replace(/^.*?(?=\[[\w:.,-]+ @ 0x[0-9a-f]+\])/, '').trim();
+      const tagged = /^\[([\w:.,-]+) @ 0x[0-9a-f]+\] (.*)$/.exec(text);
+      if (tagged) {
+        const [, component, what] = tagged;
+        if (DEMUXER_OR_FILTER.test(component)) continue;
+        if (/damaged|error|concealing|corrupt|illegal|invalid|overread|out of range|missing|mismatch|partial file|fail/i.test(what)) out.push(`${component}: ${what.trim()}`);
+      } else if (/^Error while decoding stream #|corrupt decoded frame in stream/.test(text)) {
+        out.push(text);
+      }
+    }
+  }
+  return out;
+}
+
+/** Log components whose words are not about the input's data: filters, the scaler, the raw outputs. */
+const DEMUXER_OR_FILTER = /^(swscaler|Parsed_|graph|auto_scale|auto_resampler|rawvideo|f32le|AVIOContext|out#)/;
+
+/** 'decoding reported 4 errors (e.g. "mpeg4: ac-tex damaged at 1 5") …': a warning's words for decodeErrorLines' result. */
+export function describeDecodeErrors(errors: readonly string[]): string {
+  const example = errors.find((e) => !/^Error while decoding stream|^corrupt decoded frame/.test(e)) ?? errors[0];
+  return `decoding reported ${errors.length === 1 ? 'an error' : `${errors.length} errors`} (e.g. "${example}"); the stream is damaged and some frames or sounds may be wrong`;
+}
+
 /** Why ffmpeg failed, from its log: the first matching known cause, else the last error line. */
 export function explainFfmpegFailure(lines: readonly string[]): string {
   const text = lines.join('\n');
   const streams = parseInputStreams(lines);
   const codec = /Decoder \(codec ([\w-]+)\) not found/.exec(text) ?? /Unsupported codec with id \d+ for input stream (\d+)/.exec(text);
   if (/moov atom not found/.test(text)) return `truncated or incomplete file (the MP4 index "moov" is missing)`;
+  if (codec?.[1] === 'none') {
+    const tag = /Video: none \((\w{1,4}) \//.exec(text) ?? /Audio: none \((\w{1,4}) \//.exec(text);
+    return `unsupported codec${tag ? ` (unknown codec tag '${tag[1]}')` : ''}: no decoder knows this stream`;
+  }
   if (codec) return `unsupported codec ${codec[1]} (neither the browser nor ffmpeg.wasm decodes it)`;
+  // ffmpeg.wasm's only AV1 decoder is the hardware-accelerated one, which it cannot use.
+  if (streams.video[0] === 'av1' && /Missing Sequence Header|hardware accelerated AV1|Your platform doesn't support/i.test(text)) {
+    return `unsupported codec av1 (this ffmpeg has no software AV1 decoder; the browser decodes AV1 in MP4/WebM/MKV where it can)`;
+  }
   if (/Invalid data found when processing input/.test(text)) {
     return `not a readable media file (ffmpeg found invalid data; corrupt, truncated or not a video)`;
   }

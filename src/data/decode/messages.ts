@@ -43,6 +43,8 @@ export type DecodeResult =
       frameChannels: 2 | 3;
       /** e.g. 'ffmpeg+webcodecs': what decoded the visual and the audio input. */
       decoder: string;
+      /** The clip is used, but: decoding errors, less decoded than the file claims, very short audio. */
+      warnings: string[];
       ms: number;
     }
   | {

@@ -7,6 +7,7 @@
 import type { Dataset } from '../../core/dataset';
 import type { IgnoredFile, PlanSummary } from '../layouts';
 import type { DecodeOutcome } from './decodeDataset';
+import type { FileVerdict } from './verdicts';
 
 export interface ClipCheck {
   id: string;
@@ -38,6 +39,10 @@ export interface DecodedSummary {
   seconds: number;
   decoders: Record<string, number>;
   failures: Array<{ path: string; reason: string }>;
+  /** Clips used with a warning, one entry per warning. */
+  clipWarnings: Array<{ path: string; reason: string }>;
+  /** What became of every dropped file. */
+  verdicts: FileVerdict[];
   warnings: string[];
   /** Per clip checks (the first 200 clips of train, then test). */
   clips: ClipCheck[];
@@ -97,7 +102,7 @@ export function testHooksEnabled(): boolean {
 }
 
 /** The summary of a decode outcome; null, without reading the dataset, unless the page is open for testing. */
-export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames: string[]): DecodedSummary | null {
+export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames: string[], verdicts: FileVerdict[] = []): DecodedSummary | null {
   if (!testHooksEnabled()) return null;
   const d = outcome.dataset;
   return {
@@ -117,6 +122,8 @@ export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames
     seconds: outcome.seconds,
     decoders: outcome.decoders,
     failures: outcome.failures.map((f) => ({ path: f.path, reason: f.reason })),
+    clipWarnings: outcome.clipWarnings.map((f) => ({ path: f.path, reason: f.reason })),
+    verdicts,
     warnings: outcome.warnings,
     clips: d ? checksOf(d, 200) : [],
   };

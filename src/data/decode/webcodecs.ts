@@ -12,12 +12,19 @@ import { samplesNeeded } from './audioFeatures';
 export interface DecodedAudio {
   channels: Float32Array[];
   sampleRate: number;
+  /** Seconds of audio the file claims (its track or container duration), when known: the duration check. */
+  claimedSeconds?: number;
 }
 
 /** Frames at the stored size, RGB uint8, back to back. */
 export interface DecodedFrames {
   frames: Uint8Array;
   count: number;
+  /**
+   * How much of the video decoded, for the duration check: the share of the 1 fps frames asked for that came out
+   * (0-1), and the seconds the file claims.
+   */
+  coverage?: { share: number; claimedSeconds: number };
 }
 
 /** A media file opened with mediabunny, or null when mediabunny cannot read its container. */
@@ -73,7 +80,8 @@ export async function videoFramesWebCodecs(track: InputVideoTrack, size: number,
     count++;
   }
   if (count === 0) throw new Error('no video frames could be decoded');
-  return { frames: count === times.length ? frames : frames.slice(0, count * frameBytes), count };
+  const coverage = { share: count / times.length, claimedSeconds: end - first };
+  return { frames: count === times.length ? frames : frames.slice(0, count * frameBytes), count, coverage };
 }
 
 /** The first ~3 s of the track (all the spectrogram uses), per channel. 'unsupported' when the browser cannot decode it. */
@@ -104,6 +112,7 @@ export async function audioWebCodecs(track: InputAudioTrack): Promise<DecodedAud
     if (total >= samplesNeeded(sampleRate)) break;
   }
   if (total === 0) throw new Error('the audio track has no samples');
+  const claimed = await track.computeDuration().catch(() => NaN);
   const channels = chunks.map((list) => {
     const out = new Float32Array(total);
     let at = 0;
@@ -113,7 +122,7 @@ export async function audioWebCodecs(track: InputAudioTrack): Promise<DecodedAud
     }
     return out;
   });
-  return { channels, sampleRate };
+  return { channels, sampleRate, ...(Number.isFinite(claimed) ? { claimedSeconds: claimed } : {}) };
 }
 
 /** An image file resized to S x S, as RGBA. */

@@ -6,6 +6,15 @@ import { summarizePlan } from './summary';
 import { byId, ignoredKinds, reader, refs } from '../../../test/support/layoutFiles';
 
 describe('CREMA-D', () => {
+  it("prefers a stem's video in VideoFlash/ over a copy in another folder, and names the one used", async () => {
+    const files = refs(['set/Copy/1001_DFA_ANG_XX.flv', 'set/VideoFlash/1001_DFA_ANG_XX.flv', 'set/VideoFlash/1002_DFA_ANG_XX.flv', 'set/VideoFlash/1001_DFA_NEU_XX.flv']);
+    const plan = await planDataset(files, reader({}));
+    expect(byId(plan).get('1001_DFA_ANG_XX')!.video!.path).toBe('set/VideoFlash/1001_DFA_ANG_XX.flv');
+    expect(plan.ignored).toEqual([
+      { path: 'set/Copy/1001_DFA_ANG_XX.flv', kind: 'duplicate', reason: 'another video with the same name is used: set/VideoFlash/1001_DFA_ANG_XX.flv' },
+    ]);
+  });
+
   const emotions = ['NEU', 'HAP', 'SAD', 'FEA', 'DIS', 'ANG'];
   const stems = emotions.flatMap((e) => [`1001_DFA_${e}_XX`, `1002_IEO_${e}_HI`]);
   const bom = '\uFEFF';

@@ -80,8 +80,9 @@ export async function planCremaD<F extends FileRef>(
       ignoreAll(g.audios, out, 'no-video', `no video named ${g.stem}.* (CREMA-D needs the video for the visual modality)`);
       continue;
     }
-    const extRank = (e: Entry<F>) => (e.ext === 'flv' ? 0 : 1);
-    const video = pickFirst(g.videos, extRank, out, 'video');
+    // The dataset's own VideoFlash/ copy first (a stem may also sit in a folder of copies), then FLV.
+    const videoRank = (e: Entry<F>) => (e.dirs.some((d) => d.toLowerCase() === 'videoflash') ? 0 : 2) + (e.ext === 'flv' ? 0 : 1);
+    const video = pickFirst(g.videos, videoRank, out, 'video');
     const audioRank = (e: Entry<F>) => (e.dirs.some((d) => d.toLowerCase() === 'audiowav') ? 0 : 2) + (e.ext === 'wav' ? 0 : 1);
     const audio = g.audios.length > 0 ? pickFirst(g.audios, audioRank, out, 'audio file') : undefined;
     clips.set(key, { id: g.stem, label: g.label, video: video.file, ...(audio ? { audio: audio.file } : {}) });

@@ -22,6 +22,7 @@ interface Header {
   frameCount?: number;
   frameChannels?: 2 | 3;
   decoder?: string;
+  warnings?: string[];
   path?: string;
   reason?: string;
   spectrogramBytes?: number;
@@ -38,6 +39,7 @@ export function encodeCacheEntry(entry: CachedClip): Uint8Array {
         frameCount: entry.frameCount,
         frameChannels: entry.frameChannels,
         decoder: entry.decoder,
+        ...(entry.warnings?.length ? { warnings: entry.warnings } : {}),
         spectrogramBytes: entry.spectrogram.byteLength,
         frameBytes: entry.frames.byteLength,
       }
@@ -85,6 +87,7 @@ export function decodeCacheEntry(bytes: Uint8Array): CachedClip | null {
     frameCount: h.frameCount ?? 0,
     frameChannels: h.frameChannels === 2 ? 2 : 3,
     decoder: h.decoder ?? '?',
+    ...(Array.isArray(h.warnings) && h.warnings.length ? { warnings: h.warnings.map(String) } : {}),
     storedAt: h.storedAt,
   };
 }

@@ -42,7 +42,9 @@ export class NativeFfmpeg implements FfmpegExec {
       }
       const outDir = join(dir, 'out');
       await mkdir(outDir);
-      const mapped = args.map((a) => (a === `/in/${inputName}` ? inputPath : a.startsWith('/out/') ? join(outDir, a.slice(5)) : a));
+      // `file:` so that no part of a dataset's file name (`:`, `#`, `%`, `|`) reads as a protocol or an option.
+      const source = `file:${inputPath}`;
+      const mapped = args.map((a) => (a === `/in/${inputName}` ? source : a.startsWith('/out/') ? join(outDir, a.slice(5)) : a));
       const { ret, log, crashed } = await this.exec([...CORE_DEFAULT_ARGS, ...mapped], timeoutMs);
       const files = new Map<string, Uint8Array>();
       const written = new Set(await readdir(outDir).catch(() => [] as string[]));
