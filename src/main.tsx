@@ -8,6 +8,7 @@ import { App } from './ui/App';
 import { downloadBlob } from './ui/download';
 import { FolderDatasets } from './ui/FolderDatasets';
 import { LabController } from './ui/labController';
+import { watchOtherTabs } from './ui/otherTabs';
 import { RunStore } from './ui/runStore';
 import { createStore, initialState } from './ui/store';
 import { configFromLocation } from './ui/urlConfig';
@@ -26,6 +27,7 @@ const controller = new LabController(store, {
   newRunId: () => `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
 });
 void controller.boot();
+watchOtherTabs((text) => store.dispatch({ type: 'notice/add', level: 'warning', text }));
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

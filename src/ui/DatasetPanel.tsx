@@ -10,6 +10,7 @@ import type { PresetName } from '../core/config';
 import type { Dataset } from '../core/dataset';
 import { ClipCache } from '../data/decode/clipCache';
 import { decodePlan } from '../data/decode/decodeDataset';
+import { memoryWarning, type MemoryBudget } from '../data/decode/memory';
 import { exposeDecoded, exposePlan, summarizeDecode } from '../data/decode/testHook';
 import {
   DatasetPanelController,
@@ -44,6 +45,20 @@ function openCache(): Promise<ClipCache | null> {
   return cachePromise;
 }
 
+/** What the browser reports of its memory and free storage (either may be unknown). */
+async function readMemoryBudget(): Promise<MemoryBudget> {
+  const nav = navigator as Navigator & { deviceMemory?: number };
+  const gb = typeof nav.deviceMemory === 'number' && nav.deviceMemory > 0 ? nav.deviceMemory : null;
+  let free: number | null = null;
+  try {
+    const e = await nav.storage?.estimate?.();
+    if (e && typeof e.quota === 'number') free = Math.max(0, e.quota - (e.usage ?? 0));
+  } catch {
+    free = null;
+  }
+  return { deviceMemoryBytes: gb === null ? null : gb * 1e9, storageFreeBytes: free };
+}
+
 export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: DatasetPanelProps) {
   const deps = useMemo<DatasetPanelDeps>(
     () => ({
@@ -60,6 +75,10 @@ export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: 
   useEffect(() => controller.configure(deps, preset), [controller, deps, preset]);
   const s = useSyncExternalStore(controller.subscribe, controller.getState, controller.getState);
   const decoding = isDecoding(s);
+  const [budget, setBudget] = useState<MemoryBudget>({ deviceMemoryBytes: null, storageFreeBytes: null });
+  // Storage changes as clips are cached: read again for each new plan.
+  useEffect(() => void readMemoryBudget().then(setBudget), [s.plan]);
+  const memoryNote = s.plan ? memoryWarning(s.plan.clips.length, s.preset, s.maxFrames, s.plan.secondModality === 'flow' ? 2 : 3, budget) : null;
 
   return (
     <section className="dataset-panel" aria-label="Your dataset">
@@ -85,6 +104,7 @@ export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: 
           preset={s.preset}
           maxFrames={s.maxFrames}
           estimate={memoryEstimate(s)}
+          memoryWarning={memoryNote}
           decoding={decoding}
           onMaxFrames={(n) => controller.setMaxFrames(n)}
           onDecode={() => void controller.decode()}

@@ -19,6 +19,8 @@ export interface DatasetPlanViewProps {
   maxFrames: number;
   /** Bytes of memory the decoded clips take at most. */
   estimate: number;
+  /** Why the decoded dataset may not fit what the browser reports, and what would (null: it fits, or unknown). */
+  memoryWarning?: string | null;
   decoding: boolean;
   onMaxFrames(n: number): void;
   onDecode(): void;
@@ -93,6 +95,11 @@ export function DatasetPlanView(props: DatasetPlanViewProps) {
           at most {formatBytes(estimate)} in memory ({preset} preset)
         </span>
       </div>
+      {props.memoryWarning && (
+        <p className="hint warn" data-testid="memory-warning">
+          May not fit: {props.memoryWarning}
+        </p>
+      )}
       <div className="buttons">
         <button type="button" className="primary" disabled={decoding || plan.clips.length === 0} onClick={props.onDecode}>
           Decode

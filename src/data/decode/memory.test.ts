@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipBytes, DEFAULT_MAX_FRAMES, formatBytes, framesKept, presetStoredSizes } from './memory';
+import { clipBytes, DEFAULT_MAX_FRAMES, formatBytes, framesKept, memoryWarning, presetStoredSizes } from './memory';
 
 // CREMA-D: 7442 clips; at 1 fps a clip keeps ceil(duration) frames (2-5 s clips, mostly 3), capped per preset.
 const CREMA_D = 7442;
@@ -28,5 +28,28 @@ describe('memory of a decoded dataset', () => {
     expect(framesKept(2.5, 2)).toBe(2);
     expect(framesKept(0.4, 3)).toBe(1);
     expect(framesKept(3, 10)).toBe(3);
+  });
+});
+
+describe('memoryWarning', () => {
+  const GB = 1e9;
+  it('says nothing when the dataset fits or the browser reports nothing', () => {
+    expect(memoryWarning(CREMA_D, 'fast', 2, 3, { deviceMemoryBytes: 8 * GB, storageFreeBytes: 50 * GB })).toBeNull();
+    expect(memoryWarning(CREMA_D, 'paper', 10, 3, { deviceMemoryBytes: null, storageFreeBytes: null })).toBeNull();
+  });
+
+  it('warns when training would not fit the device memory, with the frame cap that would', () => {
+    // paper, K = 3: 4.08 GB decoded, 8.16 GB while training; a 8 GB device gives the tab 4 GB: K = 1 (1.84 GB) fits.
+    expect(memoryWarning(CREMA_D, 'paper', 3, 3, { deviceMemoryBytes: 8 * GB, storageFreeBytes: null })).toBe(
+      'about 4.08 GB decoded, 8.16 GB while training, and this device reports 8.00 GB of memory: 1 frame per clip would fit (1.84 GB).',
+    );
+    // 2 GB (1 GB for the tab): paper's 1 frame does not fit (3.7 GB while training); fast's 1 frame (921 MB) does.
+    expect(memoryWarning(CREMA_D, 'paper', 1, 3, { deviceMemoryBytes: 2 * GB, storageFreeBytes: null })).toMatch(/: the fast preset would fit \(460\.5 MB\)\.$/);
+  });
+
+  it('warns when the decode cache will not fit the storage the browser grants', () => {
+    expect(memoryWarning(100, 'tiny', 3, 3, { deviceMemoryBytes: 8 * GB, storageFreeBytes: 1000 })).toBe(
+      'the decode cache needs about 1.1 MB and the browser grants 1.0 kB more storage (clips that do not fit are decoded again next time): decode a part of the dataset (fewer clips).',
+    );
   });
 });
