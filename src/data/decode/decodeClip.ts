@@ -168,12 +168,13 @@ async function fromMedia(
   out.fps ??= streams.fps;
   const claimed = parseContainerDuration(run.log);
   const errors = decodeErrorLines(run.log);
-  if (errors.length > 0) out.warnings.push(`${src.path.slice(src.path.lastIndexOf('/') + 1)}: ${describeDecodeErrors(errors)}`);
+  if (errors.length > 0) out.warnings.push(`${src.path.slice(src.path.lastIndexOf('/') + 1)}: ${describeDecodeErrors(errors, streams.video[0])}`);
+  const damage = errors.length > 0 ? ` (${errors[0]})` : '';
   if (ffVideo) {
     const bytes = run.outputs.get('v.rgb');
     const frameBytes = job.frameSize * job.frameSize * 3;
     const total = bytes ? Math.floor(bytes.length / frameBytes) : 0;
-    if (!bytes || total === 0) throw new ClipFailure(src.path, `no video frames could be decoded${noted}`);
+    if (!bytes || total === 0) throw new ClipFailure(src.path, `no video frames could be decoded${damage}${noted}`);
     const keep = evenlySpaced(total, job.maxFrames);
     const frames = new Uint8Array(keep.length * frameBytes);
     keep.forEach((f, i) => frames.set(bytes.subarray(f * frameBytes, (f + 1) * frameBytes), i * frameBytes));
@@ -186,7 +187,7 @@ async function fromMedia(
     if (streams.audio.length === 0) throw new ClipFailure(src.path, 'no audio track (and no separate audio file for this clip)');
     const bytes = run.outputs.get('a.f32');
     const format = parseF32leOutput(run.log);
-    if (!bytes || bytes.length < 4) throw new ClipFailure(src.path, `the audio track decoded to no samples${noted}`);
+    if (!bytes || bytes.length < 4) throw new ClipFailure(src.path, `the audio track decoded to no samples${damage}${noted}`);
     if (!format) throw new ClipFailure(src.path, `could not read the decoded audio's sample rate from ffmpeg's log`, false);
     const samples = new Float32Array(bytes.slice(0, bytes.length - (bytes.length % 4)).buffer);
     const channels: Float32Array[] = [];

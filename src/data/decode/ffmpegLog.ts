@@ -119,9 +119,13 @@ export function decodeErrorLines(lines: readonly string[]): string[] {
 /** Log components whose words are not about the input's data: filters, the scaler, the raw outputs. */
 const DEMUXER_OR_FILTER = /^(swscaler|Parsed_|graph|auto_scale|auto_resampler|rawvideo|f32le|AVIOContext|out#)/;
 
-/** 'decoding reported 4 errors (e.g. "mpeg4: ac-tex damaged at 1 5") …': a warning's words for decodeErrorLines' result. */
-export function describeDecodeErrors(errors: readonly string[]): string {
-  const example = errors.find((e) => !/^Error while decoding stream|^corrupt decoded frame/.test(e)) ?? errors[0];
+/**
+ * 'decoding reported 4 errors (e.g. "mpeg4: ac-tex damaged at 1 5") …': a warning's words for decodeErrorLines'
+ * result; the example is the first error of the `prefer`red decoder (the video's) when it has one.
+ */
+export function describeDecodeErrors(errors: readonly string[], prefer?: string): string {
+  const example =
+    (prefer ? errors.find((e) => e.startsWith(`${prefer}: `)) : undefined) ?? errors.find((e) => !/^Error while decoding stream|corrupt decoded frame/.test(e)) ?? errors[0];
   return `decoding reported ${errors.length === 1 ? 'an error' : `${errors.length} errors`} (e.g. "${example}"); the stream is damaged and some frames or sounds may be wrong`;
 }
 
@@ -131,6 +135,7 @@ export function explainFfmpegFailure(lines: readonly string[]): string {
   const streams = parseInputStreams(lines);
   const codec = /Decoder \(codec ([\w-]+)\) not found/.exec(text) ?? /Unsupported codec with id \d+ for input stream (\d+)/.exec(text);
   if (/moov atom not found/.test(text)) return `truncated or incomplete file (the MP4 index "moov" is missing)`;
+  if (/error reading header/.test(text)) return `truncated or damaged file (its header cannot be read)`;
   if (codec?.[1] === 'none') {
     const tag = /Video: none \((\w{1,4}) \//.exec(text) ?? /Audio: none \((\w{1,4}) \//.exec(text);
     return `unsupported codec${tag ? ` (unknown codec tag '${tag[1]}')` : ''}: no decoder knows this stream`;
