@@ -16,7 +16,10 @@ export interface BackendInfo {
 export interface BackendOptions {
   /** Where the wasm backend finds its .wasm files (a URL prefix or a map of file name to URL). */
   wasmPaths?: string | Record<string, string>;
-  /** Threads for the wasm backend where SharedArrayBuffer is available. */
+  /**
+   * Threads for the wasm backend where the page is cross-origin isolated; TF.js uses at most half the logical cores
+   * (and 8) whatever this says, and none in Node.
+   */
   wasmThreads?: number;
 }
 
@@ -79,11 +82,18 @@ export async function initBackend(choice: BackendChoice, options: BackendOptions
     const why = await tryBackend(name, options);
     if (why === null) {
       const reason = failures.length ? `${failures.join('; ')}; using ${name}` : choice === 'auto' ? `${name}: the fastest backend available` : `${name}: chosen in the config`;
-      return { name, reason };
+      return { name, reason: `${reason}${await threadsNote(name)}` };
     }
     failures.push(`${labelOf(name)} not available (${why})`);
   }
   throw new Error(`no TF.js backend could start: ${failures.join('; ')}`);
+}
+
+/** " (4 threads)" for wasm: threads need a cross-origin isolated page (TF.js turns them off in Node). */
+async function threadsNote(name: BackendName): Promise<string> {
+  if (name !== 'wasm') return '';
+  const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  return ` (${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
 function labelOf(name: BackendName): string {
