@@ -127,7 +127,10 @@ for (const backend of backends) {
     try {
       const s = await labStep(backend, size);
       const sps = batch / s;
-      rows.push({ backend, visualSize: size, batch, width, secondsPerStep: s, samplesPerSec: sps, pytorchSamplesPerSec: pt, ratioToPytorch: pt ? sps / pt : null });
+      // TF.js runs wasm single-threaded in Node (threads need a cross-origin isolated page).
+      const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : null;
+      const note = threads === null ? undefined : `${threads} thread${threads === 1 ? '' : 's'}`;
+      rows.push({ backend, visualSize: size, batch, width, secondsPerStep: s, samplesPerSec: sps, pytorchSamplesPerSec: pt, ratioToPytorch: pt ? sps / pt : null, note });
     } catch (e) {
       rows.push({ backend, visualSize: size, batch, width, secondsPerStep: null, samplesPerSec: null, pytorchSamplesPerSec: pt, ratioToPytorch: null, note: e instanceof Error ? e.message : String(e) });
     }
