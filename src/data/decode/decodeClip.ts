@@ -245,6 +245,8 @@ const AUDIO_EXTS = new Set(['wav', 'mp3', 'm4a', 'aac', 'ogg', 'oga', 'opus', 'f
 const SHORTFALL_SHARE = 0.6;
 /** Audio shorter than this is repeated many times to fill the spectrogram's 3 s. */
 const SHORT_AUDIO_SECONDS = 0.5;
+/** Under this, what decoded is a fragment (a packet or two of a cut file), not a sound to learn from. */
+const MIN_AUDIO_SECONDS = 0.05;
 /** The spectrogram takes the first 3 s of audio. */
 const AUDIO_USED_SECONDS = 3;
 
@@ -320,6 +322,11 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
   if (!frames) throw new ClipFailure(job.video?.path ?? job.clipId, 'no frames decoded');
   if (!audio) throw new ClipFailure(job.audio?.path ?? job.video?.path ?? job.clipId, 'no audio decoded');
   const audioPath = job.audio?.path ?? job.video?.path ?? job.clipId;
+  const audioSeconds = audio.channels.length > 0 ? audio.channels[0].length / audio.sampleRate : 0;
+  if (audioSeconds < MIN_AUDIO_SECONDS) {
+    const claimed = audio.claimedSeconds !== undefined ? ` of the ${seconds(audio.claimedSeconds)} s the file claims` : '';
+    throw new ClipFailure(audioPath, `the audio track decoded to only ${Math.round(audioSeconds * 1000)} ms${claimed} (truncated or damaged?)`);
+  }
   warnings.push(...durationWarnings(job.visual === 'video' ? frames : null, audio, { video: job.video?.path ?? job.clipId, audio: audioPath }));
   let spectrogram: Uint16Array;
   try {
