@@ -30,7 +30,7 @@ const python = arg('python', 'python3');
 const torchDevice = arg('torch-device', 'cuda');
 
 const SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
-  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite' },
+  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite', forward: 'package' },
   lab: {},
 };
 

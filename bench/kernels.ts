@@ -31,7 +31,7 @@ function arg(name: string): string | null {
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const KERNEL_SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
-  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite' },
+  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite', forward: 'package' },
   lab: {},
 };
 
@@ -118,8 +118,8 @@ async function variants(batch: number, width: number, sizes: number[], audioHW: 
   const layers = [...resnetConvLayers(AUDIO_NET, batch, audioHW[0], audioHW[1], 1, width), ...sizes.flatMap((v) => resnetConvLayers(VISUAL_NET, batch, v, v, 3, width))];
   const seen = new Set<string>();
   const rows: Record<string, unknown>[] = [];
-  console.log('\nGPU ms per call (GFLOP/s); dW: package = one thread per weight, split-k = the lab\'s GEMM, fwd-conv = ops.ts\'s form; dX: direct / tiled programs');
-  console.log('layer                              input            kernel          fwd              dW package       dW split-k       dW fwd-conv      dX direct        dX tiled');
+  console.log('\nGPU ms per call (GFLOP/s); fwd: the package\'s programs or the lab\'s GEMM; dW: package = one thread per weight, split-k = the lab\'s GEMM, fwd-conv = ops.ts\'s form; dX: direct / tiled programs');
+  console.log('layer                              input            kernel          fwd package      fwd gemm         dW package       dW split-k       dW fwd-conv      dX direct        dX tiled');
   for (const layer of layers) {
     const key = JSON.stringify([layer.inputNHWC, layer.kernelHWIO, layer.stride, layer.pad]);
     if (seen.has(key)) continue;
@@ -136,6 +136,9 @@ async function variants(batch: number, width: number, sizes: number[], audioHW: 
     const dX = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: kernel }, { ...attrs, inputShape: layer.inputNHWC }) as tf.Tensor;
     const r: Record<string, number | null> = {};
     r.forward = await gpuMs(() => tf.conv2d(x, kernel, layer.stride, layer.pad));
+    registerWebGpuKernels({ forward: 'gemm' });
+    r.forwardGemm = await gpuMs(() => tf.conv2d(x, kernel, layer.stride, layer.pad));
+    registerWebGpuKernels();
     registerWebGpuKernels({ filterGradient: 'package' });
     r.dwPackage = await gpuMs(dW);
     registerWebGpuKernels({ filterGradient: 'split-k' });
@@ -151,11 +154,11 @@ async function variants(batch: number, width: number, sizes: number[], audioHW: 
     registerWebGpuKernels();
     tf.dispose([x, kernel, dy]);
     const cell = (ms: number | null) => (ms === null ? '-' : `${f(ms, 2)} (${f(flops / (ms * 1e6), 1)})`).padEnd(16);
-    console.log(`${layer.name.padEnd(34)} ${layer.inputNHWC.join('x').padEnd(16)} ${layer.kernelHWIO.join('x')}/${layer.stride}`.padEnd(68) + ` ${cell(r.forward)} ${cell(r.dwPackage)} ${cell(r.dwSplitK)} ${cell(r.dwForwardConv)} ${cell(r.dxDirect)} ${cell(r.dxTiled)}`);
+    console.log(`${layer.name.padEnd(34)} ${layer.inputNHWC.join('x').padEnd(16)} ${layer.kernelHWIO.join('x')}/${layer.stride}`.padEnd(68) + ` ${cell(r.forward)} ${cell(r.forwardGemm)} ${cell(r.dwPackage)} ${cell(r.dwSplitK)} ${cell(r.dwForwardConv)} ${cell(r.dxDirect)} ${cell(r.dxTiled)}`);
     rows.push({ layer: layer.name, inputNHWC: layer.inputNHWC, kernelHWIO: layer.kernelHWIO, stride: layer.stride, pad: layer.pad, flops, ms: r });
   }
   const sum = (key: string) => rows.reduce((a, row) => a + (((row.ms as Record<string, number | null>)[key] ?? 0) as number), 0);
-  console.log(`\nsummed over the distinct layer shapes (ms): forward ${f(sum('forward'), 1)}; dW package ${f(sum('dwPackage'), 1)}, split-k ${f(sum('dwSplitK'), 1)}, fwd-conv ${f(sum('dwForwardConv'), 1)}; dX direct ${f(sum('dxDirect'), 1)}, tiled ${f(sum('dxTiled'), 1)}`);
+  console.log(`\nsummed over the distinct layer shapes (ms): forward package ${f(sum('forward'), 1)}, gemm ${f(sum('forwardGemm'), 1)}; dW package ${f(sum('dwPackage'), 1)}, split-k ${f(sum('dwSplitK'), 1)}, fwd-conv ${f(sum('dwForwardConv'), 1)}; dX direct ${f(sum('dxDirect'), 1)}, tiled ${f(sum('dxTiled'), 1)}`);
   return rows;
 }
 

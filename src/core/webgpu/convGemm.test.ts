@@ -1,6 +1,7 @@
 /**
- * The lab's webgpu convolution gradients against the cpu backend, for every convolution shape of both encoders
- * (at a small width and image size), through WebGPU in Node (Dawn). Skipped, with the reason, where Dawn finds no
+ * The lab's webgpu convolution kernels (the GEMM of convGemm.ts for the filter gradient and the forward pass; the
+ * package's input-gradient programs as registered) against the cpu backend, for every convolution shape of both
+ * encoders (at a small width and image size), through WebGPU in Node (Dawn). Skipped, with the reason, where Dawn finds no
  * adapter (no Vulkan driver), in CI too: the GPU path is optional there.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +13,7 @@ import { conv2d } from '../ops';
 import { ParamStore } from '../params';
 import { Rng } from '../random';
 import { resnetForward, resnetParamSpecs } from '../resnet';
-import { planSplit } from './convFilterGradient';
+import { planSplit } from './convGemm';
 import { outSize, resnetConvLayers, type ConvLayer } from './layerShapes';
 import { installNodeWebGpu } from './nodeWebGpu';
 import { registerWebGpuKernels } from './register';
@@ -111,6 +112,34 @@ describe.skipIf(!gpu.adapter)('webgpu convolution gradients (lab kernels) agains
     }
   });
 
+  it('the forward convolution (the GEMM) within 1e-4 of the cpu backend for every layer shape, odd channels and padding', async () => {
+    const cases: [number[], number[], number, Attrs['pad']][] = [
+      ...LAYERS.map((l) => [l.inputNHWC, l.kernelHWIO, l.stride, l.pad] as [number[], number[], number, number]),
+      [[2, 9, 11, 3], [3, 3, 3, 5], 1, 1],
+      [[2, 10, 9, 6], [3, 3, 6, 7], 2, 'same'],
+      [[1, 8, 7, 5], [2, 3, 5, 3], 2, 'valid'],
+    ];
+    let seed = 40;
+    for (const [xs, ws, s, p] of cases) {
+      const c = await makeCase(xs, ws, s, p, (seed += 3));
+      const forward = async () => {
+        const x = tf.tensor4d(c.x, c.xShape as [number, number, number, number]);
+        const w = tf.tensor4d(c.w, c.wShape as [number, number, number, number]);
+        const profile = await tf.profile(() => tf.conv2d(x, w, s, p));
+        const y = profile.result as tf.Tensor;
+        const out = { y: (await y.data()) as Float32Array, programs: profile.kernels.map((k) => String(k.extraInfo)).join(' ') };
+        tf.dispose([x, w, y]);
+        return out;
+      };
+      await initBackend('cpu');
+      const want = await forward();
+      await initBackend('webgpu');
+      const got = await forward();
+      expect(got.programs).toContain('ConvForwardGemmProgram');
+      expect(maxRelativeError(got.y, want.y), JSON.stringify([xs, ws, s, p])).toBeLessThan(1e-4);
+    }
+  });
+
   it('the split over k (several chunks and a sum) and the single-chunk path both agree', async () => {
     // The stem on a wider image is split (k = n * ho * wo is large, dW has one tile); a deep layer with few pixels is not.
     const split = { x: [2, 64, 48, 3], w: [7, 7, 3, 8], s: 2, p: 3 };
@@ -146,7 +175,7 @@ describe.skipIf(!gpu.adapter)('webgpu convolution gradients (lab kernels) agains
   });
 
   it('the package kernels stay reachable (for the benchmarks) and agree too', async () => {
-    registerWebGpuKernels({ filterGradient: 'package', inputGradient: 'tiled' });
+    registerWebGpuKernels({ filterGradient: 'package', inputGradient: 'tiled', forward: 'package' });
     try {
       const r = await compare(await makeCase([2, 9, 8, 8], [3, 3, 8, 12], 2, 1, 5));
       expect(r.programs).toContain('Conv2DDerFilterProgram');
