@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/core/backend';
 import { installNodeWebGpu } from '../src/core/webgpu/nodeWebGpu';
-import { registerWebGpuKernels, type WebGpuKernelOptions } from '../src/core/webgpu/register';
-import { byKernel, profileSets, stepFixture, type StepShapes } from './kernelProfile';
+import { registerWebGpuKernels } from '../src/core/webgpu/register';
+import { byKernel, KERNEL_SETS, profileSets, stepFixture, type StepShapes } from './kernelProfile';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,10 +29,6 @@ const steps = Number(arg('steps', '5'));
 const python = arg('python', 'python3');
 const torchDevice = arg('torch-device', 'cuda');
 
-const SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
-  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite', forward: 'package' },
-  lab: {},
-};
 
 const gpu = await installNodeWebGpu();
 if (!gpu.adapter) {
@@ -83,7 +79,7 @@ for (const visualSize of sizes) {
   const shapes: StepShapes = { batch, width, audioHW, visualSize };
   const lab: Record<string, number | null> = {};
   for (const set of ['package', 'lab'] as const) {
-    registerWebGpuKernels(SETS[set]);
+    registerWebGpuKernels(KERNEL_SETS[set]);
     console.error(`timing the lab step, ${set} kernels, ${visualSize} px`);
     try {
       lab[set] = await labSeconds(shapes);

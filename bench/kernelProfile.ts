@@ -13,6 +13,13 @@ import { AVModel } from '../src/core/model';
 import { Adam } from '../src/core/optimizer';
 import { Rng } from '../src/core/random';
 import { trainStep, variableNameMap } from '../src/core/trainStep';
+import type { WebGpuKernelOptions } from '../src/core/webgpu/register';
+
+/** "package": the webgpu package's kernels throughout ("before"); "lab": the lab's kernels (webgpu/). */
+export const KERNEL_SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
+  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite', forward: 'package' },
+  lab: {},
+};
 
 export type Phase = 'forward' | 'backward' | 'optimiser' | 'other';
 

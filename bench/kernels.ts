@@ -1,19 +1,21 @@
 /**
- * `npm run bench:kernels`: every kernel of one training step on WebGPU in Node (Dawn), timed on the GPU with
- * timestamp queries: kernel, shapes, calls, ms, share of the step and achieved GFLOP/s, by phase (forward,
- * backward, optimiser), with the package's gradient kernels ("before") and the lab's ("after"). Prints tables and
- * writes .bench/kernels.json (also to stdout with --json).
+ * `npm run bench:kernels`: every kernel of one training step on WebGPU in Node (Dawn), or with --browser in
+ * Chromium (Playwright, a production build of bench/kernels-harness.html), timed on the GPU with timestamp queries:
+ * kernel, shapes, calls, ms, share of the step and achieved GFLOP/s, by phase (forward, backward, optimiser), with
+ * the package's kernels ("before") and the lab's ("after"). Prints tables and writes .bench/kernels.json
+ * (.bench/kernels-chromium.json; also to stdout with --json).
  *
  * `--variants` times the gradient programs one layer at a time instead: the forward convolution, the filter
  * gradient (the package's one thread per weight, the lab's split-K GEMM, the forward-convolution form of ops.ts)
  * and the input gradient (the package's direct and tiled programs), for every convolution shape of the model.
  *
  * Options: --batch N --width X --sizes 112,224 --audio 257x188 --repeats N --top N --kernels both|lab|package
- *          --variants --json
+ *          --variants --json --browser
  * On a software adapter (SwiftShader) the default shapes are small (say so) and the numbers are for relative use
  * only; any shape option overrides them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/core/backend';
@@ -21,8 +23,10 @@ import { AUDIO_NET, VISUAL_NET } from '../src/core/model';
 import { convFilterGradient } from '../src/core/ops';
 import { outSize, resnetConvLayers } from '../src/core/webgpu/layerShapes';
 import { installNodeWebGpu } from '../src/core/webgpu/nodeWebGpu';
-import { registerWebGpuKernels, type WebGpuKernelOptions } from '../src/core/webgpu/register';
-import { byKernel, profileSets, type StepProfile, type StepShapes } from './kernelProfile';
+import { registerWebGpuKernels } from '../src/core/webgpu/register';
+import type { Browser } from 'playwright-core';
+import { launchChromium, serveStatic } from './harness';
+import { byKernel, KERNEL_SETS, profileSets, type StepProfile, type StepShapes } from './kernelProfile';
 
 function arg(name: string): string | null {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,41 +34,92 @@ function arg(name: string): string | null {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
-const KERNEL_SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
-  package: { filterGradient: 'package', inputGradient: 'direct', batchNorm: 'composite', forward: 'package' },
-  lab: {},
-};
 
-const gpu = await installNodeWebGpu();
-const out: Record<string, unknown> = { date: new Date().toISOString(), adapter: gpu.adapter, software: gpu.software };
+type Profiler = (shapes: StepShapes, sets: ('package' | 'lab')[], repeats: number) => Promise<Record<string, StepProfile>>;
+
+interface Target {
+  adapter: string | null;
+  software: boolean;
+  reason?: string;
+  profile: Profiler;
+  close: () => Promise<void>;
+}
+
+/** WebGPU in Node through Dawn. */
+async function nodeTarget(): Promise<Target> {
+  const gpu = await installNodeWebGpu();
+  if (gpu.adapter) {
+    await initBackend('webgpu');
+    tf.env().set('PROD', true);
+  }
+  return {
+    ...gpu,
+    profile: (shapes, sets, repeats) => profileSets(shapes, Object.fromEntries(sets.map((set) => [set, () => registerWebGpuKernels(KERNEL_SETS[set])])), repeats),
+    close: async () => {},
+  };
+}
+
+/** WebGPU in Chromium (Playwright): the harness page (bench/kernelsHarness.ts), production build. */
+async function browserTarget(): Promise<Target> {
+  const built = spawnSync('npx', ['vite', 'build', '--config', 'bench/vite.kernels.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`vite build of the kernel harness failed (exit ${built.status})`);
+  const server = await serveStatic(join('node_modules', '.cache', 'kernels-harness'), 4177);
+  let browser: Browser;
+  try {
+    browser = await launchChromium();
+  } catch (e) {
+    server.close();
+    return { adapter: null, software: false, reason: `Chromium did not start: ${e instanceof Error ? e.message : String(e)}`, profile: async () => ({}), close: async () => {} };
+  }
+  const page = await browser.newPage();
+  await page.goto('http://127.0.0.1:4177/bench/kernels-harness.html');
+  const adapter = await page.evaluate(async () => {
+    const a = await navigator.gpu?.requestAdapter();
+    return a ? [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' ') || 'unknown adapter' : null;
+  });
+  return {
+    adapter: adapter ? `${adapter} (Chromium)` : null,
+    software: !!adapter && /swiftshader|llvmpipe|lavapipe|software/i.test(adapter),
+    reason: adapter ? undefined : 'no WebGPU adapter in Chromium',
+    profile: async (shapes, sets, repeats) => (await page.evaluate(([sh, st, r]) => window.profileKernels(sh, st, r), [shapes, sets, repeats] as const)).profiles,
+    close: async () => {
+      await browser.close();
+      server.close();
+    },
+  };
+}
+
+const target = flag('browser') ? await browserTarget() : await nodeTarget();
+const out: Record<string, unknown> = { date: new Date().toISOString(), where: flag('browser') ? 'chromium' : 'node', adapter: target.adapter, software: target.software };
 const SOFTWARE_NOTE = 'software adapter (SwiftShader or similar): the GPU is emulated on the CPU; times are for relative use only';
 
-if (!gpu.adapter) {
-  console.log(`no WebGPU in Node: ${gpu.reason}`);
-  out.note = gpu.reason;
+if (!target.adapter) {
+  console.log(`no WebGPU ${flag('browser') ? 'in Chromium' : 'in Node'}: ${target.reason}`);
+  out.note = target.reason;
 } else {
-  await initBackend('webgpu');
-  tf.env().set('PROD', true);
   const explicit = ['batch', 'width', 'sizes', 'audio'].some((o) => arg(o) !== null);
-  const small = gpu.software && !explicit;
+  const small = target.software && !explicit;
   const batch = Number(arg('batch') ?? (small ? 2 : 16));
   const width = Number(arg('width') ?? (small ? 0.25 : 1));
   const sizes = (arg('sizes') ?? (small ? '56' : '112,224')).split(',').map(Number);
   const audioHW = (arg('audio') ?? (small ? '129x94' : '257x188')).split('x').map(Number) as [number, number];
-  console.log(`adapter: ${gpu.adapter}`);
-  if (gpu.software) console.log(`${SOFTWARE_NOTE}${small ? `; small shapes by default (batch ${batch}, width ${width}, audio ${audioHW.join('x')}, visual ${sizes.join(',')} px)` : ''}`);
-  if (gpu.software) out.note = SOFTWARE_NOTE;
+  console.log(`adapter: ${target.adapter}`);
+  if (target.software) console.log(`${SOFTWARE_NOTE}${small ? `; small shapes by default (batch ${batch}, width ${width}, audio ${audioHW.join('x')}, visual ${sizes.join(',')} px)` : ''}`);
+  if (target.software) out.note = SOFTWARE_NOTE;
   Object.assign(out, { batch, width, sizes, audioHW });
-  if (flag('variants')) out.variants = await variants(batch, width, sizes, audioHW);
-  else out.steps = await steps(batch, width, sizes, audioHW);
+  if (flag('variants') && flag('browser')) console.log('--variants runs in Node only');
+  else if (flag('variants')) out.variants = await variants(batch, width, sizes, audioHW);
+  else out.steps = await steps(target.profile, batch, width, sizes, audioHW);
 }
+await target.close();
 mkdirSync('.bench', { recursive: true });
-writeFileSync(join('.bench', 'kernels.json'), JSON.stringify(out, null, 2));
+const outFile = join('.bench', flag('browser') ? 'kernels-chromium.json' : 'kernels.json');
+writeFileSync(outFile, JSON.stringify(out, null, 2));
 if (flag('json')) console.log(JSON.stringify(out, null, 2));
-console.log('\nwrote .bench/kernels.json');
+console.log(`\nwrote ${outFile}`);
 process.exit(0);
 
-async function steps(batch: number, width: number, sizes: number[], audioHW: [number, number]) {
+async function steps(profile: Profiler, batch: number, width: number, sizes: number[], audioHW: [number, number]) {
   const which = arg('kernels') ?? 'both';
   const sets = (which === 'both' ? ['package', 'lab'] : [which]) as ('package' | 'lab')[];
   const top = Number(arg('top') ?? 25);
@@ -73,7 +128,7 @@ async function steps(batch: number, width: number, sizes: number[], audioHW: [nu
   for (const visualSize of sizes) {
     const shapes: StepShapes = { batch, width, audioHW, visualSize };
     console.error(`profiling: ${sets.join(' and ')} kernels, visual ${visualSize} px, ${repeats} repeats`);
-    const profiles = await profileSets(shapes, Object.fromEntries(sets.map((set) => [set, () => registerWebGpuKernels(KERNEL_SETS[set])])), repeats);
+    const profiles = await profile(shapes, sets, repeats);
     for (const set of sets) {
       results.push({ kernels: set, profile: profiles[set] });
       printProfile(set, profiles[set], top);
@@ -95,7 +150,6 @@ async function steps(batch: number, width: number, sizes: number[], audioHW: [nu
       }
     }
   }
-  registerWebGpuKernels();
   return results;
 }
 
