@@ -26,6 +26,8 @@ import {
   type TrainConfig,
 } from '../core/config';
 import { readRunConfig } from '../core/settingsDocument';
+import { CHECKPOINT_JSON, readCheckpointConfig } from './checkpointFiles';
+import { fsErrorText } from '../data/node/fsErrors';
 
 export type DecoderChoice = 'auto' | 'ffmpeg' | 'wasm';
 export const DECODERS: readonly DecoderChoice[] = ['auto', 'ffmpeg', 'wasm'];
@@ -66,6 +68,10 @@ export interface TrainArgs {
   exportPath: string | null;
   exportTfjsDir: string | null;
   weightsPath: string | null;
+  /** `--checkpoint DIR`: a checkpoint after every completed epoch. */
+  checkpointDir: string | null;
+  /** `--resume`: continue from the checkpoint in checkpointDir. */
+  resume: boolean;
 }
 
 export interface EvalArgs {
@@ -119,6 +125,8 @@ const TRAIN_OPTIONS = {
   json: { type: 'boolean', help: 'one JSON object per epoch, then {"summary": ...}' },
   export: { type: 'string', help: 'write the trained weights (PyTorch names, see README) and the run config beside them (FILE.run.json)', value: 'FILE.safetensors' },
   'export-tfjs': { type: 'string', help: 'also write TF.js format (model.json + weights.bin + run.json)', value: 'DIR' },
+  checkpoint: { type: 'string', help: 'write the checkpoint of every completed epoch into DIR (and run.json), so a stopped run can go on', value: 'DIR' },
+  resume: { type: 'boolean', help: "continue from the checkpoint in --checkpoint DIR (its config, weights, optimiser, metrics); flags override its settings" },
   ...DECODE_OPTIONS,
 } as const;
 
@@ -263,7 +271,25 @@ function decodeFlags(flags: Record<string, string | boolean | undefined>): Decod
 function readConfigFile(path: string): TrainConfig {
   if (!existsSync(path)) throw new UsageError(`--config ${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UsageError(`--config ${path}: is a folder; give a run config file (RUN.json)`);
-  return readRunConfig(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--config ${path}: the file cannot be read (${fsErrorText(e)})`);
+  }
+  return readRunConfig(text, path);
+}
+
+/** `--resume`: the config of the checkpoint in `dir`, validated (messages name the flag and the file). */
+function readResumeConfig(dir: string): TrainConfig {
+  const file = `${dir.replace(/\/+$/, '')}/${CHECKPOINT_JSON}`;
+  if (!existsSync(file)) throw new UsageError(`--resume: no checkpoint in --checkpoint ${dir} (${file} does not exist; a run writes it after its first epoch)`);
+  try {
+    return validateConfig(readCheckpointConfig(dir).config);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(e.field, `--resume: ${file}: ${e.message}`);
+    throw new UsageError(`--resume: ${e instanceof Error && !(e as { code?: string }).code ? e.message : `${file} cannot be read (${fsErrorText(e)})`}`);
+  }
 }
 
 /** The settings whose value the command line changed from the run config's. */
@@ -316,7 +342,12 @@ export function parseArgs(argv: string[]): CliArgs {
   }
   const configPath = flags.config as string | undefined;
   if (configPath !== undefined && configPath.trim() === '') throw new UsageError('--config needs a file name');
-  const base = configPath !== undefined ? readConfigFile(configPath) : null;
+  const checkpointDir = (flags.checkpoint as string | undefined) ?? null;
+  if (checkpointDir !== null && checkpointDir.trim() === '') throw new UsageError('--checkpoint needs a folder');
+  const resume = flags.resume === true;
+  if (resume && checkpointDir === null) throw new UsageError('--resume needs --checkpoint DIR (the folder the run wrote its checkpoints to)');
+  // A resumed run starts from its checkpoint's config unless --config says otherwise; flags override either.
+  const base = configPath !== undefined ? readConfigFile(configPath) : resume ? readResumeConfig(checkpointDir!) : null;
   const explicit = new Set<string>();
   const config = configFromFlags(flags, explicit, base);
   const exportPath = (flags.export as string | undefined) ?? null;
@@ -328,12 +359,14 @@ export function parseArgs(argv: string[]): CliArgs {
     config,
     dataset: dataDir !== undefined ? { kind: 'dir', dir: dataDir } : { kind: 'demo' },
     decode: decodeFlags(flags),
-    configFile: base && configPath !== undefined ? { path: configPath, overrides: overridesOf(base, config, explicit) } : null,
+    configFile: base ? { path: configPath ?? `${checkpointDir!.replace(/\/+$/, '')}/${CHECKPOINT_JSON}`, overrides: overridesOf(base, config, explicit) } : null,
     explicit,
     tracePath,
     json: flags.json === true,
     exportPath,
     exportTfjsDir: (flags['export-tfjs'] as string | undefined) ?? null,
     weightsPath: (flags.weights as string | undefined) ?? null,
+    checkpointDir,
+    resume,
   };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { PresetName } from '../core/config';
 import type { DecodedDataset } from '../data/decode/decodeDataset';
 import { CACHE_FOLDER_NAME, decodePlannedFolder, planFolder, type FolderDecode, type PlannedFolder } from '../data/node/decodeFolder';
+import { countVerdicts, fileVerdicts, verdictCountsText, type FileVerdict } from '../data/decode/verdicts';
 import { DatasetLayoutError, EXPECTED_LAYOUTS, summarizePlan } from '../data/layouts';
 import { LAYOUT_NAMES, plural, SPLIT_SOURCES } from '../ui/datasetPanelText';
 import { UsageError, type DecodeFlags } from './args';
@@ -22,6 +23,8 @@ export interface FolderData {
   clipIds: { train: string[]; test: string[] };
   label: string;
   decode: FolderDecode;
+  /** What became of every file of the folder (used, used with a warning, skipped). */
+  verdicts: FileVerdict[];
 }
 
 /** The progress sink of `io`: its own when it has one, else plain lines through `io.err`. */
@@ -84,10 +87,16 @@ export async function loadFolder(dir: string, preset: PresetName, flags: DecodeF
     io.err(`${plural(outcome.failures.length, 'clip')} could not be used:`);
     for (const f of outcome.failures) io.err(`  ${f.path}: ${f.reason}`);
   }
+  if (outcome.clipWarnings.length > 0) {
+    io.err(`${plural(new Set(outcome.clipWarnings.map((w) => w.clipId)).size, 'clip')} used with a warning:`);
+    for (const w of outcome.clipWarnings) io.err(`  ${w.path}: ${w.reason}`);
+  }
   for (const w of outcome.warnings) io.err(`warning: ${w}`);
+  const verdicts = fileVerdicts(plan, unreadable, outcome);
+  io.err(`files: ${verdictCountsText(countVerdicts(verdicts))}`);
   if (!outcome.dataset) {
     throw new UsageError(`${flag} ${dir}: no dataset to train on (${outcome.warnings.at(-1) ?? 'no clips could be decoded'})`);
   }
   const { dataset } = outcome;
-  return { dataset, clipIds: { train: dataset.train.ids, test: dataset.test.ids }, label: `folder ${dir} (${LAYOUT_NAMES[plan.layout]})`, decode: decoded };
+  return { dataset, clipIds: { train: dataset.train.ids, test: dataset.test.ids }, label: `folder ${dir} (${LAYOUT_NAMES[plan.layout]})`, decode: decoded, verdicts };
 }

@@ -4,17 +4,22 @@
  * beside its outputs), writes a folder or the demo as a pack, and evaluates exported weights.
  * Exit codes: 0 success, 1 a failed run, 2 bad usage or config.
  */
-import { accessSync, constants, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { checkCheckpoint, type Checkpoint } from '../core/checkpoint';
 import { ConfigError, setSetting, validateConfig, type TrainConfig } from '../core/config';
 import type { Dataset } from '../core/dataset';
 import type { EpochMetrics } from '../core/events';
 import { TrainingSession } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
 import { PackError, readPack } from '../data/pack';
+import { fsErrorText } from '../data/node/fsErrors';
 import { parseArgs, USAGE, UsageError, type EvalArgs, type PackArgs, type TrainArgs } from './args';
+import { CHECKPOINT_BIN, CHECKPOINT_JSON, readCheckpointFolder, writeCheckpointFolder } from './checkpointFiles';
+import { batchBeyondMeasured, isOutOfMemory, memoryAdvice } from './memoryLimits';
+import { checkInputFile, checkInputFolder, checkOutputFile, checkOutputFolder } from './pathChecks';
 import { runEval } from './evalCommand';
 import { loadFolder } from './folderData';
 import { writePackFolder } from './packFiles';
@@ -74,8 +79,7 @@ function epochLine(m: EpochMetrics): string {
 async function loadTrainData(args: TrainArgs, io: Output): Promise<{ dataset: Dataset; config: TrainConfig; label: string }> {
   if (args.dataset.kind === 'demo') return { dataset: makeDemoDataset(demoOptionsFor(args.config)), config: args.config, label: 'demo' };
   const dir = args.dataset.dir;
-  if (!existsSync(dir)) throw new UsageError(`--data ${dir}: no such folder`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`--data ${dir}: not a folder (expected a dataset pack with pack.json, or a dataset folder)`);
+  checkInputFolder('--data', dir, 'a dataset pack with pack.json, or a dataset folder');
   if (!existsSync(join(dir, 'pack.json'))) {
     const folder = await loadFolder(dir, args.config.preset, args.decode, io, '--data');
     return { dataset: folder.dataset, config: args.config, label: folder.label };
@@ -106,43 +110,76 @@ async function readPackDir(dir: string) {
   }
 }
 
-/** Refuses, before any training, output paths whose folder is missing or not writable (a run is never lost to a typo). */
-function checkOutputPaths(args: TrainArgs): void {
-  const files: [string, string | null][] = [
-    ['--export', args.exportPath],
-    ['--trace', args.tracePath],
-  ];
-  for (const [flag, path] of files) {
-    if (path === null) continue;
-    const dir = dirname(resolve(path));
-    if (!existsSync(dir)) throw new UsageError(`${flag} ${path}: the folder ${dirname(path)} does not exist`);
-    try {
-      accessSync(dir, constants.W_OK);
-    } catch {
-      throw new UsageError(`${flag} ${path}: the folder ${dirname(path)} is not writable`);
-    }
-    if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a folder; give a file name`);
+/**
+ * Refuses, before any data is read or any training starts, inputs that are missing or unreadable and outputs whose
+ * folder is missing or not writable (a run is never lost to a typo at its end): --export, --trace, --export-tfjs,
+ * --checkpoint and the run configs beside them; --weights, --data and the --resume checkpoint.
+ */
+function checkTrainPaths(args: TrainArgs): void {
+  if (args.exportPath !== null) checkOutputFile('--export', args.exportPath);
+  if (args.tracePath !== null) checkOutputFile('--trace', args.tracePath);
+  if (args.exportTfjsDir !== null) checkOutputFolder('--export-tfjs', args.exportTfjsDir);
+  if (args.checkpointDir !== null) checkOutputFolder('--checkpoint', args.checkpointDir);
+  if (args.weightsPath !== null) checkInputFile('--weights', args.weightsPath);
+  if (args.dataset.kind === 'dir') checkInputFolder('--data', args.dataset.dir, 'a dataset pack with pack.json, or a dataset folder');
+  if (args.resume && args.checkpointDir !== null) {
+    checkInputFile('--resume', join(args.checkpointDir, CHECKPOINT_JSON), 'checkpoint');
+    checkInputFile('--resume', join(args.checkpointDir, CHECKPOINT_BIN), 'checkpoint');
   }
-  if (args.exportTfjsDir !== null && existsSync(args.exportTfjsDir) && !statSync(args.exportTfjsDir).isDirectory()) {
-    throw new UsageError(`--export-tfjs ${args.exportTfjsDir}: is a file; give a folder`);
-  }
-  if (args.weightsPath !== null && !existsSync(args.weightsPath)) throw new UsageError(`--weights ${args.weightsPath}: no such file`);
   for (const path of runConfigPaths(args)) {
     if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`the run config ${path} would replace a folder; move it or choose other output names`);
   }
 }
 
+/** The checkpoint `--resume` continues from, checked against the config and the dataset. */
+async function resumeCheckpoint(args: TrainArgs, config: TrainConfig, dataset: Dataset): Promise<Checkpoint | undefined> {
+  if (!args.resume || args.checkpointDir === null) return undefined;
+  let ckpt: Checkpoint;
+  try {
+    ckpt = await readCheckpointFolder(args.checkpointDir);
+  } catch (e) {
+    throw new UsageError(`--resume: ${(e as { code?: string }).code ? `the checkpoint in ${args.checkpointDir} cannot be read (${fsErrorText(e)})` : e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    checkCheckpoint(ckpt, config, dataset);
+  } catch (e) {
+    throw new UsageError(`--resume: ${join(args.checkpointDir, CHECKPOINT_JSON)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (ckpt.epoch >= config.epochs) throw new UsageError(`--resume: the checkpoint in ${args.checkpointDir} has all ${ckpt.epoch} epochs already; give more with --epochs N`);
+  return ckpt;
+}
+
+/** What to do after a failed run: the checkpoint to resume from, and for memory, the batch that fits. */
+export function failureAdvice(args: Pick<TrainArgs, 'checkpointDir'>, config: TrainConfig, backend: string, error: string, epochsDone: number): string[] {
+  const out: string[] = [];
+  if (isOutOfMemory(error)) out.push(memoryAdvice(config, backend));
+  if (args.checkpointDir !== null && epochsDone > 0) {
+    out.push(`the checkpoint of epoch ${epochsDone} is in ${args.checkpointDir}: continue with the same command and --resume (flags such as --batch override its settings)`);
+  } else if (args.checkpointDir !== null) {
+    out.push(`no epoch completed, so there is no checkpoint to resume yet; run again (with --resume once ${args.checkpointDir} has one)`);
+  } else {
+    out.push('add --checkpoint DIR to keep a checkpoint of every epoch, so a failed run can go on with --resume');
+  }
+  return out;
+}
+
 async function train(args: TrainArgs, io: Output): Promise<number> {
-  checkOutputPaths(args);
+  checkTrainPaths(args);
   if (args.configFile) {
     const note = describeOverrides(args.configFile.path, args.configFile.overrides);
     if (args.json) io.err(note);
     else io.out(note);
   }
   const { dataset, config, label } = await loadTrainData(args, io);
+  const checkpoint = await resumeCheckpoint(args, config, dataset);
+  // In Node `auto` is WebAssembly; its 4 GB is what the measured batches are about.
+  const tooBig = config.backend === 'wasm' || config.backend === 'auto' ? batchBeyondMeasured(config) : null;
+  if (tooBig) io.err(`warning: ${tooBig}`);
   if (config.backend === 'webgpu') await installNodeWebGpu(io);
-  const trace = args.tracePath ? createWriteStream(args.tracePath) : null;
-  const session = await TrainingSession.create({ config, dataset, onStep: trace ? (record) => trace.write(`${JSON.stringify(record)}\n`) : undefined });
+  const trace = args.tracePath ? createWriteStream(args.tracePath, checkpoint ? { flags: 'a' } : {}) : null;
+  const session = await TrainingSession.create({ config, dataset, checkpoint, onStep: trace ? (record) => trace.write(`${JSON.stringify(record)}\n`) : undefined });
+  // Checkpoints are written one after the other; a failed write is said and training goes on.
+  let saving: Promise<void> = Promise.resolve();
   try {
     if (args.weightsPath) await importWeightsFile(session, args.weightsPath);
     if (!args.json) {
@@ -151,11 +188,25 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
       io.out(`config: method ${config.method}, fusion ${config.fusion}, preset ${config.preset}, width ${config.width}, batch ${config.batch}, lr ${config.lr}, seed ${config.seed}`);
     }
     for (const f of await writeRunConfigs(args, session.config)) if (!args.json) io.out(`wrote ${f}`);
+    if (checkpoint && !args.json) io.out(`resuming from ${args.checkpointDir} after epoch ${checkpoint.epoch}`);
+    const checkpointDir = args.checkpointDir;
     session.on((e) => {
-      if (e.type === 'epoch') io.out(args.json ? JSON.stringify(epochJson(e.metrics)) : epochLine(e.metrics));
-      else if (e.type === 'error') io.err(`error: ${e.message}`);
+      if (e.type === 'epoch') {
+        io.out(args.json ? JSON.stringify(epochJson(e.metrics)) : epochLine(e.metrics));
+        if (checkpointDir !== null) {
+          saving = saving.then(async () => {
+            try {
+              await writeCheckpointFolder(checkpointDir, await session.checkpoint());
+            } catch (err) {
+              io.err(`warning: could not write the checkpoint of epoch ${e.metrics.epoch} to ${checkpointDir} (${fsErrorText(err)}); training goes on`);
+            }
+          });
+        }
+      } else if (e.type === 'error') io.err(`error: ${e.message}`);
     });
     await session.run();
+    await saving;
+    if (session.state === 'error' && session.error) for (const line of failureAdvice(args, config, session.backend.name, session.error, session.epoch)) io.err(`note: ${line}`);
     const summary = session.summary(session.state !== 'done');
     if (args.exportPath || args.exportTfjsDir) {
       const written = await exportSessionFiles(session, args.exportPath, args.exportTfjsDir);
@@ -185,6 +236,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
     }
     return session.state === 'error' ? 1 : 0;
   } finally {
+    await saving;
     session.dispose();
     if (trace) await new Promise<void>((done) => trace.end(done));
   }
@@ -198,8 +250,10 @@ async function pack(args: PackArgs, io: Output): Promise<number> {
   const { config } = args;
   let dataset: Dataset;
   let clipIds: { train: string[]; test: string[] } | undefined;
+  checkOutputFolder('--out', args.out);
   if (args.source !== null) {
     if (!existsSync(args.source) || !statSync(args.source).isDirectory()) throw new UsageError(`pack ${args.source}: no such folder`);
+    checkInputFolder('pack', args.source, 'a dataset folder');
     if (existsSync(join(args.source, 'pack.json'))) throw new UsageError(`pack ${args.source}: is already a dataset pack (it has pack.json)`);
     const folder = await loadFolder(args.source, config.preset, args.decode, io, 'pack');
     dataset = folder.dataset;
@@ -235,7 +289,13 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
       io.out(USAGE);
       return 0;
     }
-    if (args.command === 'eval') return await runEval(args as EvalArgs, io);
+    if (args.command === 'eval') {
+      const e = args as EvalArgs;
+      checkInputFile('--weights', e.weights);
+      checkInputFile('--inputs', e.inputs);
+      checkOutputFile('--out', e.out);
+      return await runEval(e, io);
+    }
     if (args.command === 'pack') return await pack(args, io);
     return await train(args, io);
   } catch (e) {

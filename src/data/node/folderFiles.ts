@@ -7,6 +7,7 @@ import { openAsBlob } from 'node:fs';
 import { access, constants, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DroppedFile, UnreadableFile } from '../decode/fileEntries';
+import { fsErrorText } from './fsErrors';
 
 /** The disk path behind each File made here (the system ffmpeg reads the file itself). */
 const diskPaths = new WeakMap<Blob, string>();
@@ -31,9 +32,7 @@ export interface FolderListing {
   diskPath: Map<string, string>;
 }
 
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message.replace(/^[A-Z]+: /, '') : String(err);
-}
+const reasonOf = fsErrorText;
 
 /**
  * Every file under `dir` (following symbolic links, each folder entered once), as `basename(dir)/relative/path`, in
