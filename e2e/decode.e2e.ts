@@ -274,6 +274,7 @@ test('CREMA-D: FLV video through ffmpeg.wasm in the production build, audio from
   const s = await decode(page);
   expect([s.train, s.test, s.failures.length], 'decoded').toEqual([4, 4, 0]);
   expect(s.decoders, 'decoders (FLV needs ffmpeg.wasm; WAV decodes in the browser)').toEqual({ 'ffmpeg+webcodecs': 8 });
+  expect(s.clipWarnings, 'warnings on clean clips').toEqual([]);
   expect(s.classNames, 'class names').toEqual(['neutral', 'happy', 'sad', 'fear', 'disgust', 'anger']);
   for (const c of s.clips) expect(c.frameCount, `${c.id} frames at 1 fps (1.2-1.4 s clips)`).toBe(2);
   const mean = (label: number) => byLabel(s, label)[0].frameMean;
@@ -380,6 +381,8 @@ test('every codec with one worker (FLV1, Xvid, HEVC, MPEG-4 part 2, MP2, AC-3, V
       'FLV1, H.264-in-FLV, Xvid and MPEG-4/MP2 through ffmpeg.wasm; HEVC video and AC-3 audio in MP4 through ffmpeg.wasm next to WebCodecs',
     ).toEqual({ 'ffmpeg+ffmpeg': 4, 'webcodecs+webcodecs': 2, 'ffmpeg+webcodecs': 1, 'webcodecs+ffmpeg': 1 });
     expect(s.train + s.test, 'decoded clips').toBe(8);
+    // Clean clips of every codec decode without a warning (the damage and duration checks have no false alarms).
+    expect(s.clipWarnings, 'warnings on clean clips').toEqual([]);
     expect(one.problems, 'problems').toEqual([]);
   } finally {
     await one.page.context().close();
