@@ -88,3 +88,43 @@ describe('TrainHost with the real session', () => {
     expect(fatal?.type === 'event' && fatal.event.type === 'error' && fatal.event.fatal).toBe(true);
   });
 });
+
+describe('TrainHost when a step runs out of WebAssembly memory', () => {
+  it('names the batch that fits at the preset and what to change', async () => {
+    const listeners: Array<(e: import('../core/events').SessionEvent) => void> = [];
+    const paper = makeConfig({ preset: 'paper', backend: 'wasm', batch: 64 });
+    const session = {
+      state: 'idle',
+      epoch: 0,
+      config: paper,
+      on: (l: (e: import('../core/events').SessionEvent) => void) => (listeners.push(l), () => {}),
+      run: async () => {
+        for (const l of listeners) l({ type: 'error', message: 'training ran out of memory (memory access out of bounds) at batch 64, preset paper', fatal: true });
+      },
+      runEpoch: async () => null,
+      pause() {},
+      stop: async () => {},
+      checkpoint: async () => ({ epoch: 0 }),
+      exportFiles: async () => [],
+      importWeights: () => 0,
+      evaluate: async () => ({}) as never,
+      dispose() {},
+    };
+    const out: TrainOut[] = [];
+    const host = new TrainHost({
+      post: (m) => out.push(m),
+      startBackend: async () => ({ name: 'wasm', reason: 'wasm' }) as never,
+      createSession: async () => session as never,
+      resumeOnBackend: async () => session as never,
+      loadDataset: () => ({ name: 'd', classNames: ['a'], train: { size: 1 }, test: { size: 1 } }) as never,
+    });
+    await host.handle({ type: 'init', config: paper, dataset: { kind: 'demo' } });
+    await host.handle({ type: 'start' });
+    const fatal = out.find((m) => m.type === 'event' && m.event.type === 'error');
+    expect(fatal?.type === 'event' && fatal.event.type === 'error' && fatal.event.message).toBe(
+      'training ran out of memory (memory access out of bounds) at batch 64, preset paper. Batch 64 does not fit in WebAssembly\'s 4 GB: ' +
+        'the largest batch measured to fit at preset paper (width 1) is 9. Set Batch to 9 or lower (or pick the fast preset, or use a browser with WebGPU) ' +
+        'and train again; this run keeps its last checkpoint.',
+    );
+  });
+});

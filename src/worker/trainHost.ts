@@ -4,7 +4,8 @@
  * worker. The worker file only supplies `post`, the backend starter and the session factory.
  *
  * A lost GPU device mid-run is recovered here: the host says so, switches to WebAssembly and resumes from the
- * last completed epoch (`deviceLoss.ts`).
+ * last completed epoch (`deviceLoss.ts`). A step that runs out of WebAssembly memory is reported with the largest
+ * batch measured to fit at the preset (`wasmMemory.ts`).
  */
 import type { BackendInfo } from '../core/backend';
 import type { Checkpoint } from '../core/checkpoint';
@@ -15,6 +16,7 @@ import type { ExportedFile, ExportFormat, TrainState } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
 import { unpackDataset } from './datasetTransfer';
 import { isDeviceLoss } from './deviceLoss';
+import { isOutOfMemory, pageMemoryAdvice } from './wasmMemory';
 import { assertNever, snapshotTransferables, type DatasetSource, type TrainIn, type TrainOut } from './protocol';
 
 /** What the host needs of a session: `TrainingSession` (src/core/session.ts) is one. */
@@ -152,7 +154,9 @@ export class TrainHost {
   /** A lost GPU device: fall back to WebAssembly and resume from the last completed epoch; other errors are final. */
   private async onSessionError(s: HostSession, message: string): Promise<void> {
     if (!isDeviceLoss(message, this.backend?.name)) {
-      this.post({ type: 'event', event: { type: 'error', message, fatal: true } });
+      // Out of WebAssembly memory: say which batch fits (measured per preset) and what to change.
+      const text = this.backend?.name === 'wasm' && isOutOfMemory(message) ? `${message}. ${pageMemoryAdvice(s.config)}.` : message;
+      this.post({ type: 'event', event: { type: 'error', message: text, fatal: true } });
       return;
     }
     this.post({ type: 'event', event: { type: 'error', message: `the GPU device was lost (${message}); continuing on WebAssembly from epoch ${s.epoch}`, fatal: false } });
