@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'bin/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['test/support/vulkanSetup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -25,8 +25,10 @@ describe('the config derived from the settings table', () => {
       stepLr: null,
       seed: 0,
       mm: { alpha: 0.5 },
-      bmm: { beta: 1, warmup: 5, coef: 'tanh(beta*(r-1))', level: 'input', targets: 'weak', sample: 'fixed', maxM: 1, rhoSmoothing: 0 },
+      // The lab's choices since (METHOD.md section 8): m bounded at 0.5, BatchNorm statistics recomputed for evaluation.
+      bmm: { beta: 1, warmup: 5, coef: 'tanh(beta*(r-1))', level: 'input', targets: 'weak', sample: 'fixed', maxM: 0.5, rhoSmoothing: 0, ramp: 0 },
       unimodal: 'zero',
+      bnStats: 'precise',
       ogm: { alpha: 0.8, mode: 'ogm-ge', start: 0, end: 50 },
       width: 0.25,
       audioHeight: 129,
