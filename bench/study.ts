@@ -12,8 +12,9 @@
  * Options: --preset tiny|fast (tiny) --width X (0.25) --visual-size S (64) --epochs N (15) --seeds 0,1,2
  *          --sets demo,pulses --train-per-class N (40) --test-per-class N (40)
  *          --readings name,name | all (default: ${DEFAULT_READINGS}) --out docs/bmm-study.md
+ *          --merge a.json,b.json (no training: one report from the .bench/*.json of runs made side by side)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -111,7 +112,13 @@ function worstDrop(r: RunResult): number {
   return Math.max(0, ...r.epochs.slice(w).map((e) => ref - e.testAcc));
 }
 
-async function main(): Promise<void> {
+/** Largest change of fused test accuracy between consecutive epochs among the last five. */
+function lateSwing(r: RunResult): number {
+  const late = r.epochs.slice(-5);
+  return Math.max(0, ...late.slice(1).map((e, i) => Math.abs(e.testAcc - late[i].testAcc)));
+}
+
+async function train(): Promise<{ results: RunResult[]; minutes: number }> {
   tf.env().set('PROD', true);
   await tf.setBackend('wasm');
   await tf.ready();
@@ -128,32 +135,65 @@ async function main(): Promise<void> {
   }
   const minutes = (Date.now() - t0) / 60000;
   mkdirSync('.bench', { recursive: true });
-  const jsonOut = join('.bench', `${out.replace(/^.*\//, '').replace(/\.md$/, '')}.json`);
   writeFileSync(jsonOut, JSON.stringify({ preset, epochs, seeds, sets, minutes, results }, null, 1));
+  return { results, minutes };
+}
 
+/** `--merge a.json,b.json`: the results of several study runs (e.g. seeds run in parallel), written as one report. */
+function merged(files: string[]): { results: RunResult[]; minutes: number } {
+  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { minutes: number; results: RunResult[] });
+  return { results: parts.flatMap((p) => p.results), minutes: parts.reduce((a, p) => Math.max(a, p.minutes), 0) };
+}
+
+const jsonOut = join('.bench', `${out.replace(/^.*\//, '').replace(/\.md$/, '')}.json`);
+
+async function main(): Promise<void> {
+  const mergeFiles = arg('merge', '');
+  const { results, minutes } = mergeFiles ? merged(mergeFiles.split(',')) : await train();
+  const present = READINGS.filter((r) => results.some((x) => x.reading === r.name));
+  const runSeeds = [...new Set(results.map((r) => r.seed))].sort((a, b) => a - b);
+  const runSets = sets.filter((set) => results.some((r) => r.set === set));
   const lines: string[] = [];
   lines.push('# B-MM study', '');
   lines.push(
-    `Written by \`${['npm run study', ...process.argv.slice(2)].join(' ')}\` (bench/study.ts): preset \`${preset}\`, ${epochs} epochs, seeds ${seeds.join(', ')}, WebAssembly backend, ${cpus().length} CPU cores, ${minutes.toFixed(1)} minutes in all.`,
+    `Written by \`${['npm run study', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')}\` (bench/study.ts): preset \`${preset}\`, ${epochs} epochs, seeds ${runSeeds.join(', ')}, WebAssembly backend, ${cpus().length} CPU cores, ${minutes.toFixed(1)} minutes${mergeFiles ? ' (the longest of the merged runs, which ran side by side)' : ' in all'}.`,
     'Test accuracy in %: per run the mean of the last 3 epochs, then mean ± std over the seeds. "Worst drop": the largest fall of fused test accuracy',
-    'after the warm-up (5 epochs) below the last warm-up epoch\'s, mean over seeds (max in brackets). Per-modality accuracies use each run\'s own unimodal score.',
+    'after the warm-up (5 epochs) below the last warm-up epoch\'s, mean over seeds (max in brackets). "Late swing": the largest change of fused test',
+    'accuracy between consecutive epochs among the last five, mean over seeds (max in brackets). Per-modality accuracies use each run\'s own unimodal score.',
     '',
   );
-  for (const set of sets) {
+  for (const set of runSets) {
     const opts = datasetFor(set, makeConfig({ preset }));
     lines.push(`## ${set} (${opts.train.size} train / ${opts.test.size} test clips)`, '');
-    lines.push('| reading | fused | audio | visual | worst drop | rho by epoch (mean over seeds) |', '|---|---|---|---|---|---|');
-    for (const reading of readings) {
+    lines.push('| reading | fused | audio | visual | worst drop | late swing | rho by epoch (mean over seeds) |', '|---|---|---|---|---|---|---|');
+    for (const reading of present) {
       const rs = results.filter((r) => r.set === set && r.reading === reading.name);
       if (!rs.length) continue;
       const cell = (key: 'testAcc' | 'audio' | 'visual') => `${pct(mean(rs.map((r) => lastThree(r, key))))} ± ${pct(std(rs.map((r) => lastThree(r, key))))}`;
       const drops = rs.map(worstDrop);
+      const swings = rs.map(lateSwing);
       const rho = rs[0].epochs.map((_, i) => mean(rs.map((r) => r.epochs[i].rho)).toFixed(2)).join(' ');
-      lines.push(`| ${reading.name}: ${reading.what} | ${cell('testAcc')} | ${cell('audio')} | ${cell('visual')} | ${pct(mean(drops))} (${pct(Math.max(...drops))}) | ${rho} |`);
+      lines.push(`| ${reading.name}: ${reading.what} | ${cell('testAcc')} | ${cell('audio')} | ${cell('visual')} | ${pct(mean(drops))} (${pct(Math.max(...drops))}) | ${pct(mean(swings))} (${pct(Math.max(...swings))}) | ${rho} |`);
     }
     lines.push('');
+    // Each B-MM reading against ERM on the same seed: the issue's goals for the demo.
+    const erm = results.filter((r) => r.set === set && r.reading === 'erm');
+    const paired = present.filter((r) => r.name.startsWith('bmm') || r.name === 'mm');
+    if (erm.length && paired.length) {
+      lines.push('Against ERM on the same seed (fused and visual: mean of the last 3 epochs, points):', '');
+      lines.push('| reading | seed | fused - ERM | visual - ERM | worst drop |', '|---|---|---|---|---|');
+      for (const reading of paired) {
+        for (const r of results.filter((x) => x.set === set && x.reading === reading.name)) {
+          const base = erm.find((e) => e.seed === r.seed);
+          if (!base) continue;
+          const d = (key: 'testAcc' | 'visual') => (100 * (lastThree(r, key) - lastThree(base, key))).toFixed(1);
+          lines.push(`| ${reading.name} | ${r.seed} | ${d('testAcc')} | ${d('visual')} | ${pct(worstDrop(r))} |`);
+        }
+      }
+      lines.push('');
+    }
     lines.push('Fused test accuracy per epoch, seed by seed:', '');
-    for (const reading of readings) {
+    for (const reading of present) {
       for (const r of results.filter((x) => x.set === set && x.reading === reading.name)) {
         lines.push(`- ${reading.name} seed ${r.seed}: ${r.epochs.map((e) => pct(e.testAcc)).join(' ')}`);
       }

@@ -33,11 +33,13 @@ function WhatToLookFor({ warmup }: { warmup: number }) {
           training (ERM) on the demo it climbs well above 1 within the first epochs: audio dominates.
         </li>
         <li>
-          <b>Visual accuracy</b> is the under-learned modality: with ERM it stays low while audio fits the training set.
+          <b>Visual accuracy</b> (the visual head alone) is the under-learned modality: with ERM it stays well below what the
+          fused model reaches, even when the fused model uses the visual cue.
         </li>
         <li>
           <b>B-MM</b> trains like ERM for its warm-up ({warmup} epochs), then mixes the weak modality&rsquo;s input with strength
-          m (last chart); its visual accuracy should then rise and rho move towards 1.
+          m (last chart, at most 0.5 by default); its visual accuracy then rises and rho moves towards 1. The fused accuracy
+          can dip for two or three epochs while the model shifts weight to the visual branch.
         </li>
         <li>
           <b>Compare</b> trains ERM and B-MM with the same seed and settings and draws both here.
