@@ -13,7 +13,7 @@ export function statusText(state: LabState): string {
   const sweepNote = sweep ? ` (sweep run ${sweep.index + 1} of ${sweep.configs.length})` : '';
   switch (session.state) {
     case 'none':
-      return 'Starting the training worker…';
+      return session.lost ? `Stopped: ${session.lost}. Train or Continue starts a new training worker.` : 'Starting the training worker…';
     case 'loading':
       return `Loading the dataset and building the model…${sweepNote}`;
     case 'idle': {

@@ -167,6 +167,9 @@ describe('labReducer', () => {
     expect(s.session.state).toBe('none');
     expect(s.runs.r1.status).toBe('error');
     expect(s.notices[0].text).toBe('Training worker failed: out of memory');
+    expect(statusText(s)).toBe('Stopped: Training worker failed: out of memory. Train or Continue starts a new training worker.');
+    s = labReducer(s, { type: 'session/init', config: s.config, datasetId: 'demo' });
+    expect(statusText(s)).toMatch(/^Loading the dataset/);
   });
 });
 

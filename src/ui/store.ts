@@ -43,6 +43,8 @@ export interface SessionView {
   datasetId: string | null;
   /** The run that the session's events go to. */
   runId: string | null;
+  /** Why the last worker died (until a new session starts); null otherwise. */
+  lost?: string | null;
 }
 
 export interface ProgressView {
@@ -284,14 +286,14 @@ export function labReducer(state: LabState, action: LabAction): LabState {
     case 'session/init':
       return {
         ...state,
-        session: { ...state.session, state: 'loading', dataset: null, config: action.config, datasetId: action.datasetId, runId: null },
+        session: { ...state.session, state: 'loading', dataset: null, config: action.config, datasetId: action.datasetId, runId: null, lost: null },
       };
     case 'session/lost': {
       const noticed = addNotice(state, 'error', action.message);
       const next = updateRun(noticed, state.session.runId, (run) =>
         run.status === 'running' || run.status === 'paused' ? { ...run, status: 'error', error: action.message } : run,
       );
-      return { ...next, progress: null, session: { ...next.session, state: 'none', runId: null, config: null, datasetId: null } };
+      return { ...next, progress: null, session: { ...next.session, state: 'none', runId: null, config: null, datasetId: null, lost: action.message } };
     }
     case 'worker':
       return applyWorker(state, action.message, action.at);
