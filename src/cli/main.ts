@@ -8,6 +8,7 @@ import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { installNodeWebGpu as installWebGpuForNode } from '../core/webgpu/nodeWebGpu';
 import { checkCheckpoint, type Checkpoint } from '../core/checkpoint';
 import { ConfigError, setSetting, validateConfig, type TrainConfig } from '../core/config';
 import type { Dataset } from '../core/dataset';
@@ -267,17 +268,10 @@ async function pack(args: PackArgs, io: Output): Promise<number> {
 }
 
 /** In Node, WebGPU comes from the `webgpu` package (Dawn), when it is installed and finds an adapter. */
+/** WebGPU for Node (Dawn), as the tests and benchmarks install it; says why when there is no adapter. */
 async function installNodeWebGpu(io: Output): Promise<void> {
-  const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (g.navigator?.gpu) return;
-  try {
-    const mod = (await import('webgpu')) as { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
-    Object.assign(globalThis, mod.globals);
-    const gpu = mod.create([]);
-    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true });
-  } catch (e) {
-    io.err(`WebGPU for Node could not be loaded (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const gpu = await installWebGpuForNode();
+  if (!gpu.adapter) io.err(`WebGPU for Node: ${gpu.reason}`);
 }
 
 export async function main(argv: string[], io: Output = stdio): Promise<number> {
