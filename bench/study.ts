@@ -160,6 +160,7 @@ async function main(): Promise<void> {
     'Test accuracy in %: per run the mean of the last 3 epochs, then mean ± std over the seeds. "Worst drop": the largest fall of fused test accuracy',
     'after the warm-up (5 epochs) below the last warm-up epoch\'s, mean over seeds (max in brackets). "Late swing": the largest change of fused test',
     'accuracy between consecutive epochs among the last five, mean over seeds (max in brackets). Per-modality accuracies use each run\'s own unimodal score.',
+    'Each reading is averaged over the seeds it was run with (the per-seed lists below).',
     '',
   );
   for (const set of runSets) {
