@@ -64,7 +64,7 @@ async function labSeconds(shapes: StepShapes): Promise<number> {
 
 function torchSeconds(visualSize: number): { seconds: number | null; device?: string; note?: string } {
   try {
-    const args = [join('bench', 'torch_gpu_step.py'), '--device', torchDevice, '--visual', String(visualSize), '--batch', String(batch), '--steps', String(steps), '--width', String(width), '--audio-h', String(audioHW[0]), '--audio-w', String(audioHW[1])];
+    const args = [join('bench', 'torch_step.py'), '--device', torchDevice, '--visual', String(visualSize), '--batch', String(batch), '--steps', String(steps), '--width', String(width), '--audio-h', String(audioHW[0]), '--audio-w', String(audioHW[1])];
     const out = execFileSync(python, args, { env: { ...process.env, PYTHONPATH: 'python' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { secondsPerStep: number; device: string };
     return { seconds: r.secondsPerStep, device: r.device };

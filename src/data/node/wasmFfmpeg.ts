@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { FfmpegExec } from '../decode/decodeClip';
-import type { CoreFactory, FfmpegCore, FfmpegRun } from '../decode/ffmpegCore';
+import { CoreRunner, IN_DIR, type CoreFactory, type FfmpegCore, type PlaceInput } from '../decode/ffmpegRunner';
 
-type Core = FfmpegCore;
+
 
 const require = createRequire(import.meta.url);
 let compiled: Promise<WebAssembly.Module> | null = null;
@@ -23,7 +23,7 @@ function compileCore(): Promise<WebAssembly.Module> {
 }
 
 /** A fresh core instance from the compiled module. */
-async function createCore(): Promise<Core> {
+async function createCore(): Promise<FfmpegCore> {
   const scriptPath = require.resolve('@ffmpeg/core');
   const create = require(scriptPath) as CoreFactory;
   const module = await compileCore();
@@ -43,50 +43,16 @@ async function createCore(): Promise<Core> {
   }
 }
 
-const IN_DIR = '/in';
-const OUT_DIR = '/out';
+/** The input's bytes, written into the core's memory file system (Node has no WORKERFS). */
+const writeInput: PlaceInput = async (core, input, name) => {
+  const path = `${IN_DIR}/${name}`;
+  core.FS.writeFile(path, new Uint8Array(await input.arrayBuffer()));
+  return () => core.FS.unlink(path);
+};
 
-export class WasmFfmpeg implements FfmpegExec {
-  private core: Core | null = null;
-  private log: string[] = [];
-  /** Instances created so far (1 + reloads). */
-  instances = 0;
-
-  private async instance(): Promise<Core> {
-    if (this.core) return this.core;
-    const core = await createCore();
-    core.setLogger(({ message }) => this.log.push(message));
-    core.FS.mkdir(IN_DIR);
-    core.FS.mkdir(OUT_DIR);
-    this.instances++;
-    this.core = core;
-    return core;
-  }
-
-  async run(input: Blob, inputName: string, args: string[], outputs: string[], timeoutMs = 120_000): Promise<FfmpegRun> {
-    const core = await this.instance();
-    const bytes = new Uint8Array(await input.arrayBuffer());
-    const t0 = performance.now();
-    this.log = [];
-    let ret = -1;
-    const files = new Map<string, Uint8Array>();
-    const inputPath = `${IN_DIR}/${inputName}`;
-    try {
-      core.FS.writeFile(inputPath, bytes);
-      core.setTimeout(timeoutMs);
-      ret = core.exec(...args);
-      core.reset();
-      for (const name of outputs) {
-        if (!core.FS.readdir(OUT_DIR).includes(name)) continue;
-        files.set(name, core.FS.readFile(`${OUT_DIR}/${name}`));
-        core.FS.unlink(`${OUT_DIR}/${name}`);
-      }
-      core.FS.unlink(inputPath);
-    } catch (err) {
-      this.log.push(`ffmpeg.wasm threw: ${err instanceof Error ? err.message : String(err)}`);
-      ret = -1;
-    }
-    if (ret !== 0) this.core = null;
-    return { ret, log: this.log, outputs: files, ms: performance.now() - t0 };
+/** ffmpeg.wasm in Node, one clip at a time, with the page's reload-on-failure (`CoreRunner`). */
+export class WasmFfmpeg extends CoreRunner implements FfmpegExec {
+  constructor() {
+    super(createCore, writeInput);
   }
 }
