@@ -7,7 +7,7 @@ import { METHODS, type MethodName } from '../core/config';
 import { METHOD_LABELS } from './configFields';
 import { useController, useLab } from './context';
 import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
-import { runColor } from './palette';
+import { colorOfRun } from './palette';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
 import type { FolderFile } from './importRun';
@@ -38,7 +38,7 @@ const selectCheckpointsDisabled = (s: LabState) => s.checkpointsDisabled;
 const selectStorage = (s: LabState) => s.storageAvailable;
 
 /** Memoised: a row re-renders when its run (not counting per-batch points) or its place changes. */
-const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord; index: number; live: boolean; busy: boolean }) {
+const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live: boolean; busy: boolean }) {
   const controller = useController();
   const overlay = useLab(selectOverlay);
   const results = runResults(run.epochs);
@@ -55,7 +55,7 @@ const RunRow = memo(function RunRow({ run, index, live, busy }: { run: RunRecord
           aria-label={`Overlay ${label} in the charts`}
           onChange={(e) => controller.setOverlay(run.id, e.target.checked)}
         />
-        <span className="swatch" style={{ background: runColor(index) }} />
+        <span className="swatch" style={{ background: colorOfRun(run) }} />
       </td>
       <td>
         <button type="button" className="link" onClick={() => void controller.viewRun(run.id)} title="Show in the UMAP and confusion panels">
@@ -340,7 +340,7 @@ export function RunsPanel() {
             </thead>
             <tbody>
               {[...list].reverse().map((run) => (
-                <RunRow key={run.id} run={run} index={order.indexOf(run.id)} live={run.id === session.runId} busy={busy} />
+                <RunRow key={run.id} run={run} live={run.id === session.runId} busy={busy} />
               ))}
             </tbody>
           </table>

@@ -39,6 +39,8 @@ export interface RunRecord {
   importedFrom?: string;
   /** For an imported run: whether its final weights are stored (to open them for the maps and the matrices). */
   weightsStored?: boolean;
+  /** The run's colour in every view (`palette.ts`), given when it joins the lab; absent in runs stored before. */
+  colorIndex?: number;
 }
 
 /** What a new run is made of; everything it accumulates later starts empty. */

@@ -8,6 +8,7 @@ import { makeConfig, type TrainConfig } from '../core/config';
 import type { EpochMetrics, RunSummary, SessionEvent } from '../core/events';
 import { assertNever, type DatasetInfo, type DatasetSource, type Embedding, type TrainOut, type TrainState } from '../worker/protocol';
 import { toBatchPoint } from './chartData';
+import { withColorIndex } from './palette';
 import type { RunRecord, RunStatus } from './run';
 
 export interface DatasetEntry {
@@ -298,7 +299,7 @@ export function labReducer(state: LabState, action: LabAction): LabState {
     case 'worker':
       return applyWorker(state, action.message, action.at);
     case 'run/begin': {
-      const run = action.run.backend ? action.run : { ...action.run, backend: state.session.backend?.name ?? null };
+      const run = withColorIndex(action.run.backend ? action.run : { ...action.run, backend: state.session.backend?.name ?? null }, Object.values(state.runs));
       const exists = run.id in state.runs;
       const last = run.epochs[run.epochs.length - 1];
       return {
@@ -319,7 +320,7 @@ export function labReducer(state: LabState, action: LabAction): LabState {
       for (const run of action.runs) {
         if (run.id in runs) continue;
         // A run stored while running was interrupted when the page closed.
-        runs[run.id] = run.status === 'running' ? { ...run, status: 'stopped' } : run;
+        runs[run.id] = withColorIndex(run.status === 'running' ? { ...run, status: 'stopped' } : run, Object.values(runs));
         order.push(run.id);
       }
       order.sort((a, b) => runs[a].createdAt - runs[b].createdAt);
