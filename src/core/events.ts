@@ -26,6 +26,8 @@ export interface EpochMetrics {
   visual: SplitAccuracy;
   /** Imbalance ratio s_a / s_v over the whole training set in eval mode (> 1: audio dominates). */
   rho: number;
+  /** The scores rho is the ratio of, s_a and s_v (METHOD.md section 3) over the training set; absent in older runs. */
+  scores?: { audio: number; visual: number };
   /** What the method reports as its per-epoch strength (`TrainingMethod.epochReport`): B-MM's m, OGM-GE's
    * coefficient of the strong modality (epoch means); null for methods without one. */
   mix: number | null;

@@ -364,6 +364,7 @@ export class TrainingSession {
       audio: { trainAcc: tr.accuracy('audio'), testAcc: te.accuracy('audio') },
       visual: { trainAcc: tr.accuracy('visual'), testAcc: te.accuracy('visual') },
       rho: tr.rho(),
+      scores: { audio: tr.score.audio, visual: tr.score.visual },
       mix: report.mix,
       ...(report.coefficients ? { coefficients: report.coefficients } : {}),
       lr: this.optimizer.lr,
