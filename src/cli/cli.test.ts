@@ -42,6 +42,32 @@ describe('bmm-lab train', () => {
     expect(last.summary.bestTestAcc).toBeGreaterThanOrEqual(last.summary.finalTestAcc);
   });
 
+  it('prints training and evaluation progress with an ETA, and Ctrl-C stops after the batch in hand', async () => {
+    const io = capture();
+    const progress: string[] = [];
+    let interrupt: (() => void) | null = null;
+    io.progress = {
+      isTTY: false,
+      write: (text) => {
+        progress.push(text.trim());
+        // Ctrl-C during epoch 2's training.
+        if (/^epoch 2\/3 {2}batch 1\//.test(text)) interrupt?.();
+      },
+    };
+    io.onInterrupt = (handler) => {
+      interrupt = handler;
+      return () => (interrupt = null);
+    };
+    expect(await main(['train', '--method', 'erm', '--epochs', '3', '--json', ...TINY], io)).toBe(0);
+    const plain = progress.filter((l) => !l.startsWith('stopping'));
+    expect(plain.some((l) => /^epoch 1\/3 {2}batch 1\/\d+/.test(l))).toBe(true);
+    expect(plain.some((l) => /^epoch 1\/3 {2}evaluating \(BN statistics, train pass for rho, test pass\): (BN statistics|train pass for rho|test pass) \d+\/\d+ {2}ETA \d+ s$/.test(l))).toBe(true);
+    expect(progress).toContain('stopping… (the batch or evaluation pass in hand finishes first; the epochs done are kept)');
+    const epochs = io.lines.filter((l) => l.startsWith('{"epoch"'));
+    expect(epochs).toHaveLength(1);
+    expect(interrupt).toBeNull(); // the handler is removed when the run ends
+  });
+
   it('mix is null for ERM and MM', async () => {
     const io = capture();
     expect(await main(['train', '--method', 'mm', '--epochs', '1', '--json', ...TINY], io)).toBe(0);

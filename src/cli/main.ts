@@ -25,6 +25,7 @@ import { runEval } from './evalCommand';
 import { loadFolder } from './folderData';
 import { writePackFolder } from './packFiles';
 import type { ProgressSink } from './progressBar';
+import { TrainProgress } from './trainProgress';
 import { describeOverrides, runConfigPaths, writeRunConfigs } from './runConfigFiles';
 import { exportSessionFiles, importWeightsFile } from './weightsFiles';
 
@@ -33,12 +34,23 @@ export interface Output {
   err: (line: string) => void;
   /** Where the decode progress bar goes (stderr, redrawn in place on a terminal); absent: plain lines via `err`. */
   progress?: ProgressSink;
+  /** Calls `handler` on the first interrupt (Ctrl-C) until the returned function is called; absent: none. */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 const stdio: Output = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
   progress: { isTTY: process.stderr.isTTY === true, write: (text) => process.stderr.write(text) },
+  onInterrupt: (handler) => {
+    // The first Ctrl-C stops after the batch in hand; a second one ends the process as usual.
+    const once = () => {
+      process.removeListener('SIGINT', once);
+      handler();
+    };
+    process.on('SIGINT', once);
+    return () => process.removeListener('SIGINT', once);
+  },
 };
 
 /** Rounds for JSON output: keeps lines short without losing what matters. */
@@ -181,6 +193,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
   const session = await TrainingSession.create({ config, dataset, checkpoint, onStep: trace ? (record) => trace.write(`${JSON.stringify(record)}\n`) : undefined });
   // Checkpoints are written one after the other; a failed write is said and training goes on.
   let saving: Promise<void> = Promise.resolve();
+  let stopInterrupts: (() => void) | null = null;
   try {
     if (args.weightsPath) await importWeightsFile(session, args.weightsPath);
     if (!args.json) {
@@ -191,7 +204,14 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
     for (const f of await writeRunConfigs(args, session.config)) if (!args.json) io.out(`wrote ${f}`);
     if (checkpoint && !args.json) io.out(`resuming from ${args.checkpointDir} after epoch ${checkpoint.epoch}`);
     const checkpointDir = args.checkpointDir;
+    const bar = io.progress ? new TrainProgress(io.progress, config.epochs, config.bnStats === 'precise', session.epoch) : null;
+    stopInterrupts = io.onInterrupt?.(() => {
+      bar?.markStopping();
+      if (!bar) io.err('stopping… (the batch or evaluation pass in hand finishes first; the epochs done are kept)');
+      void session.stop();
+    }) ?? null;
     session.on((e) => {
+      bar?.update(e);
       if (e.type === 'epoch') {
         io.out(args.json ? JSON.stringify(epochJson(e.metrics)) : epochLine(e.metrics));
         if (checkpointDir !== null) {
@@ -206,6 +226,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
       } else if (e.type === 'error') io.err(`error: ${e.message}`);
     });
     await session.run();
+    bar?.clear();
     await saving;
     if (session.state === 'error' && session.error) for (const line of failureAdvice(args, config, session.backend.name, session.error, session.epoch)) io.err(`note: ${line}`);
     const summary = session.summary(session.state !== 'done');
@@ -237,6 +258,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
     }
     return session.state === 'error' ? 1 : 0;
   } finally {
+    stopInterrupts?.();
     await saving;
     session.dispose();
     if (trace) await new Promise<void>((done) => trace.end(done));

@@ -35,6 +35,7 @@ export async function evaluateSplit(
   batchSize: number,
   featureIndices: number[] | null = null,
   measureMeans = false,
+  onBatch?: (done: number) => void,
 ): Promise<EvaluationResult> {
   const C = model.options.numClasses;
   const evaluation = new SplitEvaluation(C);
@@ -100,6 +101,7 @@ export async function evaluateSplit(
         });
       });
     }
+    onBatch?.(start / batchSize + 1);
   }
   if (deferUnimodal && sums) {
     const s = sums as { audio: tf.Tensor; visual: tf.Tensor };

@@ -36,6 +36,10 @@ export interface EpochMetrics {
   lr: number;
   samplesPerSec: number;
   seconds: number;
+  /** Seconds of the epoch's evaluation passes (BN statistics, training set, test set); absent in older runs. */
+  evalSeconds?: number;
+  /** Training batches of the epoch and batches of its evaluation passes (for the ETA); absent in older runs. */
+  work?: EpochWork;
   confusion: { fused: ConfusionMatrix; audio: ConfusionMatrix; visual: ConfusionMatrix };
 }
 
@@ -49,6 +53,42 @@ export interface BatchProgress {
   acc: number;
   mix: number | null;
   samplesPerSec: number;
+  /** Seconds this step took. */
+  seconds?: number;
+}
+
+/** An epoch's work in batches: optimisation steps, and the batches of its evaluation passes. */
+export interface EpochWork {
+  trainBatches: number;
+  evalBatches: number;
+}
+
+/** The evaluation passes that end every epoch, in order. */
+export type EvalPhase = 'bn' | 'train' | 'test';
+
+/**
+ * Progress of an epoch's evaluation: `bn` recomputes the BatchNorm statistics (bnStats = precise), `train` is the
+ * pass over the training set (train accuracies and rho), `test` the test set. `batch` of `batches` counts over all
+ * phases of this evaluation; `batch` 0 is sent when it begins.
+ */
+export interface EvalProgress {
+  epoch: number;
+  phase: EvalPhase;
+  batch: number;
+  batches: number;
+}
+
+/**
+ * A timed step before training (`TrainingSession.estimate`): seconds of one training batch (forward and backward,
+ * without the optimiser) and of one evaluation batch, on the session's backend, and what they add up to.
+ */
+export interface StepEstimate {
+  trainBatchSeconds: number;
+  evalBatchSeconds: number;
+  work: EpochWork;
+  epochSeconds: number;
+  runSeconds: number;
+  epochs: number;
 }
 
 /**
@@ -104,6 +144,7 @@ export interface RunSummary {
 
 export type SessionEvent =
   | { type: 'batch'; progress: BatchProgress }
+  | { type: 'evaluating'; progress: EvalProgress }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'features'; features: FeatureSnapshot }
   | { type: 'error'; message: string; fatal: boolean }

@@ -30,7 +30,7 @@ describe('recomputeBnStats', () => {
       vars.push(Array.from(await m.variance.data()).map((v) => (v * n) / (n - 1)));
       tf.dispose([x, m.mean, m.variance, b.audio, b.visual, b.labels, b.oneHot]);
     }
-    recomputeBnStats(model, d.train, builder, 3);
+    await recomputeBnStats(model, d.train, builder, 3);
     const gotMean = Array.from(await model.params.get('audio_net.bn1.running_mean').data());
     const gotVar = Array.from(await model.params.get('audio_net.bn1.running_var').data());
     gotMean.forEach((v, c) => expect(v).toBeCloseTo((means[0][c] + means[1][c]) / 2, 4));

@@ -17,8 +17,17 @@ import type { ClipStore } from './dataset';
 import type { AVModel } from './model';
 import type { BnUpdate } from './resnet';
 
-/** Recomputes the running statistics of every BatchNorm layer of `model` over `store` (see the module doc). */
-export function recomputeBnStats(model: AVModel, store: ClipStore, builder: BatchBuilder, batchSize: number): void {
+/** Batches the recomputation runs over a store of `size` clips (a last batch of one clip is skipped). */
+export function bnStatsBatches(size: number, batchSize: number): number {
+  const full = Math.floor(size / batchSize);
+  return full + (size % batchSize >= 2 ? 1 : 0);
+}
+
+/**
+ * Recomputes the running statistics of every BatchNorm layer of `model` over `store` (see the module doc).
+ * `onBatch(done)` follows each batch once the device has computed it.
+ */
+export async function recomputeBnStats(model: AVModel, store: ClipStore, builder: BatchBuilder, batchSize: number, onBatch?: (done: number) => void): Promise<void> {
   const sums = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
   let batches = 0;
   for (let start = 0; start < store.size; start += batchSize) {
@@ -41,6 +50,12 @@ export function recomputeBnStats(model: AVModel, store: ClipStore, builder: Batc
       }
     }
     batches++;
+    if (onBatch) {
+      // One small read per batch: the progress follows the device, not the queue of commands.
+      const first = sums.values().next().value;
+      if (first) await first.mean.data();
+      onBatch(batches);
+    }
   }
   if (batches === 0) return;
   tf.tidy(() => {

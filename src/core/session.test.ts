@@ -66,6 +66,54 @@ describe('TrainingSession', () => {
     s.dispose();
   });
 
+  it('reports every evaluation batch (BN statistics, training set, test set) and how long the passes took', async () => {
+    // 12 training clips in batches of 4 (3 steps); evaluation batches of 16: BN statistics over 3 batches of 4,
+    // then 1 batch of the training set and 1 of the test set.
+    const { s, events } = await session(tinyConfig({ epochs: 1 }));
+    await s.run();
+    const evals = events.flatMap((e) => (e.type === 'evaluating' ? [e.progress] : []));
+    expect(evals.map((e) => `${e.phase}${e.batch}`)).toEqual(['bn0', 'bn1', 'bn2', 'bn3', 'train3', 'train4', 'test4', 'test5']);
+    expect(new Set(evals.map((e) => e.batches))).toEqual(new Set([5]));
+    expect(s.epochWork()).toEqual({ trainBatches: 3, evalBatches: 5 });
+    const m = events.flatMap((e) => (e.type === 'epoch' ? [e.metrics] : []))[0];
+    expect(m.work).toEqual({ trainBatches: 3, evalBatches: 5 });
+    expect(m.evalSeconds!).toBeGreaterThan(0);
+    expect(m.evalSeconds!).toBeLessThan(m.seconds);
+    // The order of events: the last batch, the evaluation, then the epoch.
+    const kinds = events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);
+    expect(kinds.slice(0, 3)).toEqual(['batch', 'evaluating', 'epoch']);
+    s.dispose();
+    // Running statistics: no BN phase.
+    const running = await session(tinyConfig({ epochs: 1, bnStats: 'running' }));
+    await running.s.run();
+    expect(running.events.flatMap((e) => (e.type === 'evaluating' ? [e.progress.phase] : []))).toEqual(['train', 'train', 'test', 'test']);
+    running.s.dispose();
+  });
+
+  it('estimate() times a step without changing the model, and adds up an epoch from it', async () => {
+    const { s } = await session(tinyConfig({ epochs: 4 }));
+    const before = await s.weights();
+    const e = await s.estimate();
+    const after = await s.weights();
+    for (const [name, values] of before.weights) expect(Array.from(after.weights.get(name)!), name).toEqual(Array.from(values));
+    expect(e.trainBatchSeconds).toBeGreaterThan(0);
+    expect(e.evalBatchSeconds).toBeGreaterThan(0);
+    expect(e.work).toEqual({ trainBatches: 3, evalBatches: 5 });
+    expect(e.epochSeconds).toBeCloseTo(3 * e.trainBatchSeconds + 5 * e.evalBatchSeconds, 9);
+    expect(e.runSeconds).toBeCloseTo(4 * e.epochSeconds, 9);
+    // Training afterwards is the run it would have been without the estimate.
+    const fresh = await session(tinyConfig({ epochs: 1 }));
+    const a: number[] = [];
+    const b: number[] = [];
+    s.on((ev) => ev.type === 'batch' && a.push(ev.progress.loss));
+    fresh.s.on((ev) => ev.type === 'batch' && b.push(ev.progress.loss));
+    await s.runEpoch();
+    await fresh.s.runEpoch();
+    expect(a).toEqual(b);
+    s.dispose();
+    fresh.s.dispose();
+  });
+
   it('holds the same number of tensors after epoch 1 and epoch 3 (no leak), for every method', async () => {
     for (const method of ['erm', 'mm', 'bmm', 'ogm-ge'] as const) {
       const { s } = await session(tinyConfig({ method, bmm: { ...tinyConfig().bmm, warmup: 0 } }));

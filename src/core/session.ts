@@ -6,7 +6,8 @@
  *
  * Per epoch (METHOD.md section 4): the training batches, then an evaluation pass over the whole training set in
  * eval mode (rho, per-modality train accuracy) and one over the test set (test accuracies, confusion matrices),
- * then the features of a fixed sample of clips when due.
+ * then the features of a fixed sample of clips when due. `evaluating` events follow those passes batch by batch,
+ * and every epoch's metrics say how long they took (`evalSeconds`), so the ETA can count them (eta.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo, type BackendOptions } from './backend';
@@ -16,13 +17,14 @@ import { validateConfig, type TrainConfig } from './config';
 import type { Dataset } from './dataset';
 import { evaluateSplit, type EvaluationResult } from './evaluate';
 import { exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
-import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepRecord } from './events';
+import type { EpochMetrics, EpochWork, EvalPhase, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate, StepRecord } from './events';
 import { createMethod, type TrainingMethod } from './methods';
-import { defaultEpochReport, type EpochTotals } from './methods/method';
+import { defaultEpochReport, softCrossEntropy, type EpochTotals } from './methods/method';
 import { runResults } from './results';
 import { AVModel } from './model';
 import { Adam, stepLr } from './optimizer';
-import { recomputeBnStats } from './preciseBn';
+import { bnStatsBatches, recomputeBnStats } from './preciseBn';
+import type { BnUpdate } from './resnet';
 import { Rng } from './random';
 import { trainStep, variableNameMap } from './trainStep';
 
@@ -322,28 +324,105 @@ export class TrainingSession {
       }
       this.emit({
         type: 'batch',
-        progress: { epoch: epochNumber, batch: p.batches, batches, loss: result.loss, acc: result.correct / size, mix: result.mix, samplesPerSec: size / Math.max(dt, 1e-9) },
+        progress: { epoch: epochNumber, batch: p.batches, batches, loss: result.loss, acc: result.correct / size, mix: result.mix, samplesPerSec: size / Math.max(dt, 1e-9), seconds: dt },
       });
       await yieldToEventLoop();
     }
     return this.finishEpoch(p);
   }
 
-  /** Eval-mode passes over the whole training set and the test set, with the features of the sampled clips. */
-  private async evaluateSplits(withFeatures: boolean): Promise<{ train: EvaluationResult; test: EvaluationResult }> {
-    const evalBatch = Math.max(this.config.batch, 16);
-    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, withFeatures ? this.featureSample.train : null, true);
-    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, withFeatures ? this.featureSample.test : null);
+  /** The batch size of the evaluation passes. */
+  private get evalBatchSize(): number {
+    return Math.max(this.config.batch, 16);
+  }
+
+  /** An epoch's work in batches: its optimisation steps and the batches of its evaluation passes. */
+  epochWork(): EpochWork {
+    const evalBatch = this.evalBatchSize;
+    const bn = this.config.bnStats === 'precise' ? bnStatsBatches(this.dataset.train.size, this.config.batch) : 0;
+    return {
+      trainBatches: batchesPerEpoch(this.dataset.train.size, this.config.batch),
+      evalBatches: bn + Math.ceil(this.dataset.train.size / evalBatch) + Math.ceil(this.dataset.test.size / evalBatch),
+    };
+  }
+
+  /**
+   * Eval-mode passes over the whole training set and the test set, with the features of the sampled clips (after
+   * the BatchNorm statistics are recomputed, with `precise`); with an `epoch`, `evaluating` events follow every batch.
+   */
+  private async evaluateSplits(epoch: number | null, withFeatures: boolean, precise: boolean): Promise<{ train: EvaluationResult; test: EvaluationResult }> {
+    const evalBatch = this.evalBatchSize;
+    const bnBatches = precise ? bnStatsBatches(this.dataset.train.size, this.config.batch) : 0;
+    const trainBatches = Math.ceil(this.dataset.train.size / evalBatch);
+    const batches = bnBatches + trainBatches + Math.ceil(this.dataset.test.size / evalBatch);
+    const report = (phase: EvalPhase, offset: number) => (done: number) => {
+      if (epoch !== null) this.emit({ type: 'evaluating', progress: { epoch, phase, batch: offset + done, batches } });
+    };
+    if (precise) {
+      report('bn', 0)(0);
+      await recomputeBnStats(this.model, this.dataset.train, this.builder, this.config.batch, report('bn', 0));
+    }
+    report('train', bnBatches)(0);
+    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, withFeatures ? this.featureSample.train : null, true, report('train', bnBatches));
+    report('test', bnBatches + trainBatches)(0);
+    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, withFeatures ? this.featureSample.test : null, false, report('test', bnBatches + trainBatches));
     return { train, test };
+  }
+
+  /**
+   * Times one training batch (forward and backward of the fused loss, without the optimiser, so the weights do not
+   * change) and one evaluation batch, each on its second run (the first compiles kernels), and extrapolates an
+   * epoch and the run from them. Methods that add passes (MM's second mixing, OGM's unimodal heads) cost a little
+   * more than this.
+   */
+  async estimate(): Promise<StepEstimate> {
+    if (this.running) throw new Error('the estimate needs an idle session');
+    const size = Math.min(this.config.batch, this.dataset.train.size);
+    const indices = Array.from({ length: size }, (_, i) => i);
+    const evalIndices = Array.from({ length: Math.min(this.evalBatchSize, this.dataset.train.size) }, (_, i) => i);
+    const variables = this.model.trainableVariables();
+    const timeTrain = async () => {
+      const batch = this.builder.batch(this.dataset.train, indices, null);
+      const t0 = now();
+      const bnUpdates: BnUpdate[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.model.forward(batch.audio, batch.visual, { training: true, bnUpdates });
+        return softCrossEntropy(out.logits, batch.oneHot);
+      }, variables);
+      const sum = tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(g))));
+      await sum.data();
+      const dt = (now() - t0) / 1000;
+      tf.dispose([value, sum, ...Object.values(grads), ...bnUpdates.flatMap((u) => [u.mean, u.varUnbiased])]);
+      disposeBatch(batch);
+      return dt;
+    };
+    const timeEval = async () => {
+      const batch = this.builder.batch(this.dataset.train, evalIndices, null);
+      const t0 = now();
+      const logits = tf.tidy(() => this.model.forward(batch.audio, batch.visual, { training: false }).logits);
+      await logits.data();
+      const dt = (now() - t0) / 1000;
+      logits.dispose();
+      disposeBatch(batch);
+      return dt;
+    };
+    await timeTrain();
+    const trainBatchSeconds = await timeTrain();
+    await timeEval();
+    const evalBatchSeconds = await timeEval();
+    const work = this.epochWork();
+    const epochSeconds = work.trainBatches * trainBatchSeconds + work.evalBatches * evalBatchSeconds;
+    const epochsLeft = Math.max(0, this.config.epochs - this.epochsDone);
+    return { trainBatchSeconds, evalBatchSeconds, work, epochSeconds, runSeconds: epochSeconds * epochsLeft, epochs: epochsLeft };
   }
 
   private async finishEpoch(p: EpochProgress): Promise<EpochMetrics | null> {
     const epochNumber = this.epochsDone + 1;
     const wantFeatures = this.config.featuresEvery > 0 && this.config.featuresMax > 0 && epochNumber % this.config.featuresEvery === 0;
     let trainEval, testEval;
+    const evalStart = now();
     try {
-      if (this.config.bnStats === 'precise') recomputeBnStats(this.model, this.dataset.train, this.builder, this.config.batch);
-      ({ train: trainEval, test: testEval } = await this.evaluateSplits(wantFeatures));
+      ({ train: trainEval, test: testEval } = await this.evaluateSplits(epochNumber, wantFeatures, this.config.bnStats === 'precise'));
     } catch (e) {
       await this.failWithRecovery(describeTrainingError(e, this.config));
       return null;
@@ -370,6 +449,8 @@ export class TrainingSession {
       lr: this.optimizer.lr,
       samplesPerSec: p.trainSeconds > 0 ? p.seen / p.trainSeconds : 0,
       seconds: (now() - p.startedAt) / 1000,
+      evalSeconds: (now() - evalStart) / 1000,
+      work: { trainBatches: p.batches, evalBatches: this.epochWork().evalBatches },
       confusion: { fused: te.confusion.fused, audio: te.confusion.audio, visual: te.confusion.visual },
     };
     this.metrics.push(metrics);
@@ -445,7 +526,8 @@ export class TrainingSession {
    */
   async evaluate(): Promise<EvaluationReport> {
     if (this.running) throw new Error('the session is training; pause it before evaluating');
-    const { train, test } = await this.evaluateSplits(this.config.featuresMax > 0);
+    // The running statistics as they are: those of the imported file (or of the last epoch).
+    const { train, test } = await this.evaluateSplits(null, this.config.featuresMax > 0, false);
     if (train.features && test.features) this.emit({ type: 'features', features: this.featureSnapshot(this.epochsDone, train.features, test.features) });
     const tr = train.evaluation;
     const te = test.evaluation;

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import { useLab } from './context';
 import { formatDuration } from './formatDuration';
-import { etaSeconds, progressFraction } from './progress';
+import { liveProgress } from './progress';
 import { selectStableRuns, type LabState } from './store';
 
 const selectProgress = (s: LabState) => s.progress;
@@ -32,13 +32,11 @@ export function ProgressBar() {
   if (!progress || !run) return null;
   const total = run.config.epochs;
   const lastEpoch = run.epochs.length ? run.epochs[run.epochs.length - 1].epoch : 0;
-  // Between epochs (or before the first batch) the epoch count is the exact measure.
-  const fraction =
-    progress.batches > 0 && progress.epoch > lastEpoch
-      ? progressFraction(progress.epoch, progress.batch, progress.batches, total)
-      : Math.min(1, lastEpoch / total);
+  const live = liveProgress({ progress, session, runs }, now);
+  const fraction = live?.fraction ?? 0;
   const activeSeconds = (progress.activeMs + (progress.runningSince !== null ? Math.max(0, now - progress.runningSince) : 0)) / 1000;
-  const eta = session.state === 'done' ? 0 : etaSeconds(fraction, activeSeconds, progress.startEpoch / total);
+  const eta = live?.eta ?? null;
+  const evaluating = progress.eval && progress.eval.epoch > lastEpoch ? progress.eval : null;
   return (
     <section className="progress" aria-label="Progress">
       <div className="progress-track" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)}>
@@ -52,8 +50,8 @@ export function ProgressBar() {
           </dd>
         </div>
         <div>
-          <dt>Batch</dt>
-          <dd>{progress.batches > 0 ? `${progress.batch} / ${progress.batches}` : '–'}</dd>
+          <dt>{evaluating ? 'Evaluating' : 'Batch'}</dt>
+          <dd>{evaluating ? `${evaluating.batch} / ${evaluating.batches}` : progress.batches > 0 ? `${progress.batch} / ${progress.batches}` : '–'}</dd>
         </div>
         <div>
           <dt>Samples/s</dt>
@@ -65,7 +63,7 @@ export function ProgressBar() {
         </div>
         <div>
           <dt>ETA</dt>
-          <dd>{session.state === 'running' || session.state === 'done' ? formatDuration(eta) : '–'}</dd>
+          <dd>{session.state === 'running' || session.state === 'paused' || session.state === 'done' ? formatDuration(eta) : '–'}</dd>
         </div>
       </dl>
     </section>

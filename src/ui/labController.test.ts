@@ -72,7 +72,10 @@ describe('LabController', () => {
   it('prepares a session at boot and reports backend and dataset', async () => {
     const { workers, state } = await setup();
     expect(workers).toHaveLength(1);
-    expect(workers[0].received).toEqual([{ type: 'init', config: state().config, dataset: { kind: 'demo' }, checkpointEvery: 1 }]);
+    expect(workers[0].received).toEqual([{ type: 'init', config: state().config, dataset: { kind: 'demo' }, checkpointEvery: 1 }, { type: 'estimate' }]);
+    // The prepared session's timed step: the time per epoch and for the run before Train.
+    await until('estimate', () => !!state().session.estimate);
+    expect(state().session.estimate?.epochSeconds).toBeCloseTo(4 * 0.5 + 3 * 0.1, 9);
     expect(state().session.backend?.name).toBe('cpu');
     expect(state().session.dataset?.trainSize).toBe(120);
   });
@@ -82,7 +85,7 @@ describe('LabController', () => {
     controller.train();
     await until('done', () => state().session.state === 'done');
     // The prepared session was reused: one init, then start.
-    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'start']);
+    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'estimate', 'start']);
     const run = state().runs['run-1'];
     expect(run.status).toBe('done');
     expect(run.epochs.map((e) => e.epoch)).toEqual([1, 2]);
@@ -115,7 +118,7 @@ describe('LabController', () => {
     controller.stop();
     await until('stopped', () => state().session.state === 'stopped');
     expect(state().runs['run-1'].status).toBe('stopped');
-    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'step', 'step', 'resume', 'pause', 'stop']);
+    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'estimate', 'step', 'step', 'resume', 'pause', 'stop']);
   });
 
   it('downloads exported weights', async () => {
@@ -198,7 +201,7 @@ describe('LabController', () => {
     controller.train();
     await new Promise((r) => setTimeout(r, 10));
     expect(state().notices.at(-1)?.text).toMatch(/batch 16 is larger than the training set \(8 clips\)/);
-    expect(workers[0].received.map((m) => m.type)).toEqual(['init']);
+    expect(workers[0].received.map((m) => m.type)).toEqual(['init', 'estimate']);
     expect(state().runOrder).toEqual([]);
   });
 

@@ -31,6 +31,14 @@ const STORED_BATCH_POINTS = 2000;
 
 type PendingAction = { action: 'start' | 'step'; run: RunRecord | null };
 
+/** How long the form must rest before a changed config is timed again. */
+const RETIME_DELAY_MS = 800;
+
+/** The settings a training step's time depends on. */
+function timingKey(c: TrainConfig): string {
+  return stableStringify([c.preset, c.width, c.batch, c.fusion, c.method, c.bnStats, c.frames, c.visualSize, c.audioHeight, c.audioWidth, c.backend]);
+}
+
 function sameConfig(a: TrainConfig | null, b: TrainConfig): boolean {
   return a !== null && stableStringify(a) === stableStringify(b);
 }
@@ -109,6 +117,19 @@ export class LabController {
     this.store.dispatch({ type: 'config/set', config });
     // The backend notice should follow the choice without waiting for Train.
     if (config.backend !== before.backend && this.isIdle()) this.prepare();
+    // The time per epoch follows the settings that change it (timed again once the form rests).
+    else if (timingKey(config) !== timingKey(before) && this.isIdle()) this.retimeSoon();
+  }
+
+  private retimeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private retimeSoon(): void {
+    if (this.retimeTimer) clearTimeout(this.retimeTimer);
+    this.retimeTimer = setTimeout(() => {
+      this.retimeTimer = null;
+      const s = this.state.session;
+      if (this.isIdle() && s.runId === null && (s.state === 'idle' || s.state === 'done' || s.state === 'stopped')) this.prepare();
+    }, RETIME_DELAY_MS);
   }
 
   selectDataset(id: string): void {
@@ -160,7 +181,10 @@ export class LabController {
     this.pending = null;
     if (this.state.sweep) this.store.dispatch({ type: 'sweep/set', sweep: null });
     const s = this.state.session.state;
-    if (s === 'running' || s === 'paused') this.post({ type: 'stop' });
+    if (s === 'running' || s === 'paused') {
+      this.store.dispatch({ type: 'session/stopping' });
+      this.post({ type: 'stop' });
+    }
   }
 
   exportWeights(format: ExportFormat): void {
@@ -371,8 +395,12 @@ export class LabController {
   /** Initialises an idle session on the current config and dataset (no run yet). */
   prepare(): void {
     if (selectConfigError(this.state)) return; // the controls show the problem; nothing to prepare
+    this.wantEstimate = true;
     this.init(this.state.config, undefined);
   }
+
+  /** Set by `prepare`: once the session is idle, time a step of it for the time per epoch. */
+  private wantEstimate = false;
 
   private init(config: TrainConfig, resume: unknown): void {
     const entry = this.selectedDataset();
@@ -441,6 +469,7 @@ export class LabController {
     switch (msg.type) {
       case 'backend':
       case 'dataset':
+      case 'estimate':
         break;
       case 'state':
         this.onState(msg.state);
@@ -480,7 +509,8 @@ export class LabController {
         else if (this.weightsTarget) {
           const bytes = this.weightsTarget.bytes.slice().buffer;
           this.post({ type: 'importWeights', filename: 'model.safetensors', bytes });
-        }
+        } else if (this.wantEstimate) this.post({ type: 'estimate' });
+        this.wantEstimate = false;
         break;
       case 'running':
         break;
@@ -531,6 +561,7 @@ export class LabController {
     if (!runId) return;
     switch (event.type) {
       case 'batch':
+      case 'evaluating':
       case 'error':
       case 'done':
         break;

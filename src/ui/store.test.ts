@@ -55,6 +55,34 @@ describe('labReducer', () => {
     expect(statusText(s)).toMatch(/^Done: 3 epochs; best test accuracy 50\.0%, final 50\.0%$/);
   });
 
+  it('says the evaluation phase with its progress, then Stopping… until the worker stops', () => {
+    let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
+    s = apply(s, [
+      worker({ type: 'state', state: 'running' }, 0),
+      worker({ type: 'event', event: { type: 'batch', progress: { epoch: 1, batch: 2, batches: 2, loss: 1, acc: 0.5, mix: null, samplesPerSec: 4, seconds: 1 } } }, 2000),
+      worker({ type: 'event', event: { type: 'evaluating', progress: { epoch: 1, phase: 'bn', batch: 0, batches: 6 } } }, 2000),
+      worker({ type: 'event', event: { type: 'evaluating', progress: { epoch: 1, phase: 'train', batch: 3, batches: 6 } } }, 3000),
+    ]);
+    expect(statusText(s)).toBe('Evaluating epoch 1 of 3 (BN statistics, train pass for rho, test pass): train pass for rho, batch 3 of 6');
+    expect(s.progress?.evalSince).toBe(2000);
+    expect(s.progress?.evalAt).toBe(3000);
+    s = labReducer(s, { type: 'session/stopping' });
+    expect(statusText(s)).toBe('Stopping… (the batch or evaluation pass in hand finishes first)');
+    s = labReducer(s, worker({ type: 'state', state: 'stopped' }, 4000));
+    expect(s.session.stopping).toBe(false);
+    expect(statusText(s)).toBe('Stopped after epoch 0 of 3');
+  });
+
+  it('shows the timed step as time per epoch and for the run while ready', () => {
+    const estimate = { trainBatchSeconds: 2, evalBatchSeconds: 1, work: { trainBatches: 5, evalBatches: 5 }, epochSeconds: 15, runSeconds: 45, epochs: 3 };
+    const s = labReducer(readySession(), worker({ type: 'estimate', estimate }));
+    expect(statusText(s)).toBe('Ready: fake, 10 train / 4 test clips, 2 classes; about 15s an epoch, 45s for 3 epochs (one step timed)');
+    // The run's length follows the form's epochs without timing again.
+    expect(statusText({ ...s, config: { ...s.config, epochs: 8 } })).toMatch(/about 15s an epoch, 2m 00s for 8 epochs/);
+    const failed = labReducer(readySession(), worker({ type: 'estimate', estimate: null, message: 'out of memory' }));
+    expect(failed.notices.map((n) => n.text)).toContain('Could not time a training step: out of memory');
+  });
+
   it('counts only running time, across a pause', () => {
     let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
     s = apply(s, [worker({ type: 'state', state: 'running' }, 1000), worker({ type: 'state', state: 'paused' }, 3000)]);

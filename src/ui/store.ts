@@ -5,7 +5,7 @@
  * itself is replaced, so `batches.length` tells the charts something changed.
  */
 import { makeConfig, type TrainConfig } from '../core/config';
-import type { EpochMetrics, RunSummary, SessionEvent } from '../core/events';
+import type { EpochMetrics, EvalProgress, RunSummary, SessionEvent, StepEstimate } from '../core/events';
 import { assertNever, type DatasetInfo, type DatasetSource, type Embedding, type TrainOut, type TrainState } from '../worker/protocol';
 import { toBatchPoint } from './chartData';
 import { withColorIndex } from './palette';
@@ -46,6 +46,10 @@ export interface SessionView {
   runId: string | null;
   /** Why the last worker died (until a new session starts); null otherwise. */
   lost?: string | null;
+  /** Stop was pressed and the worker has not stopped yet (it finishes the batch or evaluation pass in hand). */
+  stopping?: boolean;
+  /** The timed step of this session's config (before training), for the time per epoch and run. */
+  estimate?: StepEstimate | null;
 }
 
 export interface ProgressView {
@@ -59,6 +63,13 @@ export interface ProgressView {
   activeMs: number;
   /** Time (ms since 1970) when the current running stretch began; null when not running. */
   runningSince: number | null;
+  /** Seconds of the current epoch's training batches so far. */
+  trainSeconds?: number;
+  /** The current epoch's evaluation passes, once they have begun; null while training. */
+  eval?: EvalProgress | null;
+  /** When those passes began and when their last batch ended (ms since 1970). */
+  evalSince?: number | null;
+  evalAt?: number | null;
 }
 
 export interface SweepView {
@@ -124,6 +135,8 @@ export type LabAction =
   | { type: 'datasets/select'; id: string }
   | { type: 'session/init'; config: TrainConfig; datasetId: string }
   | { type: 'session/lost'; message: string }
+  /** Stop was pressed: the status says "Stopping…" until the worker has stopped. */
+  | { type: 'session/stopping' }
   /** `at`: arrival time, ms since 1970. */
   | { type: 'worker'; message: TrainOut; at: number }
   | { type: 'run/begin'; run: RunRecord; at: number }
@@ -177,7 +190,8 @@ function applyState(state: LabState, next: TrainState, at: number): LabState {
   }
   const status = RUN_STATUS[next];
   const withRun = status ? updateRun(state, state.session.runId, (run) => ({ ...run, status, updatedAt: at })) : state;
-  return { ...withRun, progress, session: { ...withRun.session, state: next } };
+  const stopping = next === 'running' || next === 'paused' ? (withRun.session.stopping ?? false) : false;
+  return { ...withRun, progress, session: { ...withRun.session, state: next, stopping } };
 }
 
 function applyEvent(state: LabState, event: SessionEvent, at: number): LabState {
@@ -190,6 +204,7 @@ function applyEvent(state: LabState, event: SessionEvent, at: number): LabState 
         return { ...run };
       });
       const prev = state.progress;
+      const sameEpoch = prev !== null && prev.epoch === p.epoch && p.batch > 1;
       return {
         ...next,
         progress: {
@@ -200,17 +215,29 @@ function applyEvent(state: LabState, event: SessionEvent, at: number): LabState 
           samplesPerSec: p.samplesPerSec,
           activeMs: prev?.activeMs ?? 0,
           runningSince: prev?.runningSince ?? null,
+          trainSeconds: (sameEpoch ? (prev.trainSeconds ?? 0) : 0) + (p.seconds ?? 0),
+          eval: null,
+          evalSince: null,
+          evalAt: null,
         },
       };
+    }
+    case 'evaluating': {
+      const prev = state.progress;
+      if (!prev) return state;
+      const e = event.progress;
+      const begins = e.batch === 0 || !prev.eval || prev.eval.epoch !== e.epoch;
+      return { ...state, progress: { ...prev, eval: e, evalSince: begins && e.batch === 0 ? at : (prev.evalSince ?? at), evalAt: at } };
     }
     case 'epoch': {
       const m = event.metrics;
       // A resumed run can repeat an epoch: the newer one replaces it.
-      return updateRun(state, runId, (run) => ({
+      const next = updateRun(state, runId, (run) => ({
         ...run,
         epochs: [...run.epochs.filter((e) => e.epoch < m.epoch), m],
         updatedAt: at,
       }));
+      return next.progress ? { ...next, progress: { ...next.progress, eval: null, evalSince: null, evalAt: null } } : next;
     }
     case 'features':
       return runId ? setPending(state, runId, event.features.epoch, true) : state;
@@ -246,6 +273,10 @@ function applyWorker(state: LabState, msg: TrainOut, at: number): LabState {
     }
     case 'dataset':
       return { ...state, session: { ...state.session, dataset: msg.info } };
+    case 'estimate':
+      return msg.estimate
+        ? { ...state, session: { ...state.session, estimate: msg.estimate } }
+        : addNotice(state, 'warning', `Could not time a training step: ${msg.message}`);
     case 'event':
       return applyEvent(state, msg.event, at);
     case 'state':
@@ -287,8 +318,10 @@ export function labReducer(state: LabState, action: LabAction): LabState {
     case 'session/init':
       return {
         ...state,
-        session: { ...state.session, state: 'loading', dataset: null, config: action.config, datasetId: action.datasetId, runId: null, lost: null },
+        session: { ...state.session, state: 'loading', dataset: null, config: action.config, datasetId: action.datasetId, runId: null, lost: null, stopping: false, estimate: null },
       };
+    case 'session/stopping':
+      return { ...state, session: { ...state.session, stopping: true } };
     case 'session/lost': {
       const noticed = addNotice(state, 'error', action.message);
       const next = updateRun(noticed, state.session.runId, (run) =>

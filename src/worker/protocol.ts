@@ -14,12 +14,13 @@
  *   `export` -> `exported` (any time after init; while running, at the next batch boundary); a format made of
  *   several files (TF.js: model.json + weights.bin) is sent as one `exported` per file
  *   `init` may be sent again when the state is idle, paused, stopped, done or error: it replaces the session.
+ *   `estimate` (idle only) -> `estimate`; it changes nothing in the session
  *   `importWeights` (not while running) -> `event {features}` (when enabled), then `imported`, or `importFailed`; training
  *   after it continues from the imported weights.
  */
 import type { TrainConfig } from '../core/config';
 import type { DatasetShape } from '../core/dataset';
-import type { EvaluationReport, FeatureSnapshot, SessionEvent } from '../core/events';
+import type { EvaluationReport, FeatureSnapshot, SessionEvent, StepEstimate } from '../core/events';
 import type { ExportFormat, TrainState } from '../core/session';
 import type { DemoOptions } from '../data/demo';
 
@@ -76,6 +77,8 @@ export type TrainIn =
   | { type: 'stop' }
   /** Train one epoch, then pause. */
   | { type: 'step' }
+  /** Time one training and one evaluation batch of the session's config (only when idle) -> `estimate`. */
+  | { type: 'estimate' }
   | { type: 'export'; format: ExportFormat }
   | { type: 'checkpoint' }
   /** Load a .safetensors (the lab's export or a PyTorch state_dict with the same names) into the session's model. */
@@ -86,6 +89,8 @@ export type TrainOut =
   /** The backend in use and why, e.g. "WebGPU not available: navigator.gpu missing; using wasm". */
   | { type: 'backend'; name: string; reason: string }
   | { type: 'dataset'; info: DatasetInfo }
+  /** The timed step, or why it could not be timed (`estimate` null). */
+  | { type: 'estimate'; estimate: StepEstimate | null; message?: string }
   | { type: 'event'; event: SessionEvent }
   | { type: 'checkpoint'; checkpoint: CheckpointData; epoch: number }
   | { type: 'exported'; filename: string; bytes: ArrayBuffer }

@@ -40,8 +40,18 @@ describe('TrainHost with the real session', () => {
     const info = init[1].type === 'dataset' ? init[1].info : null;
     expect(info).toMatchObject({ trainSize: 12, testSize: 6 });
 
+    // The timed step: an estimate of 3 training batches (12 clips, batch 4) and the evaluation batches.
+    const est = await send({ type: 'estimate' });
+    expect(types(est)).toEqual(['estimate']);
+    const e = est[0].type === 'estimate' ? est[0].estimate : null;
+    expect(e?.work.trainBatches).toBe(3);
+    expect(e!.epochSeconds).toBeGreaterThan(0);
+
     const step = await send({ type: 'step' });
     const stepTypes = types(step);
+    // The epoch's evaluation is reported batch by batch before its metrics.
+    expect(stepTypes.indexOf('event:evaluating')).toBeGreaterThan(stepTypes.lastIndexOf('event:batch'));
+    expect(stepTypes.indexOf('event:evaluating')).toBeLessThan(stepTypes.indexOf('event:epoch'));
     expect(stepTypes[0]).toBe('state:running');
     expect(stepTypes.filter((t) => t === 'event:batch')).toHaveLength(3);
     expect(stepTypes).toContain('event:epoch');
@@ -59,6 +69,9 @@ describe('TrainHost with the real session', () => {
     const ckpt = await send({ type: 'checkpoint' });
     expect(ckpt[0].type === 'checkpoint' && ckpt[0].epoch).toBe(1);
 
+    // Not while paused: the estimate is for a session that has not trained.
+    const late = await send({ type: 'estimate' });
+    expect(late).toEqual([{ type: 'estimate', estimate: null, message: 'the session is paused' }]);
     const rest = await send({ type: 'start' });
     expect(types(rest).slice(-2)).toEqual(['event:done', 'state:done']);
     const epochs = rest.flatMap((m) => (m.type === 'event' && m.event.type === 'epoch' ? [m.event.metrics] : []));

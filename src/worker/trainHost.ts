@@ -11,7 +11,7 @@ import type { BackendInfo } from '../core/backend';
 import type { Checkpoint } from '../core/checkpoint';
 import type { BackendChoice, BackendName, TrainConfig } from '../core/config';
 import type { Dataset } from '../core/dataset';
-import type { EvaluationReport, SessionEvent } from '../core/events';
+import type { EvaluationReport, SessionEvent, StepEstimate } from '../core/events';
 import type { ExportedFile, ExportFormat, TrainState } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
 import { unpackDataset } from './datasetTransfer';
@@ -35,6 +35,8 @@ export interface HostSession {
   /** Loads a .safetensors into the model; returns the number of tensors. */
   importWeights(bytes: Uint8Array): number;
   evaluate(): Promise<EvaluationReport>;
+  /** Times a training and an evaluation batch without changing the model. */
+  estimate(): Promise<StepEstimate>;
   dispose(): void;
 }
 
@@ -80,6 +82,7 @@ export class TrainHost {
   private checkpointRequested = false;
   private pendingExports: ExportFormat[] = [];
   private backend: BackendInfo | null = null;
+  private estimating: Promise<StepEstimate> | null = null;
 
   constructor(private readonly deps: TrainHostDeps) {}
 
@@ -213,8 +216,22 @@ export class TrainHost {
       case 'resume':
       case 'step':
         if (!s) return this.post({ type: 'error', message: `"${message.type}" before "init"` });
+        // A timed step still running finishes first (it shares the model).
+        if (this.estimating) await this.estimating.catch(() => undefined);
         this.setState('running');
         await this.runAndReport(s, message.type === 'step' ? 'step' : 'run');
+        return;
+      case 'estimate':
+        if (!s) return this.post({ type: 'estimate', estimate: null, message: 'no session yet' });
+        if (s.state !== 'idle') return this.post({ type: 'estimate', estimate: null, message: `the session is ${s.state}` });
+        try {
+          this.estimating = s.estimate();
+          this.post({ type: 'estimate', estimate: await this.estimating });
+        } catch (e) {
+          this.post({ type: 'estimate', estimate: null, message: errorText(e) });
+        } finally {
+          this.estimating = null;
+        }
         return;
       case 'pause':
         s?.pause();

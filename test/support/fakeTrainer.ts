@@ -6,7 +6,7 @@
  */
 import type { TrainConfig } from '../../src/core/config';
 import type { Dataset } from '../../src/core/dataset';
-import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent } from '../../src/core/events';
+import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate } from '../../src/core/events';
 import type { ExportedFile, ExportFormat, TrainState } from '../../src/core/session';
 import type { TrainIn, TrainOut } from '../../src/worker/protocol';
 import { TrainHost, type HostSession } from '../../src/worker/trainHost';
@@ -31,7 +31,7 @@ const DEFAULTS = {
   backend: 'cpu',
 };
 
-const METHOD_BONUS: Record<TrainConfig['method'], number> = { erm: 0, mm: 0.02, bmm: 0.05, 'ogm-ge': 0.04 };
+const METHOD_BONUS: Record<TrainConfig['method'], number> = { erm: 0, mm: 0.02, bmm: 0.05, 'ogm-ge': 0.04, 'audio-only': -0.1, 'visual-only': -0.15, mmpareto: 0.04, agm: 0.03 };
 
 /** Deterministic test accuracy of an epoch: grows with epochs, shifted by method and seed. */
 export function fakeTestAcc(config: TrainConfig, epoch: number): number {
@@ -108,6 +108,9 @@ function fakeSummary(config: TrainConfig, classNames: string[], backend: string,
   return { backend: backend as RunSummary['backend'], dataset: 'fake', classNames, epochs: config.epochs, results: { best: acc, final: acc }, stoppedEarly };
 }
 
+/** Evaluation batches of a fake epoch (one per phase). */
+export const FAKE_EVAL_BATCHES = 3;
+
 /**
  * A session that trains nothing: one made-up batch per macrotask while running, so pause / stop / step arrive
  * between batches as with the real session.
@@ -170,6 +173,8 @@ export class FakeSession implements HostSession {
       const epoch = this.epochsDone + 1;
       this.emit({ type: 'batch', progress: { epoch, batch: this.batch, batches, loss: 2 / (epoch + this.batch / 10), acc: 0.5, mix: null, samplesPerSec: 100 } });
       if (this.batch < batches) continue;
+      // The evaluation passes, as the real session reports them: BN statistics, training set, test set.
+      for (const [i, phase] of (['bn', 'train', 'test'] as const).entries()) this.emit({ type: 'evaluating', progress: { epoch, phase, batch: i + 1, batches: FAKE_EVAL_BATCHES } });
       this.batch = 0;
       this.epochsDone = epoch;
       this.emit({ type: 'epoch', metrics: fakeEpochMetrics(this.config, epoch, this.o.classNames.length, this.o.testSize) });
@@ -208,6 +213,12 @@ export class FakeSession implements HostSession {
   importWeights(bytes: Uint8Array): number {
     if (bytes.byteLength < 8) throw new Error('file is shorter than its 8-byte header length');
     return 3;
+  }
+
+  async estimate(): Promise<StepEstimate> {
+    const work = { trainBatches: this.o.batchesPerEpoch, evalBatches: FAKE_EVAL_BATCHES };
+    const epochSeconds = work.trainBatches * 0.5 + work.evalBatches * 0.1;
+    return { trainBatchSeconds: 0.5, evalBatchSeconds: 0.1, work, epochSeconds, runSeconds: epochSeconds * this.config.epochs, epochs: this.config.epochs };
   }
 
   async evaluate(): Promise<EvaluationReport> {
