@@ -71,7 +71,7 @@ describe('App (server-rendered markup)', () => {
     // The Runs region holds one body row per run (the across-seed table is a region of its own).
     const runsRegion = html.slice(html.indexOf('aria-label="Runs"'), html.indexOf('aria-label="Across seeds"'));
     expect(runsRegion.match(/<tbody>[\s\S]*<\/tbody>/)?.[0].match(/<tr/g)).toHaveLength(1);
-    expect(html.match(/data-chart="/g)).toHaveLength(6);
+    expect(html.match(/data-chart="/g)).toHaveLength(5);
   });
 
   it('contains no placeholder wording and no outside URLs', () => {

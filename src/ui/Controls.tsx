@@ -17,7 +17,7 @@ import type { SettingSection } from '../core/settings';
 import { selectConfigError } from './configCheck';
 import { SECTION_TITLES } from './configFields';
 import { useController, useLab } from './context';
-import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
+import { metricsCsvFile, metricsJsonFile } from './exportMetrics';
 import { statusText } from './statusText';
 import { selectStableRuns, type LabState } from './store';
 
@@ -214,14 +214,20 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
           <button
             type="button"
             disabled={!run || run.epochs.length === 0}
-            onClick={() => run && controller.download(`${exportStem(run)}.csv`, new Blob([metricsToCsv(run.epochs)], { type: 'text/csv' }))}
+            onClick={() => {
+              const file = run && metricsCsvFile([run]);
+              if (file) controller.download(file.name, file.blob);
+            }}
           >
             Metrics CSV
           </button>
           <button
             type="button"
             disabled={!run}
-            onClick={() => run && controller.download(`${exportStem(run)}.json`, new Blob([metricsToJson(run)], { type: 'application/json' }))}
+            onClick={() => {
+              const file = run && metricsJsonFile(run);
+              if (file) controller.download(file.name, file.blob);
+            }}
           >
             Metrics JSON
           </button>

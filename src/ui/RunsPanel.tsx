@@ -6,7 +6,7 @@ import { memo, useMemo, useState } from 'react';
 import { METHODS, type MethodName } from '../core/config';
 import { METHOD_LABELS } from './configFields';
 import { useController, useLab } from './context';
-import { exportStem, metricsToCsv, metricsToJson } from './exportMetrics';
+import { metricsCsvFile, metricsJsonFile, runFileName } from './exportMetrics';
 import { colorOfRun } from './palette';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
@@ -110,7 +110,10 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
           className="small"
           disabled={run.epochs.length === 0}
           aria-label={`Download metrics CSV of ${label}`}
-          onClick={() => controller.download(`${exportStem(run)}.csv`, new Blob([metricsToCsv(run.epochs)], { type: 'text/csv' }))}
+          onClick={() => {
+            const file = metricsCsvFile([run]);
+            controller.download(file.name, file.blob);
+          }}
         >
           CSV
         </button>
@@ -118,7 +121,10 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
           type="button"
           className="small"
           aria-label={`Download metrics JSON of ${label}`}
-          onClick={() => controller.download(`${exportStem(run)}.json`, new Blob([metricsToJson(run)], { type: 'application/json' }))}
+          onClick={() => {
+            const file = metricsJsonFile(run);
+            controller.download(file.name, file.blob);
+          }}
         >
           JSON
         </button>
@@ -127,7 +133,7 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
           className="small"
           title="The run's settings as a file: bmm-lab train --config, python -m bmm_lab.train --config"
           aria-label={`Download run config of ${label}`}
-          onClick={() => controller.download(`${exportStem(run)}.run.json`, new Blob([runConfigDocument(run.config)], { type: 'application/json' }))}
+          onClick={() => controller.download(runFileName(run, 'config', 'run.json'), new Blob([runConfigDocument(run.config)], { type: 'application/json' }))}
         >
           Config
         </button>

@@ -1,11 +1,12 @@
 /**
  * UMAP maps of the audio, visual and fused features of one run, coloured by class (filled = train clip,
- * ring = test clip), with a slider back through the epochs that have embeddings. The embedding itself is
- * computed in the UMAP worker; this only draws.
+ * ring = test clip), with a slider back through the epochs that have embeddings, and the coordinates of every
+ * epoch as CSV. The embedding itself is computed in the UMAP worker; this only draws.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useController, useLab } from './context';
 import { classLabels } from './confusion';
+import { runFileName, umapToCsv } from './exportMetrics';
 import { classColor } from './palette';
 import { runLabel } from './run';
 import { selectStableRuns, viewedRunId, type LabState } from './store';
@@ -127,6 +128,18 @@ export function UmapPanel() {
           </label>
         )}
         {waiting.length > 0 && <span className="hint">Embedding epoch {waiting.join(', ')}…</span>}
+        <button
+          type="button"
+          disabled={!run || !forRun || epochs.length === 0}
+          title="The audio, visual and fused coordinates of every clip, one row per clip and epoch"
+          onClick={() => {
+            if (!run || !forRun) return;
+            const csv = umapToCsv(epochs.map((e) => forRun[e]), run.classNames);
+            controller.download(runFileName(run, 'umap', 'csv'), new Blob([csv], { type: 'text/csv' }));
+          }}
+        >
+          UMAP CSV{epochs.length > 1 ? ` (${epochs.length} epochs)` : ''}
+        </button>
       </header>
       {embedding ? (
         <>

@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { BatchCurveCache, batchCurve, batchSeries, batchX, compactBatches, downsample, emaSmooth, epochSeries, toBatchPoint, type BatchPoint } from './chartData';
+import { makeConfig, type BmmOptions } from '../core/config';
+import { balancePlan, plannedRho } from '../core/methods/bmm';
+import { Rng } from '../core/random';
+import {
+  BatchCurveCache,
+  batchCurve,
+  batchSeries,
+  batchX,
+  compactBatches,
+  downsample,
+  emaSmooth,
+  epochSeries,
+  mixedModalities,
+  plannedRhoOf,
+  toBatchPoint,
+  warmupSpan,
+  type BatchPoint,
+} from './chartData';
 import type { EpochMetrics } from '../core/events';
 
 const xy = (ys: number[]) => ys.map((y, i) => ({ x: i + 1, y }));
@@ -104,5 +121,39 @@ describe('series helpers', () => {
       { x: 3.5, loss: 6, acc: 0.5, mix: null },
     ]);
     expect(compactBatches(many, 10)).toEqual(many);
+  });
+});
+
+describe('mixedModalities', () => {
+  const options = (warmup: number, rhoSmoothing: number): BmmOptions => ({ ...makeConfig().bmm, warmup, rhoSmoothing });
+  const epochs = (rhos: number[], mix = 0.3) => rhos.map((rho, i) => ({ epoch: i + 1, rho, mix }));
+
+  it('none in the warm-up; then visual while rho > 1 (audio strong), audio while rho < 1, from the epoch before', () => {
+    const config = { method: 'bmm', bmm: options(2, 0) };
+    expect(mixedModalities(config, epochs([2, 1.8, 1.5, 0.8, 0.9]))).toEqual([null, null, 'visual', 'visual', 'audio']);
+    expect(mixedModalities({ method: 'erm', bmm: options(0, 0) }, epochs([2, 2]))).toEqual([null, null]);
+    // An epoch that reports m = 0 (or none) mixed nothing.
+    expect(mixedModalities({ method: 'bmm', bmm: options(0, 0) }, [{ epoch: 1, rho: 2, mix: 0 }, { epoch: 2, rho: 2, mix: null }, { epoch: 3, rho: 2, mix: 0.2 }])).toEqual([null, null, 'visual']);
+    expect(warmupSpan(config)).toEqual([0, 2]);
+    expect(warmupSpan({ method: 'bmm', bmm: options(0, 0) })).toBeNull();
+    expect(warmupSpan({ method: 'mm', bmm: options(3, 0) })).toBeNull();
+  });
+
+  it('agrees with B-MM itself (balancePlan on plannedRho) for random rho histories, warm-ups and smoothings', () => {
+    const rng = new Rng(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const warmup = Math.floor(rng.uniform() * 4);
+      const smoothing = rng.uniform() < 0.5 ? 0 : Math.round(rng.uniform() * 19) / 20;
+      const rhos = Array.from({ length: 8 }, () => (rng.uniform() < 0.05 ? Infinity : Math.exp((rng.uniform() - 0.5) * 1.2)));
+      const bmm = options(warmup, smoothing);
+      const got = mixedModalities({ method: 'bmm', bmm }, epochs(rhos));
+      const want = rhos.map((_, e) => {
+        const history = rhos.slice(0, e);
+        const plan = balancePlan(smoothing > 0 ? plannedRho(history, smoothing) : (history[history.length - 1] ?? null), e, bmm);
+        return plan.m > 0 ? plan.weak : null;
+      });
+      expect(got, `warmup ${warmup}, smoothing ${smoothing}, rho ${rhos.join(' ')}`).toEqual(want);
+      expect(plannedRhoOf(rhos, smoothing)).toBe(plannedRho(rhos, smoothing));
+    }
   });
 });

@@ -1,30 +1,119 @@
 import { describe, expect, it } from 'vitest';
-import { makeConfig } from '../core/config';
+import { makeConfig, type TrainConfig } from '../core/config';
 import { fakeEpochMetrics } from '../../test/support/fakeTrainer';
-import { exportStem, METRICS_CSV_COLUMNS, metricsToCsv, metricsToJson } from './exportMetrics';
-import type { RunRecord } from './run';
+import {
+  exportFileName,
+  fileSlug,
+  METRICS_CSV_COLUMNS,
+  metricsCsvFile,
+  metricsJsonFile,
+  metricsToCsv,
+  metricsToJson,
+  runFileLabel,
+  runFileName,
+  runsFileLabel,
+  UMAP_CSV_COLUMNS,
+  umapToCsv,
+} from './exportMetrics';
+import { newRunRecord, runLabel, type RunRecord } from './run';
+
+function record(id: string, config: TrainConfig, epochs: number, createdAt = Date.UTC(2024, 4, 1, 12, 0, 0)): RunRecord {
+  return {
+    ...newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: ['a', 'b'], trainSize: 8, testSize: 2, backend: 'wasm' }, createdAt),
+    epochs: Array.from({ length: epochs }, (_, i) => ({ ...fakeEpochMetrics(config, i + 1, 2, 10), scores: { audio: 30 + i, visual: 20 } })),
+  };
+}
+
+/** CSV rows as objects by column name (no quoted commas in these tests' values). */
+function parse(csv: string): Record<string, string>[] {
+  const [header, ...lines] = csv.trimEnd().split('\n');
+  const cols = header.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+}
 
 describe('metricsToCsv', () => {
-  it('writes a header and one row per epoch with empty cells for missing values', () => {
-    const config = makeConfig({ method: 'erm' });
-    const m = fakeEpochMetrics(config, 1, 2, 10);
-    const withCoef = { ...fakeEpochMetrics(config, 2, 2, 10), mix: 0.25, coefficients: { audio: 0.5, visual: 1 } };
-    const csv = metricsToCsv([m, withCoef]);
-    const lines = csv.trimEnd().split('\n');
-    expect(lines[0]).toBe(METRICS_CSV_COLUMNS.join(','));
-    expect(lines).toHaveLength(3);
-    const row1 = lines[1].split(',');
-    expect(row1).toHaveLength(METRICS_CSV_COLUMNS.length);
-    expect(row1[0]).toBe('1');
-    expect(Number(row1[1])).toBe(m.loss);
-    expect(Number(row1[3])).toBe(m.testAcc);
-    expect(Number(row1[5])).toBe(m.audio.testAcc);
-    expect(Number(row1[7])).toBe(m.visual.testAcc);
-    expect(row1[9]).toBe(''); // mix null for ERM
-    expect(row1[10]).toBe('');
-    const row2 = lines[2].split(',');
-    expect(row2.slice(9, 12)).toEqual(['0.25', '0.5', '1']);
+  it('writes a header and one row per epoch with the run id, method, fusion, seed, s_a and s_v; empty cells for missing values', () => {
+    const config = makeConfig({ method: 'erm', fusion: 'gated', seed: 7 });
+    const run = record('run-1', config, 2);
+    run.epochs[1] = { ...run.epochs[1], mix: 0.25, coefficients: { audio: 0.5, visual: 1 } };
+    const csv = metricsToCsv([run]);
+    expect(csv.split('\n')[0]).toBe(METRICS_CSV_COLUMNS.join(','));
+    for (const c of ['run_id', 'method', 'fusion', 'seed', 's_a', 's_v']) expect(METRICS_CSV_COLUMNS).toContain(c);
+    const rows = parse(csv);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ run_id: 'run-1', run_label: runLabel(config), method: 'erm', fusion: 'gated', seed: '7', epoch: '1', s_a: '30', s_v: '20' });
+    expect(Number(rows[0].loss)).toBe(run.epochs[0].loss);
+    expect(Number(rows[0].test_acc)).toBe(run.epochs[0].testAcc);
+    expect(Number(rows[0].audio_test_acc)).toBe(run.epochs[0].audio.testAcc);
+    expect(Number(rows[0].visual_test_acc)).toBe(run.epochs[0].visual.testAcc);
+    expect(Number(rows[0].rho)).toBe(run.epochs[0].rho);
+    expect(rows[0]).toMatchObject({ strong_modality: 'audio', mixed_modality: '', mix: '', coef_audio: '' });
+    expect(rows[1]).toMatchObject({ mix: '0.25', coef_audio: '0.5', coef_visual: '1' });
+    const old = { ...run, epochs: [{ ...run.epochs[0], scores: undefined }] };
+    expect(parse(metricsToCsv([old]))[0]).toMatchObject({ s_a: '', s_v: '' });
     expect(metricsToCsv([])).toBe(`${METRICS_CSV_COLUMNS.join(',')}\n`);
+  });
+
+  it('puts several runs in one file, each row saying its run; B-MM rows say which modality was mixed', () => {
+    const a = record('a', makeConfig({ method: 'erm', seed: 1 }), 2);
+    const b = record('b', makeConfig({ method: 'bmm', seed: 2, bmm: { ...makeConfig().bmm, warmup: 1 } }), 3);
+    const rows = parse(metricsToCsv([a, b]));
+    expect(rows.map((r) => [r.run_id, r.method, r.seed, r.epoch])).toEqual([
+      ['a', 'erm', '1', '1'],
+      ['a', 'erm', '1', '2'],
+      ['b', 'bmm', '2', '1'],
+      ['b', 'bmm', '2', '2'],
+      ['b', 'bmm', '2', '3'],
+    ]);
+    expect(rows.slice(2).map((r) => r.mixed_modality)).toEqual(['', 'visual', 'visual']);
+    const file = metricsCsvFile([a, b]);
+    expect(file.name).toBe('bmm-lab_2-runs_metrics.csv');
+  });
+
+  it('quotes text cells that hold commas or quotes', () => {
+    const run = record('id,with "quote"', makeConfig(), 1);
+    expect(metricsToCsv([run]).split('\n')[1].startsWith('"id,with ""quote""",')).toBe(true);
+  });
+});
+
+describe('file names', () => {
+  it('every export follows bmm-lab_<run-label>_<what>.<ext>', () => {
+    const run = record('r', makeConfig({ method: 'mm', seed: 4 }), 1);
+    const label = `${fileSlug(runLabel(run.config))}-20240501-120000`;
+    expect(label).toMatch(/^mm-concat-fast-.*seed-4-20240501-120000$/);
+    expect(runFileLabel(run)).toBe(label);
+    expect(metricsCsvFile([run]).name).toBe(`bmm-lab_${label}_metrics.csv`);
+    expect(metricsJsonFile(run).name).toBe(`bmm-lab_${label}_metrics.json`);
+    expect(runFileName(run, 'config', 'run.json')).toBe(`bmm-lab_${label}_config.run.json`);
+    expect(runFileName(run, 'UMAP', 'csv')).toBe(`bmm-lab_${label}_umap.csv`);
+    expect(exportFileName(runsFileLabel(3), 'chart-rho', 'svg')).toBe('bmm-lab_3-runs_chart-rho.svg');
+    expect(fileSlug('B-MM concat fast seed 0')).toBe('b-mm-concat-fast-seed-0');
+    const names = [metricsCsvFile([run]).name, metricsJsonFile(run).name, runFileName(run, 'config', 'run.json'), exportFileName(label, 'chart-loss', 'png')];
+    for (const n of names) expect(n).toMatch(/^bmm-lab_[a-z0-9-]+_[a-z0-9-]+\.[a-z.]+$/);
+  });
+});
+
+describe('umapToCsv', () => {
+  it('writes one row per clip and epoch with split, class and the three maps\' coordinates', () => {
+    const e = (epoch: number, shift: number) => ({
+      epoch,
+      labels: new Int32Array([0, 1]),
+      split: new Uint8Array([0, 1]),
+      audio: new Float32Array([1 + shift, 2, 3, 4]),
+      visual: new Float32Array([5, 6, 7, 8]),
+      fused: new Float32Array([9, 10, 11, 12]),
+    });
+    const csv = umapToCsv([e(3, 0.5), e(1, 0)], ['NEU', 'HAP']);
+    const rows = parse(csv);
+    expect(csv.split('\n')[0]).toBe(UMAP_CSV_COLUMNS.join(','));
+    expect(rows.map((r) => [r.epoch, r.clip, r.split, r.class])).toEqual([
+      ['1', '0', 'train', 'NEU'],
+      ['1', '1', 'test', 'HAP'],
+      ['3', '0', 'train', 'NEU'],
+      ['3', '1', 'test', 'HAP'],
+    ]);
+    expect(rows[1]).toMatchObject({ audio_x: '3', audio_y: '4', visual_x: '7', visual_y: '8', fused_x: '11', fused_y: '12' });
+    expect(rows[2].audio_x).toBe('1.5');
   });
 });
 
@@ -56,6 +145,5 @@ describe('metricsToJson', () => {
     expect(parsed.dataset).toEqual({ name: 'demo', classNames: ['a', 'b'], trainSize: 8, testSize: 2 });
     expect(parsed.epochs[0].confusion.fused).toEqual(run.epochs[0].confusion.fused);
     expect(parsed.createdAt).toBe('2024-05-01T12:00:00.000Z');
-    expect(exportStem(run)).toBe('bmm-lab_mm-concat-seed4_2024-05-01T12-00-00');
   });
 });

@@ -1,10 +1,22 @@
 /**
- * A run's metrics as CSV (one row per epoch) and JSON (config, dataset, every epoch), for analysis elsewhere.
+ * What the lab exports about runs, and the one pattern of every exported file's name,
+ * `bmm-lab_<run-label>_<what>.<ext>`: a run's metrics as CSV (one row per epoch, several runs in one file) and JSON
+ * (config, dataset, every epoch), its UMAP coordinates per epoch as CSV, its config, the charts as SVG and PNG.
  */
 import type { EpochMetrics } from '../core/events';
-import type { RunRecord } from './run';
+import type { Embedding } from '../worker/protocol';
+import { mixedModalities } from './chartData';
+import { classLabels } from './confusion';
+import { runLabel, type RunRecord } from './run';
 
+/** The run's columns first (so the rows of several runs tell them apart), then the epoch's. */
 export const METRICS_CSV_COLUMNS = [
+  'run_id',
+  'run_label',
+  'method',
+  'fusion',
+  'preset',
+  'seed',
   'epoch',
   'loss',
   'train_acc',
@@ -14,6 +26,10 @@ export const METRICS_CSV_COLUMNS = [
   'visual_train_acc',
   'visual_test_acc',
   'rho',
+  's_a',
+  's_v',
+  'strong_modality',
+  'mixed_modality',
   'mix',
   'coef_audio',
   'coef_visual',
@@ -22,35 +38,58 @@ export const METRICS_CSV_COLUMNS = [
   'seconds',
 ] as const;
 
-function cell(value: number | null | undefined): string {
-  return value === null || value === undefined || Number.isNaN(value) ? '' : String(value);
+/** A CSV cell: numbers as they are, text quoted when it holds a comma, quote or line break; empty = not applicable. */
+function cell(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isNaN(value) ? '' : String(value);
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-function csvRow(m: EpochMetrics): string {
-  return [
-    m.epoch,
-    m.loss,
-    m.trainAcc,
-    m.testAcc,
-    m.audio.trainAcc,
-    m.audio.testAcc,
-    m.visual.trainAcc,
-    m.visual.testAcc,
-    m.rho,
-    m.mix,
-    m.coefficients?.audio,
-    m.coefficients?.visual,
-    m.lr,
-    m.samplesPerSec,
-    m.seconds,
-  ]
-    .map(cell)
-    .join(',');
+type MetricsRun = Pick<RunRecord, 'id' | 'config' | 'epochs'>;
+
+function csvRows(run: MetricsRun): string[] {
+  const label = runLabel(run.config);
+  const mixed = mixedModalities(run.config, run.epochs);
+  return run.epochs.map((m: EpochMetrics, i) =>
+    [
+      run.id,
+      label,
+      run.config.method,
+      run.config.fusion,
+      run.config.preset,
+      run.config.seed,
+      m.epoch,
+      m.loss,
+      m.trainAcc,
+      m.testAcc,
+      m.audio.trainAcc,
+      m.audio.testAcc,
+      m.visual.trainAcc,
+      m.visual.testAcc,
+      m.rho,
+      m.scores?.audio,
+      m.scores?.visual,
+      Number.isFinite(m.rho) && m.rho !== 1 ? (m.rho > 1 ? 'audio' : 'visual') : '',
+      mixed[i],
+      m.mix,
+      m.coefficients?.audio,
+      m.coefficients?.visual,
+      m.lr,
+      m.samplesPerSec,
+      m.seconds,
+    ]
+      .map(cell)
+      .join(','),
+  );
 }
 
-/** Per-epoch metrics as CSV with a header row; accuracies are fractions in [0, 1]; empty cell = not applicable. */
-export function metricsToCsv(epochs: readonly EpochMetrics[]): string {
-  return [METRICS_CSV_COLUMNS.join(','), ...epochs.map(csvRow)].join('\n') + '\n';
+/**
+ * Per-epoch metrics of one or several runs as one CSV with a header row (`METRICS_CSV_COLUMNS`): accuracies are
+ * fractions in [0, 1]; `strong_modality` is the one rho says is stronger, `mixed_modality` the one B-MM mixed in that
+ * epoch (`mixedModalities`); an empty cell is a value that does not apply (ERM has no mix, old runs no s_a).
+ */
+export function metricsToCsv(runs: readonly MetricsRun[]): string {
+  return [METRICS_CSV_COLUMNS.join(','), ...runs.flatMap(csvRows)].join('\n') + '\n';
 }
 
 export const METRICS_JSON_FORMAT = 'bmm-lab-metrics';
@@ -76,8 +115,71 @@ export function metricsToJson(run: RunRecord): string {
   );
 }
 
-/** A file-name stem for a run's exports: "bmm-lab_bmm-concat-seed0_2024-05-01T12-00-00". */
-export function exportStem(run: Pick<RunRecord, 'config' | 'createdAt'>): string {
-  const when = new Date(run.createdAt).toISOString().slice(0, 19).replace(/:/g, '-');
-  return `bmm-lab_${run.config.method}-${run.config.fusion}-seed${run.config.seed}_${when}`;
+export const UMAP_CSV_COLUMNS = ['epoch', 'clip', 'split', 'label', 'class', 'audio_x', 'audio_y', 'visual_x', 'visual_y', 'fused_x', 'fused_y'] as const;
+
+/**
+ * The UMAP coordinates of a run as CSV, one row per clip and epoch (epochs in order): `clip` the clip's place in the
+ * feature sample, `split` train or test, `label` the class index and `class` its name, then x and y of the audio,
+ * visual and fused maps.
+ */
+export function umapToCsv(embeddings: readonly Embedding[], classNames: readonly string[]): string {
+  const rows: string[] = [UMAP_CSV_COLUMNS.join(',')];
+  for (const e of [...embeddings].sort((a, b) => a.epoch - b.epoch)) {
+    let classes = classNames.length;
+    for (const label of e.labels) classes = Math.max(classes, label + 1);
+    const names = classLabels([...classNames], classes);
+    for (let i = 0; i < e.labels.length; i++) {
+      rows.push(
+        [e.epoch, i, e.split[i] === 1 ? 'test' : 'train', e.labels[i], names[e.labels[i]], e.audio[2 * i], e.audio[2 * i + 1], e.visual[2 * i], e.visual[2 * i + 1], e.fused[2 * i], e.fused[2 * i + 1]]
+          .map(cell)
+          .join(','),
+      );
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+/** Lower-case letters, digits and single hyphens: "B-MM concat fast seed 0" -> "b-mm-concat-fast-seed-0". */
+export function fileSlug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'run'
+  );
+}
+
+/**
+ * A run's label in file names: its label (method, fusion, preset, seed) and when it was created (UTC), so two runs
+ * of the same settings get different files: "b-mm-concat-fast-seed-0-20240501-120000".
+ */
+export function runFileLabel(run: Pick<RunRecord, 'config' | 'createdAt'>): string {
+  const when = new Date(run.createdAt).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  return `${fileSlug(runLabel(run.config))}-${when}`;
+}
+
+/** The label of files about several runs at once: "3-runs". */
+export function runsFileLabel(count: number): string {
+  return `${count}-runs`;
+}
+
+/** The one file-name pattern of the lab's exports: `bmm-lab_<run-label>_<what>.<ext>`. */
+export function exportFileName(label: string, what: string, ext: string): string {
+  return `bmm-lab_${label}_${fileSlug(what)}.${ext}`;
+}
+
+/** A run's export file name: `bmm-lab_<run-label>_<what>.<ext>`. */
+export function runFileName(run: Pick<RunRecord, 'config' | 'createdAt'>, what: string, ext: string): string {
+  return exportFileName(runFileLabel(run), what, ext);
+}
+
+/** The metrics CSV of one run or several: its file name and contents. */
+export function metricsCsvFile(runs: readonly RunRecord[]): { name: string; blob: Blob } {
+  const label = runs.length === 1 ? runFileLabel(runs[0]) : runsFileLabel(runs.length);
+  return { name: exportFileName(label, 'metrics', 'csv'), blob: new Blob([metricsToCsv(runs)], { type: 'text/csv' }) };
+}
+
+/** The metrics JSON of a run: its file name and contents. */
+export function metricsJsonFile(run: RunRecord): { name: string; blob: Blob } {
+  return { name: runFileName(run, 'metrics', 'json'), blob: new Blob([metricsToJson(run)], { type: 'application/json' }) };
 }

@@ -1,21 +1,41 @@
 /**
- * The six training charts for the live run and the runs ticked for overlay (one colour per run), with the EMA
- * smoothing control of the per-batch curves.
+ * The training charts for the live run and the runs ticked for overlay: loss and fused accuracy (a run is its colour
+ * and marker), then the imbalance view: audio against visual accuracy (colour = modality, the same for every run; a
+ * run is its marker), rho with the side of 1 where each modality is stronger, and the mixing strength with the
+ * modality B-MM mixed each epoch, B-MM's warm-up shaded in all three. A run key names the runs once; the EMA
+ * smoothing control of the per-batch curves; the metrics of the drawn runs as one CSV.
  */
 import { useDeferredValue, useMemo, useState } from 'react';
 import { BatchCurveCache } from '../chartData';
 import { useController, useLab } from '../context';
-import { runColor } from '../palette';
+import { metricsCsvFile, runFileLabel, runsFileLabel } from '../exportMetrics';
+import { colorOfRun, markerOfRun } from '../palette';
 import { runLabel } from '../run';
 import { chartedRunIds, type LabState } from '../store';
+import { glyphMarkup, GLYPH_HEIGHT, GLYPH_WIDTH } from './chartExport';
 import { MetricChart } from './MetricChart';
-import { buildSeries, CHART_TITLES, stabiliseSeries, xDomain, type ChartId, type ChartRun, type Series } from './series';
+import {
+  buildSeries,
+  chartBands,
+  chartLegend,
+  chartSummary,
+  CHART_IDS,
+  CHART_TITLES,
+  runLegend,
+  stabiliseSeries,
+  xDomain,
+  Y_TITLES,
+  type Band,
+  type ChartId,
+  type ChartRun,
+  type LegendItem,
+  type Series,
+} from './series';
 
 /** B-MM's m and OGM-GE's k both lie in [0, 1]. */
 const UNIT_RANGE: [number, number] = [0, 1];
 
 const selectRuns = (s: LabState) => s.runs;
-const selectOrder = (s: LabState) => s.runOrder;
 const selectSmoothing = (s: LabState) => s.smoothing;
 const selectCharted = (s: LabState) => chartedRunIds(s).join('|');
 const selectBusy = (s: LabState) => ['running', 'paused', 'loading'].includes(s.session.state) || s.sweep !== null;
@@ -33,13 +53,15 @@ function WhatToLookFor({ warmup }: { warmup: number }) {
           training (ERM) on the demo it climbs well above 1 within the first epochs: audio dominates.
         </li>
         <li>
-          <b>Visual accuracy</b> (the visual head alone) is the under-learned modality: with ERM it stays well below what the
-          fused model reaches, even when the fused model uses the visual cue.
+          <b>Audio vs visual accuracy</b> (each head alone, audio orange, visual blue, train solid, test dashed): visual is
+          the under-learned modality: with ERM it stays well below what the fused model reaches, even when the fused
+          model uses the visual cue.
         </li>
         <li>
           <b>B-MM</b> trains like ERM for its warm-up ({warmup} epochs), then mixes the weak modality&rsquo;s input with strength
-          m (last chart, at most 0.5 by default); its visual accuracy then rises and rho moves towards 1. The fused accuracy
-          can dip for two or three epochs while the model shifts weight to the visual branch.
+          m (last chart, at most 0.5 by default; each epoch&rsquo;s marker has the colour of the modality it mixed); its visual
+          accuracy then rises and rho moves towards 1. The fused accuracy can dip for two or three epochs while the model
+          shifts weight to the visual branch. The warm-up is shaded grey.
         </li>
         <li>
           <b>Compare</b> trains ERM and B-MM with the same seed and settings and draws both here.
@@ -49,10 +71,38 @@ function WhatToLookFor({ warmup }: { warmup: number }) {
   );
 }
 
+const EMPTY_TEXT: Record<ChartId, string> = {
+  loss: 'No loss recorded yet.',
+  fused: 'No accuracy recorded yet.',
+  modalities: 'Audio and visual accuracy appear after the first epoch.',
+  rho: 'rho appears after the first epoch.',
+  mix: 'No mixing coefficient: ERM and MM runs have none; B-MM shows m after its warm-up.',
+};
+
+/** The marker and colour of a run in the run key: the same glyph as in the charts. */
+function RunKey({ runs }: { runs: readonly ChartRun[] }) {
+  return (
+    <ul className="run-keys" data-legend aria-label="Runs drawn">
+      {runs.map((r) => (
+        <li key={r.id} data-run={r.id}>
+          <svg
+            width={GLYPH_WIDTH}
+            height={GLYPH_HEIGHT}
+            aria-hidden="true"
+            focusable="false"
+            data-color={r.color}
+            dangerouslySetInnerHTML={{ __html: glyphMarkup({ glyph: 'line', color: r.color, marker: r.marker }) }}
+          />
+          <span className="legend-text">{r.label}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function ChartsPanel() {
   const controller = useController();
   const runs = useLab(selectRuns);
-  const order = useLab(selectOrder);
   const smoothing = useLab(selectSmoothing);
   const chartedKey = useLab(selectCharted);
   const busy = useLab(selectBusy);
@@ -67,9 +117,9 @@ export function ChartsPanel() {
         .filter((id) => deferredRuns[id])
         .map((id) => {
           const run = deferredRuns[id];
-          return { id, label: runLabel(run.config), color: runColor(order.indexOf(id)), epochs: run.epochs, batches: run.batches };
+          return { id, label: runLabel(run.config), color: colorOfRun(run), marker: markerOfRun(run), config: run.config, epochs: run.epochs, batches: run.batches };
         }),
-    [chartedKey, deferredRuns, order],
+    [chartedKey, deferredRuns],
   );
   // Per-batch curves are extended, not recomputed over the whole history; charts whose series did not change
   // get the very same arrays back, so their (memoised) charts skip the update.
@@ -82,12 +132,45 @@ export function ChartsPanel() {
     cache.last = next;
     return next;
   }, [cache, chartRuns, smoothing]);
+  // What the charts say beside their curves: legends, bands, run entries of exported images, accessible summaries.
+  // Keyed on the warm-ups, labels, colours and series so they stay the same objects while those do.
+  const warmups = chartRuns.map((r) => `${r.config.method}:${r.config.bmm.warmup}`).join('|');
+  const identities = chartRuns.map((r) => `${r.label}:${r.color}:${r.marker}`).join('|');
+  const bands = useMemo(() => {
+    const configs = warmups ? warmups.split('|').map((w) => ({ config: { method: w.split(':')[0], bmm: { warmup: Number(w.split(':')[1]), rhoSmoothing: 0 } } })) : [];
+    return Object.fromEntries(CHART_IDS.map((id) => [id, chartBands(id, configs)])) as Record<ChartId, Band[]>;
+  }, [warmups]);
+  const legends = useMemo(() => Object.fromEntries(CHART_IDS.map((id) => [id, chartLegend(id, series[id], bands[id])])) as Record<ChartId, LegendItem[]>, [series, bands]);
+  const runLegends = useMemo(() => {
+    const keys = identities ? identities.split('|').map((k) => k.split(':')) : [];
+    const list = keys.map(([label, color, marker]) => ({ label, color, marker: marker as ChartRun['marker'] }));
+    return Object.fromEntries(CHART_IDS.map((id) => [id, runLegend(id, list)])) as Record<ChartId, LegendItem[]>;
+  }, [identities]);
+  const summaries = useMemo(() => Object.fromEntries(CHART_IDS.map((id) => [id, chartSummary(id, CHART_TITLES[id], series[id], chartRuns)])) as Record<ChartId, string>, [series, chartRuns]);
   const [x0, x1] = xDomain(
     chartRuns,
     chartRuns.map((r) => deferredRuns[r.id]?.config.epochs ?? 1),
   );
   const domain = useMemo<[number, number]>(() => [x0, x1], [x0, x1]);
-  const stem = chartRuns.length === 1 ? `bmm-lab_${chartRuns[0].label.replace(/\s+/g, '-')}` : 'bmm-lab_runs';
+  const fileLabel = chartRuns.length === 1 ? runFileLabel(deferredRuns[chartRuns[0].id]) : runsFileLabel(chartRuns.length);
+  const drawn = chartRuns.map((r) => deferredRuns[r.id]).filter((r) => r && r.epochs.length > 0);
+
+  const chart = (id: ChartId, extra: { percent?: boolean; yDomain?: [number, number]; referenceY?: number } = {}) => (
+    <MetricChart
+      id={id}
+      title={CHART_TITLES[id]}
+      series={series[id]}
+      legend={legends[id]}
+      runLegend={runLegends[id]}
+      bands={bands[id]}
+      summary={summaries[id]}
+      yTitle={Y_TITLES[id]}
+      xDomain={domain}
+      emptyText={EMPTY_TEXT[id]}
+      fileLabel={fileLabel}
+      {...extra}
+    />
+  );
 
   return (
     <section className="panel charts-panel" aria-label="Training curves">
@@ -109,33 +192,29 @@ export function ChartsPanel() {
         <button type="button" disabled={busy} onClick={() => controller.compareErmBmm()} title="Train ERM, then B-MM, with the same seed and settings, and overlay them">
           Compare ERM vs B-MM (seed {seed})
         </button>
-        {chartRuns.length > 1 && (
-          <ul className="run-keys" aria-label="Runs drawn">
-            {chartRuns.map((r) => (
-              <li key={r.id}>
-                <span className="swatch" style={{ background: r.color }} />
-                {r.label}
-              </li>
-            ))}
-          </ul>
-        )}
+        <button
+          type="button"
+          disabled={drawn.length === 0}
+          title="The per-epoch metrics of every run drawn here, one CSV (run id, method, fusion, seed columns first)"
+          onClick={() => {
+            const file = metricsCsvFile(drawn);
+            controller.download(file.name, file.blob);
+          }}
+        >
+          Metrics CSV of the runs drawn{drawn.length > 1 ? ` (${drawn.length})` : ''}
+        </button>
       </header>
+      {chartRuns.length > 0 && <RunKey runs={chartRuns} />}
       <WhatToLookFor warmup={warmup} />
       <div className="chart-grid">
-        <MetricChart id="loss" title={CHART_TITLES.loss} series={series.loss} xDomain={domain} emptyText="No loss recorded yet." fileStem={stem} />
-        <MetricChart id="fused" title={CHART_TITLES.fused} series={series.fused} xDomain={domain} percent emptyText="No accuracy recorded yet." fileStem={stem} />
-        <MetricChart id="audio" title={CHART_TITLES.audio} series={series.audio} xDomain={domain} percent emptyText="Audio accuracy appears after the first epoch." fileStem={stem} />
-        <MetricChart id="visual" title={CHART_TITLES.visual} series={series.visual} xDomain={domain} percent emptyText="Visual accuracy appears after the first epoch." fileStem={stem} />
-        <MetricChart id="rho" title={CHART_TITLES.rho} series={series.rho} xDomain={domain} referenceY={1} emptyText="rho appears after the first epoch." fileStem={stem} />
-        <MetricChart
-          id="mix"
-          title={CHART_TITLES.mix}
-          series={series.mix}
-          xDomain={domain}
-          yDomain={UNIT_RANGE}
-          emptyText="No mixing coefficient: ERM and MM runs have none; B-MM shows m after its warm-up."
-          fileStem={stem}
-        />
+        {chart('loss')}
+        {chart('fused', { percent: true })}
+      </div>
+      <h3 className="chart-group-title">Imbalance between the modalities</h3>
+      <div className="chart-grid">
+        {chart('modalities', { percent: true })}
+        {chart('rho', { referenceY: 1 })}
+        {chart('mix', { yDomain: UNIT_RANGE })}
       </div>
     </section>
   );

@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { makeConfig } from '../../core/config';
+import { makeConfig, type TrainConfig } from '../../core/config';
 import { fakeEpochMetrics } from '../../../test/support/fakeTrainer';
-import { buildSeries, MAX_DOTTED_EPOCHS, stabiliseSeries, xDomain, type ChartRun } from './series';
+import { MODALITY_COLORS } from '../palette';
+import { buildSeries, chartBands, chartLegend, chartSummary, CHART_TITLES, MAX_MARKERS, runLegend, stabiliseSeries, xDomain, type ChartRun } from './series';
 
-const bmm = makeConfig({ method: 'bmm' });
+const bmm = makeConfig({ method: 'bmm', bmm: { ...makeConfig().bmm, warmup: 1 } });
 const erm = makeConfig({ method: 'erm' });
 
-function chartRun(id: string, config = bmm, epochs = 2): ChartRun {
+function chartRun(id: string, config: TrainConfig = bmm, epochs = 2, color = '#123456'): ChartRun {
   return {
     id,
     label: id,
-    color: '#123456',
+    color,
+    marker: 'circle',
+    config,
     epochs: Array.from({ length: epochs }, (_, i) => fakeEpochMetrics(config, i + 1, 2, 10)),
     batches: [
       { x: 0.5, loss: 2, acc: 0.4, mix: null },
@@ -23,7 +26,7 @@ describe('buildSeries', () => {
   it('makes per-batch and per-epoch curves for one run', () => {
     const s = buildSeries([chartRun('r')], 0);
     expect(s.loss.map((x) => x.name)).toEqual(['batch loss', 'epoch loss']);
-    expect(s.loss[0]).toMatchObject({ dots: false, width: 1, points: [{ x: 0.5, y: 2 }, { x: 1, y: 1 }] });
+    expect(s.loss[0]).toMatchObject({ kind: 'batch', marker: null, width: 1, points: [{ x: 0.5, y: 2 }, { x: 1, y: 1 }] });
     expect(s.loss[1].points).toEqual([
       { x: 1, y: 2 },
       { x: 2, y: 1 },
@@ -33,11 +36,32 @@ describe('buildSeries', () => {
       ['train', false],
       ['test', true],
     ]);
-    expect(s.audio).toHaveLength(2);
-    expect(s.visual).toHaveLength(2);
     expect(s.rho[0].points.map((p) => p.y)).toEqual([1.45, 1.4]);
     // B-MM has an epoch mix; batches carry none here, so only the epoch curve.
     expect(s.mix.map((x) => x.name)).toEqual(['epoch']);
+  });
+
+  it('draws audio and visual, train and test, of every run on one chart in the modality colours', () => {
+    const s = buildSeries([chartRun('a', erm, 2, '#ff0000'), chartRun('b', bmm, 2, '#00ff00')], 0);
+    expect(s.modalities.map((x) => [x.runId, x.name, x.color, x.dashed])).toEqual([
+      ['a', 'a · audio train', MODALITY_COLORS.audio, false],
+      ['a', 'a · audio test', MODALITY_COLORS.audio, true],
+      ['a', 'a · visual train', MODALITY_COLORS.visual, false],
+      ['a', 'a · visual test', MODALITY_COLORS.visual, true],
+      ['b', 'b · audio train', MODALITY_COLORS.audio, false],
+      ['b', 'b · audio test', MODALITY_COLORS.audio, true],
+      ['b', 'b · visual train', MODALITY_COLORS.visual, false],
+      ['b', 'b · visual test', MODALITY_COLORS.visual, true],
+    ]);
+    expect(s.modalities[1].points.map((p) => p.y)).toEqual([fakeEpochMetrics(erm, 1, 2, 10).audio.testAcc, fakeEpochMetrics(erm, 2, 2, 10).audio.testAcc]);
+    // Elsewhere a run is its colour.
+    expect(s.loss.map((x) => x.color)).toEqual(['#ff0000', '#ff0000', '#00ff00', '#00ff00']);
+  });
+
+  it('marks each epoch of the mix curve with the colour of the modality B-MM mixed (none in the warm-up)', () => {
+    // fake rho is 1.45, 1.4, ... (> 1: audio strong), so after the 1-epoch warm-up B-MM mixes visual.
+    const s = buildSeries([chartRun('r', bmm, 3)], 0);
+    expect(s.mix[0].pointColors).toEqual([null, MODALITY_COLORS.visual, MODALITY_COLORS.visual]);
   });
 
   it('drops empty curves (ERM has no mix) and names runs when several are drawn', () => {
@@ -46,9 +70,9 @@ describe('buildSeries', () => {
     expect(s.loss.map((x) => x.id)).toEqual(['a:batch-loss', 'a:loss', 'b:batch-loss', 'b:loss']);
   });
 
-  it('puts dots only on short per-epoch curves', () => {
-    expect(buildSeries([chartRun('r', bmm, MAX_DOTTED_EPOCHS)], 0).loss[1].dots).toBe(true);
-    expect(buildSeries([chartRun('r', bmm, MAX_DOTTED_EPOCHS + 1)], 0).loss[1].dots).toBe(false);
+  it('keeps at most MAX_MARKERS markers on a per-epoch curve', () => {
+    expect(buildSeries([chartRun('r', bmm, MAX_MARKERS)], 0).loss[1].dotEvery).toBe(1);
+    expect(buildSeries([chartRun('r', bmm, 4 * MAX_MARKERS)], 0).loss[1].dotEvery).toBe(4);
   });
 
   it('stabiliseSeries hands back the previous arrays of charts whose curves did not change', () => {
@@ -62,12 +86,59 @@ describe('buildSeries', () => {
     expect(after.loss[0].points).toHaveLength(3);
     expect(after.fused).not.toBe(before.fused);
     expect(after.mix).not.toBe(before.mix);
-    for (const id of ['audio', 'visual', 'rho'] as const) expect(after[id]).toBe(before[id]);
+    for (const id of ['modalities', 'rho'] as const) expect(after[id]).toBe(before[id]);
   });
 
   it('spans x from 0 to the longest configured or reached epoch', () => {
     expect(xDomain([chartRun('r', bmm, 3)], [10])).toEqual([0, 10]);
     expect(xDomain([chartRun('r', bmm, 12)], [10])).toEqual([0, 12]);
     expect(xDomain([], [])).toEqual([0, 1]);
+  });
+});
+
+describe('legends and bands', () => {
+  it('legends name each encoding once, whatever the number of runs; test has the dashed glyph', () => {
+    const one = buildSeries([chartRun('a')], 0);
+    const four = buildSeries(['a', 'b', 'c', 'd'].map((id) => chartRun(id)), 0);
+    for (const id of ['loss', 'fused', 'modalities', 'rho', 'mix'] as const) {
+      expect(chartLegend(id, four[id], chartBands(id, [{ config: bmm }]))).toEqual(chartLegend(id, one[id], chartBands(id, [{ config: bmm }])));
+    }
+    const fused = chartLegend('fused', four.fused, []);
+    expect(fused.map((i) => [i.label, i.glyph])).toEqual([
+      ['per batch', 'thin'],
+      ['train', 'line'],
+      ['test', 'dashed'],
+    ]);
+    expect(chartLegend('modalities', four.modalities, []).map((i) => [i.label, i.glyph, i.color])).toEqual([
+      ['audio', 'swatch', MODALITY_COLORS.audio],
+      ['visual', 'swatch', MODALITY_COLORS.visual],
+      ['train', 'line', expect.any(String)],
+      ['test', 'dashed', expect.any(String)],
+    ]);
+    expect(chartLegend('mix', four.mix, []).map((i) => i.label)).toContain('mixes visual');
+  });
+
+  it('shades B-MM warm-up on the imbalance view and tints the sides of rho = 1 with the stronger modality', () => {
+    expect(chartBands('modalities', [{ config: bmm }, { config: erm }])).toEqual([expect.objectContaining({ axis: 'x', from: 0, to: 1, label: 'B-MM warm-up' })]);
+    expect(chartBands('loss', [{ config: bmm }])).toEqual([]);
+    expect(chartBands('mix', [{ config: erm }])).toEqual([]);
+    const rho = chartBands('rho', [{ config: bmm }]);
+    expect(rho.map((b) => b.label)).toEqual(['> 1: audio stronger', '< 1: visual stronger', 'B-MM warm-up']);
+    expect(rho[0]).toMatchObject({ axis: 'y', from: 1, to: null, color: MODALITY_COLORS.audio });
+    expect(rho[1]).toMatchObject({ axis: 'y', from: null, to: 1, color: MODALITY_COLORS.visual });
+  });
+
+  it('exported images name the runs; the modality chart shows them by marker only', () => {
+    const runs = [chartRun('a', bmm, 2, '#ff0000')];
+    expect(runLegend('loss', runs)).toEqual([{ key: 'run-0', label: 'a', glyph: 'line', color: '#ff0000', marker: 'circle' }]);
+    expect(runLegend('modalities', runs)[0].color).not.toBe('#ff0000');
+  });
+
+  it('summarises a chart in words for screen readers', () => {
+    const runs = [chartRun('r', bmm, 3)];
+    const s = buildSeries(runs, 0);
+    expect(chartSummary('rho', CHART_TITLES.rho, s.rho, runs)).toMatch(/x: epoch, y: rho.*epoch 3 rho 1\.35, audio stronger/);
+    expect(chartSummary('mix', CHART_TITLES.mix, s.mix, runs)).toMatch(/epoch 3 mixes visual with m /);
+    expect(chartSummary('loss', CHART_TITLES.loss, [], [])).toBe('Training loss: nothing recorded yet');
   });
 });
