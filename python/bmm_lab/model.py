@@ -207,14 +207,19 @@ class AVClassifier(nn.Module):
             raise ValueError("audio must be [N, C, H, W], got shape %s" % (list(audio.shape),))
         if visual.dim() != 5:
             raise ValueError("visual must be [N, C, T, H, W], got shape %s" % (list(visual.shape),))
+        return self.encode_audio(audio), self.encode_visual(visual)
+
+    def encode_audio(self, audio):
+        """z_a [N, d] from audio [N, C, H, W] alone (the audio-only row)."""
+        return F.adaptive_avg_pool2d(self.audio_net(audio), 1).flatten(1)
+
+    def encode_visual(self, visual):
+        """z_v [N, d] from visual [N, C, T, H, W] alone, run as N*T images (the visual-only row)."""
         n, c, t, h, w = visual.shape
         frames = visual.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
-        a = self.audio_net(audio)
         v = self.visual_net(frames)
-        z_a = F.adaptive_avg_pool2d(a, 1).flatten(1)
         # Mean over T, h and w together, as OGM-GE's adaptive_avg_pool3d on [N, d, T, h, w].
-        z_v = v.reshape(n, t, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))
-        return z_a, z_v
+        return v.reshape(n, t, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))
 
     def features(self, audio, visual):
         """(z_a, z_v, fused), fused being the input of the last linear layer (METHOD.md section 4)."""

@@ -8,7 +8,8 @@ started from, TRACE the JSONL of ``bmm-lab train --trace`` (recorded with ``--au
 (from 1), ``step`` (from 0), ``indices`` (positions in the training split, batch order), ``loss``, ``perm``,
 ``lambda``, ``m``, ``weak``, ``coef``. Each step is rebuilt as the session does it (``src/core/session.ts``,
 ``trainStep.ts``): the epoch's StepLR rate, the batch with the evaluation transforms, the config's method with the
-trace's random choices (perm, lambda; B-MM's weak and m as recorded), backward, OGM's modulation, Adam.
+trace's random choices (perm, lambda; B-MM's weak and m as recorded), backward, OGM's modulation, Adam; MMPareto
+and AGM run their own passes (``rules.method_step``), and their coefficients are this side's own.
 Independently, B-MM's rho comes from this side's own evaluation pass over the training split before each epoch
 after the first (with the config's ``unimodal`` score, ``bmm.rhoSmoothing`` and ``bmm.maxM``), and OGM's
 coefficients from this side's forward pass (for ``unimodal = mean``, with the feature means of that same pass):
@@ -35,7 +36,7 @@ from .loader import check_state_dict, parse_metadata
 from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
-from .rules import balance_plan, batch_loss, epoch_rho, modulate_gradients, ogm_active, one_hot, ramp_factor
+from .rules import STEP_METHODS, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
 
@@ -117,8 +118,11 @@ def _check_method(r, where, config, config_path):
                     % (where, k, method, config_path)
                 )
 
-    if method == "erm":
+    if method in ("erm", "audio-only", "visual-only"):
         never(*TRACE_KEYS)
+    elif method in STEP_METHODS:
+        never("perm", "lambda", "m", "weak")
+        always("coef")
     elif method == "mm":
         always("perm", "lambda")
         never("m", "weak", "coef")
@@ -237,7 +241,8 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
     unimodal = Unimodal(config.get("unimodal", "zero"))
     # The session's evaluation pass over the training set after each epoch gives B-MM its rho and, for
     # unimodal = mean, the feature means OGM's scores use; other methods do not depend on it.
-    needs_eval = method == "bmm" or (method == "ogm-ge" and unimodal.mode == "mean")
+    needs_eval = method == "bmm" or (method in ("ogm-ge", "mmpareto") and unimodal.mode == "mean")
+    state = method_state(config)
     optimizer = make_adam(model, config["lr"], config["weightDecay"])
     eval_batch = max(config["batch"], 16)
     model.train()
@@ -269,10 +274,13 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
         audio, visual, labels = pack.train.inputs(r["indices"], dtype)
         targets = one_hot(labels, n_classes, dtype)
         optimizer.zero_grad(set_to_none=True)
-        result = batch_loss(config, model, audio, visual, targets, r, e, unimodal)
-        result.loss.backward()
-        if result.coef is not None:
-            modulate_gradients(model, result.coef, config["ogm"]["mode"], generator)
+        if method in STEP_METHODS:
+            result = method_step(config, model, audio, visual, targets, unimodal, state)
+        else:
+            result = batch_loss(config, model, audio, visual, targets, r, e, unimodal)
+            result.loss.backward()
+            if result.coef is not None:
+                modulate_gradients(model, result.coef, config["ogm"]["mode"], generator)
         optimizer.step()
         loss = float(result.loss.detach())
         if not math.isfinite(loss):

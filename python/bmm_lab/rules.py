@@ -1,4 +1,5 @@
-"""The lab's training rules on top of ``AVClassifier``: ERM, MM, B-MM and OGM / OGM-GE (METHOD.md section 3).
+"""The lab's training rules on top of ``AVClassifier``: ERM, MM, B-MM, OGM / OGM-GE, the unimodal rows, MMPareto and
+AGM (METHOD.md section 3; the balancing methods' references are in their TS files).
 
 Each rule mirrors its TS file, arithmetic included:
 - ``soft_cross_entropy``, ``interpolate``, ``permute_rows``: ``src/core/methods/method.ts``;
@@ -6,7 +7,9 @@ Each rule mirrors its TS file, arithmetic included:
 - ``mix_features``, ``mm_loss``: ``mm.ts`` (lambda z + (1 - lambda) z[p] on both features, before fusion);
 - ``balance_plan``, ``planned_rho``, ``mix_weak_inputs``, ``bmm_loss``: ``bmm.ts``;
 - ``ogm_coefficients``, ``ogm_coefficient_tensors``, ``modulate_gradients``, ``ogm_loss``: ``ogm-ge.ts``
-  (unimodal outputs from ``unimodal.py``).
+  (unimodal outputs from ``unimodal.py``);
+- ``unimodal_only_loss``: ``unimodal.ts``; ``mmpareto_step`` and its helpers: ``mmpareto.ts``; ``agm_step`` and its
+  helpers: ``agm.ts``. The step functions (``method_step``) run their own backward passes, as ``stepGradients``.
 The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace, the trainer draws them.
 A permutation is a list of batch positions, or a ``Partners`` when the batch is split across processes (each
 process holds some rows; a row's partner may be in another process). ``reduce`` arguments sum a tensor over those
@@ -270,6 +273,190 @@ def modulate_gradients(model, coef, mode, generator=None):
                 p.grad = g * k
 
 
+def unimodal_only_loss(model, audio, visual, targets, modality):
+    """The audio-only / visual-only rows (``unimodal.ts``): CE(fusion(z_a, 0), y) or CE(fusion(0, z_v), y); the
+    other encoder is not run (no gradient, so Adam leaves it alone)."""
+    fm = model.fusion_module
+    if modality == "audio":
+        z_a = model.encode_audio(audio)
+        logits = fm(z_a, torch.zeros_like(z_a))
+    else:
+        z_v = model.encode_visual(visual)
+        logits = fm(torch.zeros_like(z_v), z_v)
+    return BatchLoss(soft_cross_entropy(logits, targets), logits, None)
+
+
+# -- methods that compute their gradients themselves (several passes): the step functions below run backward and
+# -- leave the gradients Adam applies in ``p.grad``, as ``stepGradients`` does in the lab.
+
+STEP_METHODS = ("mmpareto", "agm")
+
+
+def min_norm_weight(v11, v12, v22):
+    """MMPareto's two-task min-norm weight c of min_c |c x_1 + (1 - c) x_2|^2 (``minNormWeight``), plain numbers."""
+    if v12 >= v11:
+        return 0.999
+    if v12 >= v22:
+        return 0.001
+    return -(v12 - v22) / (v11 + v22 - 2 * v12)
+
+
+def pareto_weight(v11, v12, v22):
+    """k_1, the weight of the multimodal gradient (``paretoWeight``): 1/2 when the cosine is > 0, else the min-norm c."""
+    cos = v12 / max(math.sqrt(v11) * math.sqrt(v22), 1e-8)
+    return 0.5 if cos > 0 else min_norm_weight(v11, v12, v22)
+
+
+def pareto_weight_tensor(v11, v12, v22):
+    """Tensor version of ``pareto_weight`` (``paretoWeightTensor``)."""
+    cos = v12 / torch.clamp(torch.sqrt(v11) * torch.sqrt(v22), min=1e-8)
+    between = (v22 - v12) / (v11 + v22 - v12 * 2)
+    c = torch.where(v12 >= v11, torch.full_like(v11, 0.999), torch.where(v12 >= v22, torch.full_like(v11, 0.001), between))
+    return torch.where(cos > 0, torch.full_like(v11, 0.5), c)
+
+
+def pareto_combine(g1, g2, k, gamma):
+    """gamma max(1, |g1 + g2| / |c|) c with c = 2 k g1 + 2 (1 - k) g2, zero where c is (``paretoCombine``)."""
+    combined = g1 * (k * 2) + g2 * ((1 - k) * 2)
+    plain_norm = torch.linalg.vector_norm(g1 + g2)
+    norm = torch.linalg.vector_norm(combined)
+    ratio = plain_norm / torch.clamp(norm, min=1e-30)
+    scale = torch.where(norm > 0, torch.clamp(ratio, min=1.0), torch.zeros_like(norm))
+    return combined * (scale * gamma)
+
+
+def _trainable(model):
+    return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+
+
+def mmpareto_step(model, audio, visual, targets, gamma, unimodal=None):
+    """MMPareto on one batch (``mmpareto.ts``): the gradients of L_mm and of L_a + L_v, per encoder the Pareto weight
+    and the rescaled combination, the head the plain sum. Sets ``p.grad``; returns the BatchLoss (loss L_mm + L_a +
+    L_v) with ``coef`` {audio, visual} = k_1 per encoder."""
+    z_a, z_v = model.encode(audio, visual)
+    logits = model.fusion_module(z_a, z_v)
+    loss_mm = soft_cross_entropy(logits, targets)
+    u_a, u_v = (unimodal or Unimodal("zero")).logits(model, z_a, z_v)
+    loss_uni = soft_cross_entropy(u_a, targets) + soft_cross_entropy(u_v, targets)
+    named = _trainable(model)
+    params = [p for _, p in named]
+    g_mm = torch.autograd.grad(loss_mm, params, retain_graph=True, allow_unused=True)
+    g_uni = torch.autograd.grad(loss_uni, params, allow_unused=True)
+    coef = {}
+    done = set()
+    with torch.no_grad():
+        for encoder, key in ((AUDIO_NET, "audio"), (VISUAL_NET, "visual")):
+            idx = [i for i, (n, _) in enumerate(named) if n.startswith(encoder + ".") and g_mm[i] is not None and g_uni[i] is not None]
+            dot = lambda a, b: sum((a[i] * b[i]).sum() for i in idx)  # noqa: E731
+            k = pareto_weight_tensor(dot(g_mm, g_mm), dot(g_mm, g_uni), dot(g_uni, g_uni))
+            for i in idx:
+                params[i].grad = pareto_combine(g_mm[i], g_uni[i], k, gamma)
+                done.add(i)
+            coef[key] = k
+        for i, p in enumerate(params):
+            if i in done:
+                continue
+            parts = [g for g in (g_mm[i], g_uni[i]) if g is not None]
+            p.grad = (parts[0] + parts[1]) if len(parts) == 2 else (parts[0] if parts else None)
+    return BatchLoss((loss_mm + loss_uni).detach(), logits, coef)
+
+
+def shapley_responses(full, audio_only, visual_only):
+    """AGM's responses (``shapleyResponses``): m_a = (f(a,v) - f(0,v) + f(a,0)) / 2, m_v = (f(a,v) - f(a,0) + f(0,v)) / 2."""
+    return (full - visual_only + audio_only) * 0.5, (full - audio_only + visual_only) * 0.5
+
+
+def agm_score(logits, targets):
+    """s = mean_i -log max(softmax(x)[i, y_i], 1e-8) (``agmScore``)."""
+    p = (F.softmax(logits, dim=1) * targets).sum(dim=1)
+    return -torch.log(torch.clamp(p, min=1e-8)).mean()
+
+
+def agm_coefficients(scores, means, alpha):
+    """k_a, k_v from the batch scores and the running means before the step, plain numbers (``agmCoefficients``)."""
+
+    def k(s, o, ms, mo):
+        return math.exp(alpha * min(math.exp(mo - ms) - math.exp(o - s), 10))
+
+    return {"audio": k(scores["audio"], scores["visual"], means["audio"], means["visual"]), "visual": k(scores["visual"], scores["audio"], means["visual"], means["audio"])}
+
+
+def head_output_weights(fusion):
+    """The head's output layer weights AGM's clipping looks at (``headOutputWeights``)."""
+    if fusion == "sum":
+        return ["fusion_module.fc_x.weight", "fusion_module.fc_y.weight"]
+    if fusion == "decision":
+        return ["fusion_module.head_a.weight", "fusion_module.head_v.weight"]
+    return ["fusion_module.fc_out.weight"]
+
+
+def agm_clip(model, output_weights):
+    """clip_grad_norm_(max 5) of every gradient when an output-layer gradient leaves [-5, 5] (``agmClip``), in place."""
+    grads = [(n, p) for n, p in model.named_parameters() if p.grad is not None]
+    head = [p.grad for n, p in grads if n in output_weights]
+    if not head:
+        return
+    extreme = torch.stack([g.abs().max() for g in head]).max()
+    norm = torch.sqrt(sum((p.grad * p.grad).sum() for _, p in grads))
+    factor = torch.clamp(5 / (norm + 1e-6), max=1.0)
+    scale = torch.where(extreme > 5, factor, torch.ones_like(factor))
+    for _, p in grads:
+        p.grad = p.grad * scale
+
+
+class AgmState:
+    """AGM's running means of the scores over the steps so far (0 before the first) and their count."""
+
+    def __init__(self):
+        self.means = None
+        self.steps = 0
+
+
+def agm_step(model, audio, visual, targets, alpha, fusion, state):
+    """AGM on one batch (``agm.ts``): the training forward and CE, the two masked passes in evaluation mode, the
+    coefficients from the scores and ``state``'s running means (then updated), backward, the encoder kernels'
+    gradients times k_m, the clipping. Returns the BatchLoss with ``coef`` {audio, visual}."""
+    logits = model(audio, visual)[0]
+    loss = soft_cross_entropy(logits, targets)
+    with torch.no_grad():
+        was_training = model.training
+        model.eval()
+        audio_only = model(audio, torch.zeros_like(visual))[0]
+        visual_only = model(torch.zeros_like(audio), visual)[0]
+        model.train(was_training)
+        r_a, r_v = shapley_responses(logits.detach(), audio_only, visual_only)
+        s_a, s_v = agm_score(r_a, targets), agm_score(r_v, targets)
+        m_a, m_v = state.means if state.means is not None else (torch.zeros_like(s_a), torch.zeros_like(s_v))
+
+        def k(s, o, ms, mo):
+            return torch.exp(torch.clamp(torch.exp(mo - ms) - torch.exp(o - s), max=10) * alpha)
+
+        k_a, k_v = k(s_a, s_v, m_a, m_v), k(s_v, s_a, m_v, m_a)
+        state.steps += 1
+        t = state.steps
+        state.means = (m_a * ((t - 1) / t) + s_a / t, m_v * ((t - 1) / t) + s_v / t)
+    loss.backward()
+    modulate_gradients(model, {"audio": k_a, "visual": k_v}, "ogm")
+    agm_clip(model, head_output_weights(fusion))
+    return BatchLoss(loss.detach(), logits, {"audio": k_a, "visual": k_v})
+
+
+def method_step(config, model, audio, visual, targets, unimodal=None, state=None):
+    """One batch of a method in ``STEP_METHODS``: loss, its own backward passes and gradient rewriting (``p.grad``
+    left for Adam). ``state``: the method's state across steps (``method_state``)."""
+    method = config["method"]
+    if method == "mmpareto":
+        return mmpareto_step(model, audio, visual, targets, config["mmpareto"]["gamma"], unimodal)
+    if method == "agm":
+        return agm_step(model, audio, visual, targets, config["agm"]["alpha"], config["fusion"], state)
+    raise ValueError("method %r has no step rule here (known: %s)" % (method, ", ".join(STEP_METHODS)))
+
+
+def method_state(config):
+    """A fresh state for the config's method (AGM's running means), or None."""
+    return AgmState() if config["method"] == "agm" else None
+
+
 def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=None, reduce=None):
     """The config's method on one batch with given random choices; ``epoch`` is 0-based.
 
@@ -287,4 +474,6 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
         return bmm_loss(model, audio, visual, targets, mixing.get("weak"), mixing.get("m"), mixing.get("perm"), config["bmm"])
     if method == "ogm-ge":
         return ogm_loss(model, audio, visual, targets, config["ogm"]["alpha"], ogm_active(epoch, config["ogm"]), unimodal, reduce)
-    raise ValueError("method %r has no rule here (known: erm, mm, bmm, ogm-ge)" % (method,))
+    if method in ("audio-only", "visual-only"):
+        return unimodal_only_loss(model, audio, visual, targets, method.split("-")[0])
+    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only; %s use method_step)" % (method, ", ".join(STEP_METHODS)))

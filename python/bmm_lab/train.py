@@ -7,7 +7,8 @@
 RUN.json is a run-config document (``{"format":"bmm-lab-run","version":1,"config":{…}}``, the lab's "Export run
 config"); its sizes must be the pack's (audioHeight, audioWidth, visualSize, frames; a pack is not resized). Every
 method and option of the lab trains here with the same rules as the replay (``rules.py``): ERM, MM, B-MM (warmup,
-beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, with the ``unimodal`` score, Adam with L2
+beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, audio-only and visual-only, MMPareto and AGM
+(these two on one process: they run their own gradient passes), with the ``unimodal`` score, Adam with L2
 weight decay and the StepLR schedule. Per epoch, as the session: the learning rate of the schedule; B-MM's plan
 from rho of the evaluation pass after the previous epoch (none before the first); the training batches in an order
 drawn from the seed (a final batch of one clip is skipped); with ``bnStats = precise`` the BatchNorm statistics
@@ -82,7 +83,7 @@ from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .replay import ReplayError, load_start_model
 from .report import epoch_json, json_line, summary_json
-from .rules import Partners, balance_plan, batch_loss, epoch_rho, modulate_gradients, one_hot, ramp_factor
+from .rules import STEP_METHODS, Partners, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, one_hot, ramp_factor
 from .unimodal import Unimodal
 
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl")
@@ -146,6 +147,7 @@ class Trainer:
         self.metrics = []
         self.rho_history = []
         self.plan = None
+        self.method_state = method_state(config)
         step = _BatchStep(self.model, config, self.unimodal)
         self.sync_bn = bool(sync_bn and self.procs.distributed)
         if self.procs.distributed:
@@ -275,13 +277,19 @@ class Trainer:
                 gather = (lambda x, sizes=sizes: procs.gather_rows(x, sizes)) if procs.distributed else None
                 mixing["perm"] = Partners(draws["perm"][lo : lo + mine], gather)
             self.optimizer.zero_grad(set_to_none=True)
-            with self._autocast():
-                loss, logits, coef = self.step(audio, visual, targets, mixing, e, self.reduce)
-            # Normalised by the whole batch: DDP averages the processes' gradients, each of a mean over its share.
-            scale = mine * procs.world / size
-            (loss * scale if scale != 1 else loss).backward()
-            if coef is not None:
-                modulate_gradients(self.model, {"audio": coef[0], "visual": coef[1]}, config["ogm"]["mode"], self.noise)
+            if config["method"] in STEP_METHODS:
+                # One process (prepare refuses more): the method runs its own backward passes.
+                with self._autocast():
+                    r = method_step(config, self.model, audio, visual, targets, self.unimodal, self.method_state)
+                loss, logits, coef = r.loss, r.logits, torch.stack([r.coef["audio"], r.coef["visual"]])
+            else:
+                with self._autocast():
+                    loss, logits, coef = self.step(audio, visual, targets, mixing, e, self.reduce)
+                # Normalised by the whole batch: DDP averages the processes' gradients, each of a mean over its share.
+                scale = mine * procs.world / size
+                (loss * scale if scale != 1 else loss).backward()
+                if coef is not None:
+                    modulate_gradients(self.model, {"audio": coef[0], "visual": coef[1]}, config["ogm"]["mode"], self.noise)
             self.optimizer.step()
             with torch.no_grad():
                 correct = (logits.argmax(1) == labels).sum().double()
@@ -345,9 +353,10 @@ class Trainer:
             "samplesPerSec": totals["seen"] / totals["seconds"] if totals["seconds"] > 0 else 0.0,
             "seconds": time.perf_counter() - started,
         }
-        if config["method"] == "ogm-ge":
+        if config["method"] in ("ogm-ge",) + STEP_METHODS:
             n = totals["coef_count"]
-            metrics["coefficients"] = {"audio": totals["coef_a"] / n, "visual": totals["coef_v"] / n} if n else {"audio": 1.0, "visual": 1.0}
+            neutral = 0.5 if config["method"] == "mmpareto" else 1.0
+            metrics["coefficients"] = {"audio": totals["coef_a"] / n, "visual": totals["coef_v"] / n} if n else {"audio": neutral, "visual": neutral}
         self.metrics.append(metrics)
         self.rho_history.append(metrics["rho"])
         return metrics
@@ -466,6 +475,8 @@ def prepare(args, world=1):
     if state is not None:
         check_checkpoint(state, config, source, pack, ckpt_path)
     batch = config["batch"]
+    if world > 1 and config["method"] in STEP_METHODS:
+        raise TrainError("%s: method %s runs its own gradient passes and trains on one process here; run it without torchrun" % (source, config["method"]))
     if batch % world:
         raise TrainError("%s: batch %d is the global batch, split across %d processes; it must be divisible by %d" % (source, batch, world, world))
     last = pack.train.size % batch

@@ -114,6 +114,22 @@ class AgainstReplay(TrainCase):
         coefs = [s["coef"] for s in steps if s["epoch"] == 2]
         self.assertAlmostEqual(epochs[1]["mix"], sum(min(c.values()) for c in coefs) / 2, delta=1e-5)
 
+    def test_audio_only(self):
+        _, steps = self.check(method="audio-only")
+        self.assertTrue(all(s["coef"] is None for s in steps))
+
+    def test_visual_only_sum(self):
+        self.check(method="visual-only", fusion="sum")
+
+    def test_mmpareto_unimodal_mean(self):
+        _, steps = self.check(method="mmpareto", unimodal="mean")
+        self.assertTrue(all(0.001 <= s["coef"]["audio"] <= 0.999 for s in steps))
+
+    def test_agm_decision(self):
+        _, steps = self.check(method="agm", fusion="decision")
+        self.assertTrue(all(s["coef"]["audio"] > 0 and s["coef"]["visual"] > 0 for s in steps))
+        self.assertTrue(any(s["coef"]["audio"] != 1 for s in steps))
+
     def test_erm_decision_on_flow(self):
         self.check(visual="flow", method="erm", fusion="decision")
 

@@ -47,7 +47,14 @@ const CASES: Case[] = [
   { name: 'bmm, concat, feature level, precise BN statistics, ramp', args: ['--method', 'bmm', '--bmm.warmup', '1', '--bmm.level', 'feature', '--bmm.ramp', '1', '--epochs', '3', '--seed', '6'], lossSteps: 15, weightBound: 1e-3 },
   { name: 'the same with precise BN statistics, on the cpu backend', args: ['--method', 'bmm', '--bmm.warmup', '1', '--unimodal', 'mean', '--bmm.level', 'feature', '--bmm.maxM', '0.3', '--bmm.rhoSmoothing', '0.5', '--epochs', '3', '--backend', 'cpu'], lossSteps: 15, weightBound: 1e-3 },
   { name: 'ogm (no noise), gated', args: ['--method', 'ogm-ge', '--ogm.mode', 'ogm', '--fusion', 'gated'], lossSteps: 10, weightBound: 1e-3 },
+  { name: 'audio-only, concat', args: ['--method', 'audio-only', '--epochs', '1'], lossSteps: 5, weightBound: 1e-3 },
+  { name: 'visual-only, sum', args: ['--method', 'visual-only', '--fusion', 'sum', '--epochs', '1'], lossSteps: 5, weightBound: 1e-3 },
+  // Per-step coefficients: MMPareto's weight of the multimodal gradient per encoder, AGM's k per encoder.
+  { name: 'mmpareto, concat', args: ['--method', 'mmpareto'], lossSteps: 10, weightBound: 1e-3 },
+  { name: 'agm, decision', args: ['--method', 'agm', '--fusion', 'decision'], lossSteps: 10, weightBound: 1e-3 },
 ];
+// PARITY_ONLY=substring runs only the cases whose name contains it (to check one method while working on it).
+const ONLY = process.env.PARITY_ONLY;
 
 const relNorm = (a: Float32Array, b: Float32Array) => {
   let d = 0;
@@ -70,7 +77,7 @@ describe('training parity with PyTorch (trace + replay)', () => {
     for (const f of writePack(dataset, { frames: 1 })) writeFileSync(join(pack, f.name), f.bytes);
     const common = ['--data', pack, '--preset', 'tiny', '--width', '0.0625', '--batch', '8', '--epochs', '2', '--augment', 'off', '--backend', 'wasm', '--seed', '5', '--json'];
     const report: string[] = [];
-    for (const c of CASES) {
+    for (const c of CASES.filter((k) => !ONLY || k.name.includes(ONLY))) {
       const tag = c.name.replace(/[^a-z0-9]+/g, '-');
       // Start weights: a fresh model of this config, exported by the lab.
       const args = ['train', ...common, ...c.args];

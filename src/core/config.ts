@@ -47,6 +47,8 @@ export type BackendName = Exclude<BackendChoice, 'auto'>;
 export type MmOptions = TrainConfig['mm'];
 export type BmmOptions = TrainConfig['bmm'];
 export type OgmOptions = TrainConfig['ogm'];
+export type MmParetoOptions = TrainConfig['mmpareto'];
+export type AgmOptions = TrainConfig['agm'];
 export type StepLrOptions = NonNullable<TrainConfig['stepLr']>;
 export type UnimodalScore = TrainConfig['unimodal'];
 
@@ -248,6 +250,9 @@ export function validateConfig(config: TrainConfig, trainSize?: number): TrainCo
     if (s.path === 'batch' && trainSize !== undefined && (value as number) > trainSize) {
       throw new ConfigError('batch', `batch ${String(value)} is larger than the training set (${trainSize} clips); use at most ${trainSize}`);
     }
+  }
+  if ((config.method === 'audio-only' || config.method === 'visual-only') && config.unimodal !== 'zero') {
+    throw new ConfigError('unimodal', `method ${config.method} trains the head with the other feature at zero, so its accuracy is the unimodal score with unimodal zero, not ${config.unimodal}; use --unimodal zero`);
   }
   if (config.unimodal === 'half-bias' && !HALF_BIAS_FUSIONS.includes(config.fusion)) {
     throw new ConfigError('unimodal', `unimodal half-bias is defined for ${HALF_BIAS_FUSIONS.join(', ')} fusion, not ${config.fusion}; use zero or mean`);

@@ -81,8 +81,12 @@ const FAST = PRESET_SIZES.fast;
 export const SETTINGS = [
   {
     path: 'method', kind: 'enum', section: 'model', label: 'Method', default: 'bmm',
-    values: ['erm', 'mm', 'bmm', 'ogm-ge'], labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE' },
-    help: 'erm: plain fused cross-entropy; mm: Multimodal Mixup; bmm: Balanced Multimodal Mixup; ogm-ge: gradient modulation',
+    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm'],
+    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM' },
+    help:
+      'erm: plain fused cross-entropy; mm: Multimodal Mixup (features, targets); bmm: Balanced Multimodal Mixup (the weak input); ogm-ge: gradient modulation (encoder gradients; ogm.mode ogm: no noise); ' +
+      'audio-only, visual-only: one encoder and its part of the head trained alone; mmpareto: per-encoder Pareto combination of the multimodal and unimodal gradients (2 extra backward passes); ' +
+      'agm: per-encoder gradient coefficients from Shapley-style unimodal responses (2 extra forward passes)',
   },
   {
     path: 'fusion', kind: 'enum', section: 'model', label: 'Fusion', default: 'concat',
@@ -166,6 +170,14 @@ export const SETTINGS = [
   {
     path: 'ogm.end', kind: 'number', section: 'ogm', label: 'End epoch', default: 50, integer: true, min: 0, methods: ['ogm-ge'],
     help: 'Last epoch (0-based, included, as OGM-GE’s code) with modulation',
+  },
+  {
+    path: 'mmpareto.gamma', kind: 'number', section: 'training', label: 'MMPareto gamma', default: 1.5, minExclusive: 0, step: 0.1, methods: ['mmpareto'],
+    help: 'Gradients: each encoder gets gamma times the Pareto combination of its multimodal and unimodal gradients, rescaled to at least their sum’s norm (MMPareto’s code: gamma 1.5)',
+  },
+  {
+    path: 'agm.alpha', kind: 'number', section: 'training', label: 'AGM alpha', default: 0.1, minExclusive: 0, step: 0.05, methods: ['agm'], aliases: ['alpha'],
+    help: 'Gradients: encoder kernels times exp(alpha min(eta - r, 10)), r from the batch’s Shapley responses, eta from their running mean (BalanceBenchmark: alpha 0.1)',
   },
   { path: 'width', kind: 'number', section: 'inputs', label: 'Width multiplier', default: FAST.width, minExclusive: 0, max: 4, step: 0.125, help: 'Channels of both ResNet-18 encoders: 1 = 64..512' },
   { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },

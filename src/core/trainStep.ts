@@ -3,7 +3,7 @@
  * BatchNorm running averages. Reads back one small tensor per step (loss, correct count, method scalars).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, StepMixing, TrainingMethod } from './methods/method';
+import type { Batch, GradientPass, StepMixing, TrainingMethod } from './methods/method';
 import type { AVModel } from './model';
 import type { Adam } from './optimizer';
 import type { Rng } from './random';
@@ -28,6 +28,7 @@ export function variableNameMap(model: AVModel): Map<string, string> {
 }
 
 export async function trainStep(model: AVModel, optimizer: Adam, method: TrainingMethod, batch: Batch, rng: Rng, names: Map<string, string>): Promise<StepResult> {
+  if (method.stepGradients) return passesStep(model, optimizer, method, batch, rng, names);
   const bnUpdates: BnUpdate[] = [];
   let aux: Record<string, tf.Tensor> = {};
   let logits: tf.Tensor2D | null = null;
@@ -55,6 +56,44 @@ export async function trainStep(model: AVModel, optimizer: Adam, method: Trainin
   });
   applyBnUpdates(model.params, bnUpdates);
   tf.dispose([value, logits!, ...Object.values(grads), ...Object.values(aux)]);
+  const values = (await report.data()) as Float32Array;
+  report.dispose();
+  const auxValues: Record<string, number> = {};
+  auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
+  return {
+    loss: values[0],
+    correct: values[1],
+    mix: method.batchMix(auxValues),
+    aux: auxValues,
+    mixing: { perm: mixing.perm ?? null, lambda: mixing.lambda ?? null, m: mixing.m ?? null, weak: mixing.weak ?? null },
+  };
+}
+
+/** A step of a method that computes its gradients itself (`stepGradients`): its passes, Adam, the report. */
+async function passesStep(model: AVModel, optimizer: Adam, method: TrainingMethod, batch: Batch, rng: Rng, names: Map<string, string>): Promise<StepResult> {
+  const variables = model.trainableVariables();
+  let first = true;
+  const pass: GradientPass = (f) => {
+    const bnUpdates: BnUpdate[] = [];
+    const record = first;
+    first = false;
+    const { value, grads } = tf.variableGrads(() => f({ training: true, bnUpdates: record ? bnUpdates : [] }), variables);
+    if (record) applyBnUpdates(model.params, bnUpdates);
+    const byName = new Map<string, tf.Tensor>();
+    for (const [varName, g] of Object.entries(grads)) byName.set(names.get(varName) ?? varName, g);
+    return { value, grads: byName };
+  };
+  let mixing: Partial<StepMixing> = {};
+  let auxKeys: string[] = [];
+  const report = tf.tidy(() => {
+    const r = method.stepGradients!(model, batch, rng, pass);
+    mixing = r.mixing ?? {};
+    const aux = r.aux ?? {};
+    auxKeys = Object.keys(aux);
+    optimizer.apply(r.grads);
+    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(r.logits, 1), batch.labels), 'float32'));
+    return tf.stack([r.loss, correct, ...auxKeys.map((k) => tf.reshape(aux[k], []))]);
+  });
   const values = (await report.data()) as Float32Array;
   report.dispose();
   const auxValues: Record<string, number> = {};

@@ -1,16 +1,23 @@
 /** The registry of training methods: name -> factory. Add a method by adding one file and one line here. */
 import type { MethodName, TrainConfig } from '../config';
+import { createAgm } from './agm';
 import { createBmm } from './bmm';
 import { createErm } from './erm';
 import type { MethodFactory, TrainingMethod } from './method';
 import { createMm } from './mm';
+import { createMmPareto } from './mmpareto';
 import { createOgmGe } from './ogm-ge';
+import { createAudioOnly, createVisualOnly } from './unimodal';
 
 export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
   erm: createErm,
   mm: createMm,
   bmm: createBmm,
   'ogm-ge': createOgmGe,
+  'audio-only': createAudioOnly,
+  'visual-only': createVisualOnly,
+  mmpareto: createMmPareto,
+  agm: createAgm,
 };
 
 export function createMethod(config: TrainConfig): TrainingMethod {

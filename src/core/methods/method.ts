@@ -51,12 +51,38 @@ export interface StepMixing {
   weak: 'audio' | 'visual' | null;
 }
 
+/**
+ * One gradient pass of a step (for `stepGradients`): runs `f` under its own gradient tape with training-mode
+ * forward options and returns its value and the gradients by parameter name (parameters `f` does not reach have
+ * none). Only the step's first pass records BatchNorm batch statistics, and they are applied to the running
+ * averages as soon as it returns (as PyTorch's training forward does), so later passes of the same inputs, with
+ * the same batch statistics, leave the running averages alone and evaluation-mode passes after it see them updated.
+ */
+export type GradientPass = (f: (forward: ForwardOptions) => tf.Scalar) => { value: tf.Scalar; grads: Map<string, tf.Tensor> };
+
+/** What a method's `stepGradients` hands the optimiser. */
+export interface StepGradients {
+  /** The reported loss. */
+  loss: tf.Scalar;
+  /** Fused logits, for the batch accuracy. */
+  logits: tf.Tensor2D;
+  /** The gradients Adam applies, by parameter name. */
+  grads: Map<string, tf.Tensor>;
+  aux?: Record<string, tf.Tensor>;
+  mixing?: Partial<StepMixing>;
+}
+
 export interface TrainingMethod {
   readonly name: MethodName;
   /** Called before each epoch's first batch. */
   beginEpoch(start: EpochStart): void;
   /** Builds one batch's loss; runs inside the gradient tape, so everything here is differentiated. */
   batchLoss(model: AVModel, batch: Batch, rng: Rng, forward: ForwardOptions): BatchLoss;
+  /**
+   * Optionally computes the step's gradients itself, in one or more gradient passes (MMPareto's per-loss gradients,
+   * AGM's masked passes); replaces `batchLoss` and `modulateGradients` for the step. Runs inside tf.tidy.
+   */
+  stepGradients?(model: AVModel, batch: Batch, rng: Rng, pass: GradientPass): StepGradients;
   /** Optionally rewrites gradients (keyed by parameter name) after backprop; runs inside tf.tidy. */
   modulateGradients?(grads: Map<string, tf.Tensor>, aux: Record<string, tf.Tensor>, rng: Rng): Map<string, tf.Tensor>;
   /** The value reported as `mix` for this batch: B-MM's m, OGM-GE's strong coefficient (from aux), else null. */
