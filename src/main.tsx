@@ -14,6 +14,9 @@ import { createStore, initialState } from './ui/store';
 import { configFromLocation } from './ui/urlConfig';
 import './ui/styles.css';
 
+/** Where the running sweep is kept, so that a reload can resume it. */
+const SWEEP_KEY = 'bmm-lab.sweep';
+
 const { config, notices } = configFromLocation(window.location.search, window.location.hash);
 const store = createStore(initialState(config));
 for (const text of notices) store.dispatch({ type: 'notice/add', level: 'warning', text });
@@ -25,6 +28,23 @@ const controller = new LabController(store, {
   download: downloadBlob,
   now: () => Date.now(),
   newRunId: () => `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+  sweepStorage: {
+    load: () => {
+      try {
+        return window.localStorage.getItem(SWEEP_KEY);
+      } catch {
+        return null;
+      }
+    },
+    save: (value) => {
+      try {
+        if (value === null) window.localStorage.removeItem(SWEEP_KEY);
+        else window.localStorage.setItem(SWEEP_KEY, value);
+      } catch {
+        // Storage refused (private mode, quota): the sweep is not kept across reloads.
+      }
+    },
+  },
 });
 void controller.boot();
 watchOtherTabs((text) => store.dispatch({ type: 'notice/add', level: 'warning', text }));

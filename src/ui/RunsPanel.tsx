@@ -11,7 +11,8 @@ import { colorOfRun } from './palette';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
 import type { FolderFile } from './importRun';
-import { canContinue, runLabel, type RunRecord } from './run';
+import { canContinue, parseTags, runLabel, runName, type RunRecord } from './run';
+import { DEFAULT_RUN_VIEW, RUN_SORT_LABELS, runTableRows, type RunSortKey, type RunTableView } from './runTable';
 import { formatStat, groupRuns, parseSeedList, sweepConfigs } from './runStats';
 import { selectStableRuns, type LabState } from './store';
 import { runConfigDocument } from '../core/settingsDocument';
@@ -32,6 +33,7 @@ const selectOverlay = (s: LabState) => s.overlay;
 const selectSession = (s: LabState) => s.session;
 const selectConfig = (s: LabState) => s.config;
 const selectSweep = (s: LabState) => s.sweep;
+const selectInterrupted = (s: LabState) => s.interruptedSweep ?? null;
 const selectDatasetName = (s: LabState) => s.datasets.find((d) => d.id === s.datasetId)?.name ?? 'dataset';
 const selectSaveCheckpoints = (s: LabState) => s.saveCheckpoints;
 const selectCheckpointsDisabled = (s: LabState) => s.checkpointsDisabled;
@@ -42,7 +44,9 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
   const controller = useController();
   const overlay = useLab(selectOverlay);
   const results = runResults(run.epochs);
-  const label = runLabel(run.config);
+  const label = runName(run);
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const last = run.epochs[run.epochs.length - 1]?.epoch ?? 0;
   const pct = (v: number | undefined) => formatPercent(v);
   return (
@@ -61,6 +65,14 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
         <button type="button" className="link" onClick={() => void controller.viewRun(run.id)} title="Show in the UMAP and confusion panels">
           {label}
         </button>
+        {run.name && <div className="hint">{runLabel(run.config)}</div>}
+        {run.tags?.map((t) => (
+          <span key={t} className="tag">
+            {t}
+          </span>
+        ))}
+        {run.note && <div className="note">{run.note}</div>}
+        {editing && <RunEditor run={run} onDone={() => setEditing(false)} />}
         {run.source === 'pytorch' && (
           <span className="badge" title={run.importedFrom ? `Imported from ${run.importedFrom}` : 'Trained by the PyTorch trainer'}>
             PyTorch
@@ -137,18 +149,140 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
         >
           Config
         </button>
-        <button type="button" className="small danger" disabled={live} aria-label={`Delete ${label}`} onClick={() => void controller.deleteRun(run.id)}>
-          Delete
+        <button type="button" className="small" aria-expanded={editing} aria-label={`Edit name, tags and note of ${label}`} onClick={() => setEditing(!editing)}>
+          Edit
         </button>
+        {confirming ? (
+          <span className="confirm" role="group" aria-label={`Confirm deleting ${label}`}>
+            <button
+              type="button"
+              className="small danger"
+              aria-label={`Yes, delete ${label}`}
+              onClick={() => {
+                setConfirming(false);
+                controller.deleteRun(run.id);
+              }}
+            >
+              Delete?
+            </button>
+            <button type="button" className="small" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </span>
+        ) : (
+          <button type="button" className="small danger" disabled={live} aria-label={`Delete ${label}`} onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        )}
       </td>
     </tr>
   );
 });
 
+/** Name, tags and note of a run, saved with it. */
+function RunEditor({ run, onDone }: { run: RunRecord; onDone: () => void }) {
+  const controller = useController();
+  const [name, setName] = useState(run.name ?? '');
+  const [tags, setTags] = useState((run.tags ?? []).join(', '));
+  const [note, setNote] = useState(run.note ?? '');
+  const id = `edit-${run.id}`;
+  return (
+    <form
+      className="run-editor"
+      aria-label={`Name, tags and note of ${runName(run)}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        controller.annotateRun(run.id, { name, tags: parseTags(tags), note });
+        onDone();
+      }}
+    >
+      <label htmlFor={`${id}-name`}>Name</label>
+      <input id={`${id}-name`} type="text" value={name} placeholder={runLabel(run.config)} onChange={(e) => setName(e.target.value)} />
+      <label htmlFor={`${id}-tags`}>Tags (comma-separated)</label>
+      <input id={`${id}-tags`} type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
+      <label htmlFor={`${id}-note`}>Note</label>
+      <textarea id={`${id}-note`} rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+      <div>
+        <button type="submit" className="small">
+          Save
+        </button>
+        <button type="button" className="small" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const selectDeleted = (s: LabState) => s.deleted;
+
+/** "Deleted “…”. Undo" for each deletion that is not final yet. */
+function UndoBar() {
+  const controller = useController();
+  const deleted = useLab(selectDeleted) ?? [];
+  if (deleted.length === 0) return null;
+  return (
+    <div className="undo-bar" role="status">
+      {deleted.map((d) => (
+        <span key={d.id}>
+          Deleted “{d.name}”.{' '}
+          <button type="button" className="small" onClick={() => controller.undoDelete(d.id)}>
+            Undo
+          </button>
+        </span>
+      ))}
+    </div>
+  );
+}
+
+/** Filter and sort controls of the runs table. */
+function RunTableControls({ view, setView, list }: { view: RunTableView; setView: (v: RunTableView) => void; list: RunRecord[] }) {
+  const options = (values: string[]) => [...new Set(values)].sort();
+  const select = (key: 'method' | 'fusion' | 'preset' | 'dataset', label: string, values: string[]) => (
+    <label className="inline">
+      {label}{' '}
+      <select value={view[key]} onChange={(e) => setView({ ...view, [key]: e.target.value })}>
+        <option value="">all</option>
+        {options(values).map((v) => (
+          <option key={v} value={v}>
+            {key === 'method' ? (METHOD_LABELS[v as MethodName] ?? v) : v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="run-table-controls" role="group" aria-label="Filter and sort runs">
+      <label className="inline">
+        Filter{' '}
+        <input type="search" value={view.text} placeholder="name, tag, note, setting…" onChange={(e) => setView({ ...view, text: e.target.value })} />
+      </label>
+      {select('method', 'Method', list.map((r) => r.config.method))}
+      {select('fusion', 'Fusion', list.map((r) => r.config.fusion))}
+      {select('preset', 'Preset', list.map((r) => r.config.preset))}
+      {select('dataset', 'Dataset', list.map((r) => r.datasetName))}
+      <label className="inline">
+        Sort by{' '}
+        <select value={view.sort} onChange={(e) => setView({ ...view, sort: e.target.value as RunSortKey })}>
+          {(Object.keys(RUN_SORT_LABELS) as RunSortKey[]).map((k) => (
+            <option key={k} value={k}>
+              {RUN_SORT_LABELS[k]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" className="small" aria-label={view.descending ? 'Sorted descending; sort ascending' : 'Sorted ascending; sort descending'} onClick={() => setView({ ...view, descending: !view.descending })}>
+        {view.descending ? '↓' : '↑'}
+      </button>
+    </div>
+  );
+}
+
 function SweepForm({ busy }: { busy: boolean }) {
   const controller = useController();
   const config = useLab(selectConfig);
   const sweep = useLab(selectSweep);
+  const interrupted = useLab(selectInterrupted);
   const datasetName = useLab(selectDatasetName);
   const [seedText, setSeedText] = useState('0-2');
   const [methods, setMethods] = useState<MethodName[]>([]);
@@ -203,6 +337,17 @@ function SweepForm({ busy }: { busy: boolean }) {
           Export sweep grid
         </button>
       </div>
+      {interrupted && !sweep && (
+        <p className="interrupted-sweep" role="group" aria-label="Interrupted sweep">
+          A reload interrupted a sweep at run {interrupted.index + 1} of {interrupted.configs.length}.{' '}
+          <button type="button" className="small" disabled={busy} onClick={() => controller.resumeSweep()}>
+            Resume sweep
+          </button>{' '}
+          <button type="button" className="small" onClick={() => controller.discardSweep()}>
+            Discard
+          </button>
+        </p>
+      )}
       <p className="hint" id="sweep-seeds-help">
         {'error' in parsed
           ? parsed.error
@@ -278,6 +423,8 @@ export function RunsPanel() {
   const storage = useLab(selectStorage);
   const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
   const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
+  const [view, setView] = useState<RunTableView>(DEFAULT_RUN_VIEW);
+  const shown = useMemo(() => runTableRows(list, view), [list, view]);
 
   return (
     <section className="panel runs-panel" aria-label="Runs">
@@ -303,8 +450,12 @@ export function RunsPanel() {
         {!storage && <span className="hint">Browser storage is unavailable: runs last until the page closes.</span>}
         {checkpointsDisabled && <span className="hint warn">Storage full: checkpoints are no longer saved.</span>}
       </header>
+      <UndoBar />
+      {list.length > 0 && <RunTableControls view={view} setView={setView} list={list} />}
       {list.length === 0 ? (
         <p className="hint">Runs are listed here, and kept in this browser, from the first time you press Train.</p>
+      ) : shown.length === 0 ? (
+        <p className="hint">No run matches the filter ({list.length} runs in all).</p>
       ) : (
         <div className="table-wrap">
           <table className="runs">
@@ -345,7 +496,7 @@ export function RunsPanel() {
               </tr>
             </thead>
             <tbody>
-              {[...list].reverse().map((run) => (
+              {shown.map((run) => (
                 <RunRow key={run.id} run={run} live={run.id === session.runId} busy={busy} />
               ))}
             </tbody>

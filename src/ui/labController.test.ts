@@ -6,7 +6,7 @@ import type { WorkerLike } from '../worker/umapClient';
 import { ArrayClipStore, type Dataset } from '../core/dataset';
 import { datasetEntry } from './datasetEntry';
 import { FakeTrainWorker, type FakeTrainerOptions } from '../../test/support/fakeTrainer';
-import { LabController } from './labController';
+import { LabController, type ControllerDeps } from './labController';
 import { groupRuns } from './runStats';
 import { RunStore } from './runStore';
 import { chartedRunIds, createStore, initialState, type LabState } from './store';
@@ -41,7 +41,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promi
   }
 }
 
-async function setup(config: TrainConfig = makeConfig({ preset: 'tiny', epochs: 2 }), options: FakeTrainerOptions = {}) {
+async function setup(config: TrainConfig = makeConfig({ preset: 'tiny', epochs: 2 }), options: FakeTrainerOptions = {}, extra: Partial<ControllerDeps> = {}) {
   const store = createStore(initialState(config), (f) => setTimeout(f, 0));
   const workers: FakeTrainWorker[] = [];
   const downloads: { filename: string; size: number }[] = [];
@@ -60,6 +60,7 @@ async function setup(config: TrainConfig = makeConfig({ preset: 'tiny', epochs: 
     download: (filename, blob) => downloads.push({ filename, size: blob.size }),
     now: () => (clock += 10),
     newRunId: () => `run-${++ids}`,
+    ...extra,
   });
   await controller.boot();
   await until('ready', () => store.getState().session.state === 'idle');
@@ -218,6 +219,65 @@ describe('LabController', () => {
     expect(state().notices.at(-1)?.text).toBe('Sweep finished: 3 runs.');
   });
 
+  it('skips the runs of a sweep already done, puts the form back when it ends, and survives a reload', async () => {
+    const saved: { value: string | null } = { value: null };
+    const sweepStorage = { load: () => saved.value, save: (v: string | null) => (saved.value = v) };
+    const { controller, state } = await setup(undefined, {}, { sweepStorage });
+    const base = state().config;
+    controller.runSweep([0, 1].map((seed) => ({ ...base, seed })));
+    // Kept in storage while it runs.
+    expect(JSON.parse(saved.value!).configs).toHaveLength(2);
+    await until('first sweep', () => state().sweep === null && state().session.state === 'done', 10_000);
+    expect(saved.value).toBeNull();
+    // The form is back on its own config (seed 0, not the sweep's last seed 1).
+    expect(state().config).toEqual(base);
+    controller.runSweep([0, 1, 2].map((seed) => ({ ...base, seed })));
+    expect(state().notices.some((n) => n.text === 'Sweep: 2 of 3 runs are already done on this dataset and are skipped.')).toBe(true);
+    await until('second sweep', () => state().sweep === null && state().session.state === 'done', 10_000);
+    expect(state().runOrder.map((id) => state().runs[id].config.seed)).toEqual([0, 1, 2]);
+    controller.runSweep([0, 1].map((seed) => ({ ...base, seed })));
+    expect(state().notices.at(-1)?.text).toBe('All 2 runs of this sweep are already done on this dataset; nothing to train.');
+    expect(state().sweep).toBeNull();
+    // A reload in the middle of a sweep: the next page offers the rest.
+    saved.value = JSON.stringify({ configs: [5, 6].map((seed) => ({ ...base, seed })), index: 1, baseConfig: base, datasetId: 'demo' });
+    controller.dispose();
+    const next = await setup(undefined, {}, { sweepStorage });
+    expect(next.state().interruptedSweep?.index).toBe(1);
+    expect(next.state().notices.some((n) => /A sweep was interrupted by a reload at run 2 of 2/.test(n.text))).toBe(true);
+    next.controller.resumeSweep();
+    await until('resumed sweep', () => next.state().sweep === null && next.state().session.state === 'done', 10_000);
+    expect(next.state().runOrder.map((id) => next.state().runs[id].config.seed)).toEqual([6]);
+    expect(next.state().interruptedSweep).toBeNull();
+  });
+
+  it('renames, tags and annotates a run, stored with it; delete asks nothing of the store until Undo has passed', async () => {
+    const { controller, state, stored } = await setup(undefined, {}, { undoMs: 50 });
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    controller.annotateRun('run-1', { name: '  first try ', tags: ['baseline'], note: 'lr 1e-3' });
+    expect(state().runs['run-1']).toMatchObject({ name: 'first try', tags: ['baseline'], note: 'lr 1e-3' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await stored().getRun('run-1'))?.name).toBe('first try');
+    controller.annotateRun('run-1', { name: '', tags: [], note: '' });
+    expect(state().runs['run-1'].name).toBeUndefined();
+    // A second run, so the first is not the live one.
+    controller.train();
+    await until('second run', () => state().runOrder.length === 2 && state().session.state === 'done');
+    controller.deleteRun('run-1');
+    expect(state().runOrder).toEqual(['run-2']);
+    expect(state().deleted).toEqual([{ id: 'run-1', name: state().runs['run-1']?.name ?? expect.any(String) }]);
+    controller.undoDelete('run-1');
+    expect(state().runOrder).toEqual(['run-1', 'run-2']);
+    expect(state().deleted).toEqual([]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await stored().getRun('run-1')).not.toBeNull();
+    // Without Undo the deletion becomes final.
+    controller.deleteRun('run-1');
+    await until('final', () => (state().deleted ?? []).length === 0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await stored().getRun('run-1')).toBeNull();
+  });
+
   it('compares ERM and B-MM in one click: same seed and settings, both overlaid', async () => {
     const { controller, state } = await setup(makeConfig({ preset: 'tiny', epochs: 2, seed: 4, method: 'mm' }));
     controller.compareErmBmm();
@@ -277,14 +337,17 @@ describe('LabController', () => {
       download: () => {},
       now: () => 0,
       newRunId: () => 'x',
+      undoMs: 0,
     });
     await second.boot();
     expect(store.getState().runOrder).toEqual(['run-1']);
     expect(store.getState().runs['run-1'].epochs).toHaveLength(2);
     await second.viewRun('run-1');
     expect(Object.keys(store.getState().embeddings['run-1'])).toEqual(['1', '2']);
-    await second.deleteRun('run-1');
+    second.deleteRun('run-1');
     expect(store.getState().runOrder).toEqual([]);
+    await until('deletion final', () => (store.getState().deleted ?? []).length === 0);
+    await new Promise((r) => setTimeout(r, 20));
     const reopened = await RunStore.open(first.dbName);
     expect(await reopened.listRuns()).toEqual([]);
     reopened.close();

@@ -10,10 +10,10 @@ import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type 
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
 import { compactBatches } from './chartData';
 import { ImportError, importRunFolder, type FolderFile } from './importRun';
-import { canContinue, newRunRecord, type RunRecord } from './run';
+import { canContinue, newRunRecord, type RunAnnotation, type RunRecord } from './run';
 import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
-import type { DatasetEntry, LabState, Store } from './store';
+import type { DatasetEntry, LabState, Store, SweepView } from './store';
 
 export interface ControllerDeps {
   createTrainWorker(): WorkerLike;
@@ -24,7 +24,13 @@ export interface ControllerDeps {
   /** Milliseconds since 1970. */
   now(): number;
   newRunId(): string;
+  /** Milliseconds a deletion can be undone before it reaches browser storage (default 15 s). */
+  undoMs?: number;
+  /** Where the running sweep is kept across reloads (the page's localStorage); absent: not kept. */
+  sweepStorage?: { load(): string | null; save(value: string | null): void };
 }
+
+const UNDO_MS = 15_000;
 
 /** Per-batch points kept with a stored run. */
 const STORED_BATCH_POINTS = 2000;
@@ -85,6 +91,18 @@ export class LabController {
   /** Loads stored runs and prepares a session on the selected dataset, so the backend and dataset show at once. */
   async boot(): Promise<void> {
     this.prepare();
+    const stored = this.deps.sweepStorage?.load();
+    if (stored) {
+      try {
+        const sweep = JSON.parse(stored) as SweepView;
+        if (Array.isArray(sweep.configs) && sweep.configs.length > 0) {
+          this.store.dispatch({ type: 'sweep/interrupted', sweep });
+          this.notice('warning', `A sweep was interrupted by a reload at run ${sweep.index + 1} of ${sweep.configs.length}; Resume sweep (under Across seeds) trains the rest.`);
+        }
+      } catch {
+        this.deps.sweepStorage?.save(null);
+      }
+    }
     this.storeReady = this.deps
       .openRunStore()
       .then(async (runStore) => {
@@ -179,7 +197,7 @@ export class LabController {
   /** Stops the run (it keeps its model for export) and cancels the rest of a sweep. */
   stop(): void {
     this.pending = null;
-    if (this.state.sweep) this.store.dispatch({ type: 'sweep/set', sweep: null });
+    if (this.state.sweep) this.endSweep();
     const s = this.state.session.state;
     if (s === 'running' || s === 'paused') {
       this.store.dispatch({ type: 'session/stopping' });
@@ -210,12 +228,60 @@ export class LabController {
     this.runSweep([{ ...base, method: 'erm' }, { ...base, method: 'bmm' }], { overlay: true });
   }
 
-  /** Runs the configs one after another (a seed or method sweep). */
+  /**
+   * Runs the configs one after another (a seed or method sweep). Configs already trained to the end on the same
+   * dataset are skipped (said in a notice); the sweep is kept in browser storage so a reload can resume it, and the
+   * form gets its config back when the sweep ends, is stopped or fails.
+   */
   runSweep(configs: TrainConfig[], options: { overlay?: boolean } = {}): void {
     if (configs.length === 0 || !this.isIdle()) return;
-    this.store.dispatch({ type: 'sweep/set', sweep: { configs, index: 0, ...(options.overlay ? { overlay: true } : {}) } });
-    this.store.dispatch({ type: 'config/set', config: configs[0] });
+    const datasetId = this.state.datasetId;
+    const done = new Set(
+      Object.values(this.state.runs)
+        .filter((r) => r.status === 'done' && r.datasetId === datasetId)
+        .map((r) => stableStringify(r.config)),
+    );
+    const todo = configs.filter((c) => !done.has(stableStringify(c)));
+    const skipped = configs.length - todo.length;
+    if (todo.length === 0) {
+      this.notice('info', `All ${configs.length} runs of this sweep are already done on this dataset; nothing to train.`);
+      return;
+    }
+    if (skipped > 0) this.notice('info', `Sweep: ${skipped} of ${configs.length} runs are already done on this dataset and are skipped.`);
+    const sweep: SweepView = { configs: todo, index: 0, baseConfig: this.state.config, datasetId, ...(options.overlay ? { overlay: true } : {}) };
+    this.setSweep(sweep);
+    this.store.dispatch({ type: 'sweep/interrupted', sweep: null });
+    this.store.dispatch({ type: 'config/set', config: todo[0] });
     this.begin('start', null);
+  }
+
+  /** Resumes the sweep a reload interrupted: its runs not yet done (the interrupted one again, from its start). */
+  resumeSweep(): void {
+    const sweep = this.state.interruptedSweep;
+    if (!sweep || !this.isIdle()) return;
+    if (sweep.datasetId && this.state.datasets.some((d) => d.id === sweep.datasetId)) this.store.dispatch({ type: 'datasets/select', id: sweep.datasetId });
+    const base = sweep.baseConfig ?? this.state.config;
+    this.store.dispatch({ type: 'config/set', config: base });
+    this.runSweep(sweep.configs.slice(sweep.index), { overlay: sweep.overlay });
+  }
+
+  /** Forgets the sweep a reload interrupted. */
+  discardSweep(): void {
+    this.store.dispatch({ type: 'sweep/interrupted', sweep: null });
+    this.deps.sweepStorage?.save(null);
+  }
+
+  private setSweep(sweep: SweepView | null): void {
+    this.store.dispatch({ type: 'sweep/set', sweep });
+    this.deps.sweepStorage?.save(sweep ? JSON.stringify(sweep) : null);
+  }
+
+  /** Ends the sweep (finished, stopped or failed) and puts the form's config back. */
+  private endSweep(): void {
+    const sweep = this.state.sweep;
+    if (!sweep) return;
+    this.setSweep(null);
+    if (sweep.baseConfig) this.store.dispatch({ type: 'config/set', config: sweep.baseConfig });
   }
 
   /** Continues a stored run from its latest checkpoint. */
@@ -311,11 +377,42 @@ export class LabController {
     this.init(run.config, undefined);
   }
 
-  async deleteRun(runId: string): Promise<void> {
-    if (runId === this.state.session.runId) return;
+  /**
+   * Deletes a run from the lab at once and from browser storage after `undoMs` (15 s by default), so that Undo can
+   * bring it back with its checkpoint, maps and weights; a page closed before then keeps the run.
+   */
+  deleteRun(runId: string): void {
+    const run = this.state.runs[runId];
+    if (!run || runId === this.state.session.runId) return;
     this.umap.cancelRun(runId);
     this.store.dispatch({ type: 'runs/delete', id: runId });
+    const timer = setTimeout(() => void this.finishDeletion(runId), this.deps.undoMs ?? UNDO_MS);
+    this.trash.set(runId, { run, timer });
+  }
+
+  /** Brings a deleted run back, while its deletion is not final. */
+  undoDelete(runId: string): void {
+    const entry = this.trash.get(runId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.trash.delete(runId);
+    this.store.dispatch({ type: 'runs/restore', run: entry.run });
+  }
+
+  /** Deleted runs whose deletion is not final yet. */
+  private readonly trash = new Map<string, { run: RunRecord; timer: ReturnType<typeof setTimeout> }>();
+
+  private async finishDeletion(runId: string): Promise<void> {
+    if (!this.trash.delete(runId)) return;
+    this.store.dispatch({ type: 'runs/forget', id: runId });
     await this.persist((s) => s.deleteRun(runId), 'deletion');
+  }
+
+  /** Renames, tags or annotates a run (stored with it). */
+  annotateRun(runId: string, annotation: RunAnnotation): void {
+    if (!this.state.runs[runId]) return;
+    this.store.dispatch({ type: 'runs/annotate', id: runId, annotation });
+    void this.saveRun(runId);
   }
 
   setOverlay(runId: string, on: boolean): void {
@@ -526,7 +623,7 @@ export class LabController {
         this.pending = null;
         if (runId) void this.saveRun(runId);
         if (this.state.sweep) {
-          this.store.dispatch({ type: 'sweep/set', sweep: null });
+          this.endSweep();
           this.notice('warning', 'Sweep cancelled after an error.');
         }
         break;
@@ -540,11 +637,11 @@ export class LabController {
     if (!sweep) return;
     const index = sweep.index + 1;
     if (index >= sweep.configs.length) {
-      this.store.dispatch({ type: 'sweep/set', sweep: null });
+      this.endSweep();
       this.notice('info', `Sweep finished: ${sweep.configs.length} runs.`);
       return;
     }
-    this.store.dispatch({ type: 'sweep/set', sweep: { ...sweep, index } });
+    this.setSweep({ ...sweep, index });
     this.store.dispatch({ type: 'config/set', config: sweep.configs[index] });
     this.begin('start', null);
   }

@@ -41,6 +41,18 @@ export interface RunRecord {
   weightsStored?: boolean;
   /** The run's colour in every view (`palette.ts`), given when it joins the lab; absent in runs stored before. */
   colorIndex?: number;
+  /** The researcher's name for the run (replaces the generated label where set), tags and a free note. */
+  name?: string;
+  tags?: string[];
+  note?: string;
+}
+
+/** What the researcher can write on a run. */
+export type RunAnnotation = Pick<RunRecord, 'name' | 'tags' | 'note'>;
+
+/** "a, b ,, c" -> ["a", "b", "c"]: tags as typed, trimmed, without empties or repeats. */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
 }
 
 /** What a new run is made of; everything it accumulates later starts empty. */
@@ -51,9 +63,14 @@ export function newRunRecord(fields: NewRunFields, now: number): RunRecord {
   return { ...fields, createdAt: now, updatedAt: now, status: 'running', epochs: [], batches: [], summary: null, checkpointEpoch: null, embeddingEpochs: [], error: null };
 }
 
-/** Short description of a run's setup for tables and legends: "B-MM concat fast seed 0". */
+/** Short description of a run's setup for tables and legends: "B-MM concat fast 15ep seed 0". */
 export function runLabel(config: TrainConfig): string {
-  return `${METHOD_LABELS[config.method]} ${config.fusion} ${config.preset} seed ${config.seed}`;
+  return `${METHOD_LABELS[config.method]} ${config.fusion} ${config.preset} ${config.epochs}ep seed ${config.seed}`;
+}
+
+/** The run as the lab names it: the researcher's name where given, else its generated label. */
+export function runName(run: Pick<RunRecord, 'config' | 'name'>): string {
+  return run.name && run.name.trim() ? run.name.trim() : runLabel(run.config);
 }
 
 /** Whether training can continue from the stored checkpoint. */

@@ -52,9 +52,8 @@ export function statusText(state: LabState): string {
       return `Training: epoch ${progress.epoch} of ${epochs}, batch ${progress.batch} of ${progress.batches}${sweepNote}`;
     }
     case 'paused':
-      if (session.stopping) return 'Stopping…';
-    // falls through
     case 'stopped': {
+      if (session.state === 'paused' && session.stopping) return 'Stopping…';
       const verb = session.state === 'paused' ? 'Paused' : 'Stopped';
       const note = session.state === 'paused' ? sweepNote : '';
       // Mid-epoch: say where; the epoch's partial batches are redone or resumed, not reported as an epoch.

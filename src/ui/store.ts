@@ -9,7 +9,7 @@ import type { EpochMetrics, EvalProgress, RunSummary, SessionEvent, StepEstimate
 import { assertNever, type DatasetInfo, type DatasetSource, type Embedding, type TrainOut, type TrainState } from '../worker/protocol';
 import { toBatchPoint } from './chartData';
 import { withColorIndex } from './palette';
-import type { RunRecord, RunStatus } from './run';
+import { runName, type RunAnnotation, type RunRecord, type RunStatus } from './run';
 
 export interface DatasetEntry {
   /** Stable id within the page ('demo' for the built-in one). */
@@ -78,6 +78,10 @@ export interface SweepView {
   index: number;
   /** Draw every run of the sweep in the charts (the one-click ERM vs B-MM comparison). */
   overlay?: boolean;
+  /** The form's config when the sweep began: put back when it ends, is stopped or fails. */
+  baseConfig?: TrainConfig;
+  /** The dataset the sweep trains on. */
+  datasetId?: string;
 }
 
 export interface LabState {
@@ -104,6 +108,10 @@ export interface LabState {
   saveCheckpoints: boolean;
   checkpointsDisabled: boolean;
   storageAvailable: boolean;
+  /** A sweep that a reload interrupted (kept in browser storage), to resume or discard. */
+  interruptedSweep?: SweepView | null;
+  /** Runs deleted lately, newest last, that Undo can bring back (until the deletion is made final). */
+  deleted?: { id: string; name: string }[];
 }
 
 export function initialState(config: TrainConfig = makeConfig()): LabState {
@@ -143,6 +151,11 @@ export type LabAction =
   | { type: 'run/checkpointSaved'; runId: string; epoch: number }
   | { type: 'runs/loaded'; runs: RunRecord[] }
   | { type: 'runs/delete'; id: string }
+  /** Undo of a deletion: the run comes back where it was (by creation time). */
+  | { type: 'runs/restore'; run: RunRecord }
+  | { type: 'runs/annotate'; id: string; annotation: RunAnnotation }
+  /** A deletion became final: Undo no longer offers it. */
+  | { type: 'runs/forget'; id: string }
   | { type: 'runs/overlay'; id: string; on: boolean }
   | { type: 'runs/view'; id: string | null }
   /** An imported run's weights were evaluated in the lab: its last epoch gets the test confusion matrices. */
@@ -152,9 +165,15 @@ export type LabAction =
   | { type: 'umap/pending'; runId: string; epoch: number; pending: boolean }
   | { type: 'smoothing/set'; value: number }
   | { type: 'sweep/set'; sweep: SweepView | null }
+  | { type: 'sweep/interrupted'; sweep: SweepView | null }
   | { type: 'notice/add'; level: Notice['level']; text: string }
   | { type: 'notice/dismiss'; id: number }
   | { type: 'storage/set'; available?: boolean; checkpointsDisabled?: boolean; saveCheckpoints?: boolean };
+
+/** An annotation as stored: a blank name or note is no name or note. */
+function cleanAnnotation(a: RunAnnotation): RunAnnotation {
+  return { name: a.name?.trim() || undefined, tags: a.tags && a.tags.length ? a.tags : undefined, note: a.note?.trim() || undefined };
+}
 
 function addNotice(state: LabState, level: Notice['level'], text: string): LabState {
   // The same text twice in a row (e.g. a repeated worker error) is shown once.
@@ -373,8 +392,19 @@ export function labReducer(state: LabState, action: LabAction): LabState {
         umapPending,
         runOrder: state.runOrder.filter((id) => id !== action.id),
         viewRunId: state.viewRunId === action.id ? null : state.viewRunId,
+        deleted: [...(state.deleted ?? []).filter((d) => d.id !== action.id), { id: action.id, name: runName(_run) }].slice(-5),
       };
     }
+    case 'runs/restore': {
+      const run = action.run;
+      const runs = { ...state.runs, [run.id]: run };
+      const order = state.runOrder.includes(run.id) ? state.runOrder : [...state.runOrder, run.id].sort((a, b) => runs[a].createdAt - runs[b].createdAt);
+      return { ...state, runs, runOrder: order, deleted: (state.deleted ?? []).filter((d) => d.id !== run.id) };
+    }
+    case 'runs/forget':
+      return { ...state, deleted: (state.deleted ?? []).filter((d) => d.id !== action.id) };
+    case 'runs/annotate':
+      return updateRun(state, action.id, (run) => ({ ...run, ...cleanAnnotation(action.annotation) }));
     case 'runs/overlay':
       return { ...state, overlay: { ...state.overlay, [action.id]: action.on } };
     case 'runs/view':
@@ -405,6 +435,8 @@ export function labReducer(state: LabState, action: LabAction): LabState {
       return { ...state, smoothing: Math.min(0.99, Math.max(0, action.value)) };
     case 'sweep/set':
       return { ...state, sweep: action.sweep };
+    case 'sweep/interrupted':
+      return { ...state, interruptedSweep: action.sweep };
     case 'notice/add':
       return addNotice(state, action.level, action.text);
     case 'notice/dismiss':
