@@ -36,7 +36,7 @@ from .loader import check_state_dict, parse_metadata
 from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
-from .rules import STEP_METHODS, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
+from .rules import STEP_METHODS, balance_plan, batch_loss, class_feature_means, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
 
@@ -120,7 +120,7 @@ def _check_method(r, where, config, config_path):
 
     if method in ("erm", "audio-only", "visual-only"):
         never(*TRACE_KEYS)
-    elif method in STEP_METHODS:
+    elif method in STEP_METHODS + ("pmr",):
         never("perm", "lambda", "m", "weak")
         always("coef")
     elif method == "mm":
@@ -270,6 +270,11 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
             if method == "bmm":
                 plan = balance_plan(epoch_rho(rho, history, config["bmm"]), e, config["bmm"])
                 note = ", rho %s, weak %s, m %s" % (rho, plan.weak, plan.m)
+            if method == "pmr":
+                # Before the epoch's first step, as beginEpoch: the class means of the training split in order.
+                size = config["batch"]
+                batches = (pack.train.inputs(list(range(s, min(s + size, pack.train.size))), dtype) for s in range(0, pack.train.size, size))
+                state.begin_epoch(e, class_feature_means(model, batches, n_classes))
             log("replay: epoch %d, lr %s%s" % (epoch, lr, note))
         audio, visual, labels = pack.train.inputs(r["indices"], dtype)
         targets = one_hot(labels, n_classes, dtype)
@@ -277,9 +282,9 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
         if method in STEP_METHODS:
             result = method_step(config, model, audio, visual, targets, unimodal, state)
         else:
-            result = batch_loss(config, model, audio, visual, targets, r, e, unimodal)
+            result = batch_loss(config, model, audio, visual, targets, r, e, unimodal, state=state)
             result.loss.backward()
-            if result.coef is not None:
+            if result.coef is not None and method == "ogm-ge":
                 modulate_gradients(model, result.coef, config["ogm"]["mode"], generator)
         optimizer.step()
         loss = float(result.loss.detach())

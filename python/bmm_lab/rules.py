@@ -9,7 +9,7 @@ Each rule mirrors its TS file, arithmetic included:
 - ``ogm_coefficients``, ``ogm_coefficient_tensors``, ``modulate_gradients``, ``ogm_loss``: ``ogm-ge.ts``
   (unimodal outputs from ``unimodal.py``);
 - ``unimodal_only_loss``: ``unimodal.ts``; ``mmpareto_step`` and its helpers: ``mmpareto.ts``; ``agm_step`` and its
-  helpers: ``agm.ts``. The step functions (``method_step``) run their own backward passes, as ``stepGradients``.
+  helpers: ``agm.ts``; ``pmr_loss``, ``class_feature_means``, ``PmrState``: ``pmr.ts``. The step functions (``method_step``) run their own backward passes, as ``stepGradients``.
 The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace, the trainer draws them.
 A permutation is a list of batch positions, or a ``Partners`` when the batch is split across processes (each
 process holds some rows; a row's partner may be in another process). ``reduce`` arguments sum a tensor over those
@@ -441,6 +441,76 @@ def agm_step(model, audio, visual, targets, alpha, fusion, state):
     return BatchLoss(loss.detach(), logits, {"audio": k_a, "visual": k_v})
 
 
+def prototype_logits(z, prototypes):
+    """-|z_i - p_c|, the Euclidean distance of each feature [B, d] to each class prototype [C, d] (``prototypeLogits``)."""
+    diff = z.unsqueeze(1) - prototypes.unsqueeze(0)
+    return -torch.sqrt((diff * diff).sum(dim=2))
+
+
+def pmr_coefficients(score_audio, score_visual):
+    """(beta, lambda) of PMR from the prototype scores, plain numbers (``pmrCoefficients``)."""
+    ratio = score_audio / score_visual
+    clip = lambda x: min(1.0, max(0.0, x))  # noqa: E731
+    return {"audio": 0.0, "visual": clip(ratio - 1)} if ratio >= 1 else {"audio": clip(1 / ratio - 1), "visual": 0.0}
+
+
+def class_feature_means(model, batches, num_classes):
+    """Per-class mean features (P_a, P_v) [C, d] over ``batches`` of (audio, visual, labels) in evaluation mode
+    (``classFeatureMeans``; zero for a class without clips)."""
+    was_training = model.training
+    model.eval()
+    sums_a = sums_v = None
+    counts = torch.zeros(num_classes)
+    with torch.no_grad():
+        for audio, visual, labels in batches:
+            z_a, z_v = model.encode(audio, visual)
+            t = one_hot(labels, num_classes, z_a.dtype).to(z_a.device).t()
+            sums_a = t @ z_a if sums_a is None else sums_a + t @ z_a
+            sums_v = t @ z_v if sums_v is None else sums_v + t @ z_v
+            counts += torch.bincount(labels.long().cpu(), minlength=num_classes).to(counts.dtype)
+    model.train(was_training)
+    n = torch.clamp(counts, min=1).to(sums_a.dtype).to(sums_a.device).unsqueeze(1)
+    return sums_a / n, sums_v / n
+
+
+class PmrState:
+    """PMR's class prototypes (P_a, P_v), renewed before each epoch: the fresh class means, then with momentum mu
+    (1 - mu) P_new + mu P_old after the first epoch (``createPmr``'s beginEpoch)."""
+
+    def __init__(self, momentum):
+        self.momentum = momentum
+        self.prototypes = None
+
+    def begin_epoch(self, epoch, fresh):
+        if self.prototypes is not None and epoch > 0:
+            mu = self.momentum
+            self.prototypes = tuple(f * (1 - mu) + o * mu for f, o in zip(fresh, self.prototypes))
+        else:
+            self.prototypes = fresh
+
+
+def pmr_loss(model, audio, visual, targets, alpha, prototypes):
+    """PMR on one batch (``pmr.ts``): CE(fused) + alpha beta CE(sim_a) + alpha lambda CE(sim_v), the coefficients
+    (tensors, differentiated as in the reference) in ``coef`` {audio: beta, visual: lambda}."""
+    z_a, z_v = model.encode(audio, visual)
+    logits = model.fusion_module(z_a, z_v)
+    fused = soft_cross_entropy(logits, targets)
+    if prototypes is None:
+        return BatchLoss(fused, logits, None)
+    sim_a, sim_v = prototype_logits(z_a, prototypes[0]), prototype_logits(z_v, prototypes[1])
+    ratio = (F.softmax(sim_a, dim=1) * targets).sum() / (F.softmax(sim_v, dim=1) * targets).sum()
+    strong_audio = ratio >= 1
+    zero = torch.zeros_like(ratio)
+    beta = torch.where(strong_audio, zero, torch.clamp(1 / ratio - 1, 0, 1))
+    lam = torch.where(strong_audio, torch.clamp(ratio - 1, 0, 1), zero)
+    loss = fused + beta * alpha * soft_cross_entropy(sim_a, targets) + lam * alpha * soft_cross_entropy(sim_v, targets)
+    return BatchLoss(loss, logits, {"audio": beta.detach(), "visual": lam.detach()})
+
+
+# Methods the trainer runs on one process only (their own passes, or per-epoch state over the whole training set).
+ONE_PROCESS_METHODS = STEP_METHODS + ("pmr",)
+
+
 def method_step(config, model, audio, visual, targets, unimodal=None, state=None):
     """One batch of a method in ``STEP_METHODS``: loss, its own backward passes and gradient rewriting (``p.grad``
     left for Adam). ``state``: the method's state across steps (``method_state``)."""
@@ -453,11 +523,15 @@ def method_step(config, model, audio, visual, targets, unimodal=None, state=None
 
 
 def method_state(config):
-    """A fresh state for the config's method (AGM's running means), or None."""
-    return AgmState() if config["method"] == "agm" else None
+    """A fresh state for the config's method (AGM's running means, PMR's prototypes), or None."""
+    if config["method"] == "agm":
+        return AgmState()
+    if config["method"] == "pmr":
+        return PmrState(config["pmr"]["momentum"])
+    return None
 
 
-def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=None, reduce=None):
+def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=None, reduce=None, state=None):
     """The config's method on one batch with given random choices; ``epoch`` is 0-based.
 
     ``mixing``: ``perm`` (MM, B-MM; a list or ``Partners``), ``lambda`` (MM), ``m`` and ``weak`` (B-MM: the
@@ -476,4 +550,6 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
         return ogm_loss(model, audio, visual, targets, config["ogm"]["alpha"], ogm_active(epoch, config["ogm"]), unimodal, reduce)
     if method in ("audio-only", "visual-only"):
         return unimodal_only_loss(model, audio, visual, targets, method.split("-")[0])
-    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only; %s use method_step)" % (method, ", ".join(STEP_METHODS)))
+    if method == "pmr":
+        return pmr_loss(model, audio, visual, targets, config["pmr"]["alpha"], state.prototypes)
+    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr; %s use method_step)" % (method, ", ".join(STEP_METHODS)))

@@ -7,8 +7,8 @@
 RUN.json is a run-config document (``{"format":"bmm-lab-run","version":1,"config":{…}}``, the lab's "Export run
 config"); its sizes must be the pack's (audioHeight, audioWidth, visualSize, frames; a pack is not resized). Every
 method and option of the lab trains here with the same rules as the replay (``rules.py``): ERM, MM, B-MM (warmup,
-beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, audio-only and visual-only, MMPareto and AGM
-(these two on one process: they run their own gradient passes), with the ``unimodal`` score, Adam with L2
+beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, audio-only and visual-only, MMPareto, AGM and PMR
+(these three on one process), with the ``unimodal`` score, Adam with L2
 weight decay and the StepLR schedule. Per epoch, as the session: the learning rate of the schedule; B-MM's plan
 from rho of the evaluation pass after the previous epoch (none before the first); the training batches in an order
 drawn from the seed (a final batch of one clip is skipped); with ``bnStats = precise`` the BatchNorm statistics
@@ -83,7 +83,7 @@ from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .replay import ReplayError, load_start_model
 from .report import epoch_json, json_line, summary_json
-from .rules import STEP_METHODS, Partners, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, one_hot, ramp_factor
+from .rules import ONE_PROCESS_METHODS, STEP_METHODS, Partners, class_feature_means, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, one_hot, ramp_factor
 from .unimodal import Unimodal
 
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl")
@@ -106,14 +106,15 @@ def _log(message):
 class _BatchStep(nn.Module):
     """One batch's loss under the config's method, as one module call (DistributedDataParallel wraps this)."""
 
-    def __init__(self, model, config, unimodal):
+    def __init__(self, model, config, unimodal, state=None):
         super().__init__()
         self.model = model
         self.config = config
         self.unimodal = unimodal
+        self.state = state
 
     def forward(self, audio, visual, targets, mixing, epoch, reduce):
-        r = batch_loss(self.config, self.model, audio, visual, targets, mixing, epoch, self.unimodal, reduce)
+        r = batch_loss(self.config, self.model, audio, visual, targets, mixing, epoch, self.unimodal, reduce, self.state)
         coef = None if r.coef is None else torch.stack([r.coef["audio"], r.coef["visual"]])
         return r.loss, r.logits, coef
 
@@ -148,7 +149,7 @@ class Trainer:
         self.rho_history = []
         self.plan = None
         self.method_state = method_state(config)
-        step = _BatchStep(self.model, config, self.unimodal)
+        step = _BatchStep(self.model, config, self.unimodal, self.method_state)
         self.sync_bn = bool(sync_bn and self.procs.distributed)
         if self.procs.distributed:
             if sync_bn:
@@ -250,6 +251,13 @@ class Trainer:
             rho = self.metrics[-1]["rho"] if self.metrics else None
             plan = balance_plan(epoch_rho(rho, self.rho_history, config["bmm"]), e, config["bmm"]) if procs.main else None
             self.plan = procs.broadcast(plan)
+        if config["method"] == "pmr":
+            # PMR's prototypes before the epoch's first step: the class means of the training split in order.
+            size = config["batch"]
+            keys = [[("train", p, None, 0) for p in range(s, min(s + size, self.pack.train.size))] for s in range(0, self.pack.train.size, size)]
+            batches = ((a.to(self.device, self.dtype), v.to(self.device, self.dtype), y) for a, v, y in self._batches(keys))
+            with self._autocast():
+                self.method_state.begin_epoch(e, class_feature_means(self.model, batches, self.num_classes))
         order = self.rng.permutation(self.pack.train.size)
         batches = epoch_batches(order, config["batch"])
         local = []
@@ -288,7 +296,7 @@ class Trainer:
                 # Normalised by the whole batch: DDP averages the processes' gradients, each of a mean over its share.
                 scale = mine * procs.world / size
                 (loss * scale if scale != 1 else loss).backward()
-                if coef is not None:
+                if coef is not None and config["method"] == "ogm-ge":
                     modulate_gradients(self.model, {"audio": coef[0], "visual": coef[1]}, config["ogm"]["mode"], self.noise)
             self.optimizer.step()
             with torch.no_grad():
@@ -353,9 +361,9 @@ class Trainer:
             "samplesPerSec": totals["seen"] / totals["seconds"] if totals["seconds"] > 0 else 0.0,
             "seconds": time.perf_counter() - started,
         }
-        if config["method"] in ("ogm-ge",) + STEP_METHODS:
+        if config["method"] in ("ogm-ge", "pmr") + STEP_METHODS:
             n = totals["coef_count"]
-            neutral = 0.5 if config["method"] == "mmpareto" else 1.0
+            neutral = {"mmpareto": 0.5, "pmr": 0.0}.get(config["method"], 1.0)
             metrics["coefficients"] = {"audio": totals["coef_a"] / n, "visual": totals["coef_v"] / n} if n else {"audio": neutral, "visual": neutral}
         self.metrics.append(metrics)
         self.rho_history.append(metrics["rho"])
@@ -475,8 +483,8 @@ def prepare(args, world=1):
     if state is not None:
         check_checkpoint(state, config, source, pack, ckpt_path)
     batch = config["batch"]
-    if world > 1 and config["method"] in STEP_METHODS:
-        raise TrainError("%s: method %s runs its own gradient passes and trains on one process here; run it without torchrun" % (source, config["method"]))
+    if world > 1 and config["method"] in ONE_PROCESS_METHODS:
+        raise TrainError("%s: method %s trains on one process here (its own gradient passes or per-epoch state); run it without torchrun" % (source, config["method"]))
     if batch % world:
         raise TrainError("%s: batch %d is the global batch, split across %d processes; it must be divisible by %d" % (source, batch, world, world))
     last = pack.train.size % batch

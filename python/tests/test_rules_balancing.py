@@ -19,7 +19,11 @@ from bmm_lab.rules import (  # noqa: E402
     min_norm_weight,
     mmpareto_step,
     one_hot,
+    PmrState,
     pareto_combine,
+    pmr_coefficients,
+    pmr_loss,
+    prototype_logits,
     pareto_weight,
     pareto_weight_tensor,
     shapley_responses,
@@ -114,6 +118,35 @@ class Agm(unittest.TestCase):
         m_a, m_v = state.means
         self.assertGreater(float(m_a), 0)
         self.assertGreater(float(m_v), 0)
+
+
+class Pmr(unittest.TestCase):
+    def test_distances_and_coefficients(self):
+        got = prototype_logits(t([[0, 0], [3, 4]]), t([[0, 0], [0, 4]]))
+        torch.testing.assert_close(got, -t([[0, 4], [5, 3]]))
+        self.assertEqual(pmr_coefficients(3, 2), {"audio": 0.0, "visual": 0.5})
+        self.assertEqual(pmr_coefficients(1, 4), {"audio": 1.0, "visual": 0.0})
+
+    def test_prototypes_with_momentum_and_the_loss(self):
+        state = PmrState(0.5)
+        state.begin_epoch(0, (t([[1, 1], [0, 0]]), t([[2, 2], [0, 0]])))
+        state.begin_epoch(1, (t([[3, 5], [0, 0]]), t([[0, 0], [4, 0]])))
+        torch.testing.assert_close(state.prototypes[0], t([[2, 3], [0, 0]]))
+        torch.testing.assert_close(state.prototypes[1], t([[1, 1], [2, 0]]))
+
+        class Fake:
+            def encode(self, audio, visual):
+                return t([[2, 3]]), t([[1, 1]])
+
+            def fusion_module(self, z_a, z_v):
+                return t([[0, 0]])
+
+        r = pmr_loss(Fake(), None, None, t([[1, 0]]), 0.1, state.prototypes)
+        sigma = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+        lam = sigma(math.sqrt(13)) / sigma(math.sqrt(2)) - 1
+        self.assertEqual(float(r.coef["audio"]), 0)
+        self.assertAlmostEqual(float(r.coef["visual"]), lam, places=5)
+        self.assertAlmostEqual(float(r.loss), math.log(2) + 0.1 * lam * -math.log(sigma(math.sqrt(2))), places=5)
 
 
 class UnimodalRows(unittest.TestCase):

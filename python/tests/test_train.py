@@ -130,6 +130,10 @@ class AgainstReplay(TrainCase):
         self.assertTrue(all(s["coef"]["audio"] > 0 and s["coef"]["visual"] > 0 for s in steps))
         self.assertTrue(any(s["coef"]["audio"] != 1 for s in steps))
 
+    def test_pmr(self):
+        _, steps = self.check(method="pmr", pmr={"alpha": 1})
+        self.assertTrue(any(s["coef"]["audio"] + s["coef"]["visual"] > 0 for s in steps))
+
     def test_erm_decision_on_flow(self):
         self.check(visual="flow", method="erm", fusion="decision")
 

@@ -52,6 +52,8 @@ const CASES: Case[] = [
   // Per-step coefficients: MMPareto's weight of the multimodal gradient per encoder, AGM's k per encoder.
   { name: 'mmpareto, concat', args: ['--method', 'mmpareto'], lossSteps: 10, weightBound: 1e-3 },
   { name: 'agm, decision', args: ['--method', 'agm', '--fusion', 'decision'], lossSteps: 10, weightBound: 1e-3 },
+  // PMR's prototypes come from each side's own class-mean pass before every epoch; its (beta, lambda) are compared.
+  { name: 'pmr, concat, alpha 1', args: ['--method', 'pmr', '--pmr.alpha', '1'], lossSteps: 10, weightBound: 1e-3 },
 ];
 // PARITY_ONLY=substring runs only the cases whose name contains it (to check one method while working on it).
 const ONLY = process.env.PARITY_ONLY;

@@ -20,6 +20,7 @@ import { exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata 
 import type { EpochMetrics, EpochWork, EvalPhase, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate, StepRecord } from './events';
 import { createMethod, type TrainingMethod } from './methods';
 import { defaultEpochReport, softCrossEntropy, type EpochTotals } from './methods/method';
+import { classFeatureMeans } from './methods/pmr';
 import { runResults } from './results';
 import { AVModel } from './model';
 import { Adam, stepLr } from './optimizer';
@@ -246,7 +247,13 @@ export class TrainingSession {
     const e = this.epochsDone;
     this.optimizer.lr = stepLr(this.config.lr, e, this.config.stepLr);
     const rho = this.metrics.length ? this.metrics[this.metrics.length - 1].rho : null;
-    this.method.beginEpoch({ epoch: e, rho, rhoHistory: this.metrics.map((m) => m.rho), steps: batchesPerEpoch(this.dataset.train.size, this.config.batch) });
+    this.method.beginEpoch({
+      epoch: e,
+      rho,
+      rhoHistory: this.metrics.map((m) => m.rho),
+      steps: batchesPerEpoch(this.dataset.train.size, this.config.batch),
+      classMeans: () => classFeatureMeans(this.model, this.dataset.train, this.builder, this.config.batch, this.dataset.classNames.length),
+    });
     return {
       order: this.rng.permutation(this.dataset.train.size),
       position: 0,

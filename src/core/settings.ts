@@ -81,12 +81,13 @@ const FAST = PRESET_SIZES.fast;
 export const SETTINGS = [
   {
     path: 'method', kind: 'enum', section: 'model', label: 'Method', default: 'bmm',
-    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm'],
-    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM' },
+    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr'],
+    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR' },
     help:
       'erm: plain fused cross-entropy; mm: Multimodal Mixup (features, targets); bmm: Balanced Multimodal Mixup (the weak input); ogm-ge: gradient modulation (encoder gradients; ogm.mode ogm: no noise); ' +
-      'audio-only, visual-only: one encoder and its part of the head trained alone; mmpareto: per-encoder Pareto combination of the multimodal and unimodal gradients (2 extra backward passes); ' +
-      'agm: per-encoder gradient coefficients from Shapley-style unimodal responses (2 extra forward passes)',
+      'audio-only, visual-only: one encoder and its part of the head trained alone; mmpareto: per-encoder Pareto combination of the multimodal and unimodal gradients (one more forward and backward pass); ' +
+      'agm: per-encoder gradient coefficients from Shapley-style unimodal responses (2 extra forward passes); ' +
+      'pmr: loss plus the weak modality’s cross-entropy against class prototypes (a prototype pass over the training set per epoch)',
   },
   {
     path: 'fusion', kind: 'enum', section: 'model', label: 'Fusion', default: 'concat',
@@ -178,6 +179,14 @@ export const SETTINGS = [
   {
     path: 'agm.alpha', kind: 'number', section: 'training', label: 'AGM alpha', default: 0.1, minExclusive: 0, step: 0.05, methods: ['agm'], aliases: ['alpha'],
     help: 'Gradients: encoder kernels times exp(alpha min(eta - r, 10)), r from the batch’s Shapley responses, eta from their running mean (BalanceBenchmark: alpha 0.1)',
+  },
+  {
+    path: 'pmr.alpha', kind: 'number', section: 'training', label: 'PMR alpha', default: 0.1, min: 0, step: 0.05, methods: ['pmr'], aliases: ['alpha'],
+    help: 'Loss: weight of the weak modality’s prototype cross-entropy, times its coefficient clip(rho_p - 1, 0, 1) (BalanceBenchmark: alpha 0.1)',
+  },
+  {
+    path: 'pmr.momentum', kind: 'number', section: 'training', label: 'PMR momentum', default: 0.5, min: 0, max: 1, step: 0.05, methods: ['pmr'],
+    help: 'Prototypes: weight of the previous epoch’s prototypes in each epoch’s new ones (BalanceBenchmark: 0.5)',
   },
   { path: 'width', kind: 'number', section: 'inputs', label: 'Width multiplier', default: FAST.width, minExclusive: 0, max: 4, step: 0.125, help: 'Channels of both ResNet-18 encoders: 1 = 64..512' },
   { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },

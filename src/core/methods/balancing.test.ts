@@ -1,4 +1,4 @@
-/** The balancing methods' rules against hand-computed values on small fixed tensors (AGM, MMPareto) and the unimodal rows. */
+/** The balancing methods' rules against hand-computed values on small fixed tensors (AGM, MMPareto, PMR) and the unimodal rows. */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../../test/support/testBackend';
@@ -11,6 +11,7 @@ import { agmClip, agmCoefficients, agmScore, headOutputWeights, shapleyResponses
 import { createMethod } from './index';
 import type { Batch } from './method';
 import { minNormWeight, paretoCombine, paretoWeight } from './mmpareto';
+import { pmrCoefficients, prototypeLogits } from './pmr';
 
 function smallBatch(): Batch {
   const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
@@ -159,5 +160,40 @@ describe('audio-only and visual-only', () => {
     expect(() => validateConfig(config)).toThrow(ConfigError);
     expect(() => validateConfig(config)).toThrow(/--unimodal zero/);
     expect(validateConfig(makeConfig({ method: 'visual-only' })).method).toBe('visual-only');
+  });
+});
+
+describe('PMR', () => {
+  it('prototype logits are minus the Euclidean distances to the class prototypes', async () => {
+    await useBackend('cpu');
+    // z = (0, 0) and (3, 4); prototypes (0, 0) and (0, 4): distances 0, 4 and 5, 3.
+    const got = await prototypeLogits(tf.tensor2d([[0, 0], [3, 4]]), tf.tensor2d([[0, 0], [0, 4]])).array();
+    expect(got.map((r) => r.map((x) => Math.abs(x)))).toEqual([[0, 4], [5, 3]]);
+    expect(got[1][0]).toBe(-5);
+  });
+
+  it('the weak modality gets clip(rho_p - 1, 0, 1) (or of 1 / rho_p), the strong one 0', () => {
+    expect(pmrCoefficients(3, 2)).toEqual({ audio: 0, visual: 0.5 });
+    expect(pmrCoefficients(1, 4)).toEqual({ audio: 1, visual: 0 }); // 1 / rho_p - 1 = 3, clipped
+    expect(pmrCoefficients(2, 2)).toEqual({ audio: 0, visual: 0 });
+  });
+
+  it('prototypes: class means, then (1 - mu) new + mu old; the loss adds alpha lambda CE(sim_v) when audio is stronger', async () => {
+    await useBackend('cpu');
+    const run = tinyRun('pmr');
+    const means = (a: number[][], v: number[][]) => () => ({ audio: tf.tensor2d(a), visual: tf.tensor2d(v) });
+    run.method.beginEpoch({ epoch: 0, rho: null, classMeans: means([[1, 1], [0, 0]], [[2, 2], [0, 0]]) });
+    run.method.beginEpoch({ epoch: 1, rho: 1, classMeans: means([[3, 5], [0, 0]], [[0, 0], [4, 0]]) });
+    // mu = 0.5: P_a = ((2, 3), (0, 0)), P_v = ((1, 1), (2, 0)). One clip of class 0 with z_a = (2, 3), z_v = (1, 1):
+    // sim_a = (0, -sqrt(13)), sim_v = (0, -sqrt(2)); scores sigma(sqrt 13), sigma(sqrt 2); rho_p > 1, so beta = 0,
+    // lambda = rho_p - 1, L = ln 2 + 0.1 lambda (-ln sigma(sqrt 2)).
+    const model = { forward: () => ({ za: tf.tensor2d([[2, 3]]), zv: tf.tensor2d([[1, 1]]), logits: tf.tensor2d([[0, 0]]) }) } as unknown as AVModel;
+    const batch = { audio: tf.zeros([1, 1, 1, 1]), visual: tf.zeros([1, 1, 1, 1, 1]), labels: tf.tensor1d([0], 'int32'), oneHot: tf.tensor2d([[1, 0]]) } as Batch;
+    const r = run.method.batchLoss(model, batch, run.rng, { training: true });
+    const sigma = (x: number) => 1 / (1 + Math.exp(-x));
+    const lambda = sigma(Math.sqrt(13)) / sigma(Math.sqrt(2)) - 1;
+    expect((await r.aux!.coefAudio.data())[0]).toBe(0);
+    expect((await r.aux!.coefVisual.data())[0]).toBeCloseTo(lambda, 5);
+    expect((await r.loss.data())[0]).toBeCloseTo(Math.log(2) + 0.1 * lambda * -Math.log(sigma(Math.sqrt(2))), 5);
   });
 });

@@ -7,6 +7,7 @@ import type { MethodFactory, TrainingMethod } from './method';
 import { createMm } from './mm';
 import { createMmPareto } from './mmpareto';
 import { createOgmGe } from './ogm-ge';
+import { createPmr } from './pmr';
 import { createAudioOnly, createVisualOnly } from './unimodal';
 
 export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
@@ -18,6 +19,7 @@ export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
   'visual-only': createVisualOnly,
   mmpareto: createMmPareto,
   agm: createAgm,
+  pmr: createPmr,
 };
 
 export function createMethod(config: TrainConfig): TrainingMethod {

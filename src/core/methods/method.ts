@@ -28,6 +28,8 @@ export interface EpochStart {
   rhoHistory?: readonly number[];
   /** Optimisation steps (batches) this epoch. */
   steps?: number;
+  /** Per-class mean encoder features of the training set in evaluation mode, computed when called (PMR's prototypes). */
+  classMeans?: () => { audio: tf.Tensor2D; visual: tf.Tensor2D };
 }
 
 export interface BatchLoss {

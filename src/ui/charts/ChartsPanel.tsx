@@ -21,6 +21,7 @@ import {
   chartSummary,
   CHART_IDS,
   CHART_TITLES,
+  rhoDomain,
   runLegend,
   stabiliseSeries,
   xDomain,
@@ -136,10 +137,12 @@ export function ChartsPanel() {
   // Keyed on the warm-ups, labels, colours and series so they stay the same objects while those do.
   const warmups = chartRuns.map((r) => `${r.config.method}:${r.config.bmm.warmup}`).join('|');
   const identities = chartRuns.map((r) => `${r.label}:${r.color}:${r.marker}`).join('|');
+  const [rhoLo, rhoHi] = rhoDomain(series.rho);
+  const rhoRange = useMemo<[number, number]>(() => [rhoLo, rhoHi], [rhoLo, rhoHi]);
   const bands = useMemo(() => {
     const configs = warmups ? warmups.split('|').map((w) => ({ config: { method: w.split(':')[0], bmm: { warmup: Number(w.split(':')[1]), rhoSmoothing: 0 } } })) : [];
-    return Object.fromEntries(CHART_IDS.map((id) => [id, chartBands(id, configs)])) as Record<ChartId, Band[]>;
-  }, [warmups]);
+    return Object.fromEntries(CHART_IDS.map((id) => [id, chartBands(id, configs, id === 'rho' ? rhoRange : null)])) as Record<ChartId, Band[]>;
+  }, [warmups, rhoRange]);
   const legends = useMemo(() => Object.fromEntries(CHART_IDS.map((id) => [id, chartLegend(id, series[id], bands[id])])) as Record<ChartId, LegendItem[]>, [series, bands]);
   const runLegends = useMemo(() => {
     const keys = identities ? identities.split('|').map((k) => k.split(':')) : [];
@@ -213,7 +216,7 @@ export function ChartsPanel() {
       <h3 className="chart-group-title">Imbalance between the modalities</h3>
       <div className="chart-grid">
         {chart('modalities', { percent: true })}
-        {chart('rho', { referenceY: 1 })}
+        {chart('rho', { referenceY: 1, yDomain: rhoRange })}
         {chart('mix', { yDomain: UNIT_RANGE })}
       </div>
     </section>

@@ -89,7 +89,7 @@ function MetricChartImpl(props: MetricChartProps) {
     downloadBlob(exportFileName(fileLabel, `chart-${id}`, kind), blob);
   };
   const empty = series.length === 0;
-  const bandLabel = (b: Band) => ({ value: b.label, position: (b.axis === 'x' ? 'insideTopLeft' : b.to === null ? 'insideTopRight' : 'insideBottomRight') as 'insideTopLeft', fontSize: 10, fill: LEGEND_MUTED });
+  const bandLabel = (b: Band) => ({ value: b.label, position: (b.axis === 'x' ? 'insideTopLeft' : b.from === 1 ? 'insideTopRight' : 'insideBottomRight') as 'insideTopLeft', fontSize: 10, fill: LEGEND_MUTED });
   return (
     <figure className="chart" data-chart={id} aria-labelledby={titleId}>
       <figcaption>
@@ -110,7 +110,7 @@ function MetricChartImpl(props: MetricChartProps) {
             middle of training when the first points arrive. */}
         {empty && <p className="chart-empty chart-empty-overlay">{emptyText}</p>}
         <ResponsiveContainer width="100%" height={PLOT_HEIGHT}>
-          <LineChart margin={{ top: 6, right: 12, bottom: 12, left: 4 }} accessibilityLayer={false}>
+          <LineChart margin={{ top: 6, right: 12, bottom: 12, left: 4 }} accessibilityLayer={false} role="presentation">
             <CartesianGrid stroke="#e6e8eb" strokeDasharray="3 3" />
             {bands.map((b) =>
               b.axis === 'x' ? (

@@ -81,7 +81,7 @@ const FONT_SIZE = 11;
 
 /** A generous estimate of a label's width at 11 px (no layout engine here): the legend never overlaps itself. */
 function textWidth(text: string): number {
-  return Math.ceil(text.length * FONT_SIZE * 0.6);
+  return Math.ceil(text.length * FONT_SIZE * 0.56);
 }
 
 /** The legend's entries placed in rows of at most `width` px: [x, row] for each. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig, type TrainConfig } from '../../core/config';
 import { fakeEpochMetrics } from '../../../test/support/fakeTrainer';
 import { MODALITY_COLORS } from '../palette';
-import { buildSeries, chartBands, chartLegend, chartSummary, CHART_TITLES, MAX_MARKERS, runLegend, stabiliseSeries, xDomain, type ChartRun } from './series';
+import { buildSeries, chartBands, chartLegend, chartSummary, CHART_TITLES, MAX_MARKERS, rhoDomain, runLegend, stabiliseSeries, xDomain, type ChartRun } from './series';
 
 const bmm = makeConfig({ method: 'bmm', bmm: { ...makeConfig().bmm, warmup: 1 } });
 const erm = makeConfig({ method: 'erm' });
@@ -140,5 +140,20 @@ describe('legends and bands', () => {
     expect(chartSummary('rho', CHART_TITLES.rho, s.rho, runs)).toMatch(/x: epoch, y: rho.*epoch 3 rho 1\.35, audio stronger/);
     expect(chartSummary('mix', CHART_TITLES.mix, s.mix, runs)).toMatch(/epoch 3 mixes visual with m /);
     expect(chartSummary('loss', CHART_TITLES.loss, [], [])).toBe('Training loss: nothing recorded yet');
+  });
+});
+
+describe('rhoDomain', () => {
+  it('holds every rho and 1, padded, so both sides of 1 are shaded', () => {
+    const runs = [chartRun('r', bmm, 3)];
+    const [lo, hi] = rhoDomain(buildSeries(runs, 0).rho);
+    expect(lo).toBeLessThan(1);
+    expect(hi).toBeGreaterThanOrEqual(1.45);
+    expect(rhoDomain([])).toEqual([0.9, 1.1]);
+    const bands = chartBands('rho', runs, [lo, hi]);
+    expect(bands.slice(0, 2).map((b) => [b.from, b.to])).toEqual([
+      [1, hi],
+      [lo, 1],
+    ]);
   });
 });

@@ -190,12 +190,13 @@ const WARMUP_CHARTS: readonly ChartId[] = ['modalities', 'rho', 'mix'];
  * The shaded ranges of a chart: B-MM's warm-up (one band per distinct warm-up among the drawn B-MM runs) on the
  * imbalance view's charts, and in the rho chart the two sides of rho = 1 tinted with the stronger modality's colour.
  */
-export function chartBands(id: ChartId, runs: readonly Pick<ChartRun, 'config'>[]): Band[] {
+export function chartBands(id: ChartId, runs: readonly Pick<ChartRun, 'config'>[], yRange: [number, number] | null = null): Band[] {
   const bands: Band[] = [];
   if (id === 'rho') {
+    const [lo, hi] = yRange ?? [null, null];
     bands.push(
-      { key: 'audio-stronger', axis: 'y', from: 1, to: null, color: MODALITY_COLORS.audio, opacity: 0.07, label: '> 1: audio stronger' },
-      { key: 'visual-stronger', axis: 'y', from: null, to: 1, color: MODALITY_COLORS.visual, opacity: 0.07, label: '< 1: visual stronger' },
+      { key: 'audio-stronger', axis: 'y', from: 1, to: hi, color: MODALITY_COLORS.audio, opacity: 0.08, label: '> 1: audio stronger' },
+      { key: 'visual-stronger', axis: 'y', from: lo, to: 1, color: MODALITY_COLORS.visual, opacity: 0.08, label: '< 1: visual stronger' },
     );
   }
   if (WARMUP_CHARTS.includes(id)) {
@@ -203,6 +204,18 @@ export function chartBands(id: ChartId, runs: readonly Pick<ChartRun, 'config'>[
     for (const end of ends) bands.push({ key: `warmup-${end}`, axis: 'x', from: 0, to: end, color: WARMUP_COLOR, opacity: 0.12, label: ends.length > 1 ? `B-MM warm-up (${end})` : 'B-MM warm-up' });
   }
   return bands;
+}
+
+/**
+ * The y range of the rho chart: every drawn rho and 1 (so both sides of 1 show), padded by a tenth of the span and
+ * rounded outwards to 0.1.
+ */
+export function rhoDomain(series: readonly Series[]): [number, number] {
+  let lo = 1;
+  let hi = 1;
+  for (const s of series) for (const p of s.points) if (Number.isFinite(p.y)) [lo, hi] = [Math.min(lo, p.y), Math.max(hi, p.y)];
+  const pad = Math.max(0.1, (hi - lo) * 0.1);
+  return [Math.max(0, Math.floor((lo - pad) * 10) / 10), Math.ceil((hi + pad) * 10) / 10];
 }
 
 /**
