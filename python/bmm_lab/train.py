@@ -480,6 +480,9 @@ def prepare(args, world=1):
         validate_config(config, pack.train.size)
     except ConfigError as e:
         raise ConfigError(e.field, "%s: %s (the pack %s has %d training clips)" % (source, e, pack.manifest_path, pack.train.size)) from None
+    if config.get("valSplit", 0) > 0:
+        # The lab holds the clips out with its own seeded generator; the trainer does not reproduce that split yet.
+        raise TrainError("%s: valSplit %g: the PyTorch trainer has no validation split; set valSplit to 0 here (the lab's runs keep it)" % (source, config["valSplit"]))
     if state is not None:
         check_checkpoint(state, config, source, pack, ckpt_path)
     batch = config["batch"]

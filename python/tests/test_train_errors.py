@@ -120,6 +120,11 @@ class Refused(unittest.TestCase):
         run = write_run(self.path("run.json"), batch=8)
         self.assertRefused(r"%s: batch 8 is larger than the training set \(4 clips\); use at most 4 \(the pack %s has 4 training clips\)" % (run, os.path.join(self.pack, "pack.json")), run=run)
 
+    def test_a_validation_split(self):
+        simple_pack(self.pack)
+        run = write_run(self.path("run.json"), valSplit=0.2)
+        self.assertRefused(r"%s: valSplit 0.2: the PyTorch trainer has no validation split; set valSplit to 0 here" % run, run=run)
+
     def test_a_global_batch_that_processes_cannot_share(self):
         simple_pack(self.pack, n_train=10)
         args = argparse.Namespace(out=self.out, resume=False, config=write_run(self.path("run.json"), batch=3), augment=None, data=self.pack, weights=None, sync_bn=False)

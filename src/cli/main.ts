@@ -204,7 +204,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
     for (const f of await writeRunConfigs(args, session.config)) if (!args.json) io.out(`wrote ${f}`);
     if (checkpoint && !args.json) io.out(`resuming from ${args.checkpointDir} after epoch ${checkpoint.epoch}`);
     const checkpointDir = args.checkpointDir;
-    const bar = io.progress ? new TrainProgress(io.progress, config.epochs, config.bnStats === 'precise', session.epoch) : null;
+    const bar = io.progress ? new TrainProgress(io.progress, config.epochs, config.bnStats === 'precise', session.epoch, config.valSplit > 0) : null;
     stopInterrupts = io.onInterrupt?.(() => {
       bar?.markStopping();
       if (!bar) io.err('stopping… (the batch or evaluation pass in hand finishes first; the epochs done are kept)');

@@ -9,7 +9,7 @@ describe('TrainProgress', () => {
   it('says where training stands, then the evaluation phase, with an ETA that counts evaluation', () => {
     let t = 0;
     const written: string[] = [];
-    const bar = new TrainProgress({ isTTY: false, write: (s) => written.push(s) }, 2, true, 0, 0, () => t);
+    const bar = new TrainProgress({ isTTY: false, write: (s) => written.push(s) }, 2, true, 0, false, 0, () => t);
     bar.update(batch(1, 1, 4, 2));
     bar.update(batch(1, 2, 4, 2));
     // Nothing measured about evaluation yet: an evaluation batch counts as a third of a training batch.

@@ -7,10 +7,9 @@
  * do not want it).
  */
 import { currentCosts, secondsLeft } from '../core/eta';
-import type { EpochMetrics, EvalPhase, EvalProgress, SessionEvent } from '../core/events';
+import { EVAL_PHASE_LABELS, evaluationPhasesText, type EpochMetrics, type EvalProgress, type SessionEvent } from '../core/events';
 import { formatEta, type ProgressSink } from './progressBar';
 
-const PHASES: Record<EvalPhase, string> = { bn: 'BN statistics', train: 'train pass for rho', test: 'test pass' };
 
 export class TrainProgress {
   private last: EpochMetrics | null = null;
@@ -30,6 +29,7 @@ export class TrainProgress {
     private readonly totalEpochs: number,
     private readonly bnPrecise: boolean,
     epochsDone = 0,
+    private readonly validation = false,
     private readonly plainEveryMs = 15_000,
     private readonly now: () => number = () => Date.now(),
   ) {
@@ -70,8 +70,7 @@ export class TrainProgress {
     const parts = [`epoch ${this.epoch}/${this.totalEpochs}`];
     const ev = this.evaluating;
     if (ev) {
-      const phases = (this.bnPrecise ? (['bn', 'train', 'test'] as const) : (['train', 'test'] as const)).map((p) => PHASES[p]).join(', ');
-      parts.push(`evaluating (${phases}): ${PHASES[ev.phase]} ${ev.batch}/${ev.batches}`);
+      parts.push(`evaluating ${evaluationPhasesText(this.bnPrecise, this.validation)}: ${EVAL_PHASE_LABELS[ev.phase]} ${ev.batch}/${ev.batches}`);
     } else if (this.batches > 0) parts.push(`batch ${this.batch}/${this.batches}`);
     const eta = this.eta();
     if (eta !== null) parts.push(`ETA ${formatEta(eta)}`);

@@ -36,6 +36,8 @@ export interface EpochMetrics {
   lr: number;
   samplesPerSec: number;
   seconds: number;
+  /** Accuracy of each head on the validation clips held out of the training split (`valSplit` > 0); absent without. */
+  val?: { fused: number; audio: number; visual: number };
   /** Seconds of the epoch's evaluation passes (BN statistics, training set, test set); absent in older runs. */
   evalSeconds?: number;
   /** Training batches of the epoch and batches of its evaluation passes (for the ETA); absent in older runs. */
@@ -64,11 +66,25 @@ export interface EpochWork {
 }
 
 /** The evaluation passes that end every epoch, in order. */
-export type EvalPhase = 'bn' | 'train' | 'test';
+export type EvalPhase = 'bn' | 'train' | 'val' | 'test';
+
+/** How the page and the CLI name each evaluation phase. */
+export const EVAL_PHASE_LABELS: Record<EvalPhase, string> = {
+  bn: 'BN statistics',
+  train: 'train pass for rho',
+  val: 'validation pass',
+  test: 'test pass',
+};
+
+/** "(BN statistics, train pass for rho, test pass)": the passes an epoch's evaluation makes under these settings. */
+export function evaluationPhasesText(precise: boolean, validation: boolean): string {
+  const phases: EvalPhase[] = [...(precise ? (['bn'] as const) : []), 'train', ...(validation ? (['val'] as const) : []), 'test'];
+  return `(${phases.map((p) => EVAL_PHASE_LABELS[p]).join(', ')})`;
+}
 
 /**
  * Progress of an epoch's evaluation: `bn` recomputes the BatchNorm statistics (bnStats = precise), `train` is the
- * pass over the training set (train accuracies and rho), `test` the test set. `batch` of `batches` counts over all
+ * pass over the training set (train accuracies and rho), `val` the validation clips (valSplit > 0), `test` the test set. `batch` of `batches` counts over all
  * phases of this evaluation; `batch` 0 is sent when it begins.
  */
 export interface EvalProgress {

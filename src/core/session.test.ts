@@ -90,6 +90,22 @@ describe('TrainingSession', () => {
     running.s.dispose();
   });
 
+  it('a validation split: trains on the rest, evaluates the held-out clips each epoch, and picks best by them', async () => {
+    // 12 training clips, 4 per class; valSplit 0.25 holds out 1 per class: 9 left, 2 steps of 4 (the last 1 dropped).
+    const { s, events } = await session(tinyConfig({ epochs: 2, valSplit: 0.25 }));
+    expect(s.epochWork().trainBatches).toBe(2);
+    await s.run();
+    const phases = events.flatMap((e) => (e.type === 'evaluating' && e.progress.epoch === 1 ? [e.progress.phase] : []));
+    expect(phases.filter((p, i) => p !== phases[i - 1])).toEqual(['bn', 'train', 'val', 'test']);
+    const epochs = events.flatMap((e) => (e.type === 'epoch' ? [e.metrics] : []));
+    for (const m of epochs) for (const v of Object.values(m.val!)) expect([0, 1 / 3, 2 / 3, 1].some((x) => Math.abs(v - x) < 1e-6)).toBe(true);
+    expect(s.summary(false).results?.rule).toBe('validation');
+    // Every training batch drew its clips from the 9 training clips only.
+    const counts = events.flatMap((e) => (e.type === 'batch' ? [e.progress.batch] : []));
+    expect(counts).toEqual([1, 2, 1, 2]);
+    s.dispose();
+  });
+
   it('estimate() times a step without changing the model, and adds up an epoch from it', async () => {
     const { s } = await session(tinyConfig({ epochs: 4 }));
     const before = await s.weights();

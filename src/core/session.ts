@@ -14,7 +14,8 @@ import { initBackend, type BackendInfo, type BackendOptions } from './backend';
 import { BatchBuilder, disposeBatch } from './batches';
 import { checkCheckpoint, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
 import { validateConfig, type TrainConfig } from './config';
-import type { Dataset } from './dataset';
+import type { ClipStore, Dataset } from './dataset';
+import { holdOut, SubsetClipStore } from './validation';
 import { evaluateSplit, type EvaluationResult } from './evaluate';
 import { exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
 import type { EpochMetrics, EpochWork, EvalPhase, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate, StepRecord } from './events';
@@ -92,6 +93,9 @@ export class TrainingSession {
   private readonly names: Map<string, string>;
   private readonly listeners = new Set<Listener>();
   private readonly featureSample: { train: number[]; test: number[] };
+  /** The clips trained on: the training split without the validation clips (`valSplit`), and those. */
+  private readonly trainStore: ClipStore;
+  private readonly valStore: ClipStore | null;
   private epochsDone = 0;
   private progress: EpochProgress | null = null;
   private lastGood: Checkpoint | null = null;
@@ -129,7 +133,10 @@ export class TrainingSession {
       stored: { audioHeight: dataset.audioHeight, audioWidth: dataset.audioWidth, frameSize: dataset.frameSize, frameChannels: dataset.frameChannels },
       numClasses: dataset.classNames.length,
     });
-    this.featureSample = sampleFeatureClips(dataset.train.size, dataset.test.size, config.featuresMax);
+    const split = holdOut(dataset.train.labels, config.valSplit, config.seed);
+    this.trainStore = split.val.length ? new SubsetClipStore(dataset.train, split.train) : dataset.train;
+    this.valStore = split.val.length ? new SubsetClipStore(dataset.train, split.val) : null;
+    this.featureSample = sampleFeatureClips(this.trainStore.size, dataset.test.size, config.featuresMax);
   }
 
   /** Validates the config against the dataset, starts a backend, builds the model (and restores a checkpoint). */
@@ -251,11 +258,11 @@ export class TrainingSession {
       epoch: e,
       rho,
       rhoHistory: this.metrics.map((m) => m.rho),
-      steps: batchesPerEpoch(this.dataset.train.size, this.config.batch),
-      classMeans: () => classFeatureMeans(this.model, this.dataset.train, this.builder, this.config.batch, this.dataset.classNames.length),
+      steps: batchesPerEpoch(this.trainStore.size, this.config.batch),
+      classMeans: () => classFeatureMeans(this.model, this.trainStore, this.builder, this.config.batch, this.dataset.classNames.length),
     });
     return {
-      order: this.rng.permutation(this.dataset.train.size),
+      order: this.rng.permutation(this.trainStore.size),
       position: 0,
       lossSum: 0,
       correct: 0,
@@ -289,7 +296,7 @@ export class TrainingSession {
       let result;
       try {
         // Augmentation off: training batches get the evaluation transforms (T evenly spaced frames, plain resize).
-        const batch = this.builder.batch(this.dataset.train, indices, this.config.augment ? { augment: this.rng, frames: this.rng } : null);
+        const batch = this.builder.batch(this.trainStore, indices, this.config.augment ? { augment: this.rng, frames: this.rng } : null);
         try {
           result = await trainStep(this.model, this.optimizer, this.method, batch, this.rng, this.names);
         } finally {
@@ -346,10 +353,11 @@ export class TrainingSession {
   /** An epoch's work in batches: its optimisation steps and the batches of its evaluation passes. */
   epochWork(): EpochWork {
     const evalBatch = this.evalBatchSize;
-    const bn = this.config.bnStats === 'precise' ? bnStatsBatches(this.dataset.train.size, this.config.batch) : 0;
+    const bn = this.config.bnStats === 'precise' ? bnStatsBatches(this.trainStore.size, this.config.batch) : 0;
     return {
-      trainBatches: batchesPerEpoch(this.dataset.train.size, this.config.batch),
-      evalBatches: bn + Math.ceil(this.dataset.train.size / evalBatch) + Math.ceil(this.dataset.test.size / evalBatch),
+      trainBatches: batchesPerEpoch(this.trainStore.size, this.config.batch),
+      evalBatches:
+        bn + Math.ceil(this.trainStore.size / evalBatch) + (this.valStore ? Math.ceil(this.valStore.size / evalBatch) : 0) + Math.ceil(this.dataset.test.size / evalBatch),
     };
   }
 
@@ -357,23 +365,34 @@ export class TrainingSession {
    * Eval-mode passes over the whole training set and the test set, with the features of the sampled clips (after
    * the BatchNorm statistics are recomputed, with `precise`); with an `epoch`, `evaluating` events follow every batch.
    */
-  private async evaluateSplits(epoch: number | null, withFeatures: boolean, precise: boolean): Promise<{ train: EvaluationResult; test: EvaluationResult }> {
+  private async evaluateSplits(
+    epoch: number | null,
+    withFeatures: boolean,
+    precise: boolean,
+  ): Promise<{ train: EvaluationResult; test: EvaluationResult; val: EvaluationResult | null }> {
     const evalBatch = this.evalBatchSize;
-    const bnBatches = precise ? bnStatsBatches(this.dataset.train.size, this.config.batch) : 0;
-    const trainBatches = Math.ceil(this.dataset.train.size / evalBatch);
-    const batches = bnBatches + trainBatches + Math.ceil(this.dataset.test.size / evalBatch);
+    const bnBatches = precise ? bnStatsBatches(this.trainStore.size, this.config.batch) : 0;
+    const trainBatches = Math.ceil(this.trainStore.size / evalBatch);
+    const valBatches = this.valStore ? Math.ceil(this.valStore.size / evalBatch) : 0;
+    const batches = bnBatches + trainBatches + valBatches + Math.ceil(this.dataset.test.size / evalBatch);
     const report = (phase: EvalPhase, offset: number) => (done: number) => {
       if (epoch !== null) this.emit({ type: 'evaluating', progress: { epoch, phase, batch: offset + done, batches } });
     };
     if (precise) {
       report('bn', 0)(0);
-      await recomputeBnStats(this.model, this.dataset.train, this.builder, this.config.batch, report('bn', 0));
+      await recomputeBnStats(this.model, this.trainStore, this.builder, this.config.batch, report('bn', 0));
     }
     report('train', bnBatches)(0);
-    const train = await evaluateSplit(this.model, this.dataset.train, this.builder, evalBatch, withFeatures ? this.featureSample.train : null, true, report('train', bnBatches));
-    report('test', bnBatches + trainBatches)(0);
-    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, withFeatures ? this.featureSample.test : null, false, report('test', bnBatches + trainBatches));
-    return { train, test };
+    const train = await evaluateSplit(this.model, this.trainStore, this.builder, evalBatch, withFeatures ? this.featureSample.train : null, true, report('train', bnBatches));
+    let val: EvaluationResult | null = null;
+    if (this.valStore) {
+      report('val', bnBatches + trainBatches)(0);
+      val = await evaluateSplit(this.model, this.valStore, this.builder, evalBatch, null, false, report('val', bnBatches + trainBatches));
+    }
+    const before = bnBatches + trainBatches + valBatches;
+    report('test', before)(0);
+    const test = await evaluateSplit(this.model, this.dataset.test, this.builder, evalBatch, withFeatures ? this.featureSample.test : null, false, report('test', before));
+    return { train, test, val };
   }
 
   /**
@@ -384,12 +403,12 @@ export class TrainingSession {
    */
   async estimate(): Promise<StepEstimate> {
     if (this.running) throw new Error('the estimate needs an idle session');
-    const size = Math.min(this.config.batch, this.dataset.train.size);
+    const size = Math.min(this.config.batch, this.trainStore.size);
     const indices = Array.from({ length: size }, (_, i) => i);
-    const evalIndices = Array.from({ length: Math.min(this.evalBatchSize, this.dataset.train.size) }, (_, i) => i);
+    const evalIndices = Array.from({ length: Math.min(this.evalBatchSize, this.trainStore.size) }, (_, i) => i);
     const variables = this.model.trainableVariables();
     const timeTrain = async () => {
-      const batch = this.builder.batch(this.dataset.train, indices, null);
+      const batch = this.builder.batch(this.trainStore, indices, null);
       const t0 = now();
       const bnUpdates: BnUpdate[] = [];
       const { value, grads } = tf.variableGrads(() => {
@@ -404,7 +423,7 @@ export class TrainingSession {
       return dt;
     };
     const timeEval = async () => {
-      const batch = this.builder.batch(this.dataset.train, evalIndices, null);
+      const batch = this.builder.batch(this.trainStore, evalIndices, null);
       const t0 = now();
       const logits = tf.tidy(() => this.model.forward(batch.audio, batch.visual, { training: false }).logits);
       await logits.data();
@@ -426,10 +445,10 @@ export class TrainingSession {
   private async finishEpoch(p: EpochProgress): Promise<EpochMetrics | null> {
     const epochNumber = this.epochsDone + 1;
     const wantFeatures = this.config.featuresEvery > 0 && this.config.featuresMax > 0 && epochNumber % this.config.featuresEvery === 0;
-    let trainEval, testEval;
+    let trainEval, testEval, valEval;
     const evalStart = now();
     try {
-      ({ train: trainEval, test: testEval } = await this.evaluateSplits(epochNumber, wantFeatures, this.config.bnStats === 'precise'));
+      ({ train: trainEval, test: testEval, val: valEval } = await this.evaluateSplits(epochNumber, wantFeatures, this.config.bnStats === 'precise'));
     } catch (e) {
       await this.failWithRecovery(describeTrainingError(e, this.config));
       return null;
@@ -458,6 +477,7 @@ export class TrainingSession {
       seconds: (now() - p.startedAt) / 1000,
       evalSeconds: (now() - evalStart) / 1000,
       work: { trainBatches: p.batches, evalBatches: this.epochWork().evalBatches },
+      ...(valEval ? { val: { fused: valEval.evaluation.accuracy('fused'), audio: valEval.evaluation.accuracy('audio'), visual: valEval.evaluation.accuracy('visual') } } : {}),
       confusion: { fused: te.confusion.fused, audio: te.confusion.audio, visual: te.confusion.visual },
     };
     this.metrics.push(metrics);
@@ -473,7 +493,7 @@ export class TrainingSession {
     const nTr = train.indices.length;
     const nTe = test.indices.length;
     const labels = new Int32Array(nTr + nTe);
-    train.indices.forEach((idx, i) => (labels[i] = this.dataset.train.labels[idx]));
+    train.indices.forEach((idx, i) => (labels[i] = this.trainStore.labels[idx]));
     test.indices.forEach((idx, i) => (labels[nTr + i] = this.dataset.test.labels[idx]));
     const split = new Uint8Array(nTr + nTe);
     split.fill(1, nTr);

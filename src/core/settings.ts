@@ -117,6 +117,10 @@ export const SETTINGS = [
   { path: 'stepLr', kind: 'bool', section: 'training', label: 'StepLR', default: false, optionalGroup: true, help: 'Multiply the learning rate by gamma every step epochs' },
   { path: 'stepLr.step', kind: 'number', section: 'training', label: 'StepLR step', default: 30, integer: true, min: 1, when: { stepLr: [true] }, help: 'Epochs between learning-rate drops' },
   { path: 'stepLr.gamma', kind: 'number', section: 'training', label: 'StepLR gamma', default: 0.1, minExclusive: 0, step: 0.01, when: { stepLr: [true] }, help: 'Factor of each learning-rate drop' },
+  {
+    path: 'valSplit', kind: 'number', section: 'training', label: 'Validation split', default: 0, min: 0, max: 0.5, step: 0.05,
+    help: 'Fraction of the training clips held out (per class, seeded) to choose the best epoch; best accuracy is then the test accuracy at the best validation epoch (0: none, best is the best test epoch)',
+  },
   { path: 'seed', kind: 'number', section: 'training', label: 'Seed', default: 0, integer: true, help: 'Drives init, shuffling, permutations, Beta draws and augmentation' },
   {
     path: 'mm.alpha', kind: 'number', section: 'mm', label: 'alpha (Beta)', default: 0.5, minExclusive: 0, step: 0.1,

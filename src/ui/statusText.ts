@@ -1,22 +1,11 @@
 /**
  * The one-line training status shown in the page's `role="status"` element.
  */
-import type { EvalPhase } from '../core/events';
+import { EVAL_PHASE_LABELS, evaluationPhasesText } from '../core/events';
 import { formatDuration } from './formatDuration';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
 import type { LabState } from './store';
-
-const PHASES: Record<EvalPhase, string> = {
-  bn: 'BN statistics',
-  train: 'train pass for rho',
-  test: 'test pass',
-};
-
-/** "(BN statistics, train pass for rho, test pass)": the passes of an epoch's evaluation. */
-function phasesText(precise: boolean): string {
-  return `(${(precise ? (['bn', 'train', 'test'] as const) : (['train', 'test'] as const)).map((p) => PHASES[p]).join(', ')})`;
-}
 
 /** ", about 12s an epoch, 3m 00s for 15 epochs (timed)" from the timed step of an idle session. */
 function estimateText(state: LabState): string {
@@ -45,8 +34,8 @@ export function statusText(state: LabState): string {
       if (session.stopping) return 'Stopping… (the batch or evaluation pass in hand finishes first)';
       const ev = progress?.eval;
       if (ev && ev.epoch > done) {
-        const precise = (run?.config.bnStats ?? state.config.bnStats) === 'precise';
-        return `Evaluating epoch ${ev.epoch} of ${epochs} ${phasesText(precise)}: ${PHASES[ev.phase]}, batch ${ev.batch} of ${ev.batches}${sweepNote}`;
+        const c = run?.config ?? state.config;
+        return `Evaluating epoch ${ev.epoch} of ${epochs} ${evaluationPhasesText(c.bnStats === 'precise', c.valSplit > 0)}: ${EVAL_PHASE_LABELS[ev.phase]}, batch ${ev.batch} of ${ev.batches}${sweepNote}`;
       }
       if (!progress || progress.batches === 0) return `Training: epoch ${done + 1} of ${epochs}${sweepNote}`;
       return `Training: epoch ${progress.epoch} of ${epochs}, batch ${progress.batch} of ${progress.batches}${sweepNote}`;

@@ -105,7 +105,7 @@ export function fakeRunMessages(config: TrainConfig, options: FakeTrainerOptions
 function fakeSummary(config: TrainConfig, classNames: string[], backend: string, stoppedEarly = false): RunSummary {
   const final = fakeTestAcc(config, config.epochs);
   const acc = { fused: final, audio: final - 0.05, visual: final - 0.15 };
-  return { backend: backend as RunSummary['backend'], dataset: 'fake', classNames, epochs: config.epochs, results: { best: acc, final: acc }, stoppedEarly };
+  return { backend: backend as RunSummary['backend'], dataset: 'fake', classNames, epochs: config.epochs, results: { best: acc, final: acc, rule: 'test' }, stoppedEarly };
 }
 
 /** Evaluation batches of a fake epoch (one per phase). */
