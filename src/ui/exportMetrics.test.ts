@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig, type TrainConfig } from '../core/config';
 import { fakeEpochMetrics } from '../../test/support/fakeTrainer';
 import {
+  exportedFileName,
   exportFileName,
   fileSlug,
   METRICS_CSV_COLUMNS,
@@ -88,7 +89,10 @@ describe('file names', () => {
     expect(runFileName(run, 'UMAP', 'csv')).toBe(`bmm-lab_${label}_umap.csv`);
     expect(exportFileName(runsFileLabel(3), 'chart-rho', 'svg')).toBe('bmm-lab_3-runs_chart-rho.svg');
     expect(fileSlug('B-MM concat fast seed 0')).toBe('b-mm-concat-fast-seed-0');
-    const names = [metricsCsvFile([run]).name, metricsJsonFile(run).name, runFileName(run, 'config', 'run.json'), exportFileName(label, 'chart-loss', 'png')];
+    expect(exportedFileName(run, 'bmm-lab-mm-concat-epoch3.safetensors')).toBe(`bmm-lab_${label}_weights-epoch3.safetensors`);
+    expect(exportedFileName(run, 'model.json')).toBe('model.json');
+    expect(exportedFileName(undefined, 'x.safetensors')).toBe('x.safetensors');
+    const names = [exportedFileName(run, 'bmm-lab-mm-concat-epoch3.safetensors'), metricsCsvFile([run]).name, metricsJsonFile(run).name, runFileName(run, 'config', 'run.json'), exportFileName(label, 'chart-loss', 'png')];
     for (const n of names) expect(n).toMatch(/^bmm-lab_[a-z0-9-]+_[a-z0-9-]+\.[a-z.]+$/);
   });
 });

@@ -183,3 +183,14 @@ export function metricsCsvFile(runs: readonly RunRecord[]): { name: string; blob
 export function metricsJsonFile(run: RunRecord): { name: string; blob: Blob } {
   return { name: runFileName(run, 'metrics', 'json'), blob: new Blob([metricsToJson(run)], { type: 'application/json' }) };
 }
+
+/**
+ * The name a file exported by the training worker is saved under: the weights' `.safetensors` as
+ * `bmm-lab_<run-label>_weights-epoch<N>.safetensors` when the run is known; TF.js's `model.json` and `weights.bin`
+ * keep their names (model.json names weights.bin).
+ */
+export function exportedFileName(run: Pick<RunRecord, 'config' | 'createdAt'> | undefined, filename: string): string {
+  if (!run || !filename.endsWith('.safetensors')) return filename;
+  const epoch = /epoch(\d+)/.exec(filename)?.[1];
+  return runFileName(run, epoch ? `weights-epoch${epoch}` : 'weights', 'safetensors');
+}

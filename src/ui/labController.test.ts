@@ -130,7 +130,8 @@ describe('LabController', () => {
     controller.exportWeights('tfjs');
     await until('downloads', () => downloads.length === 2);
     expect(downloads).toEqual([
-      { filename: 'fake.safetensors', size: 3 },
+      // The weights under the lab's file-name pattern; TF.js files keep the names model.json refers to.
+      { filename: expect.stringMatching(/^bmm-lab_[a-z0-9-]+_weights\.safetensors$/), size: 3 },
       { filename: 'fake.json', size: 3 },
     ]);
   });

@@ -14,6 +14,7 @@ import { canContinue, newRunRecord, type RunAnnotation, type RunRecord } from '.
 import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
 import type { DatasetEntry, LabState, Store, SweepView } from './store';
+import { exportedFileName } from './exportMetrics';
 
 export interface ControllerDeps {
   createTrainWorker(): WorkerLike;
@@ -578,7 +579,7 @@ export class LabController {
         void this.saveCheckpoint(msg.checkpoint, msg.epoch);
         break;
       case 'exported':
-        this.deps.download(msg.filename, new Blob([msg.bytes], { type: 'application/octet-stream' }));
+        this.deps.download(exportedFileName(this.state.runs[this.state.session.runId ?? ''], msg.filename), new Blob([msg.bytes], { type: 'application/octet-stream' }));
         break;
       case 'imported':
         if (this.weightsTarget) {
