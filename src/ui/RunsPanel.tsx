@@ -13,7 +13,9 @@ import { runResults } from '../core/results';
 import type { FolderFile } from './importRun';
 import { canContinue, parseTags, runLabel, runName, type RunRecord } from './run';
 import { DEFAULT_RUN_VIEW, RUN_SORT_LABELS, runTableRows, type RunSortKey, type RunTableView } from './runTable';
-import { formatStat, groupRuns, parseSeedList, sweepConfigs } from './runStats';
+import { formatDiff, formatStat, groupRuns, pairedDiff, parseSeedList, sweepConfigs, type RunGroup } from './runStats';
+import { BEST_RULE_TEXT, type BestRule } from '../core/results';
+import { GroupCurves } from './charts/GroupCurves';
 import { selectStableRuns, type LabState } from './store';
 import { runConfigDocument } from '../core/settingsDocument';
 import { slurmScript, sweepGrid, torchrunScript } from '../core/sweepScript';
@@ -358,58 +360,124 @@ function SweepForm({ busy }: { busy: boolean }) {
   );
 }
 
-/** Mean ± std over finished runs that differ only in the seed. */
+/** Mean ± std over finished runs that differ only in the seed, differences against a chosen baseline, and curves. */
 function SeedGroups({ list }: { list: RunRecord[] }) {
+  const runs = useLab(selectRuns);
   const groups = useMemo(() => groupRuns(list), [list]);
+  const [baselineKey, setBaselineKey] = useState<string>('');
   if (groups.length === 0) return <p className="hint">Finished runs that differ only in their seed are summarised here.</p>;
+  // Default baseline: the first ERM group, where there is one.
+  const baseline = groups.find((g) => g.key === baselineKey) ?? (baselineKey === 'none' ? undefined : groups.find((g) => g.config.method === 'erm'));
+  const rules = new Set(groups.map((g) => g.rule));
+  const ruleText = rules.size === 1 && !rules.has('mixed') ? BEST_RULE_TEXT[[...rules][0] as BestRule] : 'per group: see the hint under each setting';
+  const groupName = (g: RunGroup) => `${runLabel(g.config).replace(/ seed -?\d+$/, '')} · ${g.datasetName}`;
   return (
-    <div className="table-wrap">
-      <table className="groups">
-        <thead>
-          <tr>
-            <th rowSpan={2} scope="col">
-              Setting
-            </th>
-            <th rowSpan={2} scope="col">
-              Seeds
-            </th>
-            <th colSpan={3} scope="colgroup">
-              Best test acc
-            </th>
-            <th colSpan={3} scope="colgroup">
-              Final test acc
-            </th>
-          </tr>
-          <tr>
-            <th scope="col">fused</th>
-            <th scope="col">audio</th>
-            <th scope="col">visual</th>
-            <th scope="col">fused</th>
-            <th scope="col">audio</th>
-            <th scope="col">visual</th>
-          </tr>
-        </thead>
-        <tbody>
-          {groups.map((g) => (
-            <tr key={g.key}>
-              <td>
-                {runLabel(g.config).replace(/ seed -?\d+$/, '')}, {g.config.epochs} epochs
-                <div className="hint">{g.datasetName}</div>
-              </td>
-              <td>
-                {g.seeds.join(', ')} (n = {g.runIds.length})
-              </td>
-              <td className="num">{formatStat(g.best.fused)}</td>
-              <td className="num">{formatStat(g.best.audio)}</td>
-              <td className="num">{formatStat(g.best.visual)}</td>
-              <td className="num">{formatStat(g.final.fused)}</td>
-              <td className="num">{formatStat(g.final.audio)}</td>
-              <td className="num">{formatStat(g.final.visual)}</td>
+    <>
+      <div className="baseline-picker">
+        <label className="inline">
+          Baseline{' '}
+          <select value={baseline?.key ?? 'none'} onChange={(e) => setBaselineKey(e.target.value)}>
+            <option value="none">none</option>
+            {groups.map((g) => (
+              <option key={g.key} value={g.key}>
+                {groupName(g)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="hint">
+          Best = {ruleText}. Δ = setting − baseline in points, mean ± std over the seeds both ran.
+        </span>
+      </div>
+      <div className="table-wrap">
+        <table className="groups">
+          <thead>
+            <tr>
+              <th rowSpan={2} scope="col">
+                Setting
+              </th>
+              <th rowSpan={2} scope="col">
+                Seeds
+              </th>
+              <th colSpan={3} scope="colgroup">
+                Best test acc
+              </th>
+              <th colSpan={3} scope="colgroup">
+                Final test acc
+              </th>
+              {baseline && (
+                <th colSpan={3} scope="colgroup">
+                  Δ vs baseline
+                </th>
+              )}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+            <tr>
+              <th scope="col">fused</th>
+              <th scope="col">audio</th>
+              <th scope="col">visual</th>
+              <th scope="col">fused</th>
+              <th scope="col">audio</th>
+              <th scope="col">visual</th>
+              {baseline && (
+                <>
+                  <th scope="col">best fused</th>
+                  <th scope="col">final fused</th>
+                  <th scope="col">final visual</th>
+                </>
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {groups.map((g) => {
+              const diff = baseline && g.key !== baseline.key ? pairedDiff(g, baseline) : null;
+              return (
+                <tr key={g.key} className={baseline?.key === g.key ? 'baseline' : undefined}>
+                  <td>
+                    {runLabel(g.config).replace(/ seed -?\d+$/, '')}
+                    <div className="hint">
+                      {g.datasetName}
+                      {rules.size > 1 ? ` · best: ${g.rule === 'mixed' ? 'mixed rules' : g.rule === 'validation' ? 'by validation' : 'best test epoch'}` : ''}
+                    </div>
+                  </td>
+                  <td>
+                    {g.seeds.join(', ')} (n = {g.runIds.length})
+                  </td>
+                  <td className="num">{formatStat(g.best.fused)}</td>
+                  <td className="num">{formatStat(g.best.audio)}</td>
+                  <td className="num">{formatStat(g.best.visual)}</td>
+                  <td className="num">{formatStat(g.final.fused)}</td>
+                  <td className="num">{formatStat(g.final.audio)}</td>
+                  <td className="num">{formatStat(g.final.visual)}</td>
+                  {baseline &&
+                    (g.key === baseline.key ? (
+                      <td colSpan={3} className="hint">
+                        baseline
+                      </td>
+                    ) : diff ? (
+                      <>
+                        <td className="num" title={`paired seeds ${diff.seeds.join(', ')}`}>
+                          {formatDiff(diff.best.fused)}
+                        </td>
+                        <td className="num" title={`paired seeds ${diff.seeds.join(', ')}`}>
+                          {formatDiff(diff.final.fused)}
+                        </td>
+                        <td className="num" title={`paired seeds ${diff.seeds.join(', ')}`}>
+                          {formatDiff(diff.final.visual)}
+                        </td>
+                      </>
+                    ) : (
+                      <td colSpan={3} className="hint">
+                        no seed in common
+                      </td>
+                    ))}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <GroupCurves groups={groups} runs={runs} />
+    </>
   );
 }
 
@@ -476,7 +544,7 @@ export function RunsPanel() {
                 <th rowSpan={2} scope="col">
                   Epochs
                 </th>
-                <th colSpan={3} scope="colgroup">
+                <th colSpan={3} scope="colgroup" title="With a validation split: the test accuracy at the best validation epoch; without: the best test epoch (optimistic)">
                   Best test acc
                 </th>
                 <th colSpan={3} scope="colgroup">

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig, type TrainConfig } from '../core/config';
 import type { EpochMetrics } from '../core/events';
-import type { RunRecord } from './run';
+import { newRunRecord, type RunRecord } from './run';
 import { runResults } from '../core/results';
-import { formatStat, groupKey, groupRuns, meanStd, parseSeedList, stableStringify, sweepConfigs } from './runStats';
+import { fakeEpochMetrics } from '../../test/support/fakeTrainer';
+import { formatDiff, formatStat, groupCurve, groupKey, groupRuns, groupSettings, meanStd, pairedDiff, parseSeedList, stableStringify, sweepConfigs } from './runStats';
 
 function epoch(e: number, fused: number, audio: number, visual: number): EpochMetrics {
   return { epoch: e, testAcc: fused, audio: { trainAcc: 0, testAcc: audio }, visual: { trainAcc: 0, testAcc: visual } } as EpochMetrics;
@@ -54,7 +55,7 @@ describe('meanStd', () => {
 describe('runResults', () => {
   it('takes the best of each modality separately and the last epoch as final', () => {
     const r = runResults([epoch(1, 0.5, 0.6, 0.2), epoch(2, 0.7, 0.4, 0.3), epoch(3, 0.6, 0.5, 0.1)]);
-    expect(r).toEqual({ best: { fused: 0.7, audio: 0.6, visual: 0.3 }, final: { fused: 0.6, audio: 0.5, visual: 0.1 } });
+    expect(r).toEqual({ best: { fused: 0.7, audio: 0.6, visual: 0.3 }, final: { fused: 0.6, audio: 0.5, visual: 0.1 }, rule: 'test' });
     expect(runResults([])).toBeNull();
   });
 });
@@ -128,5 +129,62 @@ describe('sweeps', () => {
     expect(parseSeedList('4-1')).toEqual({ error: 'range "4-1" runs backwards' });
     expect(parseSeedList('a')).toHaveProperty('error');
     expect(parseSeedList('0-1000')).toEqual({ error: 'at most 100 seeds' });
+  });
+});
+
+describe('comparisons', () => {
+  const done = (id: string, config: TrainConfig, accs: number[], visual = 0.3): RunRecord => ({
+    ...newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: [], trainSize: 0, testSize: 0, backend: null }, 0),
+    status: 'done',
+    epochs: accs.map((a, i) => ({ ...fakeEpochMetrics(config, i + 1, 2, 4), testAcc: a, visual: { trainAcc: 0, testAcc: visual } })),
+  });
+
+  it('groups ERM runs whatever B-MM\u2019s warm-up says, but not runs that differ in a setting their method uses', () => {
+    const base = makeConfig({ preset: 'tiny', method: 'erm' });
+    const a = done('a', { ...base, seed: 0 }, [0.5]);
+    const b = done('b', { ...base, seed: 1, bmm: { ...base.bmm, warmup: 9 }, backend: 'wasm' }, [0.6]);
+    expect(groupRuns([a, b])).toHaveLength(1);
+    const bmm = makeConfig({ preset: 'tiny', method: 'bmm' });
+    const c = done('c', bmm, [0.5]);
+    const d = done('d', { ...bmm, seed: 1, bmm: { ...bmm.bmm, warmup: 9 } }, [0.5]);
+    expect(groupRuns([c, d])).toHaveLength(2);
+    expect(groupSettings(base)).not.toHaveProperty('bmm.warmup');
+    expect(groupSettings(bmm)).toHaveProperty('bmm.warmup', bmm.bmm.warmup);
+  });
+
+  it('differences against a baseline are paired by seed: mean ± std of (method - baseline)', () => {
+    const erm = makeConfig({ preset: 'tiny', method: 'erm' });
+    const bmm = { ...erm, method: 'bmm' as const };
+    // Final fused: ERM 0.50, 0.60, 0.70 (seeds 0-2); B-MM 0.60, 0.60 (seeds 0, 1) and seed 5 unpaired.
+    const runs = [
+      done('e0', { ...erm, seed: 0 }, [0.4, 0.5]),
+      done('e1', { ...erm, seed: 1 }, [0.6, 0.6]),
+      done('e2', { ...erm, seed: 2 }, [0.7, 0.7]),
+      done('b0', { ...bmm, seed: 0 }, [0.3, 0.6], 0.5),
+      done('b1', { ...bmm, seed: 1 }, [0.2, 0.6], 0.4),
+      done('b5', { ...bmm, seed: 5 }, [0.9, 0.9]),
+    ];
+    const [ermGroup, bmmGroup] = groupRuns(runs);
+    const diff = pairedDiff(bmmGroup, ermGroup)!;
+    expect(diff.seeds).toEqual([0, 1]);
+    // Final fused differences +0.10 and 0.00: mean 0.05, std sqrt(0.005).
+    expect(diff.final.fused.mean).toBeCloseTo(0.05, 12);
+    expect(diff.final.fused.std).toBeCloseTo(Math.sqrt(0.005), 12);
+    // Visual +0.2 and +0.1.
+    expect(diff.final.visual.mean).toBeCloseTo(0.15, 12);
+    expect(formatDiff(diff.final.fused)).toBe('+5.0 ± 7.1');
+    expect(formatDiff({ mean: -0.021, std: 0, n: 1 })).toBe('−2.1');
+    expect(pairedDiff(bmmGroup, { ...ermGroup, bySeed: new Map() })).toBeNull();
+  });
+
+  it('draws a group as its mean curve with a ± std band, epoch by epoch', () => {
+    const erm = makeConfig({ preset: 'tiny', method: 'erm' });
+    const runs = [done('a', { ...erm, seed: 0 }, [0.4, 0.6]), done('b', { ...erm, seed: 1 }, [0.6, 0.6])];
+    const [g] = groupRuns(runs);
+    const curve = groupCurve(g, Object.fromEntries(runs.map((r) => [r.id, r])), 'testAcc');
+    expect(curve.map((p) => p.epoch)).toEqual([1, 2]);
+    expect(curve[0].mean).toBeCloseTo(0.5, 12);
+    expect(curve[0].high - curve[0].mean).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(curve[1]).toMatchObject({ low: 0.6, high: 0.6, n: 2 });
   });
 });

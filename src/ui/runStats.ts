@@ -3,8 +3,8 @@
  * each group reports mean and standard deviation of best and final test accuracy per modality. Also the sweep
  * helper that expands a base config over seeds and methods.
  */
-import { METHODS, type MethodName, type TrainConfig } from '../core/config';
-import { runResults, type ModalityAcc } from '../core/results';
+import { ALL_SETTINGS, getSetting, METHODS, settingApplies, settingPresent, type MethodName, type TrainConfig } from '../core/config';
+import { runResults, type BestRule, type ModalityAcc } from '../core/results';
 import type { RunRecord } from './run';
 
 /** JSON with object keys sorted at every level, so equal configs give equal strings. */
@@ -18,10 +18,25 @@ export function stableStringify(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(',')}}`;
 }
 
-/** The group a run belongs to: its dataset and its config without the seed. */
+/** Settings that never change what a run computes, or that runs of a group differ in on purpose. */
+const NOT_GROUPED = new Set(['seed', 'backend', 'featuresEvery', 'featuresMax']);
+
+/**
+ * The settings that define a run's group: those that apply to its method (`settingApplies`: B-MM's warm-up does not
+ * split ERM runs), without the seed and the settings that do not change results (backend, UMAP sampling).
+ */
+export function groupSettings(config: TrainConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of ALL_SETTINGS) {
+    if (NOT_GROUPED.has(s.path) || !settingApplies(config, s.path) || !settingPresent(config, s.path)) continue;
+    out[s.path] = getSetting(config, s.path);
+  }
+  return out;
+}
+
+/** The group a run belongs to: its dataset and the settings its method uses, apart from the seed. */
 export function groupKey(datasetName: string, config: TrainConfig): string {
-  const { seed: _seed, ...rest } = config;
-  return `${datasetName}|${stableStringify(rest)}`;
+  return `${datasetName}|${stableStringify(groupSettings(config))}`;
 }
 
 export interface Stat {
@@ -56,6 +71,10 @@ export interface RunGroup {
   seeds: number[];
   best: ModalityStats;
   final: ModalityStats;
+  /** Best and final per seed (the latest run of a seed that appears twice), for paired differences. */
+  bySeed: Map<number, { best: ModalityAcc; final: ModalityAcc }>;
+  /** How "best" was chosen in every run of the group; 'mixed' when runs differ (some without validation). */
+  rule: BestRule | 'mixed';
 }
 
 function statsOf(values: ModalityAcc[]): ModalityStats {
@@ -81,6 +100,9 @@ export function groupRuns(runs: readonly RunRecord[]): RunGroup[] {
   }
   return [...groups.entries()].map(([key, g]) => {
     const results = g.runs.map((r) => runResults(r.epochs)!);
+    const bySeed = new Map<number, { best: ModalityAcc; final: ModalityAcc }>();
+    g.runs.forEach((r, i) => bySeed.set(r.config.seed, { best: results[i].best, final: results[i].final }));
+    const rules = new Set(results.map((r) => r.rule));
     return {
       key,
       datasetName: g.runs[0].datasetName,
@@ -89,8 +111,40 @@ export function groupRuns(runs: readonly RunRecord[]): RunGroup[] {
       seeds: g.runs.map((r) => r.config.seed),
       best: statsOf(results.map((r) => r.best)),
       final: statsOf(results.map((r) => r.final)),
+      bySeed,
+      rule: rules.size === 1 ? [...rules][0] : 'mixed',
     };
   });
+}
+
+/** Paired differences of a group against a baseline group, over the seeds both have (method - baseline). */
+export interface GroupDiff {
+  seeds: number[];
+  best: ModalityStats;
+  final: ModalityStats;
+}
+
+/** `group` minus `baseline` per seed both ran, as mean ± std over those seeds; null when they share no seed. */
+export function pairedDiff(group: RunGroup, baseline: RunGroup): GroupDiff | null {
+  const seeds = [...group.bySeed.keys()].filter((s) => baseline.bySeed.has(s)).sort((a, b) => a - b);
+  if (seeds.length === 0) return null;
+  const diff = (pick: 'best' | 'final') =>
+    statsOf(
+      seeds.map((s) => {
+        const a = group.bySeed.get(s)![pick];
+        const b = baseline.bySeed.get(s)![pick];
+        return { fused: a.fused - b.fused, audio: a.audio - b.audio, visual: a.visual - b.visual };
+      }),
+    );
+  return { seeds, best: diff('best'), final: diff('final') };
+}
+
+/** "+3.2 ± 1.1" in percentage points (signed); without ± for one pair. */
+export function formatDiff(stat: Stat, digits = 1): string {
+  if (stat.n === 0 || !Number.isFinite(stat.mean)) return '–';
+  const v = stat.mean * 100;
+  const mean = `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(digits)}`;
+  return stat.n > 1 ? `${mean} ± ${(stat.std * 100).toFixed(digits)}` : mean;
 }
 
 /** "62.3 ± 1.4" in percent; without ± for one run. */
@@ -140,4 +194,43 @@ export function parseSeedList(text: string, max = 100): { seeds: number[] } | { 
 
 export function isMethod(value: string): value is MethodName {
   return (METHODS as readonly string[]).includes(value);
+}
+
+/** One point of a group's curve: mean and mean ± std over the group's runs at that epoch (n: runs with the epoch). */
+export interface CurvePoint {
+  epoch: number;
+  mean: number;
+  low: number;
+  high: number;
+  n: number;
+}
+
+/** Which per-epoch number a grouped curve follows. */
+export type CurveMetric = 'testAcc' | 'audioTest' | 'visualTest' | 'rho';
+
+const CURVE_VALUE: Record<CurveMetric, (m: RunRecord['epochs'][number]) => number> = {
+  testAcc: (m) => m.testAcc,
+  audioTest: (m) => m.audio.testAcc,
+  visualTest: (m) => m.visual.testAcc,
+  rho: (m) => m.rho,
+};
+
+/** A group's mean curve with its ± std band, epoch by epoch, over the runs of the group. */
+export function groupCurve(group: RunGroup, runs: Readonly<Record<string, RunRecord>>, metric: CurveMetric): CurvePoint[] {
+  const byEpoch = new Map<number, number[]>();
+  for (const id of group.runIds) {
+    for (const m of runs[id]?.epochs ?? []) {
+      const v = CURVE_VALUE[metric](m);
+      if (!Number.isFinite(v)) continue;
+      const list = byEpoch.get(m.epoch);
+      if (list) list.push(v);
+      else byEpoch.set(m.epoch, [v]);
+    }
+  }
+  return [...byEpoch.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([epoch, values]) => {
+      const st = meanStd(values);
+      return { epoch, mean: st.mean, low: st.mean - st.std, high: st.mean + st.std, n: st.n };
+    });
 }
