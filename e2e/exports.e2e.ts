@@ -214,6 +214,13 @@ test('a run keeps its colour when another is deleted, in the runs table and the 
   const tableAfter = await tableColors();
   expect(tableAfter).toEqual(tableBefore.filter((c) => tableAfter.includes(c)));
   expect(new Set(await lossStrokes())).toEqual(new Set(Object.values(after)));
+  // The UMAP and confusion panels show the viewed run in the same colour.
+  const link = region.locator('tbody tr').first().locator('button.link').first();
+  const label = ((await link.textContent()) ?? '').trim();
+  await link.click();
+  const keyed = await page.getByRole('list', { name: 'Runs drawn' }).locator('li', { hasText: label }).locator('svg').getAttribute('data-color');
+  expect(keyed).toBeTruthy();
+  for (const name of ['UMAP of features', 'Confusion matrices']) await expect(page.getByRole('region', { name }).locator('.swatch').first()).toHaveAttribute('data-color', keyed!);
   expect(problems).toEqual([]);
 });
 
@@ -228,8 +235,10 @@ test('accessibility at 1024 x 768: named chart regions, no unnamed tab stops, le
   }
   await expect(page.getByRole('img', { name: /^Imbalance rho = s_a \/ s_v .*audio stronger/ })).toHaveCount(1);
   // No SVG is a tab stop (recharts' accessibility layer made each an unnamed one).
-  const stops = await page.locator('svg').evaluateAll((svgs) => svgs.filter((s) => s.tabIndex >= 0 || (s.getAttribute('tabindex') ?? '-1') !== '-1').length);
-  expect(stops, 'SVG tab stops').toBe(0);
+  const stops = await page
+    .locator('svg')
+    .evaluateAll((svgs) => svgs.filter((s) => s.tabIndex >= 0 || (s.getAttribute('tabindex') ?? '-1') !== '-1').map((s) => `${s.getAttribute('class')} in ${s.closest('[aria-label]')?.getAttribute('aria-label')}`));
+  expect(stops, 'SVG tab stops').toEqual([]);
   // Legend and run-key text against the background it is drawn on.
   const pairs = await page.locator('[data-legend] .legend-text').evaluateAll((spans) =>
     spans.map((s) => {

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useController, useLab } from './context';
 import { classLabels } from './confusion';
 import { runFileName, umapToCsv } from './exportMetrics';
-import { classColor } from './palette';
+import { classColor, colorOfRun } from './palette';
 import { runLabel } from './run';
 import { selectStableRuns, viewedRunId, type LabState } from './store';
 import { drawableCount, drawEmbedding, fitToBox, type Box } from './umapDraw';
@@ -64,6 +64,8 @@ export function RunPicker({ id }: { id: string }) {
   return (
     <label className="inline" htmlFor={id}>
       Run
+      {/* The run's colour, as in the charts and the runs table. */}
+      {viewed && runs[viewed] && <span className="swatch" data-color={colorOfRun(runs[viewed])} style={{ background: colorOfRun(runs[viewed]) }} aria-hidden="true" />}
       <select id={id} value={viewed ?? ''} onChange={(e) => void controller.viewRun(e.target.value || null)}>
         {[...order].reverse().map((rid) => (
           <option key={rid} value={rid}>

@@ -143,7 +143,22 @@ export function ChartsPanel() {
     const configs = warmups ? warmups.split('|').map((w) => ({ config: { method: w.split(':')[0], bmm: { warmup: Number(w.split(':')[1]), rhoSmoothing: 0 } } })) : [];
     return Object.fromEntries(CHART_IDS.map((id) => [id, chartBands(id, configs, id === 'rho' ? rhoRange : null)])) as Record<ChartId, Band[]>;
   }, [warmups, rhoRange]);
-  const legends = useMemo(() => Object.fromEntries(CHART_IDS.map((id) => [id, chartLegend(id, series[id], bands[id])])) as Record<ChartId, LegendItem[]>, [series, bands]);
+  // A chart's legend keeps its identity while its entries stay the same (a batch event must not redraw every chart).
+  const [legendCache] = useState(() => new Map<ChartId, { key: string; items: LegendItem[] }>());
+  const legends = useMemo(
+    () =>
+      Object.fromEntries(
+        CHART_IDS.map((id) => {
+          const items = chartLegend(id, series[id], bands[id]);
+          const key = JSON.stringify(items);
+          const prev = legendCache.get(id);
+          if (prev && prev.key === key) return [id, prev.items];
+          legendCache.set(id, { key, items });
+          return [id, items];
+        }),
+      ) as Record<ChartId, LegendItem[]>,
+    [legendCache, series, bands],
+  );
   const runLegends = useMemo(() => {
     const keys = identities ? identities.split('|').map((k) => k.split(':')) : [];
     const list = keys.map(([label, color, marker]) => ({ label, color, marker: marker as ChartRun['marker'] }));

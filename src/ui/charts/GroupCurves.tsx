@@ -4,9 +4,10 @@
  * per method, the same in every group of that method; the line style tells groups of one method apart).
  */
 import { useMemo, useState } from 'react';
-import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METHODS } from '../../core/config';
 import { RUN_COLORS } from '../palette';
+import { GLYPH_HEIGHT, GLYPH_WIDTH } from './chartExport';
 import type { RunRecord } from '../run';
 import { runLabel } from '../run';
 import { groupCurve, type CurveMetric, type RunGroup } from '../runStats';
@@ -61,12 +62,11 @@ export function GroupCurves({ groups, runs }: { groups: RunGroup[]; runs: Readon
       </figcaption>
       <div role="img" aria-label={`${m.label} per epoch, mean and ± std band over seeds, one line per group`}>
         <ResponsiveContainer width="100%" height={220}>
-          <ComposedChart data={data} margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
+          <ComposedChart data={data} margin={{ top: 8, right: 16, bottom: 28, left: 8 }} accessibilityLayer={false} role="presentation">
             <CartesianGrid stroke="#e5e7eb" />
             <XAxis dataKey="epoch" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} label={{ value: 'Epoch', position: 'insideBottom', offset: -12 }} />
             <YAxis domain={m.percent ? [0, 1] : ['auto', 'auto']} tickFormatter={fmt} label={{ value: m.percent ? 'Accuracy' : 'rho', angle: -90, position: 'insideLeft' }} />
             <Tooltip formatter={(v: unknown) => (Array.isArray(v) ? `${fmt(v[0])} – ${fmt(v[1])}` : typeof v === 'number' ? fmt(v) : String(v))} />
-            <Legend />
             {keys.map((k) => (
               <Area key={`${k.id}band`} dataKey={`${k.id}band`} stroke="none" fill={k.color} fillOpacity={0.15} isAnimationActive={false} legendType="none" name={`${k.name} ± std`} />
             ))}
@@ -76,6 +76,17 @@ export function GroupCurves({ groups, runs }: { groups: RunGroup[]; runs: Readon
           </ComposedChart>
         </ResponsiveContainer>
       </div>
+      {/* The legend in HTML: the glyph carries the method's colour and the group's dash, the text stays dark. */}
+      <ul className="chart-legend" data-legend aria-label="Legend of the grouped curves">
+        {keys.map((k) => (
+          <li key={k.id}>
+            <svg width={GLYPH_WIDTH} height={GLYPH_HEIGHT} aria-hidden="true" focusable="false">
+              <line x1={1} y1={GLYPH_HEIGHT / 2} x2={GLYPH_WIDTH - 1} y2={GLYPH_HEIGHT / 2} stroke={k.color} strokeWidth={2} strokeDasharray={k.dash || undefined} />
+            </svg>
+            <span className="legend-text">{k.name}</span>
+          </li>
+        ))}
+      </ul>
     </figure>
   );
 }
