@@ -75,6 +75,11 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
         ))}
         {run.note && <div className="note">{run.note}</div>}
         {editing && <RunEditor run={run} onDone={() => setEditing(false)} />}
+        {run.source === 'weights' && (
+          <span className="badge" title={`Weights imported from ${run.importedFrom ?? 'a file'}: evaluated in the lab, not trained here`}>
+            Imported
+          </span>
+        )}
         {run.source === 'pytorch' && (
           <span className="badge" title={run.importedFrom ? `Imported from ${run.importedFrom}` : 'Trained by the PyTorch trainer'}>
             PyTorch
@@ -87,9 +92,7 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
         {run.status}
         {run.backend ? <div className="hint">{run.backend}</div> : null}
       </td>
-      <td className="num">
-        {last} / {run.config.epochs}
-      </td>
+      <td className="num">{run.source === 'weights' ? 'imported' : `${last} / ${run.config.epochs}`}</td>
       <td className="num">{pct(results?.best.fused)}</td>
       <td className="num">{pct(results?.best.audio)}</td>
       <td className="num">{pct(results?.best.visual)}</td>

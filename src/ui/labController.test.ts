@@ -142,8 +142,16 @@ describe('LabController', () => {
     await controller.importWeights(file('model.safetensors', [1, 2, 3, 4, 5, 6, 7, 8, 9]));
     await until('imported', () => state().notices.some((n) => n.text.startsWith('Loaded 3 tensors from model.safetensors')));
     expect(state().notices.find((n) => n.text.startsWith('Loaded'))!.text).toContain('Test accuracy 25.0% (audio 25.0%, visual 25.0%), rho 2.00');
+    // The file became a run: in the list (marked as a weights import), viewed, with the evaluation as its one entry.
+    const imported = Object.values(state().runs).find((r) => r.source === 'weights')!;
+    expect(imported).toMatchObject({ name: 'model', importedFrom: 'model.safetensors', status: 'done', datasetName: 'fake', weightsStored: true });
+    expect(imported.epochs.map((e) => [e.epoch, e.testAcc, e.rho])).toEqual([[0, 0.25, 2]]);
+    expect(state().viewRunId).toBe(imported.id);
+    // The notice names the data and the splits it was evaluated on.
+    expect(state().notices.find((n) => n.text.startsWith('Loaded'))!.text).toContain('evaluated on dataset "fake": test accuracy over its test split (30 clips), rho over its training split (120 clips)');
     await controller.importWeights(file('broken.safetensors', [1]));
     await until('refused', () => state().notices.some((n) => n.level === 'error' && n.text === 'Could not load broken.safetensors: file is shorter than its 8-byte header length'));
+    expect(Object.values(state().runs).filter((r) => r.source === 'weights')).toHaveLength(1);
   });
 
   it('imports a trainer folder as a PyTorch run, stores its weights and opens them on its dataset', async () => {

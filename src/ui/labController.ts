@@ -5,7 +5,8 @@
  */
 import type { TrainConfig } from '../core/config';
 import { selectConfigError } from './configCheck';
-import type { SessionEvent } from '../core/events';
+import type { FeatureSnapshot, SessionEvent } from '../core/events';
+import { importedConfig, importedRunRecord, importMismatches, importNotice, weightsFacts, type WeightsFacts } from './importedWeights';
 import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut, type TrainState } from '../worker/protocol';
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
 import { compactBatches } from './chartData';
@@ -216,8 +217,43 @@ export class LabController {
       this.notice('warning', 'Pause or stop training before importing weights.');
       return;
     }
-    const bytes = await file.arrayBuffer();
-    this.ensureWorker().postMessage({ type: 'importWeights', filename: file.name, bytes } satisfies TrainIn, [bytes]);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const facts = weightsFacts(bytes);
+    this.pendingImport = { filename: file.name, bytes: bytes.slice(), facts, features: null };
+    const buffer = bytes.buffer as ArrayBuffer;
+    this.ensureWorker().postMessage({ type: 'importWeights', filename: file.name, bytes: buffer } satisfies TrainIn, [buffer]);
+  }
+
+  /** A weights file sent to the worker, waiting for its evaluation to become a run (its maps' features kept). */
+  private pendingImport: { filename: string; bytes: Uint8Array; facts: WeightsFacts | null; features: FeatureSnapshot | null } | null = null;
+
+  /** The evaluated file becomes a run: in the list (marked imported), in the maps and the confusion panel. */
+  private finishImport(msg: Extract<TrainOut, { type: 'imported' }>): void {
+    const pending = this.pendingImport;
+    this.pendingImport = null;
+    const s = this.state;
+    const sessionConfig = s.session.config ?? s.config;
+    const mismatches = pending?.facts ? importMismatches(pending.facts, sessionConfig) : [];
+    this.notice(mismatches.length ? 'warning' : 'info', importNotice(msg.filename, msg.tensors, msg.evaluation, s.session.dataset, sessionConfig, mismatches));
+    if (!pending || !s.session.dataset) return;
+    const id = this.deps.newRunId();
+    const run = importedRunRecord(
+      {
+        id,
+        filename: msg.filename,
+        config: importedConfig(pending.facts, sessionConfig),
+        datasetId: s.session.datasetId ?? this.selectedDataset().id,
+        dataset: s.session.dataset,
+        backend: s.session.backend?.name ?? null,
+        evaluation: msg.evaluation,
+      },
+      this.deps.now(),
+    );
+    this.store.dispatch({ type: 'runs/loaded', runs: [run] });
+    this.store.dispatch({ type: 'runs/view', id });
+    this.importedWeights.set(id, pending.bytes);
+    void this.persist((st) => st.putWeights(id, pending.bytes), 'imported weights').then(() => this.saveRun(id));
+    if (pending.features) this.umap.enqueue({ runId: id, epoch: 0, seed: run.config.seed, features: { ...pending.features, epoch: 0 } });
   }
 
   /**
@@ -586,11 +622,14 @@ export class LabController {
           const target = this.weightsTarget;
           this.weightsTarget = null;
           this.store.dispatch({ type: 'runs/evaluated', runId: target.runId, confusion: msg.evaluation.confusion, datasetId: this.state.datasetId });
+          const d = this.state.session.dataset;
+          this.notice('info', importNotice(msg.filename, msg.tensors, msg.evaluation, d, this.state.session.config ?? this.state.config, []));
           void this.saveRun(target.runId);
-        }
+        } else this.finishImport(msg);
         break;
       case 'importFailed':
         this.weightsTarget = null;
+        this.pendingImport = null;
         break;
       case 'error':
         break;
@@ -653,6 +692,11 @@ export class LabController {
       const target = this.weightsTarget;
       const run = this.state.runs[target.runId];
       this.umap.enqueue({ runId: target.runId, epoch: target.epoch, seed: run?.config.seed ?? 0, features: { ...event.features, epoch: target.epoch } });
+      return;
+    }
+    // The maps of an imported file: kept until its evaluation arrives and the file becomes a run.
+    if (event.type === 'features' && !this.state.session.runId && this.pendingImport) {
+      this.pendingImport.features = event.features;
       return;
     }
     const runId = this.state.session.runId;

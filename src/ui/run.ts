@@ -33,8 +33,9 @@ export interface RunRecord {
   /** Epochs whose UMAP embeddings are stored. */
   embeddingEpochs: number[];
   error: string | null;
-  /** Where the run was trained: the lab (absent in runs stored before imports existed) or the PyTorch trainer. */
-  source?: 'lab' | 'pytorch';
+  /** Where the run came from: trained in the lab (absent in runs stored before imports existed), by the PyTorch
+   * trainer (an imported folder), or a weights file imported on its own (`weights`: evaluated, not trained, here). */
+  source?: 'lab' | 'pytorch' | 'weights';
   /** For an imported run: the folder it came from. */
   importedFrom?: string;
   /** For an imported run: whether its final weights are stored (to open them for the maps and the matrices). */

@@ -308,15 +308,9 @@ function applyWorker(state: LabState, msg: TrainOut, at: number): LabState {
     case 'exported':
       // Handled by the controller (storage, download); nothing to show.
       return state;
-    case 'imported': {
-      const e = msg.evaluation;
-      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-      return addNotice(
-        state,
-        'info',
-        `Loaded ${msg.tensors} tensors from ${msg.filename}. Test accuracy ${pct(e.fused.testAcc)} (audio ${pct(e.audio.testAcc)}, visual ${pct(e.visual.testAcc)}), rho ${e.rho.toFixed(2)}. Train continues from these weights.`,
-      );
-    }
+    case 'imported':
+      // The controller words the notice: it knows the file's metadata and the run it became.
+      return state;
     case 'importFailed':
       return addNotice(state, 'error', `Could not load ${msg.filename}: ${msg.message}`);
     default:
