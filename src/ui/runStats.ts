@@ -3,119 +3,13 @@
  * each group reports mean and standard deviation of best and final test accuracy per modality. Also the sweep
  * helper that expands a base config over seeds and methods.
  */
-import { ALL_SETTINGS, getSetting, METHODS, settingApplies, settingPresent, type MethodName, type TrainConfig } from '../core/config';
-import { runResults, type BestRule, type ModalityAcc } from '../core/results';
+import { METHODS, type MethodName, type TrainConfig } from '../core/config';
+import { meanStd, statsOf, type ModalityStats, type RunGroup, type Stat } from '../core/runGroups';
 import type { RunRecord } from './run';
 
-/** JSON with object keys sorted at every level, so equal configs give equal strings. */
-export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(',')}}`;
-}
-
-/** Settings that never change what a run computes, or that runs of a group differ in on purpose. */
-const NOT_GROUPED = new Set(['seed', 'backend', 'featuresEvery', 'featuresMax']);
-
-/**
- * The settings that define a run's group: those that apply to its method (`settingApplies`: B-MM's warm-up does not
- * split ERM runs), without the seed and the settings that do not change results (backend, UMAP sampling).
- */
-export function groupSettings(config: TrainConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const s of ALL_SETTINGS) {
-    if (NOT_GROUPED.has(s.path) || !settingApplies(config, s.path) || !settingPresent(config, s.path)) continue;
-    out[s.path] = getSetting(config, s.path);
-  }
-  return out;
-}
-
-/** The group a run belongs to: its dataset and the settings its method uses, apart from the seed. */
-export function groupKey(datasetName: string, config: TrainConfig): string {
-  return `${datasetName}|${stableStringify(groupSettings(config))}`;
-}
-
-export interface Stat {
-  mean: number;
-  /** Sample standard deviation (n - 1 in the denominator); 0 for a single value. */
-  std: number;
-  n: number;
-}
-
-/** Mean and sample standard deviation; NaN mean for no values. */
-export function meanStd(values: readonly number[]): Stat {
-  const n = values.length;
-  if (n === 0) return { mean: Number.NaN, std: Number.NaN, n: 0 };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, std: 0, n };
-  const ss = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
-  return { mean, std: Math.sqrt(ss / (n - 1)), n };
-}
-
-export interface ModalityStats {
-  fused: Stat;
-  audio: Stat;
-  visual: Stat;
-}
-
-export interface RunGroup {
-  key: string;
-  datasetName: string;
-  /** The config of the group's first run (the seed is that run's). */
-  config: TrainConfig;
-  runIds: string[];
-  seeds: number[];
-  best: ModalityStats;
-  final: ModalityStats;
-  /** Best and final per seed (the latest run of a seed that appears twice), for paired differences. */
-  bySeed: Map<number, { best: ModalityAcc; final: ModalityAcc }>;
-  /** How "best" was chosen in every run of the group; 'mixed' when runs differ (some without validation). */
-  rule: BestRule | 'mixed';
-}
-
-function statsOf(values: ModalityAcc[]): ModalityStats {
-  return {
-    fused: meanStd(values.map((v) => v.fused)),
-    audio: meanStd(values.map((v) => v.audio)),
-    visual: meanStd(values.map((v) => v.visual)),
-  };
-}
-
-/**
- * Groups finished runs (status `done`; a stopped or running run's "final" is not comparable) by dataset and
- * config-without-seed, in order of each group's first run.
- */
-export function groupRuns(runs: readonly RunRecord[]): RunGroup[] {
-  const groups = new Map<string, { runs: RunRecord[] }>();
-  for (const run of runs) {
-    if (run.status !== 'done' || run.epochs.length === 0) continue;
-    const key = groupKey(run.datasetName, run.config);
-    const g = groups.get(key);
-    if (g) g.runs.push(run);
-    else groups.set(key, { runs: [run] });
-  }
-  return [...groups.entries()].map(([key, g]) => {
-    const results = g.runs.map((r) => runResults(r.epochs)!);
-    const bySeed = new Map<number, { best: ModalityAcc; final: ModalityAcc }>();
-    g.runs.forEach((r, i) => bySeed.set(r.config.seed, { best: results[i].best, final: results[i].final }));
-    const rules = new Set(results.map((r) => r.rule));
-    return {
-      key,
-      datasetName: g.runs[0].datasetName,
-      config: g.runs[0].config,
-      runIds: g.runs.map((r) => r.id),
-      seeds: g.runs.map((r) => r.config.seed),
-      best: statsOf(results.map((r) => r.best)),
-      final: statsOf(results.map((r) => r.final)),
-      bySeed,
-      rule: rules.size === 1 ? [...rules][0] : 'mixed',
-    };
-  });
-}
+// The grouping itself lives in core (shared with the Compare view's table and `bmm-lab table`).
+export { groupKey, groupRuns, groupSettings, meanStd, stableStringify, statsOf } from '../core/runGroups';
+export type { GroupableRun, ModalityStats, RunGroup, Stat } from '../core/runGroups';
 
 /** Paired differences of a group against a baseline group, over the seeds both have (method - baseline). */
 export interface GroupDiff {
