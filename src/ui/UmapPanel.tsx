@@ -8,7 +8,7 @@ import { useController, useLab } from './context';
 import { classLabels } from './confusion';
 import { runFileName, umapToCsv } from './exportMetrics';
 import { classColor, colorOfRun } from './palette';
-import { runLabel } from './run';
+import { runName } from './run';
 import { selectStableRuns, viewedRunId, type LabState } from './store';
 import { drawableCount, drawEmbedding, fitToBox, type Box } from './umapDraw';
 import type { Embedding } from '../worker/protocol';
@@ -69,7 +69,7 @@ export function RunPicker({ id }: { id: string }) {
       <select id={id} value={viewed ?? ''} onChange={(e) => void controller.viewRun(e.target.value || null)}>
         {[...order].reverse().map((rid) => (
           <option key={rid} value={rid}>
-            {runLabel(runs[rid].config)} · {new Date(runs[rid].createdAt).toLocaleString()}
+            {runName(runs[rid])} · {new Date(runs[rid].createdAt).toLocaleString()}
           </option>
         ))}
       </select>

@@ -89,6 +89,9 @@ describe('file names', () => {
     expect(runFileName(run, 'UMAP', 'csv')).toBe(`bmm-lab_${label}_umap.csv`);
     expect(exportFileName(runsFileLabel(3), 'chart-rho', 'svg')).toBe('bmm-lab_3-runs_chart-rho.svg');
     expect(fileSlug('B-MM concat fast seed 0')).toBe('b-mm-concat-fast-seed-0');
+    // A run the researcher named is filed under its name.
+    expect(runFileLabel({ ...run, name: 'Warm-up 3, β 2' })).toBe('warm-up-3-2-20240501-120000');
+    expect(parse(metricsToCsv([{ ...run, name: 'Warm-up 3' }]))[0].run_label).toBe('Warm-up 3');
     expect(exportedFileName(run, 'bmm-lab-mm-concat-epoch3.safetensors')).toBe(`bmm-lab_${label}_weights-epoch3.safetensors`);
     expect(exportedFileName(run, 'model.json')).toBe('model.json');
     expect(exportedFileName(undefined, 'x.safetensors')).toBe('x.safetensors');

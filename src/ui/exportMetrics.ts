@@ -7,7 +7,7 @@ import type { EpochMetrics } from '../core/events';
 import type { Embedding } from '../worker/protocol';
 import { mixedModalities } from './chartData';
 import { classLabels } from './confusion';
-import { runLabel, type RunRecord } from './run';
+import { runName, type RunRecord } from './run';
 
 /** The run's columns first (so the rows of several runs tell them apart), then the epoch's. */
 export const METRICS_CSV_COLUMNS = [
@@ -45,10 +45,10 @@ function cell(value: number | string | null | undefined): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-type MetricsRun = Pick<RunRecord, 'id' | 'config' | 'epochs'>;
+type MetricsRun = Pick<RunRecord, 'id' | 'config' | 'epochs' | 'name'>;
 
 function csvRows(run: MetricsRun): string[] {
-  const label = runLabel(run.config);
+  const label = runName(run);
   const mixed = mixedModalities(run.config, run.epochs);
   return run.epochs.map((m: EpochMetrics, i) =>
     [
@@ -150,12 +150,13 @@ export function fileSlug(text: string): string {
 }
 
 /**
- * A run's label in file names: its label (method, fusion, preset, seed) and when it was created (UTC), so two runs
- * of the same settings get different files: "b-mm-concat-fast-seed-0-20240501-120000".
+ * A run's label in file names: its name as the runs table shows it (the researcher's, else method, fusion, preset,
+ * epochs and seed) and when it was created (UTC), so two runs of the same settings get different files:
+ * "b-mm-concat-fast-15ep-seed-0-20240501-120000".
  */
-export function runFileLabel(run: Pick<RunRecord, 'config' | 'createdAt'>): string {
+export function runFileLabel(run: Pick<RunRecord, 'config' | 'createdAt' | 'name'>): string {
   const when = new Date(run.createdAt).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  return `${fileSlug(runLabel(run.config))}-${when}`;
+  return `${fileSlug(runName(run))}-${when}`;
 }
 
 /** The label of files about several runs at once: "3-runs". */
@@ -169,7 +170,7 @@ export function exportFileName(label: string, what: string, ext: string): string
 }
 
 /** A run's export file name: `bmm-lab_<run-label>_<what>.<ext>`. */
-export function runFileName(run: Pick<RunRecord, 'config' | 'createdAt'>, what: string, ext: string): string {
+export function runFileName(run: Pick<RunRecord, 'config' | 'createdAt' | 'name'>, what: string, ext: string): string {
   return exportFileName(runFileLabel(run), what, ext);
 }
 
@@ -189,7 +190,7 @@ export function metricsJsonFile(run: RunRecord): { name: string; blob: Blob } {
  * `bmm-lab_<run-label>_weights-epoch<N>.safetensors` when the run is known; TF.js's `model.json` and `weights.bin`
  * keep their names (model.json names weights.bin).
  */
-export function exportedFileName(run: Pick<RunRecord, 'config' | 'createdAt'> | undefined, filename: string): string {
+export function exportedFileName(run: Pick<RunRecord, 'config' | 'createdAt' | 'name'> | undefined, filename: string): string {
   if (!run || !filename.endsWith('.safetensors')) return filename;
   const epoch = /epoch(\d+)/.exec(filename)?.[1];
   return runFileName(run, epoch ? `weights-epoch${epoch}` : 'weights', 'safetensors');

@@ -10,7 +10,7 @@ import { BatchCurveCache } from '../chartData';
 import { useController, useLab } from '../context';
 import { metricsCsvFile, runFileLabel, runsFileLabel } from '../exportMetrics';
 import { colorOfRun, markerOfRun } from '../palette';
-import { runLabel } from '../run';
+import { runName } from '../run';
 import { chartedRunIds, type LabState } from '../store';
 import { glyphMarkup, GLYPH_HEIGHT, GLYPH_WIDTH } from './chartExport';
 import { MetricChart } from './MetricChart';
@@ -118,7 +118,7 @@ export function ChartsPanel() {
         .filter((id) => deferredRuns[id])
         .map((id) => {
           const run = deferredRuns[id];
-          return { id, label: runLabel(run.config), color: colorOfRun(run), marker: markerOfRun(run), config: run.config, epochs: run.epochs, batches: run.batches };
+          return { id, label: runName(run), color: colorOfRun(run), marker: markerOfRun(run), config: run.config, epochs: run.epochs, batches: run.batches };
         }),
     [chartedKey, deferredRuns],
   );
