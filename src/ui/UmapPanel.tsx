@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useController, useLab } from './context';
 import { classLabels } from './confusion';
-import { runFileName, umapToCsv } from './exportMetrics';
+import { umapCsvFile } from './exportMetrics';
 import { classColor, colorOfRun } from './palette';
 import { runName } from './run';
 import { selectStableRuns, viewedRunId, type LabState } from './store';
@@ -136,8 +136,8 @@ export function UmapPanel() {
           title="The audio, visual and fused coordinates of every clip, one row per clip and epoch"
           onClick={() => {
             if (!run || !forRun) return;
-            const csv = umapToCsv(epochs.map((e) => forRun[e]), run.classNames);
-            controller.download(runFileName(run, 'umap', 'csv'), new Blob([csv], { type: 'text/csv' }));
+            const file = umapCsvFile(run, forRun);
+            controller.download(file.name, file.blob);
           }}
         >
           UMAP CSV{epochs.length > 1 ? ` (${epochs.length} epochs)` : ''}

@@ -14,6 +14,7 @@ import {
   runFileName,
   runsFileLabel,
   UMAP_CSV_COLUMNS,
+  umapCsvFile,
   umapToCsv,
 } from './exportMetrics';
 import { newRunRecord, runLabel, type RunRecord } from './run';
@@ -121,6 +122,19 @@ describe('umapToCsv', () => {
     ]);
     expect(rows[1]).toMatchObject({ audio_x: '3', audio_y: '4', visual_x: '7', visual_y: '8', fused_x: '11', fused_y: '12' });
     expect(rows[2].audio_x).toBe('1.5');
+  });
+
+  it('umapCsvFile: every epoch of the run, in order, under the run\'s file name', async () => {
+    const run = record('r', makeConfig({ seed: 3 }), 1);
+    const e = (epoch: number) => ({ epoch, labels: new Int32Array([1]), split: new Uint8Array([0]), audio: new Float32Array([1, 2]), visual: new Float32Array([3, 4]), fused: new Float32Array([5, 6]) });
+    const file = umapCsvFile({ ...run, classNames: ['a', 'b'] }, { 4: e(4), 2: e(2) });
+    expect(file.name).toBe(runFileName(run, 'umap', 'csv'));
+    expect(file.name).toMatch(/^bmm-lab_.*seed-3-20240501-120000_umap\.csv$/);
+    const rows = parse(await file.blob.text());
+    expect(rows.map((r) => [r.epoch, r.class, r.fused_y])).toEqual([
+      ['2', 'b', '6'],
+      ['4', 'b', '6'],
+    ]);
   });
 });
 

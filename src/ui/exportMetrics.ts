@@ -195,3 +195,8 @@ export function exportedFileName(run: Pick<RunRecord, 'config' | 'createdAt' | '
   const epoch = /epoch(\d+)/.exec(filename)?.[1];
   return runFileName(run, epoch ? `weights-epoch${epoch}` : 'weights', 'safetensors');
 }
+
+/** The UMAP coordinates of every epoch of a run that has maps, as one CSV: its file name and contents. */
+export function umapCsvFile(run: Pick<RunRecord, 'config' | 'createdAt' | 'name' | 'classNames'>, embeddings: Readonly<Record<number, Embedding>>): { name: string; blob: Blob } {
+  return { name: runFileName(run, 'umap', 'csv'), blob: new Blob([umapToCsv(Object.values(embeddings), run.classNames)], { type: 'text/csv' }) };
+}
