@@ -124,3 +124,10 @@ export function groupRuns(runs: readonly GroupableRun[]): RunGroup[] {
     };
   });
 }
+
+/** "62.3 ± 1.4" in percent; without ± for one run; "–" for none. */
+export function formatStat(stat: Stat, digits = 1): string {
+  if (stat.n === 0 || !Number.isFinite(stat.mean)) return '–';
+  const mean = (stat.mean * 100).toFixed(digits);
+  return stat.n > 1 ? `${mean} ± ${(stat.std * 100).toFixed(digits)}` : mean;
+}

@@ -8,7 +8,7 @@ import { meanStd, statsOf, type ModalityStats, type RunGroup, type Stat } from '
 import type { RunRecord } from './run';
 
 // The grouping itself lives in core (shared with the Compare view's table and `bmm-lab table`).
-export { groupKey, groupRuns, groupSettings, meanStd, stableStringify, statsOf } from '../core/runGroups';
+export { formatStat, groupKey, groupRuns, groupSettings, meanStd, stableStringify, statsOf } from '../core/runGroups';
 export type { GroupableRun, ModalityStats, RunGroup, Stat } from '../core/runGroups';
 
 /** Paired differences of a group against a baseline group, over the seeds both have (method - baseline). */
@@ -38,13 +38,6 @@ export function formatDiff(stat: Stat, digits = 1): string {
   if (stat.n === 0 || !Number.isFinite(stat.mean)) return '–';
   const v = stat.mean * 100;
   const mean = `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(digits)}`;
-  return stat.n > 1 ? `${mean} ± ${(stat.std * 100).toFixed(digits)}` : mean;
-}
-
-/** "62.3 ± 1.4" in percent; without ± for one run. */
-export function formatStat(stat: Stat, digits = 1): string {
-  if (stat.n === 0 || !Number.isFinite(stat.mean)) return '–';
-  const mean = (stat.mean * 100).toFixed(digits);
   return stat.n > 1 ? `${mean} ± ${(stat.std * 100).toFixed(digits)}` : mean;
 }
 
