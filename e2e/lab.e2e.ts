@@ -125,7 +125,7 @@ test('Import run: a PyTorch trainer folder joins the runs with its badge, and it
   await expect(page.getByText(/^Imported 1 epochs from torch-run \(final test accuracy [\d.]+%\); press "Open weights"/)).toBeVisible({ timeout: 60_000 });
   const row = page.getByRole('region', { name: 'Runs' }).locator('tbody tr', { hasText: 'PyTorch' });
   await expect(row).toHaveCount(1);
-  await expect(row).toContainText('ERM concat tiny seed 2');
+  await expect(row).toContainText('ERM concat tiny 1ep seed 2');
   await row.getByRole('button', { name: /^Open weights of / }).click();
   await expect(page.getByText(/^Loaded \d+ tensors from model\.safetensors/).first()).toBeVisible({ timeout: 300_000 });
   const confusionCells = page.getByRole('region', { name: 'Confusion matrices' }).locator('td');

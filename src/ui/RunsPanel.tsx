@@ -227,7 +227,7 @@ function UndoBar() {
   const deleted = useLab(selectDeleted) ?? [];
   if (deleted.length === 0) return null;
   return (
-    <div className="undo-bar" role="status">
+    <div className="undo-bar" role="group" aria-label="Deleted runs" aria-live="polite">
       {deleted.map((d) => (
         <span key={d.id}>
           Deleted “{d.name}”.{' '}
