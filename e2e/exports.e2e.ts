@@ -119,6 +119,20 @@ test('chart exports: SVG at the plot size with its curves, PNG at twice that, me
     const png = await saved(page, () => figure.getByRole('button', { name: /as PNG$/ }).click());
     expect(png.name).toBe(`bmm-lab_4-runs_chart-${id}.png`);
     expect(pngSize(png.bytes), `${id} PNG size`).toEqual([2 * Number(w), 2 * Number(h)]);
+    // Decoded in the page: its size, and the plot drawn in it (coloured pixels of the curves, not only a white page).
+    const decoded = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      let coloured = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 60) coloured++;
+      return { width: bitmap.width, height: bitmap.height, coloured };
+    }, png.bytes.toString('base64'));
+    expect([decoded.width, decoded.height], `${id} decoded PNG`).toEqual([2 * Number(w), 2 * Number(h)]);
+    expect(decoded.coloured, `${id} PNG pixels of the curves`).toBeGreaterThan(2000);
   }
 
   // The metrics of every run drawn, one CSV: the run's columns first.
