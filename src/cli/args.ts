@@ -28,6 +28,8 @@ import {
 import { readRunConfig } from '../core/settingsDocument';
 import { CHECKPOINT_JSON, readCheckpointConfig } from './checkpointFiles';
 import { fsErrorText } from '../data/node/fsErrors';
+import { TABLE_FORMATS, type TableFormat } from '../core/resultsTable';
+import type { TableArgs } from './tableCommand';
 
 export type DecoderChoice = 'auto' | 'ffmpeg' | 'wasm';
 export const DECODERS: readonly DecoderChoice[] = ['auto', 'ffmpeg', 'wasm'];
@@ -98,7 +100,8 @@ export interface PackArgs {
   decode: DecodeFlags;
 }
 
-export type CliArgs = TrainArgs | EvalArgs | PackArgs | HelpArgs;
+export type CliArgs = TrainArgs | EvalArgs | PackArgs | TableArgs | HelpArgs;
+export type { TableArgs };
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -143,6 +146,11 @@ function optionHelp(table: OptionTable): string[] {
   return Object.entries(table).map(([name, o]) => `  --${name}${o.value ? ` ${o.value}` : ''}`.padEnd(40) + ` ${o.help}`);
 }
 
+const TABLE_OPTIONS = {
+  format: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
 const EVAL_OPTIONS = {
   weights: { type: 'string' },
   inputs: { type: 'string' },
@@ -162,6 +170,8 @@ export const USAGE = [
   '  bmm-lab train [options]     train on the built-in demo dataset, a dataset pack or a dataset folder (--data DIR)',
   '  bmm-lab pack [FOLDER] --out DIR [options]   write a dataset folder (or the demo dataset) as a dataset pack',
   '  bmm-lab eval --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors [--backend B]',
+  '  bmm-lab table RUNS... [--format md|csv|latex] [--out FILE]   the results table (methods x datasets, mean ± std over',
+  '                              seeds, the paper\'s numbers beside) of run folders and bmm-lab train --json files',
   '',
   'train options:',
   ...optionHelp(TRAIN_OPTIONS),
@@ -318,7 +328,17 @@ export function parseArgs(argv: string[]): CliArgs {
     if (!BACKENDS.includes(backend)) throw new ConfigError('backend', `backend "${backend}" is not known; allowed values: ${BACKENDS.join(', ')}`);
     return { command: 'eval', weights: String(flags.weights), inputs: String(flags.inputs), out: String(flags.out), backend };
   }
-  if (command !== 'train' && command !== 'pack') throw new UsageError(`unknown command "${command}"; use train, pack or eval\n\n${USAGE}`);
+  if (command === 'table') {
+    if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
+    const { values: flags, positionals } = parseFlags(rest, TABLE_OPTIONS, Infinity);
+    if (positionals.length === 0) throw new UsageError(`table needs at least one run folder or file (RUNS...)\n\n${USAGE}`);
+    const format = (flags.format ?? 'md') as TableFormat;
+    if (!TABLE_FORMATS.includes(format)) throw new UsageError(`--format "${String(flags.format)}" is not known; allowed values: ${TABLE_FORMATS.join(', ')}`);
+    const out = (flags.out as string | undefined) ?? null;
+    if (out !== null && out.trim() === '') throw new UsageError('--out needs a file name');
+    return { command: 'table', inputs: positionals, format, out };
+  }
+  if (command !== 'train' && command !== 'pack') throw new UsageError(`unknown command "${command}"; use train, pack, eval or table\n\n${USAGE}`);
   if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
   if (command === 'pack') {
     const packOptions: ParseArgsOptions = Object.fromEntries(Object.entries(PACK_OPTIONS).map(([k, o]) => [k, { type: o.type }]));

@@ -1,7 +1,8 @@
 /**
  * `bmm-lab` command line: trains on the demo dataset, a dataset pack or a dataset folder (decoded as the page does)
  * with the same TrainingSession the browser worker uses (optionally writing a per-step trace, and the run config
- * beside its outputs), writes a folder or the demo as a pack, and evaluates exported weights.
+ * beside its outputs), writes a folder or the demo as a pack, evaluates exported weights, and prints the results
+ * table of runs trained elsewhere (`bmm-lab table`).
  * Exit codes: 0 success, 1 a failed run, 2 bad usage or config.
  */
 import { createWriteStream, existsSync, statSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { CHECKPOINT_BIN, CHECKPOINT_JSON, readCheckpointFolder, writeCheckpointF
 import { batchBeyondMeasured, isOutOfMemory, memoryAdvice } from './memoryLimits';
 import { checkInputFile, checkInputFolder, checkOutputFile, checkOutputFolder } from './pathChecks';
 import { runEval } from './evalCommand';
+import { runTable } from './tableCommand';
 import { loadFolder } from './folderData';
 import { writePackFolder } from './packFiles';
 import type { ProgressSink } from './progressBar';
@@ -313,6 +315,10 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
       return await runEval(e, io);
     }
     if (args.command === 'pack') return await pack(args, io);
+    if (args.command === 'table') {
+      if (args.out !== null) checkOutputFile('--out', args.out);
+      return await runTable(args, io);
+    }
     return await train(args, io);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
