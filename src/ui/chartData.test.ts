@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig, type BmmOptions } from '../core/config';
 import { balancePlan, plannedRho } from '../core/methods/bmm';
 import { Rng } from '../core/random';
+import { TrainingSession } from '../core/session';
+import type { EpochMetrics, StepRecord } from '../core/events';
+import { makeDemoDataset } from '../data/demo';
+import { useBackend } from '../../test/support/testBackend';
 import {
   BatchCurveCache,
   batchCurve,
@@ -17,7 +21,6 @@ import {
   warmupSpan,
   type BatchPoint,
 } from './chartData';
-import type { EpochMetrics } from '../core/events';
 
 const xy = (ys: number[]) => ys.map((y, i) => ({ x: i + 1, y }));
 
@@ -156,4 +159,29 @@ describe('mixedModalities', () => {
       expect(plannedRhoOf(rhos, smoothing)).toBe(plannedRho(rhos, smoothing));
     }
   });
+});
+
+describe('mixedModalities on a real B-MM session', () => {
+  it('names the modality the session mixed in each epoch (from its step records), and s_a / s_v is rho', async () => {
+    await useBackend('wasm');
+    const config = makeConfig({ preset: 'tiny', width: 0.0625, batch: 4, epochs: 3, featuresEvery: 0, audioHeight: 16, audioWidth: 16, visualSize: 16, method: 'bmm', bmm: { ...makeConfig().bmm, warmup: 1 } });
+    const dataset = makeDemoDataset({ numClasses: 3, trainPerClass: 4, testPerClass: 2, audioHeight: 16, audioWidth: 16, frameSize: 16, frames: 2, seed: 0 });
+    const steps: StepRecord[] = [];
+    const s = await TrainingSession.create({ config, dataset, keepCurrentBackend: true, onStep: (r) => steps.push(r) });
+    const epochs: EpochMetrics[] = [];
+    s.on((e) => {
+      if (e.type === 'epoch') epochs.push(e.metrics);
+    });
+    await s.run();
+    s.dispose();
+    const recorded = epochs.map((m) => {
+      const weak = new Set(steps.filter((r) => r.epoch === m.epoch && r.weak !== null).map((r) => r.weak));
+      expect(weak.size, `epoch ${m.epoch} mixes one modality`).toBeLessThanOrEqual(1);
+      return weak.size ? [...weak][0] : null;
+    });
+    expect(recorded[0]).toBeNull(); // the warm-up
+    expect(recorded.slice(1).every((w) => w !== null)).toBe(true);
+    expect(mixedModalities(config, epochs)).toEqual(recorded);
+    for (const m of epochs) expect(m.scores!.audio / m.scores!.visual).toBeCloseTo(m.rho, 9);
+  }, 120_000);
 });
