@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { getSetting, makeConfig, type TrainConfig } from '../core/config';
+import { newRunRecord, type RunRecord } from './run';
+import { parseStoredQueue, queueEntryLabel, queueProgress, storedQueue, table2Queue } from './reproduceQueue';
+
+const base = makeConfig({ preset: 'tiny', method: 'visual-only', fusion: 'gated', seed: 7, lr: 0.01, bmm: { maxM: 0.3, warmup: 1 }, ogm: { alpha: 0.2 }, bnStats: 'running', valSplit: 0.1 });
+
+describe('table2Queue', () => {
+  it('lists every Table 2 method the lab has (and AGM, MMPareto) x seeds 0-2, seeds outermost', () => {
+    const q = table2Queue(base);
+    expect(q.map(queueEntryLabel)).toEqual(
+      [0, 1, 2].flatMap((s) => ['Concat', 'Concat + PMR', 'Concat + OGM-GE', 'Concat + MM', 'Concat + B-MM', 'Concat + AGM', 'Concat + MMPareto'].map((l) => `${l} seed ${s}`)),
+    );
+  });
+
+  it('uses the paper settings, the current preset and evaluation protocol, and nothing left in the form', () => {
+    const q = table2Queue(base);
+    const of = (method: string) => q.find((c) => c.method === method && c.seed === 0)!;
+    for (const c of q) {
+      expect([c.fusion, c.lr, c.weightDecay, c.unimodal]).toEqual(['concat', 1e-3, 1e-4, 'zero']);
+      expect([c.preset, c.epochs, c.batch, c.width, c.bnStats, c.valSplit]).toEqual(['tiny', base.epochs, base.batch, base.width, 'running', 0.1]);
+    }
+    const bmm = of('bmm');
+    expect(['bmm.beta', 'bmm.warmup', 'bmm.maxM', 'bmm.coef', 'bmm.level', 'bmm.targets', 'bmm.sample', 'bmm.rhoSmoothing', 'bmm.ramp'].map((p) => getSetting(bmm, p))).toEqual([
+      1, 5, 1, 'tanh(beta*(r-1))', 'input', 'weak', 'fixed', 0, 0,
+    ]);
+    const ogm = of('ogm-ge');
+    expect(['ogm.mode', 'ogm.alpha', 'ogm.start', 'ogm.end'].map((p) => getSetting(ogm, p))).toEqual(['ogm-ge', 0.8, 0, 50]);
+    expect(getSetting(of('mm'), 'mm.alpha')).toBe(0.5);
+    expect(getSetting(of('pmr'), 'pmr.alpha')).toBe(0.1);
+    expect(getSetting(of('agm'), 'agm.alpha')).toBe(0.1);
+    expect(getSetting(of('mmpareto'), 'mmpareto.gamma')).toBe(1.5);
+    // The form's bound on m and OGM alpha do not leak into the queue: other methods keep the defaults.
+    expect(getSetting(of('erm'), 'bmm.maxM')).toBe(0.5);
+    expect(getSetting(of('erm'), 'bmm.warmup')).toBe(5);
+  });
+});
+
+function run(id: string, config: TrainConfig, status: RunRecord['status'], seconds: number[], datasetId = 'crema'): RunRecord {
+  const datasetName = datasetId === 'crema' || datasetId === '' ? 'CREMA-D' : datasetId;
+  const r = newRunRecord({ id, config, datasetId, datasetName, classNames: [], trainSize: 0, testSize: 0, backend: 'cpu' }, 0);
+  return { ...r, status, epochs: seconds.map((s, i) => ({ epoch: i + 1, seconds: s }) as RunRecord['epochs'][number]) };
+}
+
+describe('queueProgress', () => {
+  const q = table2Queue(makeConfig({ preset: 'tiny', epochs: 2 }));
+  const queue = storedQueue('crema', 'CREMA-D', q, 1000);
+
+  it('counts the entries with a finished run on the dataset and estimates the rest from their mean time', () => {
+    const runs = [
+      run('a', q[0], 'done', [10, 10]),
+      run('b', q[1], 'done', [20, 20]),
+      run('c', q[2], 'running', [15]),
+      run('other', q[3], 'done', [1, 1], 'elsewhere'),
+      // A run of a config outside the queue does not count.
+      run('x', { ...q[0], lr: 0.5 }, 'done', [5, 5]),
+      // An imported run (no dataset entry) of the dataset's name counts.
+      run('imported', q[7], 'done', [30, 30], ''),
+    ];
+    const p = queueProgress(queue, runs, { runId: 'c', eta: 12, epochSeconds: 15 });
+    expect([p.total, p.done, p.current, p.secondsPerRun]).toEqual([21, 3, 2, 40]);
+    expect(p.states.slice(0, 4)).toEqual(['done', 'done', 'running', 'waiting']);
+    expect(p.states[7]).toBe('done');
+    // 12 s left of the live run, then 17 runs at 40 s.
+    expect(p.eta).toBe(12 + 17 * 40);
+  });
+
+  it('before any run finishes, estimates a run from the live one; done means 0', () => {
+    const p = queueProgress(queue, [run('c', q[0], 'running', [])], { runId: 'c', eta: 40, epochSeconds: 25 });
+    expect([p.done, p.current, p.eta]).toEqual([0, 0, 40 + 20 * 50]);
+    expect(queueProgress(queue, []).eta).toBeNull();
+    expect(queueProgress(queue, q.map((c, i) => run(`r${i}`, c, 'done', [1, 2]))).eta).toBe(0);
+  });
+
+  it('is kept as JSON and read back; anything else is dropped', () => {
+    const back = parseStoredQueue(JSON.stringify(queue));
+    expect(back?.configs).toHaveLength(21);
+    expect(back?.datasetName).toBe('CREMA-D');
+    expect(parseStoredQueue('{"format":"other"}')).toBeNull();
+    expect(parseStoredQueue('not json')).toBeNull();
+    expect(parseStoredQueue(null)).toBeNull();
+  });
+});
