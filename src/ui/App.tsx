@@ -4,6 +4,7 @@
  */
 import { useEffect, type ReactNode } from 'react';
 import { ChartsPanel } from './charts/ChartsPanel';
+import { ComparePanel } from './ComparePanel';
 import { selectConfigError } from './configCheck';
 import { ConfusionPanel } from './ConfusionPanel';
 import { LabContext, useController, useLab } from './context';
@@ -93,6 +94,7 @@ export function App({ controller, addDatasetSlot }: AppProps) {
             <ConfusionPanel />
             <RunsPanel />
             <SeedsPanel />
+            <ComparePanel />
           </main>
         </div>
       </div>
