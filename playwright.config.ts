@@ -24,7 +24,7 @@ export default defineConfig({
   use: { browserName: 'chromium', launchOptions: chromiumLaunchOptions(), acceptDownloads: true },
   projects: [
     { name: 'decode', testMatch: 'decode.e2e.ts', use: { baseURL: HARNESS } },
-    { name: 'lab', testMatch: ['lab.e2e.ts', 'exports.e2e.ts', 'runs.e2e.ts'], use: { baseURL: LAB } },
+    { name: 'lab', testMatch: ['lab.e2e.ts', 'exports.e2e.ts', 'runs.e2e.ts', 'compare.e2e.ts'], use: { baseURL: LAB } },
     { name: 'lab-no-webgpu', testMatch: 'no-webgpu.e2e.ts', use: { baseURL: LAB, launchOptions: chromiumLaunchOptions({ webgpu: false }) } },
     { name: 'badinput', testMatch: 'badinput.e2e.ts', use: { baseURL: HARNESS } },
     { name: 'faults', testMatch: 'faults.e2e.ts', use: { baseURL: LAB, launchOptions: chromiumLaunchOptions({ webgpu: false }) } },
