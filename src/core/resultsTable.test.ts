@@ -29,6 +29,11 @@ describe('the paper numbers', () => {
     expect(paperDatasetOf('Kinetics-Sounds')).toBe('Kinetics-Sounds');
     expect(paperDatasetOf('UCF101 flow')).toBe('UCF-101');
     expect(paperDatasetOf('Demo (synthetic audio-visual)')).toBeNull();
+    const t = buildResultsTable([tableRun({ id: 'k', dataset: 'ks-pack', config: { method: 'erm' }, test: [[0.5, 0.5, 0.5]] })], { paperRows: false });
+    expect(t.columns).toEqual([{ dataset: 'ks-pack', paper: null }]);
+    const k = buildResultsTable([tableRun({ id: 'k', dataset: 'kinetics pack', config: { method: 'erm' }, test: [[0.5, 0.5, 0.5]] })], { paperRows: false });
+    expect(k.rows[0].paper[0]?.acc).toBe(48.5);
+    expect(k.notes).toContain("Datasets matched to the paper's by name: kinetics pack as the paper's Kinetics-Sounds.");
   });
 });
 

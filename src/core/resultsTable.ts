@@ -325,6 +325,8 @@ function tableNotes(columns: TableColumn[], rows: TableRow[], rule: ResultsTable
   ];
   if (columns.some((c) => c.paper)) {
     notes.push(`paper: ${PAPER_CITATION} (the mean of three seeds).`);
+    const named = columns.filter((c) => c.paper && c.paper !== c.dataset).map((c) => `${c.dataset} as the paper's ${c.paper}`);
+    if (named.length) notes.push(`Datasets matched to the paper's by name: ${named.join(', ')}.`);
     if (rows.some((r) => r.paper.some((p) => p?.source === 'BalanceBenchmark'))) notes.push(`†: ${BALANCE_BENCHMARK_CITATION}, not the paper's.`);
     if (rows.some((r) => r.method === 'ogm-ge' && r.paper.some((p) => p))) notes.push(`OGM-GE's paper number is Table 2's "+ OGM" row (the paper's text compares with OGM-GE).`);
     if (columns.some((c) => c.paper === 'UCF-101')) notes.push('UCF-101: the paper pairs RGB frames with optical flow; the lab pairs the audio spectrogram with flow (or RGB).');
