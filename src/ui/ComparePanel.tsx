@@ -184,6 +184,7 @@ function Reproduce() {
       <p className="hint" id="reproduce-help">
         {planned.length} runs on {datasetName}, preset {config.preset} ({config.epochs} epochs): ERM, PMR, OGM-GE, MM, B-MM, AGM and MMPareto with concatenation x seeds 0, 1, 2, at
         the paper&apos;s settings (Adam lr 1e-3, weight decay 1e-4; B-MM beta 1 after 5 warm-up epochs, m unbounded; MM alpha 0.5; OGM-GE alpha 0.8).
+        {config.epochs <= 5 ? ` With ${config.epochs} epochs B-MM never leaves its 5-epoch warm-up (it trains as ERM); the paper trains 60.` : ''}
         {paper ? ` ${datasetName} is the paper's ${paper}: its numbers stand beside ours in the table.` : ' This dataset is none of the paper\'s, so the table has no paper column for it.'}
       </p>
       <p className="hint missing-methods">

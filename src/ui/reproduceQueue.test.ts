@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getSetting, makeConfig, type TrainConfig } from '../core/config';
+import { getSetting, makeConfig, validateConfig, type TrainConfig } from '../core/config';
 import { newRunRecord, type RunRecord } from './run';
 import { parseStoredQueue, queueEntryLabel, queueProgress, storedQueue, table2Queue } from './reproduceQueue';
 
@@ -20,6 +20,8 @@ describe('table2Queue', () => {
       expect([c.fusion, c.lr, c.weightDecay, c.unimodal]).toEqual(['concat', 1e-3, 1e-4, 'zero']);
       expect([c.preset, c.epochs, c.batch, c.width, c.bnStats, c.valSplit]).toEqual(['tiny', base.epochs, base.batch, base.width, 'running', 0.1]);
     }
+    // Every entry is a valid config the session accepts, on a short preset too.
+    for (const c of [...q, ...table2Queue(makeConfig({ preset: 'tiny', epochs: 1 }))]) expect(validateConfig(c)).toEqual(c);
     const bmm = of('bmm');
     expect(['bmm.beta', 'bmm.warmup', 'bmm.maxM', 'bmm.coef', 'bmm.level', 'bmm.targets', 'bmm.sample', 'bmm.rhoSmoothing', 'bmm.ramp'].map((p) => getSetting(bmm, p))).toEqual([
       1, 5, 1, 'tanh(beta*(r-1))', 'input', 'weak', 'fixed', 0, 0,
