@@ -19,6 +19,7 @@ import {
   type ResultsTable,
   type TableFormat,
 } from '../core/resultsTable';
+import { stableStringify } from '../core/runGroups';
 import { torchrunScript } from '../core/sweepScript';
 import { useController, useLab } from './context';
 import { exportFileName, fileSlug, runsFileLabel } from './exportMetrics';
@@ -34,6 +35,7 @@ const selectSession = (s: LabState) => s.session;
 const selectProgress = (s: LabState) => s.progress;
 const selectDatasetId = (s: LabState) => s.datasetId;
 const selectDatasets = (s: LabState) => s.datasets;
+const selectInterrupted = (s: LabState) => s.interruptedSweep ?? null;
 
 const FORMAT_NAMES: Record<TableFormat, string> = { csv: 'CSV', md: 'Markdown', latex: 'LaTeX' };
 const FORMAT_TYPES: Record<TableFormat, string> = { csv: 'text/csv', md: 'text/markdown', latex: 'application/x-tex' };
@@ -138,6 +140,7 @@ function Reproduce() {
   const runs = useLab(selectRuns);
   const datasetId = useLab(selectDatasetId);
   const datasets = useLab(selectDatasets);
+  const interrupted = useLab(selectInterrupted);
   const datasetName = datasets.find((d) => d.id === datasetId)?.name ?? 'dataset';
   const [queue, setQueue] = useState<StoredQueue | null>(loadQueue);
   const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
@@ -157,8 +160,16 @@ function Reproduce() {
     saveQueue(q);
     controller.runSweep(planned);
   };
+  // The sweep a reload interrupted, when it is this queue's, resumes as such (on its dataset, and the form gets its
+  // settings back when it ends); else the queue runs again as a sweep on the selected dataset, if it is the queue's.
+  const interruptedHere = useMemo(() => {
+    if (!queue || !interrupted) return false;
+    const inQueue = new Set(queue.configs.map((c) => stableStringify(c)));
+    return interrupted.configs.every((c) => inQueue.has(stableStringify(c))) && datasets.some((d) => d.id === queue.datasetId);
+  }, [queue, interrupted, datasets]);
   const resume = () => {
-    if (queue) controller.runSweep(queue.configs);
+    if (interruptedHere) controller.resumeSweep();
+    else if (queue) controller.runSweep(queue.configs);
   };
   const forget = () => {
     setQueue(null);
@@ -203,7 +214,13 @@ function Reproduce() {
             {status.current !== null ? `; training ${queueEntryLabel(queue.configs[status.current])}` : ''}
             {status.secondsPerRun !== null ? `; ${formatDuration(status.secondsPerRun)} per run` : ''}.{' '}
             {status.done < status.total && status.current === null && (
-              <button type="button" className="small" disabled={busy || !queueHere} onClick={resume} title={queueHere ? 'Trains the runs of the queue not done yet' : `Select ${queue.datasetName} first`}>
+              <button
+                type="button"
+                className="small"
+                disabled={busy || !(queueHere || interruptedHere)}
+                onClick={resume}
+                title={queueHere || interruptedHere ? 'Trains the runs of the queue not done yet' : `Select ${queue.datasetName} first`}
+              >
                 Resume queue
               </button>
             )}{' '}
