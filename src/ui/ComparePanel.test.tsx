@@ -38,7 +38,7 @@ describe('ComparePanel (server-rendered markup)', () => {
     const erm = (seed: number) => makeConfig({ method: 'erm', seed, epochs: 1, preset: 'tiny' });
     const html = render([run('a', 'CREMA-D', erm(0), 0.5), run('b', 'CREMA-D', erm(1), 0.6)]);
     expect(html).toContain('aria-label="Results table"');
-    expect(html).toContain('<th scope="col" class="paper" title="The published number, not a run of this lab">paper</th>');
+    expect(html).toContain('<th scope="col" class="paper" style="font-style:italic" title="The published number, not a run of this lab">paper</th>');
     expect(html).toMatch(/<tr data-method="erm"><th scope="row">Concat<\/th><td[^>]*>55.0 ± 7.1 \(2\)<\/td>/);
     expect(html).toMatch(/<td class="paper"[^>]*>60.62<\/td>/);
     expect(html).toMatch(/<tr class="missing" data-method="umt"><th scope="row">Concat \+ UMT<span class="hint"> \(not in the lab\)<\/span><\/th>/);

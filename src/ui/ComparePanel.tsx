@@ -37,6 +37,9 @@ const selectDatasetId = (s: LabState) => s.datasetId;
 const selectDatasets = (s: LabState) => s.datasets;
 const selectInterrupted = (s: LabState) => s.interruptedSweep ?? null;
 
+/** The published numbers read apart from ours (the stylesheet has no rule for them). */
+const PAPER_STYLE = { fontStyle: 'italic' } as const;
+
 const FORMAT_NAMES: Record<TableFormat, string> = { csv: 'CSV', md: 'Markdown', latex: 'LaTeX' };
 const FORMAT_TYPES: Record<TableFormat, string> = { csv: 'text/csv', md: 'text/markdown', latex: 'application/x-tex' };
 
@@ -92,7 +95,7 @@ function TableView({ table }: { table: ResultsTable }) {
               <th key={`${c.dataset}-visual`} scope="col">visual</th>,
               ...(c.paper
                 ? [
-                    <th key={`${c.dataset}-paper`} scope="col" className="paper" title="The published number, not a run of this lab">
+                    <th key={`${c.dataset}-paper`} scope="col" className="paper" style={PAPER_STYLE} title="The published number, not a run of this lab">
                       paper
                     </th>,
                   ]
@@ -119,7 +122,7 @@ function TableView({ table }: { table: ResultsTable }) {
                 if (!c.paper) return parts;
                 return [
                   ...parts,
-                  <td key={`${c.dataset}-paper`} className="paper" title={paper ? `${paper.source === 'paper' ? `the paper, ${paper.where}` : 'BalanceBenchmark, not the paper'}` : undefined}>
+                  <td key={`${c.dataset}-paper`} className="paper" style={PAPER_STYLE} title={paper ? `${paper.source === 'paper' ? `the paper, ${paper.where}` : 'BalanceBenchmark, not the paper'}` : undefined}>
                     {paper ? `${paper.acc.toFixed(2)}${paper.source === 'BalanceBenchmark' ? ' †' : ''}` : '–'}
                   </td>,
                 ];
