@@ -36,7 +36,7 @@ from .loader import check_state_dict, parse_metadata
 from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
-from .rules import STEP_METHODS, balance_plan, batch_loss, class_feature_means, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
+from .rules import MICRO_BATCH_METHODS, STEP_METHODS, balance_plan, micro_batch_ranges, batch_loss, class_feature_means, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
 
@@ -282,8 +282,22 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
         if method in STEP_METHODS:
             result = method_step(config, model, audio, visual, targets, unimodal, state)
         else:
-            result = batch_loss(config, model, audio, visual, targets, r, e, unimodal, state=state)
-            result.loss.backward()
+            ranges = micro_batch_ranges(len(r["indices"]), config.get("microBatch", 0))
+            if len(ranges) > 1:
+                # Micro-batches (trainStep.ts accumulatedStep): each its own loss and BatchNorm statistics, the
+                # gradients summed weighted by size, one Adam step; the trace's perm is theirs side by side.
+                total = len(r["indices"])
+                loss_sum = 0.0
+                for a, b in ranges:
+                    piece = dict(r)
+                    piece["perm"] = [p - a for p in r["perm"][a:b]] if r.get("perm") else None
+                    res = batch_loss(config, model, audio[a:b], visual[a:b], targets[a:b], piece, e, unimodal, state=state)
+                    (res.loss * ((b - a) / total)).backward()
+                    loss_sum += float(res.loss.detach()) * (b - a) / total
+                result = res._replace(loss=torch.tensor(loss_sum))
+            else:
+                result = batch_loss(config, model, audio, visual, targets, r, e, unimodal, state=state)
+                result.loss.backward()
             if result.coef is not None and method == "ogm-ge":
                 modulate_gradients(model, result.coef, config["ogm"]["mode"], generator)
         optimizer.step()
@@ -334,6 +348,12 @@ def load_start_model(weights_path, config, config_path, pack):
 
 
 def _check_replayable(config, config_path):
+    beta_draws = config["method"] == "bmm" and config["bmm"]["sample"] == "beta"
+    if config.get("microBatch", 0) > 0 and (config["method"] not in MICRO_BATCH_METHODS or beta_draws):
+        raise ReplayError(
+            "%s: microBatch %d with method %s: the trace keeps one draw per batch, not per micro-batch; micro-batched runs replay for %s"
+            % (config_path, config["microBatch"], config["method"], ", ".join(MICRO_BATCH_METHODS))
+        )
     if config.get("augment"):
         raise ReplayError(
             "%s: augment is true; a trace can only be replayed from a run with --augment off (random crops are not reproduced)" % config_path

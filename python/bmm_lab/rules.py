@@ -35,6 +35,23 @@ BatchLoss = namedtuple("BatchLoss", ["loss", "logits", "coef"])
 BatchLoss.__doc__ = "A batch's loss, its fused logits, and OGM's coefficients {audio, visual} (tensors) or None."
 
 
+def micro_batch_ranges(n, size):
+    """A batch of ``n`` positions split into micro-batches of ``size`` as (start, end) pairs; a last piece of one
+    clip joins the one before (``microBatchRanges`` in trainStep.ts). ``size`` 0 or >= n: the whole batch."""
+    if not size or size <= 0 or size >= n:
+        return [(0, n)]
+    out = [[s, min(n, s + size)] for s in range(0, n, size)]
+    if len(out) > 1 and out[-1][1] - out[-1][0] < 2:
+        out.pop()
+        out[-1][1] = n
+    return [tuple(r) for r in out]
+
+
+# Methods whose micro-batched steps the replay reproduces: no per-batch draw the trace keeps only once (MM's
+# lambda, B-MM's Beta sample) and no gradient modulation of each micro-batch's own gradients.
+MICRO_BATCH_METHODS = ("erm", "bmm", "audio-only", "visual-only")
+
+
 def one_hot(labels, num_classes, dtype=torch.float32):
     """One-hot targets [B, C] from int64 labels [B]."""
     return F.one_hot(labels.long(), num_classes).to(dtype)

@@ -480,6 +480,8 @@ def prepare(args, world=1):
         validate_config(config, pack.train.size)
     except ConfigError as e:
         raise ConfigError(e.field, "%s: %s (the pack %s has %d training clips)" % (source, e, pack.manifest_path, pack.train.size)) from None
+    if config.get("microBatch", 0) > 0:
+        raise TrainError("%s: microBatch %d: the PyTorch trainer steps on whole batches (GPU memory is its concern, not wasm's); set microBatch to 0 here" % (source, config["microBatch"]))
     if config.get("valSplit", 0) > 0:
         # The lab holds the clips out with its own seeded generator; the trainer does not reproduce that split yet.
         raise TrainError("%s: valSplit %g: the PyTorch trainer has no validation split; set valSplit to 0 here (the lab's runs keep it)" % (source, config["valSplit"]))

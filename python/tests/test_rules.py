@@ -313,5 +313,17 @@ class Ramp(unittest.TestCase):
         self.assertEqual(ramp_factor(2, 0, 4, {"warmup": 2, "ramp": 0}), 1.0)
 
 
+
+
+class MicroBatches(unittest.TestCase):
+    def test_ranges_as_the_lab_splits_a_batch(self):
+        from bmm_lab.rules import micro_batch_ranges
+
+        self.assertEqual(micro_batch_ranges(8, 3), [(0, 3), (3, 6), (6, 8)])
+        self.assertEqual(micro_batch_ranges(7, 3), [(0, 3), (3, 7)])
+        self.assertEqual(micro_batch_ranges(8, 0), [(0, 8)])
+        self.assertEqual(micro_batch_ranges(8, 8), [(0, 8)])
+
+
 if __name__ == "__main__":
     unittest.main()

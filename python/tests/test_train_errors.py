@@ -120,6 +120,11 @@ class Refused(unittest.TestCase):
         run = write_run(self.path("run.json"), batch=8)
         self.assertRefused(r"%s: batch 8 is larger than the training set \(4 clips\); use at most 4 \(the pack %s has 4 training clips\)" % (run, os.path.join(self.pack, "pack.json")), run=run)
 
+    def test_micro_batches(self):
+        simple_pack(self.pack)
+        run = write_run(self.path("run.json"), microBatch=4)
+        self.assertRefused(r"%s: microBatch 4: the PyTorch trainer steps on whole batches" % run, run=run)
+
     def test_a_validation_split(self):
         simple_pack(self.pack)
         run = write_run(self.path("run.json"), valSplit=0.2)

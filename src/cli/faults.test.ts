@@ -14,6 +14,7 @@ import { findSystemFfmpeg } from '../data/node/nativeFfmpeg';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpointFiles';
 import { failureAdvice, main, type Output } from './main';
 import { batchBeyondMeasured, isOutOfMemory, memoryAdvice, WASM_LIMITS, wasmMaxBatch } from './memoryLimits';
+import { clipsInMemory, fittingMicroBatch, pageMemoryAdvice } from '../worker/wasmMemory';
 
 function capture(): Output & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -183,6 +184,22 @@ describe('batches and the wasm memory', () => {
     expect(memoryAdvice({ ...paper, batch: 64 }, 'wasm')).toMatch(new RegExp(`the largest batch measured to fit at preset paper \\(width 1\\) on wasm is ${max}: use --batch ${max}`));
     // Half the width: about twice the batch.
     expect(wasmMaxBatch({ ...paper, width: 0.5 })!).toBeGreaterThan(1.6 * max!);
+  });
+
+  it('counts the clips of the largest micro-batch, and offers the micro-batch that fits', () => {
+    const paper = makeConfig({ preset: 'paper', backend: 'wasm' });
+    const max = wasmMaxBatch(paper)!; // 9
+    expect(clipsInMemory({ batch: 64, microBatch: 0 })).toBe(64);
+    expect(clipsInMemory({ batch: 64, microBatch: 8 })).toBe(8);
+    expect(clipsInMemory({ batch: 17, microBatch: 8 })).toBe(9); // 8 + 9: the last clip joins the piece before
+    expect(fittingMicroBatch(64, max)).toBe(8); // 9 would leave 7 x 9 + a last piece of 10
+    expect(clipsInMemory({ batch: 64, microBatch: fittingMicroBatch(64, max) })).toBeLessThanOrEqual(max);
+    // Batch 64 in micro-batches of 8 fits where batch 64 does not.
+    expect(batchBeyondMeasured({ ...paper, batch: 64, microBatch: 8 })).toBeNull();
+    expect(batchBeyondMeasured({ ...paper, batch: 64 })).toMatch(new RegExp(`--microBatch ${fittingMicroBatch(64, max)} \\(the same batch, gradients accumulated`));
+    expect(batchBeyondMeasured({ ...paper, batch: 64, microBatch: 32 })).toMatch(/^--microBatch 32 \(pieces of up to 32 clips\) is larger than the 9 measured/);
+    expect(memoryAdvice({ ...paper, batch: 64 }, 'wasm')).toMatch(/or --microBatch \d+ to keep batch 64/);
+    expect(pageMemoryAdvice({ ...paper, batch: 64 })).toMatch(/or set Micro-batch to \d+ \(the same batch, its gradients accumulated; BatchNorm statistics then per micro-batch\)/);
   });
 });
 

@@ -28,7 +28,7 @@ import { Adam, stepLr } from './optimizer';
 import { bnStatsBatches, recomputeBnStats } from './preciseBn';
 import type { BnUpdate } from './resnet';
 import { Rng } from './random';
-import { trainStep, variableNameMap } from './trainStep';
+import { accumulatedStep, microBatchRanges, trainStep, variableNameMap } from './trainStep';
 
 /** Where a training session stands (the worker reports it to the page as is). */
 export type TrainState = 'idle' | 'running' | 'paused' | 'stopped' | 'done' | 'error';
@@ -296,11 +296,19 @@ export class TrainingSession {
       let result;
       try {
         // Augmentation off: training batches get the evaluation transforms (T evenly spaced frames, plain resize).
-        const batch = this.builder.batch(this.trainStore, indices, this.config.augment ? { augment: this.rng, frames: this.rng } : null);
-        try {
-          result = await trainStep(this.model, this.optimizer, this.method, batch, this.rng, this.names);
-        } finally {
-          disposeBatch(batch);
+        const augment = this.config.augment ? { augment: this.rng, frames: this.rng } : null;
+        const ranges = microBatchRanges(size, this.config.microBatch);
+        if (ranges.length > 1) {
+          // Micro-batches: built one at a time, gradients accumulated, one Adam step (trainStep.ts).
+          const pieces = ranges.map(([a, b]) => ({ size: b - a, build: () => this.builder.batch(this.trainStore, indices.subarray(a, b), augment) }));
+          result = await accumulatedStep(this.model, this.optimizer, this.method, pieces, this.rng, this.names);
+        } else {
+          const batch = this.builder.batch(this.trainStore, indices, augment);
+          try {
+            result = await trainStep(this.model, this.optimizer, this.method, batch, this.rng, this.names);
+          } finally {
+            disposeBatch(batch);
+          }
         }
       } catch (e) {
         await this.failWithRecovery(describeTrainingError(e, this.config));

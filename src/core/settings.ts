@@ -109,6 +109,10 @@ export const SETTINGS = [
   { path: 'backend', kind: 'enum', section: 'training', label: 'Backend', default: 'auto', values: ['auto', 'webgpu', 'wasm', 'cpu'], help: 'TF.js backend; auto picks the fastest available' },
   { path: 'epochs', kind: 'number', section: 'training', label: 'Epochs', default: FAST.epochs, integer: true, min: 1, help: 'Training epochs' },
   { path: 'batch', kind: 'number', section: 'training', label: 'Batch', default: FAST.batch, integer: true, min: 2, help: 'Clips per optimisation step' },
+  {
+    path: 'microBatch', kind: 'number', section: 'training', label: 'Micro-batch', default: 0, integer: true, min: 0,
+    help: 'Split each batch into micro-batches of this many clips and accumulate their gradients (for batches that do not fit in memory); BatchNorm statistics, mixing and OGM coefficients are then per micro-batch (0: whole batches)',
+  },
   { path: 'lr', kind: 'number', section: 'training', label: 'Learning rate', default: 1e-3, minExclusive: 0, step: 0.0001, help: 'Adam learning rate' },
   {
     path: 'weightDecay', kind: 'number', section: 'training', label: 'Weight decay', default: 1e-4, min: 0, step: 0.0001,

@@ -8,6 +8,7 @@ import type { AVModel } from './model';
 import type { Adam } from './optimizer';
 import type { Rng } from './random';
 import { applyBnUpdates, type BnUpdate } from './resnet';
+import { disposeBatch } from './batches';
 
 export interface StepResult {
   loss: number;
@@ -104,5 +105,147 @@ async function passesStep(model: AVModel, optimizer: Adam, method: TrainingMetho
     mix: method.batchMix(auxValues),
     aux: auxValues,
     mixing: { perm: mixing.perm ?? null, lambda: mixing.lambda ?? null, m: mixing.m ?? null, weak: mixing.weak ?? null },
+  };
+}
+
+/** One micro-batch of a step: its size and how to build it (built when its turn comes, so one is held at a time). */
+export interface MicroBatch {
+  size: number;
+  build(): Batch;
+}
+
+/**
+ * Splits `n` batch positions into micro-batches of `size` clips, as [start, end) ranges; a last piece of one clip
+ * joins the one before (BatchNorm needs two clips for its batch statistics).
+ */
+export function microBatchRanges(n: number, size: number): [number, number][] {
+  if (!(size > 0) || size >= n) return [[0, n]];
+  const out: [number, number][] = [];
+  for (let start = 0; start < n; start += size) out.push([start, Math.min(n, start + size)]);
+  const last = out[out.length - 1];
+  if (out.length > 1 && last[1] - last[0] < 2) {
+    out.pop();
+    out[out.length - 1][1] = n;
+  }
+  return out;
+}
+
+/**
+ * One optimisation step over a batch too large to hold at once (`microBatch`): each micro-batch gets the method's
+ * loss and gradients as if it were the batch (its own mixing permutation, B-MM draw, OGM coefficients and noise,
+ * and its own BatchNorm batch statistics, which update the running averages once per micro-batch), the gradients
+ * are summed weighted by size (the mean over the whole batch for a loss that averages over clips), and Adam steps
+ * once. The reported loss and the method's values are the size-weighted means; the permutation is the micro-batches'
+ * side by side (offset to batch positions), lambda, m and the modality mixed are the first micro-batch's.
+ */
+export async function accumulatedStep(model: AVModel, optimizer: Adam, method: TrainingMethod, pieces: readonly MicroBatch[], rng: Rng, names: Map<string, string>): Promise<StepResult> {
+  const total = pieces.reduce((a, p) => a + p.size, 0);
+  const variables = model.trainableVariables();
+  let acc: Map<string, tf.Tensor> | null = null;
+  let loss = 0;
+  let correct = 0;
+  const auxSums: Record<string, number> = {};
+  const perm: number[] = [];
+  let anyPerm = false;
+  let first: Partial<StepMixing> | null = null;
+  let offset = 0;
+  for (const piece of pieces) {
+    const batch = piece.build();
+    const w = piece.size / total;
+    let auxKeys: string[] = [];
+    let mixing: Partial<StepMixing> = {};
+    let report: tf.Tensor;
+    try {
+      let grads: Map<string, tf.Tensor>;
+      let value: tf.Scalar;
+      let logits: tf.Tensor2D;
+      let aux: Record<string, tf.Tensor> = {};
+      const kept: tf.Tensor[] = [];
+      if (method.stepGradients) {
+        let firstPass = true;
+        const pass: GradientPass = (f) => {
+          const bnUpdates: BnUpdate[] = [];
+          const record = firstPass;
+          firstPass = false;
+          const r = tf.variableGrads(() => f({ training: true, bnUpdates: record ? bnUpdates : [] }), variables);
+          if (record) applyBnUpdates(model.params, bnUpdates);
+          const byName = new Map<string, tf.Tensor>();
+          for (const [varName, g] of Object.entries(r.grads)) byName.set(names.get(varName) ?? varName, g);
+          return { value: r.value, grads: byName };
+        };
+        let gradNames: string[] = [];
+        let auxNames: string[] = [];
+        const flat = tf.tidy(() => {
+          const r = method.stepGradients!(model, batch, rng, pass);
+          mixing = r.mixing ?? {};
+          gradNames = [...r.grads.keys()];
+          const a = r.aux ?? {};
+          auxNames = Object.keys(a);
+          return [r.loss, r.logits, ...gradNames.map((n) => r.grads.get(n)!), ...auxNames.map((k) => a[k])];
+        });
+        value = flat[0] as tf.Scalar;
+        logits = flat[1] as tf.Tensor2D;
+        grads = new Map(gradNames.map((n, i) => [n, flat[2 + i]]));
+        aux = Object.fromEntries(auxNames.map((k, i) => [k, flat[2 + gradNames.length + i]]));
+      } else {
+        const bnUpdates: BnUpdate[] = [];
+        let l: tf.Tensor2D | null = null;
+        const r = tf.variableGrads(() => {
+          const b = method.batchLoss(model, batch, rng, { training: true, bnUpdates });
+          l = tf.keep(b.logits);
+          aux = b.aux ?? {};
+          mixing = b.mixing ?? {};
+          for (const t of Object.values(aux)) tf.keep(t);
+          return b.loss;
+        }, variables);
+        applyBnUpdates(model.params, bnUpdates);
+        const byName = new Map<string, tf.Tensor>();
+        for (const [varName, g] of Object.entries(r.grads)) byName.set(names.get(varName) ?? varName, g);
+        grads = method.modulateGradients
+          ? new Map(Object.entries(tf.tidy(() => Object.fromEntries(method.modulateGradients!(byName, aux, rng)) as Record<string, tf.Tensor>)))
+          : byName;
+        if (grads !== byName) kept.push(...byName.values());
+        value = r.value;
+        logits = l!;
+      }
+      auxKeys = Object.keys(aux);
+      const sums: Record<string, tf.Tensor> = tf.tidy(() => {
+        const m: Record<string, tf.Tensor> = {};
+        for (const [name, g] of grads) {
+          const scaled = tf.mul(g, w);
+          const prev = acc?.get(name);
+          m[name] = prev ? tf.add(prev, scaled) : scaled;
+        }
+        if (acc) for (const [name, g] of acc) if (!(name in m)) m[name] = tf.clone(g);
+        return m;
+      });
+      const next = new Map(Object.entries(sums));
+      if (acc) tf.dispose([...acc.values()]);
+      acc = next;
+      report = tf.tidy(() => tf.stack([value, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'float32')), ...auxKeys.map((k) => tf.reshape(aux[k], []))]));
+      tf.dispose([value, logits, ...grads.values(), ...Object.values(aux), ...kept]);
+    } finally {
+      disposeBatch(batch);
+    }
+    const values = (await report.data()) as Float32Array;
+    report.dispose();
+    loss += w * values[0];
+    correct += values[1];
+    auxKeys.forEach((k, i) => (auxSums[k] = (auxSums[k] ?? 0) + w * values[2 + i]));
+    if (mixing.perm) {
+      anyPerm = true;
+      perm.push(...mixing.perm.map((p) => p + offset));
+    } else perm.push(...Array.from({ length: piece.size }, (_, i) => offset + i));
+    first ??= mixing;
+    offset += piece.size;
+  }
+  tf.tidy(() => optimizer.apply(acc!));
+  tf.dispose([...acc!.values()]);
+  return {
+    loss,
+    correct,
+    mix: method.batchMix(auxSums),
+    aux: auxSums,
+    mixing: { perm: anyPerm ? perm : null, lambda: first?.lambda ?? null, m: first?.m ?? null, weak: first?.weak ?? null },
   };
 }

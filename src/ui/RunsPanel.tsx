@@ -202,7 +202,7 @@ function RunEditor({ run, onDone }: { run: RunRecord; onDone: () => void }) {
       }}
     >
       <label htmlFor={`${id}-name`}>Name</label>
-      <input id={`${id}-name`} type="text" value={name} placeholder={runLabel(run.config)} onChange={(e) => setName(e.target.value)} />
+      <input id={`${id}-name`} type="text" value={name} title={`Empty: the generated label, ${runLabel(run.config)}`} onChange={(e) => setName(e.target.value)} />
       <label htmlFor={`${id}-tags`}>Tags (comma-separated)</label>
       <input id={`${id}-tags`} type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
       <label htmlFor={`${id}-note`}>Note</label>
@@ -260,7 +260,7 @@ function RunTableControls({ view, setView, list }: { view: RunTableView; setView
     <div className="run-table-controls" role="group" aria-label="Filter and sort runs">
       <label className="inline">
         Filter{' '}
-        <input type="search" value={view.text} placeholder="name, tag, note, setting…" onChange={(e) => setView({ ...view, text: e.target.value })} />
+        <input type="search" value={view.text} title="Matches the name, tags, note and settings a row shows" onChange={(e) => setView({ ...view, text: e.target.value })} />
       </label>
       {select('method', 'Method', list.map((r) => r.config.method))}
       {select('fusion', 'Fusion', list.map((r) => r.config.fusion))}

@@ -5,6 +5,7 @@
  * when a step runs out of memory, in the CLI (src/cli/memoryLimits.ts) and in the page (TrainHost).
  */
 import { PRESET_SIZES, type PresetName, type TrainConfig } from '../core/config';
+import { microBatchRanges } from '../core/trainStep';
 
 export interface MeasuredLimit {
   /** The preset's width multiplier and the frames per clip (T) the batch was measured at. */
@@ -57,6 +58,17 @@ export function wasmMaxBatch(config: Pick<TrainConfig, 'preset' | 'width' | 'fra
   return Math.max(1, atPreset ? Math.min(fit, m.maxBatch) : fit);
 }
 
+/** The most clips one forward and backward pass holds: the batch, or its largest micro-batch (`microBatch`). */
+export function clipsInMemory(config: Pick<TrainConfig, 'batch' | 'microBatch'>): number {
+  return Math.max(...microBatchRanges(config.batch, config.microBatch).map(([a, b]) => b - a));
+}
+
+/** The micro-batch size that keeps every piece of `batch` within `max` clips (a last piece of one joins the one before). */
+export function fittingMicroBatch(batch: number, max: number): number {
+  for (let m = Math.min(max, batch); m >= 2; m--) if (clipsInMemory({ batch, microBatch: m }) <= max) return m;
+  return 2;
+}
+
 /**
  * The page's words when a step ran out of WebAssembly memory: the batch that fits at the preset and what to change.
  * (A run continues with its own config, so the way on is a new run with a smaller batch.)
@@ -64,8 +76,11 @@ export function wasmMaxBatch(config: Pick<TrainConfig, 'preset' | 'width' | 'fra
 export function pageMemoryAdvice(config: TrainConfig): string {
   const max = wasmMaxBatch(config);
   const fits = max !== null ? `the largest batch measured to fit at preset ${config.preset} (width ${config.width}) is ${max}` : 'a smaller batch fits';
+  const clips = clipsInMemory(config);
+  const micro = max !== null && max >= 2 ? ` or set Micro-batch to ${fittingMicroBatch(config.batch, Math.min(max, clips - 1))} (the same batch, its gradients accumulated; BatchNorm statistics then per micro-batch)` : '';
+  const what = clips < config.batch ? `A micro-batch of ${clips} clips (batch ${config.batch})` : `Batch ${config.batch}`;
   return (
-    `Batch ${config.batch} does not fit in WebAssembly's 4 GB: ${fits}. Set Batch to ${max !== null ? Math.min(max, config.batch - 1) : Math.max(2, Math.floor(config.batch / 2))} ` +
-    `or lower (or pick the fast preset, or use a browser with WebGPU) and train again; this run keeps its last checkpoint`
+    `${what} does not fit in WebAssembly's 4 GB: ${fits}. Set Batch to ${max !== null ? Math.min(max, clips - 1) : Math.max(2, Math.floor(clips / 2))} ` +
+    `or lower${micro} (or pick the fast preset, or use a browser with WebGPU) and train again; this run keeps its last checkpoint`
   );
 }
