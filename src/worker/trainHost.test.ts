@@ -136,7 +136,8 @@ describe('TrainHost when a step runs out of WebAssembly memory', () => {
     const fatal = out.find((m) => m.type === 'event' && m.event.type === 'error');
     expect(fatal?.type === 'event' && fatal.event.type === 'error' && fatal.event.message).toBe(
       'training ran out of memory (memory access out of bounds) at batch 64, preset paper. Batch 64 does not fit in WebAssembly\'s 4 GB: ' +
-        'the largest batch measured to fit at preset paper (width 1) is 9. Set Batch to 9 or lower (or pick the fast preset, or use a browser with WebGPU) ' +
+        'the largest batch measured to fit at preset paper (width 1) is 9. Set Batch to 9 or lower or set Micro-batch to 8 (the same batch, its gradients ' +
+        'accumulated; BatchNorm statistics then per micro-batch) (or pick the fast preset, or use a browser with WebGPU) ' +
         'and train again; this run keeps its last checkpoint.',
     );
   });
