@@ -8,48 +8,19 @@
  *
  *   npx playwright test e2e/exports.e2e.ts --project lab
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Download, type Page } from '@playwright/test';
-import { makeConfig, type TrainConfig } from '../src/core/config';
-import { runConfigDocument } from '../src/core/settingsDocument';
+import { makeConfig } from '../src/core/config';
 import { METRICS_CSV_COLUMNS } from '../src/ui/exportMetrics';
 import { contrastRatio, MODALITY_COLORS } from '../src/ui/palette';
+import { runFolder } from './fixtures/runFolder';
 import { open, waitForStatus } from './labPage';
 
 const EPOCHS = 6;
 const WARMUP = 2;
 const QUERY = 'test=1&preset=tiny&width=0.0625&batch=16&epochs=2&method=bmm&warmup=1&featuresMax=60';
-
-/** A trainer output folder: `epochs` metrics lines as `bmm-lab train --json` prints them, and the run config. */
-function runFolder(root: string, name: string, config: TrainConfig): string {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  const lines = Array.from({ length: config.epochs }, (_, i) => {
-    const e = i + 1;
-    const rho = 1.9 - 0.12 * e - 0.05 * config.seed;
-    const mixing = config.method === 'bmm' && e > config.bmm.warmup;
-    // Runs differ a little (seed) and B-MM's visual head learns more after its warm-up, so no curves coincide.
-    const d = 0.02 * config.seed + (config.method === 'bmm' ? 0.01 : 0);
-    const boost = mixing ? 0.04 * (e - config.bmm.warmup) : 0;
-    return JSON.stringify({
-      epoch: e,
-      loss: 2 / e + d,
-      trainAcc: 0.3 + 0.08 * e + d,
-      testAcc: 0.25 + 0.07 * e + d,
-      audio: { trainAcc: 0.4 + 0.06 * e + d, testAcc: 0.35 + 0.05 * e + d },
-      visual: { trainAcc: 0.2 + 0.05 * e + d + boost, testAcc: 0.18 + 0.04 * e + d + boost },
-      rho: rho - boost,
-      mix: mixing ? Math.tanh(0.5 * (rho - 1)) : config.method === 'bmm' ? 0 : null,
-      samplesPerSec: 100,
-      seconds: 1,
-    });
-  });
-  writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
-  writeFileSync(join(dir, 'config.json'), runConfigDocument(config));
-  return dir;
-}
 
 const CONFIGS = [
   makeConfig({ method: 'bmm', seed: 0, epochs: EPOCHS, preset: 'tiny', bmm: { ...makeConfig().bmm, warmup: WARMUP } }),

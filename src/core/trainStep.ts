@@ -28,6 +28,21 @@ export function variableNameMap(model: AVModel): Map<string, string> {
   return m;
 }
 
+/** A step's result from its one read-back tensor [loss, correct, ...aux] (disposed here). */
+async function readStep(report: tf.Tensor, auxKeys: string[], method: TrainingMethod, mixing: Partial<StepMixing>): Promise<StepResult> {
+  const values = (await report.data()) as Float32Array;
+  report.dispose();
+  const auxValues: Record<string, number> = {};
+  auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
+  return {
+    loss: values[0],
+    correct: values[1],
+    mix: method.batchMix(auxValues),
+    aux: auxValues,
+    mixing: { perm: mixing.perm ?? null, lambda: mixing.lambda ?? null, m: mixing.m ?? null, weak: mixing.weak ?? null },
+  };
+}
+
 export async function trainStep(model: AVModel, optimizer: Adam, method: TrainingMethod, batch: Batch, rng: Rng, names: Map<string, string>): Promise<StepResult> {
   if (method.stepGradients) return passesStep(model, optimizer, method, batch, rng, names);
   const bnUpdates: BnUpdate[] = [];
@@ -57,24 +72,17 @@ export async function trainStep(model: AVModel, optimizer: Adam, method: Trainin
   });
   applyBnUpdates(model.params, bnUpdates);
   tf.dispose([value, logits!, ...Object.values(grads), ...Object.values(aux)]);
-  const values = (await report.data()) as Float32Array;
-  report.dispose();
-  const auxValues: Record<string, number> = {};
-  auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
-  return {
-    loss: values[0],
-    correct: values[1],
-    mix: method.batchMix(auxValues),
-    aux: auxValues,
-    mixing: { perm: mixing.perm ?? null, lambda: mixing.lambda ?? null, m: mixing.m ?? null, weak: mixing.weak ?? null },
-  };
+  return readStep(report, auxKeys, method, mixing);
 }
 
-/** A step of a method that computes its gradients itself (`stepGradients`): its passes, Adam, the report. */
-async function passesStep(model: AVModel, optimizer: Adam, method: TrainingMethod, batch: Batch, rng: Rng, names: Map<string, string>): Promise<StepResult> {
+/**
+ * The gradient passes of one step (`GradientPass`): each under its own tape, the first one recording BatchNorm batch
+ * statistics and applying them to the running averages as it returns.
+ */
+function gradientPasses(model: AVModel, names: Map<string, string>): GradientPass {
   const variables = model.trainableVariables();
   let first = true;
-  const pass: GradientPass = (f) => {
+  return (f) => {
     const bnUpdates: BnUpdate[] = [];
     const record = first;
     first = false;
@@ -84,6 +92,11 @@ async function passesStep(model: AVModel, optimizer: Adam, method: TrainingMetho
     for (const [varName, g] of Object.entries(grads)) byName.set(names.get(varName) ?? varName, g);
     return { value, grads: byName };
   };
+}
+
+/** A step of a method that computes its gradients itself (`stepGradients`): its passes, Adam, the report. */
+async function passesStep(model: AVModel, optimizer: Adam, method: TrainingMethod, batch: Batch, rng: Rng, names: Map<string, string>): Promise<StepResult> {
+  const pass = gradientPasses(model, names);
   let mixing: Partial<StepMixing> = {};
   let auxKeys: string[] = [];
   const report = tf.tidy(() => {
@@ -95,17 +108,7 @@ async function passesStep(model: AVModel, optimizer: Adam, method: TrainingMetho
     const correct = tf.sum(tf.cast(tf.equal(tf.argMax(r.logits, 1), batch.labels), 'float32'));
     return tf.stack([r.loss, correct, ...auxKeys.map((k) => tf.reshape(aux[k], []))]);
   });
-  const values = (await report.data()) as Float32Array;
-  report.dispose();
-  const auxValues: Record<string, number> = {};
-  auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
-  return {
-    loss: values[0],
-    correct: values[1],
-    mix: method.batchMix(auxValues),
-    aux: auxValues,
-    mixing: { perm: mixing.perm ?? null, lambda: mixing.lambda ?? null, m: mixing.m ?? null, weak: mixing.weak ?? null },
-  };
+  return readStep(report, auxKeys, method, mixing);
 }
 
 /** One micro-batch of a step: its size and how to build it (built when its turn comes, so one is held at a time). */
@@ -162,17 +165,7 @@ export async function accumulatedStep(model: AVModel, optimizer: Adam, method: T
       let aux: Record<string, tf.Tensor> = {};
       const kept: tf.Tensor[] = [];
       if (method.stepGradients) {
-        let firstPass = true;
-        const pass: GradientPass = (f) => {
-          const bnUpdates: BnUpdate[] = [];
-          const record = firstPass;
-          firstPass = false;
-          const r = tf.variableGrads(() => f({ training: true, bnUpdates: record ? bnUpdates : [] }), variables);
-          if (record) applyBnUpdates(model.params, bnUpdates);
-          const byName = new Map<string, tf.Tensor>();
-          for (const [varName, g] of Object.entries(r.grads)) byName.set(names.get(varName) ?? varName, g);
-          return { value: r.value, grads: byName };
-        };
+        const pass = gradientPasses(model, names);
         let gradNames: string[] = [];
         let auxNames: string[] = [];
         const flat = tf.tidy(() => {

@@ -4,7 +4,8 @@
  * dataset": the queue of `reproduceQueue.ts` trained through the lab's sweep runner (or exported as a torchrun
  * script), with its progress and total ETA, kept across a reload.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useNow } from './useNow';
+import { useMemo, useState } from 'react';
 import {
   buildResultsTable,
   formatTable,
@@ -58,17 +59,6 @@ function saveQueue(queue: StoredQueue | null): void {
   } catch {
     // Without storage the queue still runs; only its progress is not kept across a reload.
   }
-}
-
-/** The current time, refreshed every `ms` while `active`. */
-function useNow(ms: number, active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(timer);
-  }, [ms, active]);
-  return now;
 }
 
 function TableView({ table }: { table: ResultsTable }) {

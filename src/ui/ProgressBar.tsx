@@ -1,7 +1,7 @@
 /**
  * Progress of the live run: a bar over all epochs, and epoch, batch, samples/s, elapsed time and ETA.
  */
-import { useEffect, useState } from 'react';
+import { useNow } from './useNow';
 import { useLab } from './context';
 import { formatDuration } from './formatDuration';
 import { liveProgress } from './progress';
@@ -10,17 +10,6 @@ import { selectStableRuns, type LabState } from './store';
 const selectProgress = (s: LabState) => s.progress;
 const selectSession = (s: LabState) => s.session;
 const selectRuns = selectStableRuns;
-
-/** The current time, refreshed every `ms` while `active`. */
-function useNow(ms: number, active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(timer);
-  }, [ms, active]);
-  return now;
-}
 
 export function ProgressBar() {
   const progress = useLab(selectProgress);

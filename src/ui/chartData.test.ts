@@ -16,7 +16,6 @@ import {
   emaSmooth,
   epochSeries,
   mixedModalities,
-  plannedRhoOf,
   toBatchPoint,
   warmupSpan,
   type BatchPoint,
@@ -156,7 +155,6 @@ describe('mixedModalities', () => {
         return plan.m > 0 ? plan.weak : null;
       });
       expect(got, `warmup ${warmup}, smoothing ${smoothing}, rho ${rhos.join(' ')}`).toEqual(want);
-      expect(plannedRhoOf(rhos, smoothing)).toBe(plannedRho(rhos, smoothing));
     }
   });
 });

@@ -3,6 +3,7 @@
  * downsampling of old batch points so a long run keeps a bounded number of points per curve.
  */
 import type { BatchProgress, EpochMetrics } from '../core/events';
+import { plannedRho } from '../core/bmmPlan';
 
 export interface XY {
   x: number;
@@ -178,20 +179,6 @@ export interface MixingConfig {
 }
 
 /**
- * The rho B-MM plans an epoch with from the rho of the epochs before it: the last one, or with smoothing s > 0 the
- * exponential average of log rho (degenerate values skipped); null when none is usable. The same rule as
- * `plannedRho` in src/core/methods/bmm.ts (the UI imports no tensor code; chartData.test.ts checks both agree).
- */
-export function plannedRhoOf(history: readonly number[], smoothing: number): number | null {
-  const valid = history.filter((r) => Number.isFinite(r) && r > 0);
-  if (valid.length === 0) return null;
-  if (smoothing <= 0) return valid[valid.length - 1];
-  let log = Math.log(valid[0]);
-  for (const r of valid.slice(1)) log = smoothing * log + (1 - smoothing) * Math.log(r);
-  return Math.exp(log);
-}
-
-/**
  * Which modality B-MM mixed in each epoch, derived as B-MM decides it (`balancePlan`, METHOD.md section 3): none
  * during the `warmup` first epochs; after it the weak one by the rho it planned with (the previous epochs'; rho > 1:
  * audio is strong, visual is mixed), and none in an epoch whose reported m is 0 or missing. Null for every epoch
@@ -205,7 +192,7 @@ export function mixedModalities(config: MixingConfig, epochs: readonly Pick<Epoc
     const before = epochs.slice(0, i).filter((p) => p.epoch < m.epoch);
     const history = before.map((p) => p.rho);
     // Without smoothing B-MM takes the last epoch's rho as it is (a degenerate one means no mixing).
-    const rho = config.bmm.rhoSmoothing > 0 ? plannedRhoOf(history, config.bmm.rhoSmoothing) : (history[history.length - 1] ?? null);
+    const rho = config.bmm.rhoSmoothing > 0 ? plannedRho(history, config.bmm.rhoSmoothing) : (history[history.length - 1] ?? null);
     if (rho === null || !Number.isFinite(rho) || rho <= 0 || rho === 1) return null;
     return rho > 1 ? 'visual' : 'audio';
   });
