@@ -147,6 +147,8 @@ describe('LabController', () => {
     expect(imported).toMatchObject({ name: 'model', importedFrom: 'model.safetensors', status: 'done', datasetName: 'fake', weightsStored: true });
     expect(imported.epochs.map((e) => [e.epoch, e.testAcc, e.rho])).toEqual([[0, 0.25, 2]]);
     expect(state().viewRunId).toBe(imported.id);
+    // Its maps: the features the evaluation produced, embedded under the new run at epoch 0.
+    await until('maps of the imported file', () => Object.keys(state().embeddings[imported.id] ?? {}).includes('0'));
     // The notice names the data and the splits it was evaluated on.
     expect(state().notices.find((n) => n.text.startsWith('Loaded'))!.text).toContain('evaluated on dataset "fake": test accuracy over its test split (30 clips), rho over its training split (120 clips)');
     await controller.importWeights(file('broken.safetensors', [1]));

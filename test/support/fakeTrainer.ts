@@ -222,6 +222,8 @@ export class FakeSession implements HostSession {
   }
 
   async evaluate(): Promise<EvaluationReport> {
+    // As the real session: the maps' features of the weights as they are, before the report.
+    if (this.config.featuresMax > 0) this.emit({ type: 'features', features: fakeFeatures(this.epochsDone, this.o.featureClips, this.o.classNames.length) });
     const acc = { trainAcc: 0.5, testAcc: 0.25 };
     return { fused: acc, audio: acc, visual: acc, rho: 2, confusion: { fused: [[1]], audio: [[1]], visual: [[1]] } };
   }
