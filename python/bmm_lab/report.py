@@ -49,7 +49,8 @@ def run_results(metrics):
 
 def summary_json(config, backend, dataset, metrics, error=None, class_names=None):
     """The last line of ``bmm-lab train --json``: ``{"summary": {config, backend, dataset, classNames, epochs,
-    bestTestAcc, finalTestAcc, best, final, error}}``."""
+    bestTestAcc, bestRule, finalTestAcc, best, final, error}}``. ``bestRule`` is how best was chosen: "test" (the
+    best test epoch; the trainer has no validation split), null before the first epoch."""
     zero = {"fused": 0, "audio": 0, "visual": 0}
     results = run_results(metrics) or {"best": zero, "final": zero}
     best, final = results["best"], results["final"]
@@ -61,6 +62,7 @@ def summary_json(config, backend, dataset, metrics, error=None, class_names=None
             "classNames": list(class_names or []),
             "epochs": len(metrics),
             "bestTestAcc": _r(best["fused"]),
+            "bestRule": "test" if metrics else None,
             "finalTestAcc": _r(final["fused"]),
             "best": {k: _r(best[k]) for k in ("fused", "audio", "visual")},
             "final": {k: _r(final[k]) for k in ("fused", "audio", "visual")},

@@ -22,7 +22,7 @@ from bmm_lab.safetensors_io import load_file  # noqa: E402
 from bmm_lab.state_dict_spec import spec  # noqa: E402
 
 EPOCH_KEYS = ["epoch", "loss", "trainAcc", "testAcc", "audio", "visual", "rho", "mix", "samplesPerSec", "seconds"]
-SUMMARY_KEYS = ["config", "backend", "dataset", "classNames", "epochs", "bestTestAcc", "finalTestAcc", "best", "final", "error"]
+SUMMARY_KEYS = ["config", "backend", "dataset", "classNames", "epochs", "bestTestAcc", "bestRule", "finalTestAcc", "best", "final", "error"]
 
 
 class TrainCase(unittest.TestCase):

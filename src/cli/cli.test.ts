@@ -40,6 +40,15 @@ describe('bmm-lab train', () => {
     expect(last.summary.config.method).toBe('ogm-ge');
     expect(last.summary.classNames).toEqual(demoClassNames(6));
     expect(last.summary.bestTestAcc).toBeGreaterThanOrEqual(last.summary.finalTestAcc);
+    expect(last.summary.bestRule).toBe('test');
+  });
+
+  it('a validation split: says how many clips it holds out and that best is at the best validation epoch', async () => {
+    const io = capture();
+    expect(await main(['train', '--method', 'erm', '--epochs', '2', '--valSplit', '0.25', ...TINY], io)).toBe(0);
+    // The tiny demo: 16 training clips per class, 4 of each of the 6 classes held out.
+    expect(io.lines).toContain('dataset: demo, 6 classes, 96 train (24 of them held out for validation) / 36 test clips');
+    expect(io.lines.at(-1)).toMatch(/^best test accuracy +[\d.]+ % \(at the best validation epoch\), final/);
   });
 
   it('prints training and evaluation progress with an ETA, and Ctrl-C stops after the batch in hand', async () => {

@@ -200,7 +200,8 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
     if (args.weightsPath) await importWeightsFile(session, args.weightsPath);
     if (!args.json) {
       io.out(`backend: ${session.backend.reason}`);
-      io.out(`dataset: ${label}, ${dataset.classNames.length} classes, ${dataset.train.size} train / ${dataset.test.size} test clips`);
+      const held = session.validationSize > 0 ? ` (${session.validationSize} of them held out for validation)` : '';
+      io.out(`dataset: ${label}, ${dataset.classNames.length} classes, ${dataset.train.size} train${held} / ${dataset.test.size} test clips`);
       io.out(`config: method ${config.method}, fusion ${config.fusion}, preset ${config.preset}, width ${config.width}, batch ${config.batch}, lr ${config.lr}, seed ${config.seed}`);
     }
     for (const f of await writeRunConfigs(args, session.config)) if (!args.json) io.out(`wrote ${f}`);
@@ -248,6 +249,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
             classNames: summary.classNames,
             epochs: summary.epochs,
             bestTestAcc: r(best.fused),
+            bestRule: summary.results?.rule ?? null,
             finalTestAcc: r(final.fused),
             best: { fused: r(best.fused), audio: r(best.audio), visual: r(best.visual) },
             final: { fused: r(final.fused), audio: r(final.audio), visual: r(final.visual) },
@@ -256,7 +258,8 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
         }),
       );
     } else {
-      io.out(`best test accuracy ${pct(best.fused)} %, final ${pct(final.fused)} % (audio ${pct(final.audio)} %, visual ${pct(final.visual)} %)`);
+      const rule = summary.results?.rule === 'validation' ? ' (at the best validation epoch)' : '';
+      io.out(`best test accuracy ${pct(best.fused)} %${rule}, final ${pct(final.fused)} % (audio ${pct(final.audio)} %, visual ${pct(final.visual)} %)`);
     }
     return session.state === 'error' ? 1 : 0;
   } finally {

@@ -161,6 +161,11 @@ export class TrainingSession {
     return this.epochsDone;
   }
 
+  /** Training clips held out for validation (`valSplit`); 0 without a validation split. */
+  get validationSize(): number {
+    return this.valStore?.size ?? 0;
+  }
+
   get classNames(): string[] {
     return this.dataset.classNames;
   }
