@@ -145,9 +145,13 @@ export async function accumulatedStep(model: AVModel, optimizer: Adam, method: T
   const total = pieces.reduce((a, p) => a + p.size, 0);
   const variables = model.trainableVariables();
   let acc: Map<string, tf.Tensor> | null = null;
-  let loss = 0;
-  let correct = 0;
-  const auxSums: Record<string, number> = {};
+  // Size-weighted loss and method values and the correct count, summed on the device and read back once.
+  const sums = new Map<string, tf.Tensor>();
+  const addSum = (key: string, t: tf.Tensor) => {
+    const prev = sums.get(key);
+    sums.set(key, tf.keep(prev ? tf.add(prev, t) : t));
+    if (prev) prev.dispose();
+  };
   const perm: number[] = [];
   let anyPerm = false;
   let first: Partial<StepMixing> | null = null;
@@ -155,9 +159,7 @@ export async function accumulatedStep(model: AVModel, optimizer: Adam, method: T
   for (const piece of pieces) {
     const batch = piece.build();
     const w = piece.size / total;
-    let auxKeys: string[] = [];
     let mixing: Partial<StepMixing> = {};
-    let report: tf.Tensor;
     try {
       let grads: Map<string, tf.Tensor>;
       let value: tf.Scalar;
@@ -201,8 +203,7 @@ export async function accumulatedStep(model: AVModel, optimizer: Adam, method: T
         value = r.value;
         logits = l!;
       }
-      auxKeys = Object.keys(aux);
-      const sums: Record<string, tf.Tensor> = tf.tidy(() => {
+      const gradSums: Record<string, tf.Tensor> = tf.tidy(() => {
         const m: Record<string, tf.Tensor> = {};
         for (const [name, g] of grads) {
           const scaled = tf.mul(g, w);
@@ -212,19 +213,18 @@ export async function accumulatedStep(model: AVModel, optimizer: Adam, method: T
         if (acc) for (const [name, g] of acc) if (!(name in m)) m[name] = tf.clone(g);
         return m;
       });
-      const next = new Map(Object.entries(sums));
+      const next = new Map(Object.entries(gradSums));
       if (acc) tf.dispose([...acc.values()]);
       acc = next;
-      report = tf.tidy(() => tf.stack([value, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'float32')), ...auxKeys.map((k) => tf.reshape(aux[k], []))]));
+      tf.tidy(() => {
+        addSum('loss', tf.mul(value, w));
+        addSum('correct', tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'float32')));
+        for (const [k, t] of Object.entries(aux)) addSum(`aux:${k}`, tf.mul(tf.reshape(t, []), w));
+      });
       tf.dispose([value, logits, ...grads.values(), ...Object.values(aux), ...kept]);
     } finally {
       disposeBatch(batch);
     }
-    const values = (await report.data()) as Float32Array;
-    report.dispose();
-    loss += w * values[0];
-    correct += values[1];
-    auxKeys.forEach((k, i) => (auxSums[k] = (auxSums[k] ?? 0) + w * values[2 + i]));
     if (mixing.perm) {
       anyPerm = true;
       perm.push(...mixing.perm.map((p) => p + offset));
@@ -234,11 +234,9 @@ export async function accumulatedStep(model: AVModel, optimizer: Adam, method: T
   }
   tf.tidy(() => optimizer.apply(acc!));
   tf.dispose([...acc!.values()]);
-  return {
-    loss,
-    correct,
-    mix: method.batchMix(auxSums),
-    aux: auxSums,
-    mixing: { perm: anyPerm ? perm : null, lambda: first?.lambda ?? null, m: first?.m ?? null, weak: first?.weak ?? null },
-  };
+  const auxKeys = [...sums.keys()].filter((k) => k.startsWith('aux:'));
+  const report = tf.stack([sums.get('loss')!, sums.get('correct')!, ...auxKeys.map((k) => sums.get(k)!)]);
+  tf.dispose([...sums.values()]);
+  const mixingOfStep = { perm: anyPerm ? perm : null, lambda: first?.lambda ?? null, m: first?.m ?? null, weak: first?.weak ?? null };
+  return readStep(report, auxKeys.map((k) => k.slice('aux:'.length)), method, mixingOfStep);
 }

@@ -22,15 +22,14 @@ import {
 } from '../core/resultsTable';
 import { stableStringify } from '../core/runGroups';
 import { torchrunScript } from '../core/sweepScript';
-import { useController, useLab } from './context';
+import { useController, useLab, useRunList } from './context';
 import { exportFileName, fileSlug, runsFileLabel } from './exportMetrics';
 import { formatDuration } from './formatDuration';
 import { liveProgress } from './progress';
 import { parseStoredQueue, QUEUE_STORAGE_KEY, queueEntryLabel, queueProgress, storedQueue, table2Queue, type StoredQueue } from './reproduceQueue';
-import { selectStableRuns, type LabState } from './store';
+import { selectStableRuns, sessionBusy, type LabState } from './store';
 
 const selectRuns = selectStableRuns;
-const selectOrder = (s: LabState) => s.runOrder;
 const selectConfig = (s: LabState) => s.config;
 const selectSession = (s: LabState) => s.session;
 const selectProgress = (s: LabState) => s.progress;
@@ -136,7 +135,7 @@ function Reproduce() {
   const interrupted = useLab(selectInterrupted);
   const datasetName = datasets.find((d) => d.id === datasetId)?.name ?? 'dataset';
   const [queue, setQueue] = useState<StoredQueue | null>(loadQueue);
-  const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
+  const busy = sessionBusy(session);
   const now = useNow(1000, busy && queue !== null);
   const planned = useMemo(() => table2Queue(config), [config]);
   const paper = paperDatasetOf(datasetName);
@@ -242,9 +241,7 @@ function Reproduce() {
 
 export function ComparePanel() {
   const controller = useController();
-  const runs = useLab(selectRuns);
-  const order = useLab(selectOrder);
-  const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
+  const list = useRunList();
   const table = useMemo(() => buildResultsTable(list), [list]);
   const finished = list.filter((r) => r.status === 'done' && r.epochs.length > 0).length;
   const save = (format: TableFormat) =>

@@ -5,18 +5,18 @@
 import { memo, useMemo, useState } from 'react';
 import { METHODS, type MethodName } from '../core/config';
 import { METHOD_LABELS } from './configFields';
-import { useController, useLab } from './context';
+import { useController, useLab, useRunList } from './context';
 import { metricsCsvFile, metricsJsonFile, runFileName } from './exportMetrics';
 import { colorOfRun } from './palette';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
 import type { FolderFile } from './importRun';
-import { canContinue, parseTags, runLabel, runName, type RunRecord } from './run';
+import { canContinue, groupLabel, parseTags, runLabel, runName, type RunRecord } from './run';
 import { DEFAULT_RUN_VIEW, RUN_SORT_LABELS, runTableRows, type RunSortKey, type RunTableView } from './runTable';
 import { formatDiff, formatStat, groupRuns, pairedDiff, parseSeedList, sweepConfigs, type RunGroup } from './runStats';
 import { BEST_RULE_TEXT, type BestRule } from '../core/results';
 import { GroupCurves } from './charts/GroupCurves';
-import { selectStableRuns, type LabState } from './store';
+import { selectStableRuns, sessionBusy, type LabState } from './store';
 import { runConfigDocument } from '../core/settingsDocument';
 import { slurmScript, sweepGrid, torchrunScript } from '../core/sweepScript';
 
@@ -30,7 +30,6 @@ function folderFiles(list: FileList): FolderFile[] {
     bytes: async () => new Uint8Array(await f.arrayBuffer()),
   }));
 }
-const selectOrder = (s: LabState) => s.runOrder;
 const selectOverlay = (s: LabState) => s.overlay;
 const selectSession = (s: LabState) => s.session;
 const selectConfig = (s: LabState) => s.config;
@@ -373,7 +372,7 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
   const baseline = groups.find((g) => g.key === baselineKey) ?? (baselineKey === 'none' ? undefined : groups.find((g) => g.config.method === 'erm'));
   const rules = new Set(groups.map((g) => g.rule));
   const ruleText = rules.size === 1 && !rules.has('mixed') ? BEST_RULE_TEXT[[...rules][0] as BestRule] : 'per group: see the hint under each setting';
-  const groupName = (g: RunGroup) => `${runLabel(g.config).replace(/ seed -?\d+$/, '')} · ${g.datasetName}`;
+  const groupName = (g: RunGroup) => `${groupLabel(g.config)} · ${g.datasetName}`;
   return (
     <>
       <div className="baseline-picker">
@@ -436,7 +435,7 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
               return (
                 <tr key={g.key} className={baseline?.key === g.key ? 'baseline' : undefined}>
                   <td>
-                    {runLabel(g.config).replace(/ seed -?\d+$/, '')}
+                    {groupLabel(g.config)}
                     <div className="hint">
                       {g.datasetName}
                       {rules.size > 1 ? ` · best: ${g.rule === 'mixed' ? 'mixed rules' : g.rule === 'validation' ? 'by validation' : 'best test epoch'}` : ''}
@@ -486,14 +485,12 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
 
 export function RunsPanel() {
   const controller = useController();
-  const runs = useLab(selectRuns);
-  const order = useLab(selectOrder);
   const session = useLab(selectSession);
   const saveCheckpoints = useLab(selectSaveCheckpoints);
   const checkpointsDisabled = useLab(selectCheckpointsDisabled);
   const storage = useLab(selectStorage);
-  const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
-  const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
+  const busy = sessionBusy(session);
+  const list = useRunList();
   const [view, setView] = useState<RunTableView>(DEFAULT_RUN_VIEW);
   const shown = useMemo(() => runTableRows(list, view), [list, view]);
 
@@ -583,11 +580,9 @@ export function RunsPanel() {
  * exactly one table row per run).
  */
 export function SeedsPanel() {
-  const runs = useLab(selectRuns);
-  const order = useLab(selectOrder);
   const session = useLab(selectSession);
-  const busy = session.state === 'running' || session.state === 'paused' || session.state === 'loading';
-  const list = useMemo(() => order.map((id) => runs[id]).filter(Boolean), [order, runs]);
+  const busy = sessionBusy(session);
+  const list = useRunList();
   return (
     <section className="panel seeds-panel" aria-label="Across seeds">
       <header className="panel-header">

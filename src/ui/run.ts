@@ -69,6 +69,11 @@ export function runLabel(config: TrainConfig): string {
   return `${METHOD_LABELS[config.method]} ${config.fusion} ${config.preset} ${config.epochs}ep seed ${config.seed}`;
 }
 
+/** A group of runs that differ only in the seed, as its label without the seed: "B-MM concat fast 15ep". */
+export function groupLabel(config: TrainConfig): string {
+  return runLabel(config).replace(/ seed -?\d+$/, '');
+}
+
 /** The run as the lab names it: the researcher's name where given, else its generated label. */
 export function runName(run: Pick<RunRecord, 'config' | 'name'>): string {
   return run.name && run.name.trim() ? run.name.trim() : runLabel(run.config);

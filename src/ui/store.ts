@@ -52,6 +52,11 @@ export interface SessionView {
   estimate?: StepEstimate | null;
 }
 
+/** Whether the worker's session holds a run (running or paused) or is being built: no new session may start. */
+export function sessionBusy(session: Pick<SessionView, 'state'>): boolean {
+  return session.state === 'running' || session.state === 'paused' || session.state === 'loading';
+}
+
 export interface ProgressView {
   /** Epochs already complete when this run (or its continuation) began. */
   startEpoch: number;

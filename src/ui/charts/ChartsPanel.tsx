@@ -11,7 +11,7 @@ import { useController, useLab } from '../context';
 import { metricsCsvFile, runFileLabel, runsFileLabel } from '../exportMetrics';
 import { colorOfRun, markerOfRun } from '../palette';
 import { runName } from '../run';
-import { chartedRunIds, type LabState } from '../store';
+import { chartedRunIds, sessionBusy, type LabState } from '../store';
 import { glyphMarkup, GLYPH_HEIGHT, GLYPH_WIDTH } from './chartExport';
 import { MetricChart } from './MetricChart';
 import {
@@ -39,7 +39,7 @@ const UNIT_RANGE: [number, number] = [0, 1];
 const selectRuns = (s: LabState) => s.runs;
 const selectSmoothing = (s: LabState) => s.smoothing;
 const selectCharted = (s: LabState) => chartedRunIds(s).join('|');
-const selectBusy = (s: LabState) => ['running', 'paused', 'loading'].includes(s.session.state) || s.sweep !== null;
+const selectBusy = (s: LabState) => sessionBusy(s.session) || s.sweep !== null;
 const selectSeed = (s: LabState) => s.config.seed;
 const selectWarmup = (s: LabState) => s.config.bmm.warmup;
 

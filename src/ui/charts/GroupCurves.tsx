@@ -9,7 +9,7 @@ import { METHODS } from '../../core/config';
 import { RUN_COLORS } from '../palette';
 import { GLYPH_HEIGHT, GLYPH_WIDTH } from './chartExport';
 import type { RunRecord } from '../run';
-import { runLabel } from '../run';
+import { groupLabel } from '../run';
 import { groupCurve, type CurveMetric, type RunGroup } from '../runStats';
 
 const METRICS: Record<CurveMetric, { label: string; percent: boolean }> = {
@@ -33,7 +33,7 @@ export function GroupCurves({ groups, runs }: { groups: RunGroup[]; runs: Readon
     const rows = new Map<number, Record<string, number | [number, number]>>();
     const keys = groups.map((g, i) => {
       const sameMethodBefore = groups.slice(0, i).filter((h) => h.config.method === g.config.method).length;
-      return { id: `g${i}`, name: `${runLabel(g.config).replace(/ seed -?\d+$/, '')} (n = ${g.runIds.length})`, color: methodColor(g.config.method), dash: DASHES[sameMethodBefore % DASHES.length] };
+      return { id: `g${i}`, name: `${groupLabel(g.config)} (n = ${g.runIds.length})`, color: methodColor(g.config.method), dash: DASHES[sameMethodBefore % DASHES.length] };
     });
     groups.forEach((g, i) => {
       for (const p of groupCurve(g, runs, metric)) {
