@@ -15,7 +15,8 @@ from torch import nn
 
 
 def training_batches(split, batch_size, dtype=torch.float32):
-    """The clean training batches of the pass: (audio, visual, labels) in split order; a last batch of one skipped."""
+    """The clean training batches of the pass: (first branch's input, second's, labels) in split order; a last batch
+    of one skipped."""
     for start in range(0, split.size, batch_size):
         end = min(start + batch_size, split.size)
         if end - start < 2:

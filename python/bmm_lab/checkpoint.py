@@ -1,6 +1,7 @@
 """The trainer's checkpoint: everything a run needs to continue after its last completed epoch (``torch.save``).
 
-A dict ``{"format": "bmm-lab-checkpoint", "version": 1, "config", "class_names", "train_size", "test_size",
+A dict ``{"format": "bmm-lab-checkpoint", "version": 1, "config", "class_names", "modalities" (the pack's
+branches; absent in older checkpoints), "train_size", "test_size",
 "epoch" (completed epochs), "model" (state dict), "optimizer" (Adam's state dict), "scheduler" (the StepLR
 schedule and the epoch it is at), "rng" (the trainer's numpy generator, the OGM-GE noise generator, torch's CPU and
 CUDA generators), "metrics" (one dict per epoch, ``report.py``), "rho_history", "bmm" (the last epoch's plan),
@@ -65,6 +66,11 @@ def check_checkpoint(state, config, config_source, pack, path):
         raise CheckpointError(
             "%s: made for %d classes %s, but %s has %d classes %s"
             % (path, len(state["class_names"]), js_json(list(state["class_names"])), pack.manifest_path, len(pack.class_names), js_json(pack.class_names))
+        )
+    made_for = state.get("modalities")  # absent in checkpoints written before branch kinds
+    if made_for is not None and list(made_for) != list(pack.modalities):
+        raise CheckpointError(
+            "%s: made for branches %s, but %s has branches %s" % (path, js_json(list(made_for)), pack.manifest_path, js_json(list(pack.modalities)))
         )
     for key, size in (("train_size", pack.train.size), ("test_size", pack.test.size)):
         if state[key] != size:

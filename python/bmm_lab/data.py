@@ -3,9 +3,12 @@
 Mirrors ``src/core/batches.ts`` and ``frameIndices.ts``:
 - evaluation (and training with ``augment`` off): T evenly spaced frames, no resize (a pack is stored at the
   model's sizes), exactly ``Split.inputs``;
-- training with ``augment`` on: T frames at random in time order, one RandomResizedCrop box (scale 0.08-1, ratio
-  3/4-4/3, torchvision's sampling as ``randomResizedCropBox``) and one horizontal flip per clip, shared by its T
-  frames; the crop is resized bilinearly at the sample points of TF.js ``cropAndResize`` (corners aligned);
+- training with ``augment`` on, for every frame branch (rgb, flow): T frames at random in time order, one
+  RandomResizedCrop box (scale 0.08-1, ratio 3/4-4/3, torchvision's sampling as ``randomResizedCropBox``) and one
+  horizontal flip per clip, shared by its T frames; the crop is resized bilinearly at the sample points of TF.js
+  ``cropAndResize`` (corners aligned); a flipped flow clip also has its u (horizontal motion) negated
+  (``flip_frames``). A spectrogram branch is not augmented. In ``["rgb","flow"]`` each branch draws its own frames,
+  box and flip, the first branch's draws before the second's;
 - RGB normalised with ImageNet's mean and std, flow mapped to [-1, 1] (``pack.normalise_frames``).
 
 A clip's random choices come from a generator seeded by (run seed, epoch, slot), the slot being the clip's place in
@@ -19,6 +22,7 @@ import math
 import numpy as np
 import torch
 
+from .modalities import is_frames
 from .pack import evaluation_frame_indices, normalise_frames
 
 AUGMENT_STREAM = 1  # seed-sequence tag of the augmentation draws (the trainer's own draws use 0)
@@ -87,26 +91,38 @@ def crop_resize(images_nchw, box, size):
     return upper + (lower - upper) * wy
 
 
-def augment_frames(frames_tssc, t, size, rng):
-    """Training frames: float32 pixel values [T, S, S, C] (0-255) from stored frames uint8 [n, S0, S0, C]."""
+def flip_frames(pixels_tssc, kind):
+    """A horizontal flip of pixel values [T, S, S, C] (0-255) of a branch of this kind.
+
+    Mirroring a flow image reverses horizontal motion, so for flow the u channel (the first) also becomes 255 - u:
+    after the mapping x / 127.5 - 1 that is exactly -u, and v (the second channel) is only mirrored.
+    """
+    out = pixels_tssc.flip(2)
+    if kind == "flow":
+        out = torch.cat([255 - out[..., :1], out[..., 1:]], dim=-1)
+    return out
+
+
+def augment_frames(frames_tssc, t, size, rng, kind="rgb"):
+    """Training frames: float32 pixel values [T, S, S, C] (0-255) from stored frames uint8 [n, S0, S0, C] of a
+    branch of this kind (rgb or flow; ``flip_frames``). Draws, in order: the frames, the box, the flip."""
     chosen = training_frame_indices(frames_tssc.shape[0], t, rng)
     s0 = frames_tssc.shape[1]
     box = random_resized_crop_box(s0, s0, rng)
     flip = rng.random() < 0.5
     images = torch.from_numpy(np.ascontiguousarray(frames_tssc[chosen])).permute(0, 3, 1, 2).to(torch.float32)
-    out = crop_resize(images, box, size)
-    if flip:
-        out = out.flip(3)
-    return out.permute(0, 2, 3, 1)
+    out = crop_resize(images, box, size).permute(0, 2, 3, 1)
+    return flip_frames(out, kind) if flip else out
 
 
 class PackInputs(torch.utils.data.Dataset):
-    """Model inputs of a pack's clips: item ``(split, position, epoch, slot)`` -> (audio [1,H,W], visual [C,T,S,S],
-    label).
+    """Model inputs of a pack's clips: item ``(split, position, epoch, slot)`` -> (first branch's input, second's,
+    label), a spectrogram [1,H,W], frames [C,T,S,S].
 
     ``split`` is "train" or "test". With ``augment`` on, a training item with an ``epoch`` gets the training
-    transforms (random frames, crop, flip) drawn from ``clip_rng(seed, epoch, slot)``; every other item (``epoch``
-    None: an evaluation pass) the evaluation transforms, the same values as ``split.inputs``.
+    transforms (random frames, crop, flip) on each frame branch, drawn from ``clip_rng(seed, epoch, slot)``, first
+    branch first; every other item (``epoch`` None: an evaluation pass) the evaluation transforms, the same values
+    as ``split.inputs``.
     """
 
     def __init__(self, pack, augment=False, seed=0):
@@ -119,14 +135,20 @@ class PackInputs(torch.utils.data.Dataset):
 
     def __getitem__(self, key):
         split, position, epoch, slot = key
-        audio, frames, label = (self.pack.train if split == "train" else self.pack.test).clip(position)
+        *stored, label = (self.pack.train if split == "train" else self.pack.test).clip(position)
         t = self.pack.frames
-        if self.augment and split == "train" and epoch is not None:
-            pixels = augment_frames(frames, t, self.pack.visual_size, clip_rng(self.seed, epoch, slot))
-        else:
-            pixels = frames[evaluation_frame_indices(frames.shape[0], t)]
-        visual = normalise_frames(pixels[None], self.pack.visual_branch)[0]
-        return torch.from_numpy(np.array(audio, dtype=np.float32)), visual, torch.tensor(label, dtype=torch.int64)
+        rng = clip_rng(self.seed, epoch, slot) if self.augment and split == "train" and epoch is not None else None
+        inputs = []
+        for kind, x in zip(self.pack.branches, stored):
+            if not is_frames(kind):
+                inputs.append(torch.from_numpy(np.array(x, dtype=np.float32)))
+                continue
+            if rng is not None:
+                pixels = augment_frames(x, t, self.pack.visual_size, rng, kind)
+            else:
+                pixels = x[evaluation_frame_indices(x.shape[0], t)]
+            inputs.append(normalise_frames(pixels[None], kind)[0])
+        return inputs[0], inputs[1], torch.tensor(label, dtype=torch.int64)
 
 
 def epoch_batches(order, batch):

@@ -2,7 +2,9 @@
 
     /usr/bin/python3 -m bmm_lab.eval_cli --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors
 
-IN holds ``audio`` [N, C_a, H, W] and ``visual`` [N, C_v, T, H, W] (PyTorch layouts, any float dtype). OUT gets
+IN holds ``audio``, the first branch's input, and ``visual``, the second's (PyTorch layouts, any float dtype): a
+spectrogram branch takes [N, 1, H, W], a frame branch (rgb, flow) [N, C, T, H, W]; the weights' metadata says which
+(``modalities``; so a ``["rgb","flow"]`` model takes two 5-D inputs). OUT gets
 ``logits``, ``logits_audio`` and ``logits_visual`` as F32 [N, classes]; with --features also ``z_a``, ``z_v`` and
 ``fused``. Options for checking training too:
   --mode train       BatchNorm uses batch statistics (and updates its running averages);
@@ -25,7 +27,7 @@ from .safetensors_io import load_file, save_file
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m bmm_lab.eval_cli", description=__doc__.split("\n\n")[0])
     p.add_argument("--weights", required=True, help="model exported by the lab (.safetensors)")
-    p.add_argument("--inputs", required=True, help="safetensors with audio [N,C,H,W] and visual [N,C,T,H,W]")
+    p.add_argument("--inputs", required=True, help="safetensors with audio (first branch: [N,1,H,W] or [N,C,T,H,W]) and visual [N,C,T,H,W]")
     p.add_argument("--out", required=True, help="where to write logits, logits_audio, logits_visual (F32)")
     p.add_argument("--mode", choices=("eval", "train"), default="eval")
     p.add_argument("--features", action="store_true", help="also write z_a, z_v and fused")
@@ -44,6 +46,11 @@ def main(argv=None):
     model.train(args.mode == "train")
     audio = inputs["audio"].to(dtype)
     visual = inputs["visual"].to(dtype)
+    try:
+        model.check_input(audio, 0)
+        model.check_input(visual, 1)
+    except ValueError as e:
+        p.error("%s: %s" % (args.inputs, e))
 
     want_grads = args.grads_out is not None
     with torch.set_grad_enabled(want_grads):

@@ -4,7 +4,8 @@ Mirrors ``src/core/imbalance.ts`` (``probabilityOfLabel``, ``imbalanceRatio``, `
 ``src/core/evaluate.ts`` (``evaluateSplit``: inference mode, batches of the split in order). As in TS, the scores are
 summed in double precision from the logits the model produced (float32 unless the model runs in float64):
 ``s_m = sum_i softmax(u_m(x_i))[y_i]``, ``rho = s_a / s_v``, u_m the unimodal head of the config's ``unimodal``
-score (``unimodal.py``; zero: the other feature zeroed).
+score (``unimodal.py``; zero: the other feature zeroed). "audio" and "visual" are the first and the second branch,
+whatever their kinds.
 """
 
 import math

@@ -4,6 +4,8 @@ import json
 
 import torch
 
+from .jsformat import js_json
+from .modalities import MODALITY_CHANNELS, check_modalities, is_frames, modalities_of_old_metadata
 from .model import FUSIONS, AVClassifier
 from .safetensors_io import load_file
 
@@ -23,8 +25,11 @@ def parse_metadata(meta):
 
     Keys written by the TS exporter (all values are strings): format_version "1"; class_names, a JSON array of
     strings; num_classes, an integer; fusion (concat|sum|film|gated|decision); method; preset; width, a number;
-    audio_shape, JSON [C, H, W]; visual_shape, JSON [C, T, H, W]. Only format_version, fusion and one of
-    class_names / num_classes are required; width defaults to 1, the channels to 1 (audio) and 3 (visual).
+    modalities, the JSON pair of branch kinds (e.g. ["rgb","flow"]); audio_shape, the first branch's input, JSON
+    [1, H, W] for a spectrogram or [C, T, S, S] for frames; visual_shape, the second's, JSON [C, T, S, S]. Only
+    format_version, fusion and one of class_names / num_classes are required; width defaults to 1. Without
+    modalities (files written before it) the pair is ["spectrogram", "flow" if visual_shape[0] == 2 else "rgb"].
+    ``audio_channels`` / ``visual_channels`` in the result are the pair's.
     """
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
@@ -56,21 +61,42 @@ def parse_metadata(meta):
         out["width"] = float(meta.get("width", "1"))
     except ValueError:
         raise ValueError("metadata width must be a number, got %r" % meta["width"]) from None
-    out["audio_shape"] = _json(meta, "audio_shape", "array [C, H, W]") if "audio_shape" in meta else None
+    out["audio_shape"] = _json(meta, "audio_shape", "array [C, H, W] or [C, T, H, W]") if "audio_shape" in meta else None
     out["visual_shape"] = _json(meta, "visual_shape", "array [C, T, H, W]") if "visual_shape" in meta else None
-    for key, rank in (("audio_shape", 3), ("visual_shape", 4)):
+    s = out["visual_shape"]
+    if s is not None and not _is_int_list(s, 4):
+        raise ValueError("metadata visual_shape must be a JSON array of 4 integers, got %r" % meta["visual_shape"])
+    if "modalities" in meta:
+        try:
+            out["modalities"] = check_modalities(_json(meta, "modalities", "array of two branch kinds"))
+        except ValueError as e:
+            raise ValueError("metadata %s" % e) from None
+    else:
+        out["modalities"] = modalities_of_old_metadata(out["visual_shape"])
+    for key, kind in zip(("audio_shape", "visual_shape"), out["modalities"]):
         s = out[key]
-        if s is not None and (not isinstance(s, list) or len(s) != rank or not all(isinstance(d, int) for d in s)):
-            raise ValueError("metadata %s must be a JSON array of %d integers, got %r" % (key, rank, meta[key]))
-    out["audio_channels"] = out["audio_shape"][0] if out["audio_shape"] else 1
-    out["visual_channels"] = out["visual_shape"][0] if out["visual_shape"] else 3
+        if s is None:
+            continue
+        rank, layout = (4, "[C, T, H, W]") if is_frames(kind) else (3, "[C, H, W]")
+        if not _is_int_list(s, rank):
+            raise ValueError("metadata %s must be a JSON array of %d integers %s for a %s branch, got %r" % (key, rank, layout, kind, meta[key]))
+        if s[0] != MODALITY_CHANNELS[kind]:
+            raise ValueError(
+                "metadata %s %s has %d channels, but a %s branch (modalities %s) has %d"
+                % (key, js_json(s), s[0], kind, js_json(list(out["modalities"])), MODALITY_CHANNELS[kind])
+            )
+    out["audio_channels"], out["visual_channels"] = (MODALITY_CHANNELS[k] for k in out["modalities"])
     return out
+
+
+def _is_int_list(s, rank):
+    return isinstance(s, list) and len(s) == rank and all(isinstance(d, int) and not isinstance(d, bool) for d in s)
 
 
 def build_model(meta):
     """An AVClassifier with the architecture described by the (string) metadata."""
     p = parse_metadata(meta)
-    return AVClassifier(p["num_classes"], p["fusion"], p["width"], p["audio_channels"], p["visual_channels"])
+    return AVClassifier(p["num_classes"], p["fusion"], p["width"], modalities=p["modalities"])
 
 
 def check_state_dict(model, state):

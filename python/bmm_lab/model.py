@@ -1,7 +1,8 @@
 """The lab's model in PyTorch: OGM-GE's AVClassifier with two ResNet-18 encoders (METHOD.md section 2).
 
 State-dict names follow OGM-GE (GeWu-Lab/OGM-GE_CVPR2022) so the lab's exported weights load with
-``load_state_dict(strict=True)``. Layouts are PyTorch's: audio ``[N, C_a, H, W]``, visual ``[N, C_v, T, H, W]``.
+``load_state_dict(strict=True)``. ``audio_net`` is the first branch and ``visual_net`` the second; each has a kind
+(``modalities.py``). Layouts are PyTorch's: a spectrogram ``[N, 1, H, W]``, frames (rgb, flow) ``[N, C, T, H, W]``.
 """
 
 import math
@@ -9,6 +10,8 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .modalities import DEFAULT_MODALITIES, MODALITY_CHANNELS, check_modalities, is_frames, modalities_from_channels
 
 FUSIONS = ("concat", "sum", "film", "gated", "decision")
 
@@ -181,19 +184,33 @@ _FUSION_CLASSES = {
 
 
 class AVClassifier(nn.Module):
-    """Two ResNet-18 encoders and a fusion head; returns (logits, logits_audio, logits_visual)."""
+    """Two ResNet-18 encoders and a fusion head; returns (logits, logits_audio, logits_visual).
 
-    def __init__(self, num_classes, fusion="concat", width=1.0, audio_channels=1, visual_channels=3):
+    ``modalities`` is the pair of branch kinds, e.g. ("rgb", "flow"); default ("spectrogram", "rgb"). The older
+    ``audio_channels`` / ``visual_channels`` still work: 1 is a spectrogram, 3 rgb, 2 flow. "audio" and "visual" in
+    the names here mean the first and the second branch, whatever their kinds.
+    """
+
+    def __init__(self, num_classes, fusion="concat", width=1.0, audio_channels=None, visual_channels=None, modalities=None):
         super().__init__()
         if fusion not in _FUSION_CLASSES:
             raise ValueError("unknown fusion %r (expected one of %s)" % (fusion, ", ".join(FUSIONS)))
         if int(num_classes) < 1:
             raise ValueError("num_classes must be at least 1, got %r" % (num_classes,))
+        if modalities is None:
+            if audio_channels is None and visual_channels is None:
+                modalities = DEFAULT_MODALITIES
+            else:
+                modalities = modalities_from_channels(1 if audio_channels is None else audio_channels, 3 if visual_channels is None else visual_channels)
+        self.modalities = check_modalities(modalities)
+        for name, given, kind in (("audio_channels", audio_channels, self.modalities[0]), ("visual_channels", visual_channels, self.modalities[1])):
+            if given is not None and given != MODALITY_CHANNELS[kind]:
+                raise ValueError("%s %r disagrees with modalities %s (%s has %d)" % (name, given, list(self.modalities), kind, MODALITY_CHANNELS[kind]))
         self.num_classes = int(num_classes)
         self.fusion = fusion
         self.width = float(width)
-        self.audio_net = ResNet18(audio_channels, width)
-        self.visual_net = ResNet18(visual_channels, width)
+        self.audio_net = ResNet18(MODALITY_CHANNELS[self.modalities[0]], width)
+        self.visual_net = ResNet18(MODALITY_CHANNELS[self.modalities[1]], width)
         self.dim = self.audio_net.out_channels
         self.fusion_module = _FUSION_CLASSES[fusion](self.dim, self.num_classes)
         for m in self.fusion_module.modules():
@@ -201,25 +218,31 @@ class AVClassifier(nn.Module):
                 nn.init.xavier_normal_(m.weight)
                 nn.init.constant_(m.bias, 0)
 
+    def check_input(self, x, branch):
+        """Raises ValueError when a branch's input has the wrong rank or channel count for its kind."""
+        name = ("audio", "visual")[branch]
+        kind = self.modalities[branch]
+        c = MODALITY_CHANNELS[kind]
+        layout = "[N, %d, T, H, W]" % c if is_frames(kind) else "[N, %d, H, W]" % c
+        rank = 5 if is_frames(kind) else 4
+        if x.dim() != rank or x.shape[1] != c:
+            raise ValueError(
+                "%s (the %s branch, %s) must be %s, got shape %s" % (name, ("first", "second")[branch], kind, layout, list(x.shape))
+            )
+
     def encode(self, audio, visual):
-        """z_a [N, d] from audio [N, C, H, W]; z_v [N, d] from visual [N, C, T, H, W] run as N*T images."""
-        if audio.dim() != 4:
-            raise ValueError("audio must be [N, C, H, W], got shape %s" % (list(audio.shape),))
-        if visual.dim() != 5:
-            raise ValueError("visual must be [N, C, T, H, W], got shape %s" % (list(visual.shape),))
+        """(z_a [N, d], z_v [N, d]) from the first and second branch's inputs, each checked against its kind."""
+        self.check_input(audio, 0)
+        self.check_input(visual, 1)
         return self.encode_audio(audio), self.encode_visual(visual)
 
     def encode_audio(self, audio):
-        """z_a [N, d] from audio [N, C, H, W] alone (the audio-only row)."""
-        return F.adaptive_avg_pool2d(self.audio_net(audio), 1).flatten(1)
+        """z_a [N, d] from the first branch's input alone (the audio-only row)."""
+        return _encode_branch(self.audio_net, self.modalities[0], audio)
 
     def encode_visual(self, visual):
-        """z_v [N, d] from visual [N, C, T, H, W] alone, run as N*T images (the visual-only row)."""
-        n, c, t, h, w = visual.shape
-        frames = visual.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
-        v = self.visual_net(frames)
-        # Mean over T, h and w together, as OGM-GE's adaptive_avg_pool3d on [N, d, T, h, w].
-        return v.reshape(n, t, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))
+        """z_v [N, d] from the second branch's input alone (the visual-only row)."""
+        return _encode_branch(self.visual_net, self.modalities[1], visual)
 
     def features(self, audio, visual):
         """(z_a, z_v, fused), fused being the input of the last linear layer (METHOD.md section 4)."""
@@ -236,3 +259,15 @@ class AVClassifier(nn.Module):
     def forward(self, audio, visual):
         z_a, z_v = self.encode(audio, visual)
         return self.heads(z_a, z_v)
+
+
+def _encode_branch(net, kind, x):
+    """A branch's feature [N, d]: a spectrogram [N, C, H, W] averaged over h and w; frames [N, C, T, H, W] run as
+    N*T images and averaged over T, h and w together."""
+    if not is_frames(kind):
+        return F.adaptive_avg_pool2d(net(x), 1).flatten(1)
+    n, c, t, h, w = x.shape
+    frames = x.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
+    v = net(frames)
+    # Mean over T, h and w together, as OGM-GE's adaptive_avg_pool3d on [N, d, T, h, w].
+    return v.reshape(n, t, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))

@@ -6,11 +6,13 @@ evaluation transforms). The contract:
 - DIR holds ``pack.json`` and the shard files it lists: ``{"format":"bmm-lab-pack","version":1,"class_names":[…],
   "branches":["spectrogram","rgb"],"shapes":{"spectrogram":[1,H,W],"rgb":[T,S,S,3]},
   "shards":[{"file":"part-00000.safetensors","clips":N},…]}``;
-- ``branches``: the first modality trains ``audio_net``, the second ``visual_net``; supported today:
-  ``["spectrogram","rgb"]`` and ``["spectrogram","flow"]``;
-- each shard: ``spectrogram`` F32 ``[n,1,H,W]``, ``rgb`` U8 ``[n,T,S,S,3]`` or ``flow`` U8 ``[n,T,S,S,2]`` (time
-  order, channels last, 0-255, flow 128 = no motion), ``label`` I64 ``[n]``, ``split`` U8 ``[n]`` (0 train, 1 test),
-  optional ``__metadata__.clip_ids`` (a JSON array of n strings);
+- ``branches``: the first modality trains ``audio_net``, the second ``visual_net``; supported:
+  ``["spectrogram","rgb"]``, ``["spectrogram","flow"]`` and ``["rgb","flow"]`` (``modalities.py``);
+- ``shapes``: ``spectrogram`` ``[1,H,W]``, ``rgb`` ``[T,S,S,3]``, ``flow`` ``[T,S,S,2]``; the two frame branches of
+  ``["rgb","flow"]`` share T and S;
+- each shard, a tensor per branch: ``spectrogram`` F32 ``[n,1,H,W]``, ``rgb`` U8 ``[n,T,S,S,3]``, ``flow`` U8
+  ``[n,T,S,S,2]`` (time order, channels last, 0-255, flow 128 = no motion); ``label`` I64 ``[n]``, ``split`` U8
+  ``[n]`` (0 train, 1 test), optional ``__metadata__.clip_ids`` (a JSON array of n strings);
 - a split's order is shard order, then row order: the trace's ``indices`` are positions in the training split.
 
 A pack is stored at the model's T and S (the evaluation transform of a stored clip of T frames is all its frames,
@@ -24,11 +26,12 @@ import numpy as np
 import torch
 
 from .jsformat import js_json
+from .modalities import MODALITY_CHANNELS, MODALITY_KINDS, MODALITY_PAIRS, is_frames, pairs_text
 from .safetensors_io import SafetensorsError, decode_numpy, parse_header
 
 PACK_FORMAT = "bmm-lab-pack"
 PACK_VERSION = 1
-PACK_BRANCHES = ("spectrogram", "rgb", "flow")
+PACK_BRANCHES = MODALITY_KINDS
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -68,22 +71,24 @@ def parse_manifest(text, file="pack.json"):
     branches = m.get("branches")
     if not isinstance(branches, list) or len(branches) != 2 or not all(isinstance(b, str) and b in PACK_BRANCHES for b in branches):
         raise PackError(file, "branches must be two of %s, got %s" % (", ".join(PACK_BRANCHES), _json_or_undefined(m, "branches")))
-    if branches[0] != "spectrogram" or branches[1] == "spectrogram":
-        raise PackError(
-            file,
-            'branches %s are not supported yet: the lab trains ["spectrogram","rgb"] or ["spectrogram","flow"]' % js_json(branches),
-        )
+    if tuple(branches) not in MODALITY_PAIRS:
+        raise PackError(file, "branches %s are not supported: the lab trains %s" % (js_json(branches), pairs_text()))
     shapes = m.get("shapes")
     if not isinstance(shapes, dict):
         raise PackError(file, "shapes is missing")
-    spec = shapes.get("spectrogram")
-    if not _is_int_array(spec, 3) or spec[0] != 1:
-        raise PackError(file, "shapes.spectrogram must be [1,H,W], got %s" % _json_or_undefined(shapes, "spectrogram"))
-    visual = branches[1]
-    channels = 3 if visual == "rgb" else 2
-    vs = shapes.get(visual)
-    if not _is_int_array(vs, 4) or vs[1] != vs[2] or vs[3] != channels:
-        raise PackError(file, "shapes.%s must be [T,S,S,%d], got %s" % (visual, channels, _json_or_undefined(shapes, visual)))
+    for kind in branches:
+        shape = shapes.get(kind)
+        if kind == "spectrogram":
+            if not _is_int_array(shape, 3) or shape[0] != 1:
+                raise PackError(file, "shapes.spectrogram must be [1,H,W], got %s" % _json_or_undefined(shapes, "spectrogram"))
+        else:
+            channels = MODALITY_CHANNELS[kind]
+            if not _is_int_array(shape, 4) or shape[1] != shape[2] or shape[3] != channels:
+                raise PackError(file, "shapes.%s must be [T,S,S,%d], got %s" % (kind, channels, _json_or_undefined(shapes, kind)))
+    if all(is_frames(k) for k in branches) and shapes[branches[0]][:2] != shapes[branches[1]][:2]:
+        # One model T and S (the config's frames, visualSize) serve both frame branches.
+        a, b = branches
+        raise PackError(file, "shapes.%s %s and shapes.%s %s must share T and S" % (a, js_json(shapes[a]), b, js_json(shapes[b])))
     shards = m.get("shards")
     if not isinstance(shards, list) or not shards:
         raise PackError(file, "shards must list at least one shard")
@@ -103,9 +108,8 @@ def _json_or_undefined(obj, key):
 
 
 class _Shard:
-    def __init__(self, audio, frames, labels, split, clip_ids):
-        self.audio = audio  # float32 [n, 1, H, W]
-        self.frames = frames  # uint8 [n, T, S, S, C]
+    def __init__(self, branches, labels, split, clip_ids):
+        self.branches = branches  # per branch, in order: spectrogram float32 [n, 1, H, W] or frames uint8 [n, T, S, S, C]
         self.labels = labels  # int64 [n]
         self.split = split  # uint8 [n]
         self.clip_ids = clip_ids  # list of n strings, or None
@@ -130,11 +134,10 @@ def _read_shard(manifest, index, data, file):
     except SafetensorsError as e:
         raise PackError(file, str(e)) from None
     codes = {name: code for name, code, _, _, _ in entries}
-    visual = manifest["branches"][1]
-    spec = [int(d) for d in manifest["shapes"]["spectrogram"]]
-    vshape = [int(d) for d in manifest["shapes"][visual]]
-    audio = _tensor_of(file, codes, arrays, "spectrogram", "F32", [n] + spec)
-    frames = _tensor_of(file, codes, arrays, visual, "U8", [n] + vshape)
+    branches = []
+    for kind in manifest["branches"]:
+        shape = [n] + [int(d) for d in manifest["shapes"][kind]]
+        branches.append(_tensor_of(file, codes, arrays, kind, "F32" if kind == "spectrogram" else "U8", shape))
     labels = _tensor_of(file, codes, arrays, "label", "I64", [n])
     split = _tensor_of(file, codes, arrays, "split", "U8", [n])
     classes = len(manifest["class_names"])
@@ -155,7 +158,7 @@ def _read_shard(manifest, index, data, file):
         if not isinstance(ids, list) or len(ids) != n or not all(isinstance(x, str) for x in ids):
             raise PackError(file, "__metadata__.clip_ids must be a JSON array of %d strings" % n)
         clip_ids = ids
-    return _Shard(audio, frames, labels, split, clip_ids)
+    return _Shard(branches, labels, split, clip_ids)
 
 
 def evaluation_frame_indices(n, t):
@@ -165,21 +168,21 @@ def evaluation_frame_indices(n, t):
     return [int(np.floor(j * (n - 1) / (t - 1) + 0.5)) for j in range(t)]
 
 
-def normalise_frames(frames, visual, dtype=torch.float32):
+def normalise_frames(frames, kind, dtype=torch.float32):
     """Model input [B, C, T, S, S] from stored frames uint8 [B, T, S, S, C], as ``BatchBuilder.visual`` does.
 
     RGB: (x - 255 mean) / (255 std) with ImageNet's mean and std; flow: x / 127.5 - 1. Computed in ``dtype``.
     ``frames`` may also be a tensor of pixel values 0-255 (an augmented crop).
     """
     x = frames.to(dtype) if isinstance(frames, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(frames)).to(dtype)
-    if visual == "rgb":
+    if kind == "rgb":
         mean = torch.tensor([m * 255 for m in IMAGENET_MEAN], dtype=dtype)
         std = torch.tensor([s * 255 for s in IMAGENET_STD], dtype=dtype)
         x = (x - mean) / std
-    elif visual == "flow":
+    elif kind == "flow":
         x = x / 127.5 - 1
     else:
-        raise ValueError("no visual transform for branch %r" % (visual,))
+        raise ValueError("no frame transform for branch %r" % (kind,))
     return x.permute(0, 4, 1, 2, 3).contiguous()
 
 
@@ -202,33 +205,54 @@ class Split:
                 raise IndexError("position %r is outside the %s split (0..%d)" % (p, self.name, self.size - 1))
 
     def clip(self, position):
-        """The stored clip at a position: (spectrogram float32 [1,H,W], frames uint8 [T,S,S,C], label), not copied."""
+        """The stored clip at a position: (first branch's, second branch's, label), not copied; a spectrogram is
+        float32 [1,H,W], frames uint8 [T,S,S,C]."""
         shard, row = self._rows[position]
-        return shard.audio[row], shard.frames[row], int(shard.labels[row])
+        return shard.branches[0][row], shard.branches[1][row], int(shard.labels[row])
 
     def inputs(self, positions, dtype=torch.float32):
-        """(audio [B,1,H,W], visual [B,C,T,S,S], labels int64 [B]) for positions of this split (evaluation transforms)."""
+        """(first branch's input, second's, labels int64 [B]) for positions of this split (evaluation transforms);
+        a spectrogram branch gives [B,1,H,W], a frame branch [B,C,T,S,S]."""
         positions = list(positions)
         self.check_positions(positions)
-        t = self.pack.frames
-        audio = np.stack([self.clip(p)[0] for p in positions])
-        frame_idx = evaluation_frame_indices(t, t)  # all T stored frames: the pack is stored at the model's T
-        frames = np.stack([self.clip(p)[1][frame_idx] for p in positions])
+        clips = [self.clip(p) for p in positions]
+        first, second = (branch_inputs(kind, np.stack([c[i] for c in clips]), self.pack.frames, dtype) for i, kind in enumerate(self.pack.branches))
         labels = torch.from_numpy(self.labels[positions])
-        return torch.from_numpy(audio).to(dtype), normalise_frames(frames, self.pack.visual_branch, dtype), labels
+        return first, second, labels
+
+
+def branch_inputs(kind, stored, t, dtype=torch.float32):
+    """A branch's model input from stored clips (evaluation transforms): a spectrogram float32 [B,1,H,W] as is,
+    frames uint8 [B,n,S,S,C] -> T evenly spaced frames normalised as [B,C,T,S,S]."""
+    if kind == "spectrogram":
+        return torch.from_numpy(np.ascontiguousarray(stored)).to(dtype)
+    frame_idx = evaluation_frame_indices(stored.shape[1], t)  # a pack is stored at the model's T: all its frames
+    return normalise_frames(stored[:, frame_idx], kind, dtype)
 
 
 class Pack:
-    """A read and checked pack: ``class_names``, ``branches``, sizes, and the ``train`` and ``test`` splits."""
+    """A read and checked pack: ``class_names``, ``branches`` (``modalities`` as a tuple), sizes, and the ``train``
+    and ``test`` splits.
+
+    ``audio_height`` / ``audio_width`` are the spectrogram's (None without one); ``frames`` and ``visual_size`` the
+    frame branches' T and S (shared by both in ``["rgb","flow"]``); ``audio_channels`` / ``visual_channels`` the
+    first and second branch's channels.
+    """
 
     def __init__(self, directory, manifest, shards):
         self.directory = directory
         self.manifest = manifest
         self.class_names = list(manifest["class_names"])
         self.branches = list(manifest["branches"])
-        self.visual_branch = self.branches[1]
-        _, self.audio_height, self.audio_width = (int(d) for d in manifest["shapes"]["spectrogram"])
-        self.frames, self.visual_size, _, self.visual_channels = (int(d) for d in manifest["shapes"][self.visual_branch])
+        self.modalities = tuple(self.branches)
+        self.audio_branch, self.visual_branch = self.branches
+        self.audio_channels, self.visual_channels = (MODALITY_CHANNELS[k] for k in self.branches)
+        shapes = manifest["shapes"]
+        self.audio_height = self.audio_width = None
+        if "spectrogram" in self.branches:
+            _, self.audio_height, self.audio_width = (int(d) for d in shapes["spectrogram"])
+        # The second branch is always frames; in ["rgb","flow"] the first shares its T and S.
+        self.frames, self.visual_size = int(shapes[self.visual_branch][0]), int(shapes[self.visual_branch][1])
         rows = {0: [], 1: []}
         for shard in shards:
             for row in range(len(shard.labels)):
@@ -241,13 +265,14 @@ class Pack:
         return os.path.join(self.directory, "pack.json")
 
     def check_config(self, config, source="config"):
-        """Raises ValueError when the config's input sizes differ from the pack's (a pack is never resized)."""
-        pairs = [
-            ("audioHeight", self.audio_height, "shapes.spectrogram H"),
-            ("audioWidth", self.audio_width, "shapes.spectrogram W"),
-            ("visualSize", self.visual_size, "shapes.%s S" % self.visual_branch),
-            ("frames", self.frames, "shapes.%s T" % self.visual_branch),
-        ]
+        """Raises ValueError when the config's input sizes differ from the pack's (a pack is never resized): a
+        spectrogram branch sets audioHeight and audioWidth, the frame branches visualSize and frames."""
+        pairs = []
+        if self.audio_height is not None:
+            pairs += [("audioHeight", self.audio_height, "shapes.spectrogram H"), ("audioWidth", self.audio_width, "shapes.spectrogram W")]
+        # Frame branches share T and S (checked on reading): each size is reported once, for the first of them.
+        frames_kind = next(k for k in self.branches if is_frames(k))
+        pairs += [("visualSize", self.visual_size, "shapes.%s S" % frames_kind), ("frames", self.frames, "shapes.%s T" % frames_kind)]
         wrong = ["%s %s in %s but %s %d in %s" % (k, config[k], source, what, v, self.manifest_path) for k, v, what in pairs if config[k] != v]
         if wrong:
             raise ValueError(

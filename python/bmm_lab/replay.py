@@ -6,7 +6,8 @@
 RUN.json is the run-config document of the traced run, PACK_DIR the pack it trained on, START the weights it
 started from, TRACE the JSONL of ``bmm-lab train --trace`` (recorded with ``--augment off``): per step ``epoch``
 (from 1), ``step`` (from 0), ``indices`` (positions in the training split, batch order), ``loss``, ``perm``,
-``lambda``, ``m``, ``weak``, ``coef``. Each step is rebuilt as the session does it (``src/core/session.ts``,
+``lambda``, ``m``, ``weak``, ``coef``. The model's branches are the pack's (any of its supported pairs; "audio" and
+"visual" in the trace mean first and second branch). Each step is rebuilt as the session does it (``src/core/session.ts``,
 ``trainStep.ts``): the epoch's StepLR rate, the batch with the evaluation transforms, the config's method with the
 trace's random choices (perm, lambda; B-MM's weak and m as recorded), backward, OGM's modulation, Adam; MMPareto
 and AGM run their own passes (``rules.method_step``), and their coefficients are this side's own.
@@ -29,7 +30,7 @@ import torch
 
 from .bnstats import recompute_bn_stats, training_batches
 from .config import ConfigError, load_run_config, validate_config
-from .export import config_metadata, save_weights
+from .export import config_input_shape, config_metadata, save_weights
 from .imbalance import evaluate_split
 from .jsformat import js_json
 from .loader import check_state_dict, parse_metadata
@@ -218,12 +219,15 @@ def check_weights_metadata(meta, config, config_path, pack, weights_path):
     ]
     if p["class_names"] is not None:
         expected.append(("class_names", p["class_names"], pack.class_names, "class_names in " + pack.manifest_path))
-    if p["audio_shape"] is not None:
-        audio = [1, config["audioHeight"], config["audioWidth"]]
-        expected.append(("audio_shape", p["audio_shape"], audio, "[1, audioHeight, audioWidth] " + cfg))
-    if p["visual_shape"] is not None:
-        visual = [pack.visual_channels, config["frames"], config["visualSize"], config["visualSize"]]
-        expected.append(("visual_shape", p["visual_shape"], visual, "[%s channels, frames, visualSize, visualSize] %s" % (pack.visual_branch, cfg)))
+    expected.append(("modalities", list(p["modalities"]), list(pack.modalities), "branches in " + pack.manifest_path))
+    for key, kind in (("audio_shape", pack.audio_branch), ("visual_shape", pack.visual_branch)):
+        if p[key] is None:
+            continue
+        if kind == "spectrogram":
+            source = "[1, audioHeight, audioWidth] " + cfg
+        else:
+            source = "[%s channels, frames, visualSize, visualSize] %s" % (kind, cfg)
+        expected.append((key, p[key], config_input_shape(config, kind), source))
     for key, got, want, source in expected:
         if got != want:
             raise ReplayError("%s: metadata %s is %s, but %s gives %s" % (weights_path, key, js_json(got), source, js_json(want)))
@@ -338,7 +342,7 @@ def load_start_model(weights_path, config, config_path, pack):
     except (OSError, SafetensorsError) as e:
         raise ReplayError("%s: %s" % (weights_path, getattr(e, "strerror", None) or e)) from None
     check_weights_metadata(meta, config, config_path, pack, weights_path)
-    model = AVClassifier(len(pack.class_names), config["fusion"], config["width"], 1, pack.visual_channels)
+    model = AVClassifier(len(pack.class_names), config["fusion"], config["width"], modalities=pack.modalities)
     try:
         check_state_dict(model, state)
     except ValueError as e:
@@ -391,7 +395,7 @@ def main(argv=None):
     except (ConfigError, PackError, ReplayError) as e:
         _log("error: %s" % e)
         return 2
-    save_weights(model, args.out, config_metadata(config, pack.class_names, pack.visual_channels))
+    save_weights(model, args.out, config_metadata(config, pack.class_names, pack.modalities))
     if args.steps_out:
         with open(args.steps_out, "w", encoding="utf-8") as f:
             for s in steps:

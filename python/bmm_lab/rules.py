@@ -14,6 +14,8 @@ The random choices (lambda, p, m) are arguments: the replay takes them from the 
 A permutation is a list of batch positions, or a ``Partners`` when the batch is split across processes (each
 process holds some rows; a row's partner may be in another process). ``reduce`` arguments sum a tensor over those
 processes (None: one process).
+"audio" and "visual" (arguments, ``weak``, the ``coef`` keys, the methods audio-only / visual-only) mean the first and
+the second branch, whatever their kinds (``modalities.py``: a spectrogram, rgb or flow).
 """
 
 import math

@@ -1,8 +1,10 @@
 """Prints the state-dict names and shapes of the lab's model, for checking the TS exporter against PyTorch.
 
     /usr/bin/python3 -m bmm_lab.state_dict_spec --fusion concat --classes 6 --width 1 \
-        --audio-channels 1 --visual-channels 3 [--dtypes]
+        [--modalities rgb,flow | --audio-channels 1 --visual-channels 3] [--dtypes]
 
+``--modalities`` names the two branch kinds (spectrogram, rgb, flow; default spectrogram,rgb); the older
+``--audio-channels`` / ``--visual-channels`` (1 spectrogram, 3 rgb, 2 flow) still work without it.
 Output: one JSON object {name: shape} in state-dict order (with --dtypes: {name: {"dtype", "shape"}}, dtype as a
 safetensors code: F32 for weights and running statistics, I64 for num_batches_tracked, whose shape is []).
 """
@@ -18,9 +20,9 @@ from .model import FUSIONS, AVClassifier
 _CODES = {torch.float32: "F32", torch.int64: "I64"}
 
 
-def spec(fusion, classes, width=1.0, audio_channels=1, visual_channels=3, dtypes=False):
+def spec(fusion, classes, width=1.0, audio_channels=None, visual_channels=None, dtypes=False, modalities=None):
     """{name: shape} (or {name: {"dtype", "shape"}}) of AVClassifier's state dict, in order."""
-    model = AVClassifier(classes, fusion, width, audio_channels, visual_channels)
+    model = AVClassifier(classes, fusion, width, audio_channels, visual_channels, modalities=modalities)
     out = {}
     for name, t in model.state_dict().items():
         shape = list(t.shape)
@@ -33,11 +35,17 @@ def main(argv=None):
     p.add_argument("--fusion", choices=FUSIONS, default="concat")
     p.add_argument("--classes", type=int, required=True)
     p.add_argument("--width", type=float, default=1.0)
-    p.add_argument("--audio-channels", type=int, default=1)
-    p.add_argument("--visual-channels", type=int, default=3)
+    p.add_argument("--modalities", help="the two branch kinds, comma-separated (e.g. rgb,flow)")
+    p.add_argument("--audio-channels", type=int)
+    p.add_argument("--visual-channels", type=int)
     p.add_argument("--dtypes", action="store_true", help="print {name: {dtype, shape}} instead of {name: shape}")
     a = p.parse_args(argv)
-    json.dump(spec(a.fusion, a.classes, a.width, a.audio_channels, a.visual_channels, a.dtypes), sys.stdout)
+    modalities = a.modalities.split(",") if a.modalities else None
+    try:
+        out = spec(a.fusion, a.classes, a.width, a.audio_channels, a.visual_channels, a.dtypes, modalities)
+    except ValueError as e:
+        p.error(str(e))
+    json.dump(out, sys.stdout)
     sys.stdout.write("\n")
     return 0
 

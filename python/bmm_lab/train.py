@@ -5,7 +5,10 @@
         [--trace TRACE.jsonl]
 
 RUN.json is a run-config document (``{"format":"bmm-lab-run","version":1,"config":{…}}``, the lab's "Export run
-config"); its sizes must be the pack's (audioHeight, audioWidth, visualSize, frames; a pack is not resized). Every
+config"); its sizes must be the pack's (audioHeight, audioWidth for a spectrogram branch, visualSize, frames; a pack
+is not resized). The model's two branches are the pack's ``branches`` (``["spectrogram","rgb"]``,
+``["spectrogram","flow"]`` or ``["rgb","flow"]``): ``audio_net`` the first, ``visual_net`` the second, and
+"audio" / "visual" in method names (audio-only, visual-only) and metrics mean first and second branch. Every
 method and option of the lab trains here with the same rules as the replay (``rules.py``): ERM, MM, B-MM (warmup,
 beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, audio-only and visual-only, MMPareto, AGM and PMR
 (these three on one process), with the ``unimodal`` score, Adam with L2
@@ -16,7 +19,8 @@ recomputed over the clean training set (``bnstats.py``); then an evaluation pass
 per-modality train accuracy, the feature means of unimodal = mean) and one over the test set.
 
 Training batches come from a DataLoader with ``--workers`` processes: the paper's augmentation (T random frames in
-time order, RandomResizedCrop and horizontal flip per clip, ``data.py``) when the config's ``augment`` is on,
+time order, RandomResizedCrop and horizontal flip per clip on each frame branch, flow's u negated when flipped,
+``data.py``) when the config's ``augment`` is on,
 else the evaluation transforms; ``--augment`` overrides the config (and the written config says what ran). The
 seed drives the initial weights (``torch.manual_seed``), the order, the permutations and Beta draws (one numpy
 generator), each clip's crop (a generator per seed, epoch and slot, whatever the workers) and OGM-GE's noise (a
@@ -137,7 +141,7 @@ class Trainer:
         self.num_classes = len(pack.class_names)
         seed = int(config["seed"])
         torch.manual_seed(seed)
-        model = AVClassifier(self.num_classes, config["fusion"], config["width"], 1, pack.visual_channels)
+        model = AVClassifier(self.num_classes, config["fusion"], config["width"], modalities=pack.modalities)
         if start_state is not None:
             model.load_state_dict(start_state, strict=True)
         self.model = model.to(self.device, dtype)
@@ -391,6 +395,7 @@ class Trainer:
             "version": 1,
             "config": copy.deepcopy(self.config),
             "class_names": list(self.pack.class_names),
+            "modalities": list(self.pack.modalities),
             "train_size": self.pack.train.size,
             "test_size": self.pack.test.size,
             "epoch": self.epochs_done,
@@ -609,7 +614,7 @@ def _run(trainer, args, say):
     finally:
         trainer.close()
     if procs.main:
-        save_weights(trainer.model, os.path.join(args.out, "model.safetensors"), config_metadata(config, pack.class_names, pack.visual_channels))
+        save_weights(trainer.model, os.path.join(args.out, "model.safetensors"), config_metadata(config, pack.class_names, pack.modalities))
         line = json_line(summary_json(config, backend, dataset, trainer.metrics, error, pack.class_names))
         with open(metrics_path, "a", encoding="utf-8") as f:
             f.write(line + "\n")

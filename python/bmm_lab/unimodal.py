@@ -7,6 +7,7 @@ Mirrors ``unimodalLogits`` in ``src/core/fusion.ts`` and ``AVModel.unimodal`` / 
   the last evaluation pass over the training set, and before any pass the batch's own means stand in;
 - ``half-bias``: OGM-GE's code, each modality's own linear part: concat W_a z_a + b/2, sum fc_x(z_a) and
   fc_y(z_v), decision head_a(z_a) and head_v(z_v); defined for concat, sum and decision only.
+a and v are the first and the second branch, whatever their kinds (e.g. rgb and flow).
 """
 
 import torch

@@ -17,21 +17,28 @@ CLASSES = ["neutral", "happy", "sad"]
 H = W = S = 16
 
 
-def clip_arrays(n, t=1, visual="rgb", seed=0, h=H, w=W, s=S):
-    """Random clips: spectrogram F32 [n,1,H,W], frames U8 [n,T,S,S,C], labels I64 [n]."""
+CHANNELS = {"spectrogram": 1, "rgb": 3, "flow": 2}
+
+
+def clip_arrays(n, t=1, visual="rgb", seed=0, h=H, w=W, s=S, first="spectrogram"):
+    """Random clips: per branch (``first``, then ``visual``) spectrogram F32 [n,1,H,W] or frames U8 [n,T,S,S,C],
+    and labels I64 [n]."""
     rng = np.random.default_rng(seed)
-    c = 3 if visual == "rgb" else 2
-    return {
-        "spectrogram": rng.standard_normal((n, 1, h, w)).astype(np.float32),
-        visual: rng.integers(0, 256, (n, t, s, s, c), dtype=np.uint8),
-        "label": (np.arange(n) % len(CLASSES)).astype(np.int64),
-    }
+    out = {}
+    for kind in (first, visual):
+        if kind == "spectrogram":
+            out[kind] = rng.standard_normal((n, 1, h, w)).astype(np.float32)
+        else:
+            out[kind] = rng.integers(0, 256, (n, t, s, s, CHANNELS[kind]), dtype=np.uint8)
+    out["label"] = (np.arange(n) % len(CLASSES)).astype(np.int64)
+    return out
 
 
-def write_pack(directory, shards, visual="rgb", t=1, classes=CLASSES, manifest_patch=None, h=H, w=W, s=S):
-    """Writes a pack: ``shards`` is a list of (tensors dict, metadata dict or None); returns the manifest."""
+def write_pack(directory, shards, visual="rgb", t=1, classes=CLASSES, manifest_patch=None, h=H, w=W, s=S, first="spectrogram"):
+    """Writes a pack of branches [``first``, ``visual``]: ``shards`` is a list of (tensors dict, metadata dict or
+    None); returns the manifest."""
     os.makedirs(directory, exist_ok=True)
-    c = 3 if visual == "rgb" else 2
+    shapes = {kind: [1, h, w] if kind == "spectrogram" else [t, s, s, CHANNELS[kind]] for kind in (first, visual)}
     entries = []
     for i, (tensors, metadata) in enumerate(shards):
         name = "part-%05d.safetensors" % i
@@ -41,8 +48,8 @@ def write_pack(directory, shards, visual="rgb", t=1, classes=CLASSES, manifest_p
         "format": "bmm-lab-pack",
         "version": 1,
         "class_names": list(classes),
-        "branches": ["spectrogram", visual],
-        "shapes": {"spectrogram": [1, h, w], visual: [t, s, s, c]},
+        "branches": [first, visual],
+        "shapes": shapes,
         "shards": entries,
     }
     if manifest_patch:
@@ -52,11 +59,11 @@ def write_pack(directory, shards, visual="rgb", t=1, classes=CLASSES, manifest_p
     return manifest
 
 
-def simple_pack(directory, n_train=4, n_test=2, visual="rgb", t=1, seed=0):
+def simple_pack(directory, n_train=4, n_test=2, visual="rgb", t=1, seed=0, first="spectrogram"):
     """One shard: n_train training clips then n_test test clips; returns the arrays written."""
-    arrays = clip_arrays(n_train + n_test, t, visual, seed)
+    arrays = clip_arrays(n_train + n_test, t, visual, seed, first=first)
     arrays["split"] = np.array([0] * n_train + [1] * n_test, dtype=np.uint8)
-    write_pack(directory, [(arrays, None)], visual, t)
+    write_pack(directory, [(arrays, None)], visual, t, first=first)
     return arrays
 
 
@@ -103,8 +110,9 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def start_weights(path, doc, classes=CLASSES, visual_channels=3, seed=5):
-    """Writes seeded start weights for the model of run-config document ``doc``, with the lab's metadata."""
+def start_weights(path, doc, classes=CLASSES, visual_channels=3, seed=5, modalities=None):
+    """Writes seeded start weights for the model of run-config document ``doc``, with the lab's metadata; the
+    branches are ``modalities``, else a spectrogram and the frames of ``visual_channels``."""
     import torch
 
     from bmm_lab.config import read_run_config
@@ -113,8 +121,10 @@ def start_weights(path, doc, classes=CLASSES, visual_channels=3, seed=5):
 
     config = read_run_config(json.dumps(doc), "run.json")
     torch.manual_seed(seed)
-    model = AVClassifier(len(classes), config["fusion"], config["width"], 1, visual_channels)
-    save_weights(model, path, config_metadata(config, classes, visual_channels))
+    if modalities is None:
+        modalities = ("spectrogram", "rgb" if visual_channels == 3 else "flow")
+    model = AVClassifier(len(classes), config["fusion"], config["width"], modalities=modalities)
+    save_weights(model, path, config_metadata(config, classes, modalities))
     return path
 
 

@@ -19,12 +19,13 @@ from bmm_lab.data import (  # noqa: E402
     clip_rng,
     crop_resize,
     epoch_batches,
+    flip_frames,
     make_loader,
     random_resized_crop_box,
     rank_rows,
     training_frame_indices,
 )
-from bmm_lab.pack import load_pack  # noqa: E402
+from bmm_lab.pack import load_pack, normalise_frames  # noqa: E402
 
 
 class Fixed:
@@ -102,6 +103,38 @@ class Crops(unittest.TestCase):
                 flips.add(True)
         self.assertEqual(flips, {False, True})
 
+    def test_a_flipped_flow_frame_negates_u_and_mirrors(self):
+        # One frame, 2 x 3 pixels, channels (u, v); 128 is no motion, u > 128 motion to the right.
+        u = np.array([[200, 128, 10], [0, 255, 128]], dtype=np.float32)
+        v = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.float32)
+        frame = torch.from_numpy(np.stack([u, v], axis=-1)[None])  # [T=1, 2, 3, C=2]
+        out = flip_frames(frame, "flow").numpy()[0]
+        np.testing.assert_array_equal(out[..., 0], [[255 - 10, 255 - 128, 255 - 200], [255 - 128, 255 - 255, 255 - 0]])
+        np.testing.assert_array_equal(out[..., 1], [[3, 2, 1], [6, 5, 4]])
+        # After the mapping to [-1, 1]: u is the negative of the mirrored u, v the mirrored v.
+        mapped = normalise_frames(flip_frames(frame, "flow")[None], "flow")[0].numpy()  # [C, T, H, W]
+        np.testing.assert_allclose(mapped[0, 0], -(u[:, ::-1] / 127.5 - 1), atol=1e-6)
+        np.testing.assert_allclose(mapped[1, 0], v[:, ::-1] / 127.5 - 1, atol=1e-6)
+        # RGB is only mirrored.
+        rgb = torch.arange(18, dtype=torch.float32).reshape(1, 2, 3, 3)
+        self.assertTrue(torch.equal(flip_frames(rgb, "rgb"), rgb.flip(2)))
+
+    def test_an_augmented_flow_clip_flips_u_with_the_image(self):
+        rng = np.random.default_rng(4)
+        frames = rng.integers(0, 256, (2, 20, 20, 2)).astype(np.uint8)
+        flips = set()
+        for slot in range(20):
+            out = augment_frames(frames, 2, 8, clip_rng(3, 1, slot), "flow").numpy()
+            box = random_resized_crop_box(20, 20, _after_frames(clip_rng(3, 1, slot), 2, 2))
+            plain = crop_resize(torch.from_numpy(frames).permute(0, 3, 1, 2).double(), box, 8).permute(0, 2, 3, 1).numpy()
+            if np.allclose(out, plain, atol=1e-3):
+                flips.add(False)
+            else:
+                np.testing.assert_allclose(out[..., 0], 255 - plain[:, :, ::-1, 0], atol=1e-3)
+                np.testing.assert_allclose(out[..., 1], plain[:, :, ::-1, 1], atol=1e-3)
+                flips.add(True)
+        self.assertEqual(flips, {False, True})
+
     def test_training_frames_are_sorted_draws(self):
         rng = np.random.default_rng(3)
         for _ in range(50):
@@ -158,6 +191,45 @@ class Inputs(unittest.TestCase):
         for (a0, v0, y0), (a1, v1, y1) in zip(*got):
             self.assertTrue(torch.equal(a0, a1) and torch.equal(v0, v1) and torch.equal(y0, y1))
         self.assertEqual(got[0][0][1].shape, (3, 3, 2, 16, 16))  # [B, C, T, S, S]
+
+
+class RgbFlowInputs(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        simple_pack(self.tmp, n_train=5, n_test=2, visual="flow", t=2, seed=7, first="rgb")
+        self.pack = load_pack(self.tmp)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_evaluation_items_are_the_pack_s_inputs(self):
+        inputs = PackInputs(self.pack, True, seed=0)
+        for split in ("train", "test"):
+            want_a, want_v, want_y = getattr(self.pack, split).inputs([1])
+            a, v, y = inputs[(split, 1, None, 0)]
+            self.assertEqual((list(a.shape), list(v.shape)), ([3, 2, 16, 16], [2, 2, 16, 16]))
+            self.assertTrue(torch.equal(a, want_a[0]) and torch.equal(v, want_v[0]) and int(y) == int(want_y[0]))
+
+    def test_both_frame_branches_are_augmented_first_branch_first(self):
+        inputs = PackInputs(self.pack, True, seed=2)
+        for slot in range(4):
+            a, v, _ = inputs[("train", 3, 1, slot)]
+            rgb, flow, _ = self.pack.train.clip(3)
+            rng = clip_rng(2, 1, slot)
+            want_a = normalise_frames(augment_frames(rgb, 2, 16, rng, "rgb")[None], "rgb")[0]
+            want_v = normalise_frames(augment_frames(flow, 2, 16, rng, "flow")[None], "flow")[0]
+            self.assertTrue(torch.equal(a, want_a) and torch.equal(v, want_v), slot)
+        self.assertFalse(torch.equal(v, self.pack.train.inputs([3])[1][0]))
+
+    def test_a_spectrogram_branch_is_not_augmented(self):
+        d = tempfile.mkdtemp(dir=self.tmp)
+        simple_pack(d, n_train=4, n_test=2, visual="flow", seed=1)
+        pack = load_pack(d)
+        a, v, _ = PackInputs(pack, True, seed=2)[("train", 1, 1, 0)]
+        self.assertTrue(torch.equal(a, pack.train.inputs([1])[0][0]))
+        frames = pack.train.clip(1)[1]
+        want = normalise_frames(augment_frames(frames, 1, 16, clip_rng(2, 1, 0), "flow")[None], "flow")[0]
+        self.assertTrue(torch.equal(v, want))  # the spectrogram draws nothing: the flow's draws come first
 
 
 class Batches(unittest.TestCase):

@@ -17,7 +17,7 @@ sys.path.insert(0, PYTHON_DIR)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from bmm_lab import AVClassifier, load_model, scaled_width  # noqa: E402
+from bmm_lab import AVClassifier, load_model, parse_metadata, scaled_width  # noqa: E402
 from bmm_lab.safetensors_io import SafetensorsError, decode_numpy, encode, load_file, save_file  # noqa: E402
 from bmm_lab.state_dict_spec import spec  # noqa: E402
 
@@ -182,6 +182,136 @@ class Forward(unittest.TestCase):
         z_a, z_v = torch.randn(2, model.dim), torch.randn(2, model.dim)
         with torch.no_grad():
             torch.testing.assert_close(fm(z_a, z_v), fm.fc_out(torch.sigmoid(fm.fc_x(z_a)) * fm.fc_y(z_v)))
+
+
+PAIRS = (("spectrogram", "rgb"), ("spectrogram", "flow"), ("rgb", "flow"))
+CHANNELS = {"spectrogram": 1, "rgb": 3, "flow": 2}
+
+
+def branch_input(kind, n=2, t=2, size=32, h=64, w=48):
+    """A random input of a branch kind: a spectrogram [N, 1, H, W], frames [N, C, T, S, S]."""
+    if kind == "spectrogram":
+        return torch.randn(n, 1, h, w)
+    return torch.randn(n, CHANNELS[kind], t, size, size)
+
+
+class BranchKinds(unittest.TestCase):
+    def setUp(self):
+        torch.manual_seed(0)
+
+    def test_every_pair_builds_and_encodes(self):
+        for pair in PAIRS:
+            model = AVClassifier(3, "concat", width=1 / 16, modalities=pair).eval()
+            self.assertEqual(model.modalities, pair)
+            sd = model.state_dict()
+            self.assertEqual(list(sd["audio_net.conv1.weight"].shape), [4, CHANNELS[pair[0]], 7, 7], pair)
+            self.assertEqual(list(sd["visual_net.conv1.weight"].shape), [4, CHANNELS[pair[1]], 7, 7], pair)
+            self.assertEqual(len(sd), 242)
+            with torch.no_grad():
+                z_a, z_v = model.encode(branch_input(pair[0], n=3), branch_input(pair[1], n=3))
+                logits = model(branch_input(pair[0], n=3), branch_input(pair[1], n=3))
+            self.assertEqual([list(z_a.shape), list(z_v.shape)], [[3, 32], [3, 32]])
+            self.assertEqual([list(o.shape) for o in logits], [[3, 3]] * 3)
+
+    def test_a_frame_first_branch_averages_over_frames(self):
+        model = randomise_bn(AVClassifier(3, "sum", width=0.25, modalities=("rgb", "flow"))).eval()
+        rgb, flow = torch.randn(2, 3, 3, 32, 32), torch.randn(2, 2, 3, 32, 32)
+        with torch.no_grad():
+            z_a, z_v = model.encode(rgb, flow)
+            per_frame = [model.encode(rgb[:, :, i : i + 1], flow[:, :, i : i + 1]) for i in range(3)]
+            # By hand: each frame through audio_net alone, the [N, d, h, w] maps averaged over frames, h and w.
+            maps = torch.stack([model.audio_net(rgb[:, :, i]) for i in range(3)], 1)
+        torch.testing.assert_close(z_a, sum(z[0] for z in per_frame) / 3, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(z_v, sum(z[1] for z in per_frame) / 3, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(z_a, maps.mean(dim=(1, 3, 4)), rtol=1e-5, atol=1e-6)
+
+    def test_inputs_of_the_wrong_rank_or_channels_are_refused(self):
+        model = AVClassifier(3, "concat", width=1 / 16, modalities=("rgb", "flow"))
+        rgb, flow = branch_input("rgb"), branch_input("flow")
+        with self.assertRaisesRegex(ValueError, r"audio \(the first branch, rgb\) must be \[N, 3, T, H, W\], got shape \[2, 1, 64, 48\]"):
+            model.encode(branch_input("spectrogram"), flow)
+        with self.assertRaisesRegex(ValueError, r"visual \(the second branch, flow\) must be \[N, 2, T, H, W\], got shape \[2, 3, 2, 32, 32\]"):
+            model.encode(rgb, rgb)
+        old = AVClassifier(3, "concat", width=1 / 16)
+        with self.assertRaisesRegex(ValueError, r"audio \(the first branch, spectrogram\) must be \[N, 1, H, W\], got shape \[2, 3, 2, 32, 32\]"):
+            old.encode(rgb, rgb)
+
+    def test_unsupported_pairs_are_refused_naming_the_supported_ones(self):
+        supported = r'the lab trains \["spectrogram","rgb"\], \["spectrogram","flow"\], \["rgb","flow"\]'
+        for pair in (("rgb", "spectrogram"), ("flow", "rgb"), ("spectrogram", "spectrogram"), ("rgb", "rgb"), ("spectrogram", "depth")):
+            with self.assertRaisesRegex(ValueError, r"modalities \[%s\] are not supported: %s" % (",".join('"%s"' % k for k in pair), supported)):
+                AVClassifier(3, modalities=pair)
+
+    def test_the_channel_keywords_still_name_the_pair(self):
+        self.assertEqual(AVClassifier(3, "concat", 1 / 16, 1, 2).modalities, ("spectrogram", "flow"))
+        self.assertEqual(AVClassifier(3, "concat", 1 / 16, 3, 2).modalities, ("rgb", "flow"))
+        self.assertEqual(AVClassifier(3, "concat", 1 / 16, visual_channels=3).modalities, ("spectrogram", "rgb"))
+        self.assertEqual(AVClassifier(3).modalities, ("spectrogram", "rgb"))
+        with self.assertRaisesRegex(ValueError, r"visual_channels 3 disagrees with modalities \['spectrogram', 'flow'\] \(flow has 2\)"):
+            AVClassifier(3, visual_channels=3, modalities=("spectrogram", "flow"))
+        with self.assertRaisesRegex(ValueError, r"audio_channels 4 is no branch kind's channel count"):
+            AVClassifier(3, audio_channels=4)
+
+    def test_spec_script_takes_modalities(self):
+        out = subprocess.run(
+            [sys.executable, "-m", "bmm_lab.state_dict_spec", "--fusion", "sum", "--classes", "3", "--width", "0.0625", "--modalities", "rgb,flow"],
+            cwd=PYTHON_DIR, check=True, capture_output=True, text=True,
+        ).stdout
+        got = json.loads(out)
+        self.assertEqual(got["audio_net.conv1.weight"], [4, 3, 7, 7])
+        self.assertEqual(got["visual_net.conv1.weight"], [4, 2, 7, 7])
+        self.assertEqual(got, spec("sum", 3, 0.0625, modalities=("rgb", "flow")))
+
+    def test_loader_rebuilds_every_pair_from_its_metadata(self):
+        shapes = {"spectrogram": [1, 64, 48], "rgb": [3, 2, 32, 32], "flow": [2, 2, 32, 32]}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "m.safetensors")
+            for pair in PAIRS:
+                model = randomise_bn(AVClassifier(3, "gated", width=1 / 16, modalities=pair)).eval()
+                meta = dict(lab_metadata("gated", 3, 0.0625, shapes[pair[0]], shapes[pair[1]]), modalities=json.dumps(list(pair), separators=(",", ":")))
+                save_file(model.state_dict(), path, meta)
+                loaded, _ = load_model(path)
+                self.assertEqual(loaded.modalities, pair)
+                a, v = branch_input(pair[0]), branch_input(pair[1])
+                with torch.no_grad():
+                    for x, y in zip(model(a, v), loaded(a, v)):
+                        self.assertTrue(torch.equal(x, y), pair)
+        # Metadata written before modalities: a spectrogram, then flow for 2 channels, else rgb.
+        self.assertEqual(parse_metadata(lab_metadata("sum", 2, 1, visual_shape=(2, 1, 16, 16)))["modalities"], ("spectrogram", "flow"))
+        self.assertEqual(parse_metadata(lab_metadata("sum", 2, 1))["modalities"], ("spectrogram", "rgb"))
+        no_shapes = {k: v for k, v in lab_metadata("sum", 2, 1).items() if not k.endswith("_shape")}
+        self.assertEqual(parse_metadata(no_shapes)["modalities"], ("spectrogram", "rgb"))
+
+    def test_loader_refuses_metadata_whose_shapes_disagree_with_the_modalities(self):
+        rgb_flow = '["rgb","flow"]'
+        cases = [
+            (dict(lab_metadata("sum", 2, 1), modalities=rgb_flow), r"metadata audio_shape must be a JSON array of 4 integers \[C, T, H, W\] for a rgb branch"),
+            (dict(lab_metadata("sum", 2, 1, (3, 1, 16, 16), (3, 1, 16, 16)), modalities=rgb_flow), r"metadata visual_shape \[3,1,16,16\] has 3 channels, but a flow branch"),
+            (dict(lab_metadata("sum", 2, 1), modalities='["flow","rgb"]'), r'metadata modalities \["flow","rgb"\] are not supported'),
+            (dict(lab_metadata("sum", 2, 1), modalities="rgb"), r"metadata 'modalities' must be a JSON array of two branch kinds"),
+        ]
+        for meta, pattern in cases:
+            with self.assertRaisesRegex(ValueError, pattern):
+                parse_metadata(meta)
+
+    def test_eval_cli_runs_an_rgb_flow_model(self):
+        model = randomise_bn(AVClassifier(3, "concat", width=1 / 16, modalities=("rgb", "flow"))).eval()
+        rgb, flow = branch_input("rgb", n=3), branch_input("flow", n=3)
+        with tempfile.TemporaryDirectory() as tmp:
+            w, i, o = (os.path.join(tmp, n) for n in ("w.safetensors", "in.safetensors", "out.safetensors"))
+            meta = dict(lab_metadata("concat", 3, 0.0625, (3, 2, 32, 32), (2, 2, 32, 32)), modalities='["rgb","flow"]')
+            save_file(model.state_dict(), w, meta)
+            save_file({"audio": rgb, "visual": flow}, i)
+            subprocess.run([sys.executable, "-m", "bmm_lab.eval_cli", "--weights", w, "--inputs", i, "--out", o], cwd=PYTHON_DIR, check=True)
+            out, _ = load_file(o)
+            with torch.no_grad():
+                want = model(rgb, flow)
+            for name, t in zip(("logits", "logits_audio", "logits_visual"), want):
+                torch.testing.assert_close(out[name], t, rtol=1e-5, atol=1e-6)
+            save_file({"audio": rgb[:, :, 0], "visual": flow}, i)
+            r = subprocess.run([sys.executable, "-m", "bmm_lab.eval_cli", "--weights", w, "--inputs", i, "--out", o], cwd=PYTHON_DIR, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("audio (the first branch, rgb) must be [N, 3, T, H, W], got shape [3, 3, 32, 32]", r.stderr)
 
 
 class SaveLoad(unittest.TestCase):

@@ -69,6 +69,33 @@ class ReadPack(unittest.TestCase):
         self.assertEqual(float(visual[0, 0, 0, 0, 1]), 1.0)
         self.assertIsNone(pack.train.clip_ids)
 
+    def test_rgb_flow_pack_reads_back_two_frame_branches(self):
+        a = clip_arrays(4, 2, "flow", seed=3, first="rgb")
+        a["flow"][0, 1, 3, 5] = [0, 255]
+        a["split"] = np.array([0, 1, 0, 1], dtype=np.uint8)
+        write_pack(self.tmp, [(a, {"clip_ids": json.dumps(["c0", "c1", "c2", "c3"])})], "flow", 2, first="rgb")
+        pack = load_pack(self.tmp)
+        self.assertEqual((pack.branches, pack.modalities), (["rgb", "flow"], ("rgb", "flow")))
+        self.assertEqual((pack.audio_channels, pack.visual_channels, pack.frames, pack.visual_size), (3, 2, 2, 16))
+        self.assertIsNone(pack.audio_height)
+        self.assertEqual((pack.train.clip_ids, pack.test.clip_ids), (["c0", "c2"], ["c1", "c3"]))
+        rgb, flow, labels = pack.train.inputs([1, 0])
+        self.assertEqual(list(rgb.shape), [2, 3, 2, 16, 16])  # [B, C, T, S, S]
+        self.assertEqual(list(flow.shape), [2, 2, 2, 16, 16])
+        self.assertEqual(labels.tolist(), [a["label"][2], a["label"][0]])
+        for c, (mean, std) in enumerate(zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))):
+            x = float(a["rgb"][2, 1, 3, 5, c])
+            self.assertAlmostEqual(float(rgb[0, c, 1, 3, 5]), (x - 255 * mean) / (255 * std), places=5)
+        self.assertEqual((float(flow[1, 0, 1, 3, 5]), float(flow[1, 1, 1, 3, 5])), (-1.0, 1.0))
+        u, v = (float(x) for x in a["flow"][2, 0, 7, 9])
+        self.assertAlmostEqual(float(flow[0, 0, 0, 7, 9]), u / 127.5 - 1, places=6)
+        self.assertAlmostEqual(float(flow[0, 1, 0, 7, 9]), v / 127.5 - 1, places=6)
+        # The model's sizes: visualSize and frames from the frame branches; there is no spectrogram to check.
+        ok = {"audioHeight": 257, "audioWidth": 188, "visualSize": 16, "frames": 2}
+        pack.check_config(ok, "run.json")
+        with self.assertRaisesRegex(ValueError, r"frames 1 in run\.json but shapes\.rgb T 2 in .*pack\.json$"):
+            pack.check_config(dict(ok, frames=1), "run.json")
+
     def test_float64_inputs(self):
         self.two_shards()
         audio, visual, _ = load_pack(self.tmp).test.inputs([0, 1], torch.float64)
@@ -118,13 +145,41 @@ class MalformedPacks(unittest.TestCase):
         self.refused(m + r"version 2 is not supported \(this lab reads version 1\)", manifest_patch={"version": 2})
         self.refused(m + "class_names must be an array of at least 2 distinct strings", manifest_patch={"class_names": ["a", "a", "b"]})
         self.refused(m + r'branches must be two of spectrogram, rgb, flow, got \["spectrogram","depth"\]', manifest_patch={"branches": ["spectrogram", "depth"]})
-        self.refused(m + r'branches \["rgb","spectrogram"\] are not supported yet', manifest_patch={"branches": ["rgb", "spectrogram"]})
-        self.refused(m + r'branches \["spectrogram","spectrogram"\] are not supported yet', manifest_patch={"branches": ["spectrogram", "spectrogram"]})
+        pairs = r'the lab trains \["spectrogram","rgb"\], \["spectrogram","flow"\], \["rgb","flow"\]$'
+        self.refused(m + r'branches \["rgb","spectrogram"\] are not supported: ' + pairs, manifest_patch={"branches": ["rgb", "spectrogram"]})
+        self.refused(m + r'branches \["spectrogram","spectrogram"\] are not supported', manifest_patch={"branches": ["spectrogram", "spectrogram"]})
+        self.refused(m + r'branches \["flow","rgb"\] are not supported: ' + pairs, manifest_patch={"branches": ["flow", "rgb"]})
+        self.refused(m + r'branches \["rgb","rgb"\] are not supported', manifest_patch={"branches": ["rgb", "rgb"]})
         self.refused(m + r"shapes\.spectrogram must be \[1,H,W\], got \[2,16,16\]", manifest_patch={"shapes": {"spectrogram": [2, 16, 16], "rgb": [1, 16, 16, 3]}})
         self.refused(m + r"shapes\.rgb must be \[T,S,S,3\], got \[1,16,16,2\]", manifest_patch={"shapes": {"spectrogram": [1, 16, 16], "rgb": [1, 16, 16, 2]}})
         self.refused(m + "shards must list at least one shard", manifest_patch={"shards": []})
         self.refused(m + r"shards\[0\]\.file must be a file name in the pack folder", manifest_patch={"shards": [{"file": "../x", "clips": 3}]})
         self.refused(m + r"shards\[0\]\.clips must be a positive integer", manifest_patch={"shards": [{"file": "part-00000.safetensors", "clips": 0}]})
+
+    def test_rgb_flow_frames_must_share_t_and_s(self):
+        m = "pack\\.json: "
+        flow = dict(first="rgb", visual="flow")
+
+        def arrays(t_rgb, s_rgb, t_flow, s_flow):
+            rng = np.random.default_rng(0)
+            return {"rgb": rng.integers(0, 256, (3, t_rgb, s_rgb, s_rgb, 3), dtype=np.uint8),
+                    "flow": rng.integers(0, 256, (3, t_flow, s_flow, s_flow, 2), dtype=np.uint8),
+                    "label": np.array([0, 1, 2], dtype=np.int64), "split": np.array([0, 0, 1], dtype=np.uint8)}
+
+        self.refused(m + r"shapes\.rgb \[3,32,32,3\] and shapes\.flow \[2,32,32,2\] must share T and S$", [(arrays(3, 32, 2, 32), None)],
+                     manifest_patch={"shapes": {"rgb": [3, 32, 32, 3], "flow": [2, 32, 32, 2]}}, **flow)
+        self.refused(m + r"shapes\.rgb \[1,16,16,3\] and shapes\.flow \[1,8,8,2\] must share T and S", [(arrays(1, 16, 1, 8), None)],
+                     manifest_patch={"shapes": {"rgb": [1, 16, 16, 3], "flow": [1, 8, 8, 2]}}, **flow)
+        self.refused(m + r"shapes\.flow must be \[T,S,S,2\], got \[1,16,16,3\]", [(arrays(1, 16, 1, 16), None)],
+                     manifest_patch={"shapes": {"rgb": [1, 16, 16, 3], "flow": [1, 16, 16, 3]}}, **flow)
+        self.refused(m + r"shapes\.rgb must be \[T,S,S,3\], got undefined", [(arrays(1, 16, 1, 16), None)],
+                     manifest_patch={"shapes": {"flow": [1, 16, 16, 2]}}, **flow)
+        a = arrays(1, 16, 1, 16)
+        del a["flow"]
+        self.refused(r'part-00000\.safetensors: tensor "flow" is missing', [(a, None)], **flow)
+        a = arrays(1, 16, 1, 16)
+        a["rgb"] = a["rgb"].astype(np.float32)
+        self.refused(r'part-00000\.safetensors: tensor "rgb" is F32, expected U8', [(a, None)], **flow)
 
     def test_missing_files(self):
         with self.assertRaisesRegex(PackError, r"pack\.json: cannot be read .*a pack folder holds pack\.json and its shards"):

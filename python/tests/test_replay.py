@@ -22,6 +22,7 @@ from bmm_lab.config import read_run_config  # noqa: E402
 from bmm_lab.export import config_metadata  # noqa: E402
 from bmm_lab.loader import load_model  # noqa: E402
 from bmm_lab.model import AVClassifier  # noqa: E402
+from bmm_lab.pack import load_pack  # noqa: E402
 from bmm_lab.replay import main  # noqa: E402
 from bmm_lab.rules import ogm_coefficients  # noqa: E402
 from bmm_lab.safetensors_io import load_file, save_file  # noqa: E402
@@ -193,6 +194,29 @@ class Replay(unittest.TestCase):
         self.assertEqual(len(steps), 2)
         model, _ = load_model(self.path("final.safetensors"))
         self.assertEqual(model.audio_net.conv1.weight.dtype, torch.float32)
+
+    def test_an_rgb_flow_pack_replays_with_its_own_weights_only(self):
+        simple_pack(self.pack_dir, n_train=4, n_test=2, visual="flow", seed=2, first="rgb")
+        trace = [step(1, 0, [2, 0]), step(1, 1, [1, 3])]
+        rc, err, _ = self.run_replay(run_config(method="erm"), trace)
+        self.assertEqual(rc, 2)
+        self.assertRegex(err, r'start\.safetensors: metadata modalities is \["spectrogram","rgb"\], but branches in .*pack\.json gives \["rgb","flow"\]')
+        config = read_run_config(json.dumps(run_config(method="erm")), "run.json")
+        torch.manual_seed(0)
+        model = AVClassifier(3, "concat", width=1 / 16, modalities=("rgb", "flow"))
+        weights = self.path("rgb-flow.safetensors")
+        save_file(model.state_dict(), weights, config_metadata(config, CLASSES, ("rgb", "flow")))
+        rc, err, steps = self.run_replay(run_config(method="erm"), trace, weights=weights)
+        self.assertEqual(rc, 0, err)
+        # The first step's loss by hand: the same start weights on the pack's two 5-D inputs.
+        pack = load_pack(self.pack_dir)
+        rgb, flow, labels = pack.train.inputs([2, 0])
+        self.assertEqual((list(rgb.shape), list(flow.shape)), ([2, 3, 1, 16, 16], [2, 2, 1, 16, 16]))
+        with torch.no_grad():
+            want = F.cross_entropy(model.train()(rgb, flow)[0], labels)
+        self.assertAlmostEqual(steps[0]["loss"], float(want), places=5)
+        final, meta = load_model(self.path("final.safetensors"))
+        self.assertEqual((final.modalities, meta["modalities"]), (("rgb", "flow"), '["rgb","flow"]'))
 
     def test_refuses_bad_input_naming_the_file_and_line(self):
         erm = run_config(method="erm")

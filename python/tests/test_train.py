@@ -46,11 +46,10 @@ class TrainCase(unittest.TestCase):
 class AgainstReplay(TrainCase):
     """The trainer's run, replayed from its own trace by the replay's loop, ends on the same weights, step for step."""
 
-    def check(self, visual="rgb", **config):
-        simple_pack(self.pack_dir, n_train=8, n_test=4, visual=visual, seed=3)
-        channels = 3 if visual == "rgb" else 2
+    def check(self, visual="rgb", first="spectrogram", **config):
+        simple_pack(self.pack_dir, n_train=8, n_test=4, visual=visual, seed=3, first=first)
         doc = run_config(batch=4, epochs=3, **config)
-        start = start_weights(self.path("start.safetensors"), doc, visual_channels=channels)
+        start = start_weights(self.path("start.safetensors"), doc, modalities=(first, visual))
         trace = self.path("trace.jsonl")
         code, lines, err = self.train(dict(doc["config"]), "--weights", start, "--trace", trace)
         self.assertEqual(code, 0, err)
@@ -137,6 +136,13 @@ class AgainstReplay(TrainCase):
     def test_erm_decision_on_flow(self):
         self.check(visual="flow", method="erm", fusion="decision")
 
+    def test_bmm_input_level_on_rgb_and_flow(self):
+        # Input-level B-MM mixes the weak branch's 5-D clips, whichever branch that is.
+        epochs, steps = self.check(first="rgb", visual="flow", method="bmm", bmm={"warmup": 1, "level": "input"})
+        self.assertTrue(all(s["weak"] in ("audio", "visual") for s in steps if s["epoch"] > 1))
+        _, meta = load_file(self.path("replayed.safetensors"))
+        self.assertEqual((meta["modalities"], meta["audio_shape"], meta["visual_shape"]), ('["rgb","flow"]', "[3,1,16,16]", "[2,1,16,16]"))
+
 
 class Outputs(TrainCase):
     def test_files_read_back_and_metrics_match_a_plain_evaluation(self):
@@ -181,6 +187,29 @@ class Outputs(TrainCase):
             rho = float(la.double().softmax(1)[pick].sum() / lv.double().softmax(1)[pick].sum())
         self.assertAlmostEqual(lines[1]["testAcc"], acc, places=5)
         self.assertAlmostEqual(lines[1]["rho"], rho, delta=1e-5 * rho)
+
+    def test_rgb_flow_trains_and_exports_weights_the_loader_rebuilds(self):
+        simple_pack(self.pack_dir, n_train=6, n_test=3, visual="flow", t=2, seed=8, first="rgb")
+        code, lines, err = self.train(run_config(method="erm", fusion="sum", batch=3, epochs=1, frames=2, augment=True)["config"])
+        self.assertEqual(code, 0, err)
+        self.assertIn("augment on", err)
+        self.assertTrue(math.isfinite(lines[0]["loss"]))
+        path = self.path("out", "model.safetensors")
+        state, meta = load_file(path)
+        self.assertEqual((meta["modalities"], meta["audio_shape"], meta["visual_shape"]), ('["rgb","flow"]', "[3,2,16,16]", "[2,2,16,16]"))
+        self.assertEqual(list(state["audio_net.conv1.weight"].shape), [4, 3, 7, 7])
+        self.assertEqual(list(state["visual_net.conv1.weight"].shape), [4, 2, 7, 7])
+        model, _ = load_model(path)
+        self.assertEqual(model.modalities, ("rgb", "flow"))
+        # The epoch's test accuracy, recomputed from the written weights on the pack's 5-D inputs.
+        pack = load_pack(self.pack_dir)
+        rgb, flow, labels = pack.test.inputs(range(pack.test.size))
+        self.assertEqual((list(rgb.shape), list(flow.shape)), ([3, 3, 2, 16, 16], [3, 2, 2, 16, 16]))
+        with torch.no_grad():
+            acc = float((model(rgb, flow)[0].argmax(1) == labels).double().mean())
+        self.assertAlmostEqual(lines[0]["testAcc"], acc, places=5)
+        with open(self.path("out", "config.json")) as f:
+            self.assertTrue(json.load(f)["config"]["augment"])
 
     def test_bf16_autocast_trains_and_changes_the_numbers(self):
         simple_pack(self.pack_dir, n_train=8, n_test=4, seed=4)

@@ -83,6 +83,22 @@ class Refused(unittest.TestCase):
         err = self.run_train("--resume", run=run)[2]
         self.assertRegex(err, r'%s: made for 3 classes \["neutral","happy","sad"\], but %s has 2 classes \["yes","no"\]' % (os.path.join(self.out, "checkpoint.pt"), os.path.join(self.pack, "pack.json")))
 
+    def test_resuming_on_a_pack_with_other_branches(self):
+        simple_pack(self.pack)
+        run = write_run(self.path("run.json"), epochs=1)
+        code, _, err = self.run_train(run=run)
+        self.assertEqual(code, 0, err)
+        shutil.rmtree(self.pack)
+        simple_pack(self.pack, visual="flow", first="rgb")
+        err = self.run_train("--resume", run=run)[2]
+        self.assertRegex(err, r'%s: made for branches \["spectrogram","rgb"\], but %s has branches \["rgb","flow"\]' % (os.path.join(self.out, "checkpoint.pt"), os.path.join(self.pack, "pack.json")))
+
+    def test_start_weights_for_other_branches(self):
+        simple_pack(self.pack, visual="flow", first="rgb")
+        run = write_run(self.path("run.json"))
+        weights = start_weights(self.path("spec-flow.safetensors"), run_config(), visual_channels=2)
+        self.assertRefused(r'%s: metadata modalities is \["spectrogram","flow"\], but branches in %s gives \["rgb","flow"\]' % (weights, os.path.join(self.pack, "pack.json")), "--weights", weights, run=run)
+
     def test_resuming_with_another_config(self):
         simple_pack(self.pack)
         run = write_run(self.path("run.json"), epochs=1)
