@@ -14,6 +14,7 @@ import { Adam } from '../src/core/optimizer';
 import { Rng } from '../src/core/random';
 import { trainStep, variableNameMap } from '../src/core/trainStep';
 import type { WebGpuKernelOptions } from '../src/core/webgpu/register';
+import { AUDIO_RGB } from '../src/core/modalities';
 
 /** "package": the webgpu package's kernels throughout ("before"); "lab": the lab's kernels (webgpu/). */
 export const KERNEL_SETS: Record<'package' | 'lab', WebGpuKernelOptions> = {
@@ -116,7 +117,7 @@ export interface StepFixture {
 export function stepFixture(s: StepShapes): StepFixture {
   const config = makeConfig({ method: 'erm', fusion: 'concat', preset: 'paper', width: s.width, batch: s.batch, visualSize: s.visualSize });
   const rng = new Rng(0);
-  const model = new AVModel({ numClasses: 6, fusion: 'concat', width: s.width, audioChannels: 1, visualChannels: 3 }, rng.fork());
+  const model = new AVModel({ numClasses: 6, fusion: 'concat', width: s.width, modalities: AUDIO_RGB }, rng.fork());
   const params = new Map([...model.params.vars].filter(([, v]) => v.trainable));
   const opt = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
   const method: TrainingMethod = createMethod(config);

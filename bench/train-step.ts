@@ -18,6 +18,7 @@ import { AVModel } from '../src/core/model';
 import { Adam } from '../src/core/optimizer';
 import { Rng } from '../src/core/random';
 import { trainStep, variableNameMap } from '../src/core/trainStep';
+import { AUDIO_RGB } from '../src/core/modalities';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -67,7 +68,7 @@ async function labStep(backend: BackendName, visualSize: number): Promise<number
   tf.env().set('PROD', true);
   const config = makeConfig({ method: 'erm', fusion: 'concat', preset: 'paper', width, batch, visualSize });
   const rng = new Rng(0);
-  const model = new AVModel({ numClasses: 6, fusion: 'concat', width, audioChannels: 1, visualChannels: 3 }, rng.fork());
+  const model = new AVModel({ numClasses: 6, fusion: 'concat', width, modalities: AUDIO_RGB }, rng.fork());
   const params = new Map([...model.params.vars].filter(([, v]) => v.trainable));
   const opt = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
   const method = createMethod(config);

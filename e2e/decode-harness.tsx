@@ -74,7 +74,7 @@ function Harness() {
         onDataset={(d, info) => {
           lastDataset = d;
           const hook = (window.__bmmLab ??= {});
-          (hook.onDataset ??= []).push({ ...info, train: d.train.size, test: d.test.size, frameChannels: d.frameChannels });
+          (hook.onDataset ??= []).push({ ...info, train: d.train.size, test: d.test.size, modalities: d.modalities });
           setLast(`${info.name}: ${d.train.size} train / ${d.test.size} test`);
         }}
       />

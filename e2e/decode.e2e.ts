@@ -178,7 +178,7 @@ test('class folders with broken files: the found-summary lists classes, splits a
 test('decoding lists the unusable clips with their reasons and decodes the rest at the preset size', async () => {
   const s = await decode(page);
   expect([s.train, s.test], 'decoded train/test').toEqual([6, 3]);
-  expect([s.audioHeight, s.audioWidth, s.frameSize, s.frameChannels], 'stored sizes (tiny preset)').toEqual([33, 24, 32, 3]);
+  expect([s.audioHeight, s.audioWidth, s.frameSize, s.modalities], 'stored sizes (tiny preset)').toEqual([33, 24, 32, ['spectrogram', 'rgb']]);
   expect(s.classNames, 'class names').toEqual(['blue', 'green', 'red']);
   const reasons = Object.fromEntries(s.failures.map((f) => [f.path, f.reason]));
   expect(Object.keys(reasons).sort(), 'failed files').toEqual(['mixed/train/blue/no_audio.mp4', 'mixed/train/green/not_media.mp4', 'mixed/train/red/truncated.mp4']);
@@ -200,7 +200,7 @@ test('decoding lists the unusable clips with their reasons and decodes the rest 
   expect(failures).toContain('3 clips could not be used');
   expect(failures).toContain('mixed/train/green/not_media.mp4');
   const handed = await page.evaluate(() => window.__bmmLab!.onDataset);
-  expect(handed, 'onDataset').toEqual([{ name: 'mixed', classNames: ['blue', 'green', 'red'], ignored: 6, train: 6, test: 3, frameChannels: 3 }]);
+  expect(handed, 'onDataset').toEqual([{ name: 'mixed', classNames: ['blue', 'green', 'red'], ignored: 6, train: 6, test: 3, modalities: ['spectrogram', 'rgb'] }]);
 });
 
 test('Export dataset writes the decoded clips as a pack: to a picked folder, or as downloads without the picker', async () => {
@@ -298,21 +298,36 @@ test('several folders at once (VideoFlash/ and AudioWAV/ added separately) make 
   expect(s.name, 'name').toBe('VideoFlash + AudioWAV');
 });
 
-test('UCF-101 with flow: AVI (Xvid + MP3) audio through ffmpeg.wasm, 2-channel flow frames', async () => {
-  test.setTimeout(300_000);
+test('UCF-101 with flow: RGB + flow by default (AVI frames through ffmpeg.wasm, flow JPEGs), one epoch of RGB + flow in the worker; audio + flow on request', async () => {
+  test.setTimeout(400_000);
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await addFolder(page, join(FIX, 'ucf'));
   const text = await foundText(page);
   expect(text).toContain('Found UCF-101: 2 classes');
-  expect(text).toContain('audio + optical flow');
+  expect(text).toContain('trains RGB + Flow');
+  const pairs = await page.getByTestId('dataset-pair').locator('option').allInnerTexts();
+  expect(pairs, 'the pairs the data gives').toEqual(['RGB + Flow (default)', 'Audio + RGB', 'Audio + Flow']);
   const s = await decode(page);
-  expect([s.train, s.test, s.frameChannels, s.failures.length], 'decoded flow set').toEqual([4, 2, 2, 0]);
-  expect(s.decoders, 'decoders').toEqual({ 'image+ffmpeg': 6 });
-  for (const c of byLabel(s, 0)) expect(Math.abs(c.frameMean[0] - 168) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `ApplyEyeMakeup flow ${c.frameMean}`).toBe(true);
-  for (const c of byLabel(s, 1)) expect(Math.abs(c.frameMean[0] - 88) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `Archery flow ${c.frameMean}`).toBe(true);
-  // The engine takes 2-channel frames as they are.
+  expect([s.train, s.test, s.modalities, s.failures.length], 'decoded RGB + flow set').toEqual([4, 2, ['rgb', 'flow'], 0]);
+  expect(s.decoders, 'decoders (RGB + flow)').toEqual({ 'ffmpeg+image': 6 });
+  // The fixture: ApplyEyeMakeup is an orange video with u = 168, Archery a purple one with u = 88; v is 128.
+  for (const c of byLabel(s, 0)) {
+    expect(Math.abs(c.frameMean[0] - 168) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `ApplyEyeMakeup flow ${c.frameMean}`).toBe(true);
+    expect(c.rgb!.frameMean[0] > 200 && c.rgb!.frameMean[2] < 80, `ApplyEyeMakeup RGB ${c.rgb!.frameMean}`).toBe(true);
+  }
+  for (const c of byLabel(s, 1)) {
+    expect(Math.abs(c.frameMean[0] - 88) < 4 && Math.abs(c.frameMean[1] - 128) < 4, `Archery flow ${c.frameMean}`).toBe(true);
+    expect(c.rgb!.frameMean[0] > 90 && c.rgb!.frameMean[1] < 60 && c.rgb!.frameMean[2] > 90, `Archery RGB ${c.rgb!.frameMean}`).toBe(true);
+  }
+  // The worker trains RGB (3 channels) in audio_net and flow (2) in visual_net.
   const r = await page.evaluate(() => window.__bmmLab!.trainOneEpoch!({ epochs: 1, batch: 2 }));
-  expect([r.errors, r.state, r.epochs.length], 'one epoch on flow').toEqual([[], 'done', 1]);
+  expect([r.errors, r.state, r.epochs.length], 'one epoch on RGB + flow').toEqual([[], 'done', 1]);
+
+  await page.getByTestId('dataset-pair').selectOption({ label: 'Audio + Flow' });
+  expect(await foundText(page)).toContain('trains Audio + Flow');
+  const af = await decode(page);
+  expect([af.train, af.test, af.modalities, af.failures.length], 'decoded audio + flow set').toEqual([4, 2, ['spectrogram', 'flow'], 0]);
+  expect(af.decoders, 'decoders (audio + flow)').toEqual({ 'image+ffmpeg': 6 });
 });
 
 test('frame folders: JPEG frames (capped per clip) and WAV audio', async () => {

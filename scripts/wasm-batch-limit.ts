@@ -17,6 +17,7 @@ import { AVModel } from '../src/core/model';
 import { Adam } from '../src/core/optimizer';
 import { Rng } from '../src/core/random';
 import { trainStep, variableNameMap } from '../src/core/trainStep';
+import { AUDIO_RGB } from '../src/core/modalities';
 
 const LIMIT = 4 * 1024 ** 3;
 
@@ -41,7 +42,7 @@ async function child(preset: PresetName, batch: number): Promise<Measure> {
   tf.env().set('PROD', true);
   const config = makeConfig({ method: 'erm', fusion: 'concat', preset, batch });
   const rng = new Rng(0);
-  const model = new AVModel({ numClasses: 6, fusion: 'concat', width: config.width, audioChannels: 1, visualChannels: 3 }, rng.fork());
+  const model = new AVModel({ numClasses: 6, fusion: 'concat', width: config.width, modalities: AUDIO_RGB }, rng.fork());
   const params = new Map([...model.params.vars].filter(([, v]) => v.trainable));
   const opt = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
   const method = createMethod(config);

@@ -15,7 +15,7 @@ export interface HandedDataset {
   ignored: number;
   train: number;
   test: number;
-  frameChannels: number;
+  modalities: readonly string[];
 }
 
 /** What the harness's trainOneEpoch saw from the training worker. */

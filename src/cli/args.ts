@@ -30,6 +30,7 @@ import { CHECKPOINT_JSON, readCheckpointConfig } from './checkpointFiles';
 import { fsErrorText } from '../data/node/fsErrors';
 import { TABLE_FORMATS, type TableFormat } from '../core/resultsTable';
 import type { TableArgs } from './tableCommand';
+import { pairFromName, PAIR_NAMES, type ModalityPair } from '../core/modalities';
 
 export type DecoderChoice = 'auto' | 'ffmpeg' | 'wasm';
 export const DECODERS: readonly DecoderChoice[] = ['auto', 'ffmpeg', 'wasm'];
@@ -43,6 +44,8 @@ export interface DecodeFlags {
   decoder: DecoderChoice;
   /** Cap on the 1 fps frames kept per clip; null: the page's default for the preset. */
   maxFrames: number | null;
+  /** The pair of modalities to decode; null: the folder's default (UCF-101 with flow: RGB + flow). */
+  modalities: ModalityPair | null;
 }
 
 /** A setting the command line changed from the run config's value. */
@@ -116,6 +119,7 @@ const DECODE_OPTIONS = {
   cache: { type: 'string', help: 'folders: decode cache folder, or off (default FOLDER/.bmm-lab-cache)', value: 'DIR|off' },
   decoder: { type: 'string', help: 'folders: ffmpeg (the system one), wasm (ffmpeg.wasm) or auto (ffmpeg when on PATH)', value: 'auto|ffmpeg|wasm' },
   'max-frames': { type: 'string', help: "folders: 1 fps frames kept per clip (default the page's: tiny 3, fast 2, paper 1)", value: 'K' },
+  modalities: { type: 'string', help: 'folders: the two branches to decode and train (default audio+rgb; UCF-101 with flow: rgb+flow)', value: PAIR_NAMES.join('|') },
 } as const;
 
 /** Flags of `train` that are not settings. */
@@ -274,7 +278,15 @@ function decodeFlags(flags: Record<string, string | boolean | undefined>): Decod
     cache: cache === undefined ? undefined : cache === 'off' ? null : cache,
     decoder,
     maxFrames: positiveInteger('max-frames', flags['max-frames']),
+    modalities: modalitiesFlag(flags.modalities),
   };
+}
+
+function modalitiesFlag(raw: string | boolean | undefined): ModalityPair | null {
+  if (raw === undefined) return null;
+  const pair = typeof raw === 'string' ? pairFromName(raw) : null;
+  if (!pair) throw new UsageError(`--modalities "${String(raw)}" is not known; allowed values: ${PAIR_NAMES.join(', ')}`);
+  return pair;
 }
 
 /** The run config in `path` (its messages name the file and the field). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import { maxRelativeError } from '../../test/support/testBackend';
 import { parseArgs } from './args';
 import { main, type Output } from './main';
 import { demoClassNames } from '../data/demo';
+import { writePack } from '../data/pack';
+import { makeRgbFlowDataset } from '../../test/support/rgbFlowDataset';
 
 function capture(): Output & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -154,6 +156,55 @@ describe('weights leave the lab: export, PyTorch parity, eval, import', () => {
     expect(wrong.errors.join('\n')).toMatch(/fusion = gated, but the model has concat/);
     const tfjs = JSON.parse(readFileSync(join(dir, 'tfjs', 'model.json'), 'utf8'));
     expect(tfjs.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toContain('fusion_module.fc_x.weight');
+  });
+});
+
+describe('RGB + flow through the command line', () => {
+  it('trains on an RGB + flow pack, exports weights PyTorch rebuilds from their metadata, and both compute the same logits', async () => {
+    if (skipWithoutTorch()) return;
+    const dir = mkdtempSync(join(tmpdir(), 'bmm-rgbflow-'));
+    const pack = join(dir, 'pack');
+    mkdirSync(pack);
+    const S = 24;
+    for (const f of writePack(makeRgbFlowDataset({ numClasses: 3, trainPerClass: 4, testPerClass: 2, audioHeight: 8, audioWidth: 8, frameSize: S, frames: 3, seed: 2 }), { frames: 2 })) {
+      writeFileSync(join(pack, f.name), f.bytes);
+    }
+    const weights = join(dir, 'model.safetensors');
+    const io = capture();
+    expect(await main(['train', '--data', pack, '--epochs', '1', '--json', '--export', weights, ...TINY], io), io.errors.join('\n')).toBe(0);
+    const summary = JSON.parse(io.lines.at(-1)!).summary;
+    expect([summary.config.visualSize, summary.config.frames]).toEqual([S, 2]);
+    expect(decodeSafetensors(readFileSync(weights)).metadata.modalities).toBe('["rgb","flow"]');
+    // Both branches take frames in PyTorch layout [N, C, T, H, W]: RGB 3 channels, flow 2.
+    const n = 2;
+    const rand = (k: number, seed: number) => Float32Array.from({ length: k }, (_, i) => Math.sin(i * 0.517 + seed) * 1.2);
+    const inputs = join(dir, 'inputs.safetensors');
+    writeFileSync(
+      inputs,
+      encodeSafetensors([
+        { name: 'audio', dtype: 'F32', shape: [n, 3, 2, S, S], data: rand(n * 3 * 2 * S * S, 1) },
+        { name: 'visual', dtype: 'F32', shape: [n, 2, 2, S, S], data: rand(n * 2 * 2 * S * S, 2) },
+      ]),
+    );
+    const torchOut = join(dir, 'torch.safetensors');
+    runPython(['-m', 'bmm_lab.eval_cli', '--weights', weights, '--inputs', inputs, '--out', torchOut]);
+    const labOut = join(dir, 'lab.safetensors');
+    const evalIo = capture();
+    expect(await main(['eval', '--weights', weights, '--inputs', inputs, '--out', labOut, '--backend', 'wasm'], evalIo), evalIo.errors.join('\n')).toBe(0);
+    const t = decodeSafetensors(readFileSync(torchOut)).tensors;
+    const l = decodeSafetensors(readFileSync(labOut)).tensors;
+    for (const name of ['logits', 'logits_audio', 'logits_visual']) {
+      expect(l.get(name)!.shape).toEqual([n, 3]);
+      expect(maxRelativeError(toFloat32Array(l.get(name)!), toFloat32Array(t.get(name)!)), name).toBeLessThan(1e-4);
+    }
+    // A spectrogram-shaped first input is refused, naming the kind.
+    writeFileSync(inputs, encodeSafetensors([
+      { name: 'audio', dtype: 'F32', shape: [n, 1, 8, 8], data: rand(n * 64, 1) },
+      { name: 'visual', dtype: 'F32', shape: [n, 2, 2, S, S], data: rand(n * 2 * 2 * S * S, 2) },
+    ]));
+    const bad = capture();
+    expect(await main(['eval', '--weights', weights, '--inputs', inputs, '--out', labOut, '--backend', 'wasm'], bad)).toBe(1);
+    expect(bad.errors.join('\n')).toContain('input "audio" (rgb) must be [N, C, T, H, W], got [2, 1, 8, 8]');
   });
 });
 

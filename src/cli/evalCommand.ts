@@ -1,12 +1,15 @@
 /**
  * `bmm-lab eval`: runs exported weights in eval mode on inputs given in PyTorch layout and writes the logits.
- * Inputs (safetensors): `audio` [N, 1, H, W] and `visual` [N, C, T, H, W], float. Outputs (safetensors, F32):
+ * Inputs (safetensors): `audio`, the first branch's input, and `visual`, the second's, float: a spectrogram
+ * [N, 1, H, W] or frames [N, C, T, H, W] by the weights' `modalities`. Outputs (safetensors, F32):
  * `logits`, `logits_audio`, `logits_visual`, each [N, num_classes].
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { initBackend } from '../core/backend';
 import { importSafetensors } from '../core/export';
+import type { BranchInput } from '../core/methods/method';
+import { KIND_CHANNELS, type ModalityKind } from '../core/modalities';
 import { AVModel } from '../core/model';
 import { Rng } from '../core/random';
 import { decodeSafetensors, encodeSafetensors, toFloat32Array } from '../core/safetensors';
@@ -19,30 +22,40 @@ export interface EvalLogits {
   visual: Float32Array;
 }
 
-/** Eval-mode logits of a model for NCHW audio and NCTHW visual inputs, in batches. */
-export async function evaluateTorchInputs(
-  model: AVModel,
-  audio: { data: Float32Array; shape: number[] },
-  visual: { data: Float32Array; shape: number[] },
-  batchSize = 16,
-): Promise<EvalLogits> {
-  const [n, ac, ah, aw] = audio.shape;
-  const [nv, vc, t, vh, vw] = visual.shape;
-  if (audio.shape.length !== 4) throw new Error(`input "audio" must be [N, 1, H, W], got [${audio.shape.join(', ')}]`);
-  if (visual.shape.length !== 5) throw new Error(`input "visual" must be [N, C, T, H, W], got [${visual.shape.join(', ')}]`);
-  if (n !== nv) throw new Error(`inputs disagree on N: audio has ${n}, visual has ${nv}`);
-  if (ac !== model.options.audioChannels) throw new Error(`input "audio" has ${ac} channels; the model expects ${model.options.audioChannels}`);
-  if (vc !== model.options.visualChannels) throw new Error(`input "visual" has ${vc} channels; the model expects ${model.options.visualChannels}`);
+interface TorchInput {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Checks a PyTorch-layout input against the branch's kind: a spectrogram [N, 1, H, W] or frames [N, C, T, H, W]. */
+function checkInput(name: string, x: TorchInput, kind: ModalityKind): void {
+  const spectrogram = kind === 'spectrogram';
+  const layout = spectrogram ? '[N, 1, H, W]' : '[N, C, T, H, W]';
+  if (x.shape.length !== (spectrogram ? 4 : 5)) throw new Error(`input "${name}" (${kind}) must be ${layout}, got [${x.shape.join(', ')}]`);
+  if (x.shape[1] !== KIND_CHANNELS[kind]) throw new Error(`input "${name}" has ${x.shape[1]} channels; the model's ${kind} branch expects ${KIND_CHANNELS[kind]}`);
+}
+
+/** Rows [start, start + b) of a PyTorch-layout input as the lab's NHWC / NTHWC tensor. */
+function branchRows(x: TorchInput, start: number, b: number): BranchInput {
+  const [, ...rest] = x.shape;
+  const size = rest.reduce((p, d) => p * d, 1);
+  const t = tf.tensor(x.data.subarray(start * size, (start + b) * size), [b, ...rest]);
+  return (rest.length === 3 ? tf.transpose(t, [0, 2, 3, 1]) : tf.transpose(t, [0, 2, 3, 4, 1])) as BranchInput;
+}
+
+/** Eval-mode logits of a model for its two branches' inputs in PyTorch layout, in batches. */
+export async function evaluateTorchInputs(model: AVModel, audio: TorchInput, visual: TorchInput, batchSize = 16): Promise<EvalLogits> {
+  const [first, second] = model.options.modalities;
+  checkInput('audio', audio, first);
+  checkInput('visual', visual, second);
+  const n = audio.shape[0];
+  if (n !== visual.shape[0]) throw new Error(`inputs disagree on N: audio has ${n}, visual has ${visual.shape[0]}`);
   const C = model.options.numClasses;
   const out = { logits: new Float32Array(n * C), audio: new Float32Array(n * C), visual: new Float32Array(n * C) };
-  const aSize = ac * ah * aw;
-  const vSize = vc * t * vh * vw;
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
     const res = tf.tidy(() => {
-      const a = tf.transpose(tf.tensor4d(audio.data.subarray(start * aSize, (start + b) * aSize), [b, ac, ah, aw]), [0, 2, 3, 1]) as tf.Tensor4D;
-      const v = tf.transpose(tf.tensor5d(visual.data.subarray(start * vSize, (start + b) * vSize), [b, vc, t, vh, vw]), [0, 2, 3, 4, 1]) as tf.Tensor5D;
-      const o = model.forward(a, v, { training: false });
+      const o = model.forward(branchRows(audio, start, b), branchRows(visual, start, b), { training: false });
       const u = model.unimodal(o.za, o.zv);
       return tf.stack([o.logits, u.audio, u.visual]);
     });

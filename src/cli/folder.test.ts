@@ -91,8 +91,8 @@ describe.skipIf(skipReason !== null)('bmm-lab on dataset folders', () => {
         decoded[split].readAudio(i, a, 0);
         pack.dataset[split].readAudio(i, b, 0);
         expect(b).toEqual(a);
-        const [frame] = evaluationFrameIndices(decoded[split].frameCount(i), 1);
-        expect(pack.dataset[split].readFrame(i, 0)).toEqual(decoded[split].readFrame(i, frame));
+        const [frame] = evaluationFrameIndices(decoded[split].frameCount(i, 'rgb'), 1);
+        expect(pack.dataset[split].readFrame(i, 0, 'rgb')).toEqual(decoded[split].readFrame(i, frame, 'rgb'));
       }
     }
 

@@ -5,6 +5,7 @@
  * splits, from its dataset panel).
  */
 import { join } from 'node:path';
+import { pairLabel, pairName, samePair } from '../core/modalities';
 import type { PresetName } from '../core/config';
 import type { DecodedDataset } from '../data/decode/decodeDataset';
 import { CACHE_FOLDER_NAME, decodePlannedFolder, planFolder, type FolderDecode, type PlannedFolder } from '../data/node/decodeFolder';
@@ -43,11 +44,16 @@ export async function loadFolder(dir: string, preset: PresetName, flags: DecodeF
   }
   const { plan, unreadable } = planned;
   const summary = summarizePlan(plan);
+  const modalities = flags.modalities ?? plan.pairs[0];
+  if (!plan.pairs.some((p) => samePair(p, modalities))) {
+    throw new UsageError(`--modalities ${pairName(modalities)}: ${dir} (${LAYOUT_NAMES[plan.layout]}) gives ${plan.pairs.map(pairName).join(', ')}`);
+  }
   const classes = plan.classNames.length > 8 ? `${plan.classNames.slice(0, 8).join(', ')}, …` : plan.classNames.join(', ');
   io.err(
     `dataset folder ${dir}: ${LAYOUT_NAMES[plan.layout]}, ${plan.classNames.length} classes (${classes}), ` +
       `${summary.train} train / ${summary.test} test clips (split from ${SPLIT_SOURCES[plan.splitSource]})` +
-      (plan.secondModality === 'flow' ? ', visual input: optical flow' : ''),
+      `, modalities ${pairLabel(modalities)}` +
+      (plan.pairs.length > 1 ? ` (it also gives ${plan.pairs.filter((p) => !samePair(p, modalities)).map(pairLabel).join(', ')}: --modalities)` : ''),
   );
   if (plan.ignored.length > 0) {
     const byKind = Object.entries(summary.ignoredByKind).map(([kind, n]) => `${n} ${kind}`);
@@ -69,6 +75,7 @@ export async function loadFolder(dir: string, preset: PresetName, flags: DecodeF
       jobs: flags.jobs ?? undefined,
       decoder: flags.decoder,
       cacheDir: flags.cache,
+      modalities,
       onProgress: (p) => bar.update(p),
     });
   } finally {

@@ -30,6 +30,7 @@ import type { ProgressSink } from './progressBar';
 import { TrainProgress } from './trainProgress';
 import { describeOverrides, runConfigPaths, writeRunConfigs } from './runConfigFiles';
 import { exportSessionFiles, importWeightsFile } from './weightsFiles';
+import { hasSpectrogram } from '../core/modalities';
 
 export interface Output {
   out: (line: string) => void;
@@ -101,7 +102,12 @@ async function loadTrainData(args: TrainArgs, io: Output): Promise<{ dataset: Da
   }
   const pack = await readPackDir(dir);
   const inputs = pack.inputs;
-  const sizes = { audioHeight: inputs.audioHeight, audioWidth: inputs.audioWidth, visualSize: inputs.visualSize, frames: inputs.frames } as const;
+  // A pack without a spectrogram (RGB + flow) fixes only the frames' sizes.
+  const sizes = {
+    ...(hasSpectrogram(inputs.modalities) ? { audioHeight: inputs.audioHeight, audioWidth: inputs.audioWidth } : {}),
+    visualSize: inputs.visualSize,
+    frames: inputs.frames,
+  };
   let config = args.config;
   const differs: string[] = [];
   for (const [key, value] of Object.entries(sizes) as [keyof typeof sizes, number][]) {

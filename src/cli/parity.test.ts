@@ -17,6 +17,7 @@ import { runConfigDocument } from '../core/settingsDocument';
 import { makeDemoDataset } from '../data/demo';
 import { readPack, writePack } from '../data/pack';
 import { main, type Output } from './main';
+import { makeRgbFlowDataset } from '../../test/support/rgbFlowDataset';
 
 const quiet = (): Output & { lines: string[]; errors: string[] } => {
   const lines: string[] = [];
@@ -31,6 +32,8 @@ interface Case {
   lossSteps: number;
   /** Bound on |a - b| / |b| of every final weight tensor. */
   weightBound: number;
+  /** The pack's modalities (default: spectrogram + RGB). */
+  pack?: 'rgb-flow';
 }
 
 // 40 training clips in batches of 8: 5 steps an epoch, 10 in two epochs (no batch of 2, whose BN statistics amplify float noise).
@@ -60,6 +63,8 @@ const CASES: Case[] = [
   // leaves PyTorch's by 5.5e-4 at the step after the first two mixed ones while PyTorch float32 and float64 agree to
   // 1e-5 there, the same wasm-only drift as the feature-level case above.
   { name: 'erm, concat, micro-batches of 8', args: ['--method', 'erm', '--batch', '16', '--microBatch', '8', '--epochs', '4'], lossSteps: 12, weightBound: 1e-3 },
+  // The second pair of kinds: RGB frames in audio_net, flow in visual_net (3 and 2 input channels, both [B, T, S, S, C]).
+  { name: 'bmm, concat, RGB + flow, warm-up 1', args: ['--method', 'bmm', '--bmm.warmup', '1'], lossSteps: 10, weightBound: 1e-3, pack: 'rgb-flow' },
   { name: 'bmm, sum, warm-up 1, micro-batches of 8', args: ['--method', 'bmm', '--fusion', 'sum', '--bmm.warmup', '1', '--batch', '16', '--microBatch', '8', '--epochs', '4', '--backend', 'cpu'], lossSteps: 12, weightBound: 1e-3 },
 ];
 // PARITY_ONLY=substring runs only the cases whose name contains it (to check one method while working on it).
@@ -82,17 +87,21 @@ describe('training parity with PyTorch (trace + replay)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bmm-parity-'));
     const pack = join(dir, 'pack');
     mkdirSync(pack);
-    const dataset = makeDemoDataset({ numClasses: 4, trainPerClass: 10, testPerClass: 3, audioHeight: 16, audioWidth: 16, frameSize: 16, frames: 1, seed: 3 });
-    for (const f of writePack(dataset, { frames: 1 })) writeFileSync(join(pack, f.name), f.bytes);
-    const common = ['--data', pack, '--preset', 'tiny', '--width', '0.0625', '--batch', '8', '--epochs', '2', '--augment', 'off', '--backend', 'wasm', '--seed', '5', '--json'];
+    const demo = { numClasses: 4, trainPerClass: 10, testPerClass: 3, audioHeight: 16, audioWidth: 16, frameSize: 16, frames: 1, seed: 3 };
+    for (const f of writePack(makeDemoDataset(demo), { frames: 1 })) writeFileSync(join(pack, f.name), f.bytes);
+    const rgbFlowPack = join(dir, 'rgb-flow-pack');
+    mkdirSync(rgbFlowPack);
+    for (const f of writePack(makeRgbFlowDataset({ ...demo, frames: 2 }), { frames: 1 })) writeFileSync(join(rgbFlowPack, f.name), f.bytes);
+    const common = ['--preset', 'tiny', '--width', '0.0625', '--batch', '8', '--epochs', '2', '--augment', 'off', '--backend', 'wasm', '--seed', '5', '--json'];
     const report: string[] = [];
     for (const c of CASES.filter((k) => !ONLY || k.name.includes(ONLY))) {
       const tag = c.name.replace(/[^a-z0-9]+/g, '-');
       // Start weights: a fresh model of this config, exported by the lab.
-      const args = ['train', ...common, ...c.args];
+      const packDir = c.pack === 'rgb-flow' ? rgbFlowPack : pack;
+      const args = ['train', '--data', packDir, ...common, ...c.args];
       const parsed = (await import('./args')).parseArgs(args);
       if (parsed.command !== 'train') throw new Error('expected train');
-      const loaded = await readPack(async (n) => readFileSync(join(pack, n)));
+      const loaded = await readPack(async (n) => readFileSync(join(packDir, n)));
       const config: TrainConfig = makeConfig({ ...parsed.config, audioHeight: 16, audioWidth: 16, visualSize: 16, frames: 1 });
       const fresh = await TrainingSession.create({ config, dataset: loaded.dataset, keepCurrentBackend: true });
       const start = join(dir, `${tag}.start.safetensors`);
@@ -109,7 +118,7 @@ describe('training parity with PyTorch (trace + replay)', () => {
 
       const replayed = join(dir, `${tag}.torch.safetensors`);
       const steps = join(dir, `${tag}.steps.jsonl`);
-      runPython(['-m', 'bmm_lab.replay', '--config', runJson, '--data', pack, '--weights', start, '--trace', trace, '--out', replayed, '--steps-out', steps]);
+      runPython(['-m', 'bmm_lab.replay', '--config', runJson, '--data', packDir, '--weights', start, '--trace', trace, '--out', replayed, '--steps-out', steps]);
 
       const lab = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       const torch = readFileSync(steps, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -134,7 +143,7 @@ describe('training parity with PyTorch (trace + replay)', () => {
       // is measured, not guessed: the same replay in float64 against the float32 one. A tensor may exceed 1e-3 only
       // by as much as PyTorch's own float32 run differs from float64 there (x3).
       const replayed64 = join(dir, `${tag}.torch64.safetensors`);
-      runPython(['-m', 'bmm_lab.replay', '--config', runJson, '--data', pack, '--weights', start, '--trace', trace, '--out', replayed64, '--float64']);
+      runPython(['-m', 'bmm_lab.replay', '--config', runJson, '--data', packDir, '--weights', start, '--trace', trace, '--out', replayed64, '--float64']);
       const a = decodeSafetensors(readFileSync(final)).tensors;
       const b = decodeSafetensors(readFileSync(replayed)).tensors;
       const b64 = decodeSafetensors(readFileSync(replayed64)).tensors;

@@ -1,15 +1,20 @@
 /**
- * Turns clips of a ClipStore into model inputs (METHOD.md section 1):
- * - audio: the stored spectrogram, resized (bilinear, half-pixel) to the config's H x W when sizes differ;
- * - visual, training: T frames chosen at random among those stored (kept in time order; with fewer than T stored,
- *   drawn with repetition), one RandomResizedCrop box (scale 0.08-1, ratio 3/4-4/3, torchvision's sampling) and one
- *   horizontal flip decision per clip, shared by its T frames; evaluation: T frames evenly spaced, plain resize;
- * - RGB normalised with ImageNet mean/std; optical flow (2 channels, 128 = no motion) mapped to [-1, 1].
+ * Turns clips of a ClipStore into model inputs (METHOD.md section 1), branch by branch (`modalities`):
+ * - spectrogram: the stored spectrogram, resized (bilinear, half-pixel) to the config's H x W when sizes differ;
+ * - frames (RGB or flow), training: T frames chosen at random among those stored (kept in time order; with fewer
+ *   than T stored, drawn with repetition), one RandomResizedCrop box (scale 0.08-1, ratio 3/4-4/3, torchvision's
+ *   sampling) and one horizontal flip decision per clip, shared by its T frames; evaluation: T frames evenly spaced,
+ *   plain resize. Every frame branch takes the config's S and T. With two frame branches (RGB + flow) each draws its
+ *   own frames, boxes and flips, the first branch's draws before the second's;
+ * - RGB normalised with ImageNet mean/std; optical flow (2 channels, 128 = no motion) mapped to [-1, 1], and a
+ *   horizontally flipped flow frame also has its u (horizontal motion) negated, so that the motion stays true to
+ *   the mirrored image.
  * Random choices are made on the CPU from the run's Rng; the pixel work runs on the device.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClipStore } from './dataset';
-import type { Batch } from './methods/method';
+import { KIND_CHANNELS, type Branch, type FrameKind, type ModalityPair } from './modalities';
+import type { Batch, BranchInput } from './methods/method';
 import type { Rng } from './random';
 import { evaluationFrameIndices, trainingFrameIndices } from './frameIndices';
 
@@ -29,7 +34,7 @@ export interface StoredShape {
   audioHeight: number;
   audioWidth: number;
   frameSize: number;
-  frameChannels: number;
+  modalities: ModalityPair;
 }
 
 /** torchvision RandomResizedCrop.get_params: [top, left, height, width] in pixels of an h x w image. */
@@ -77,20 +82,21 @@ export class BatchBuilder {
     });
   }
 
-  /** Visual [B, T, S, S, C] float32, augmented when `rng` is given, else evaluation frames. */
-  visual(store: ClipStore, indices: ArrayLike<number>, augmentRng: Rng | null, frameRng: Rng | null): tf.Tensor5D {
-    const { frameSize: s0, frameChannels: c } = this.options.stored;
+  /** Frames of `kind` [B, T, S, S, C] float32, augmented when `augmentRng` is given, else evaluation frames. */
+  frames(kind: FrameKind, store: ClipStore, indices: ArrayLike<number>, augmentRng: Rng | null, frameRng: Rng | null): tf.Tensor5D {
+    const { frameSize: s0 } = this.options.stored;
+    const c = KIND_CHANNELS[kind];
     const { visualSize: s, frames: t } = this.options.input;
     const b = indices.length;
     const pixels = s0 * s0 * c;
     const buf = new Uint8Array(b * t * pixels);
     for (let i = 0; i < b; i++) {
       const clip = indices[i];
-      const n = store.frameCount(clip);
+      const n = store.frameCount(clip, kind);
       const chosen = frameRng ? trainingFrameIndices(n, t, frameRng) : evaluationFrameIndices(n, t);
       chosen.forEach((f, j) => {
-        const frame = store.readFrame(clip, f);
-        if (frame.length !== pixels) throw new Error(`frame ${f} of clip ${clip} has ${frame.length} bytes, expected ${pixels} (${s0}x${s0}x${c})`);
+        const frame = store.readFrame(clip, f, kind);
+        if (frame.length !== pixels) throw new Error(`${kind} frame ${f} of clip ${clip} has ${frame.length} bytes, expected ${pixels} (${s0}x${s0}x${c})`);
         buf.set(frame, (i * t + j) * pixels);
       });
     }
@@ -120,12 +126,18 @@ export class BatchBuilder {
         img = tf.image.resizeBilinear(img, [s, s], false, true);
       }
       let norm: tf.Tensor4D;
-      if (c === 3) {
+      if (kind === 'rgb') {
         const mean = tf.tensor1d(IMAGENET_MEAN.map((m) => m * 255));
         const std = tf.tensor1d(IMAGENET_STD.map((x) => x * 255));
         norm = tf.div(tf.sub(img, mean), std) as tf.Tensor4D;
       } else {
         norm = tf.sub(tf.div(img, 127.5), 1) as tf.Tensor4D;
+        if (flips) {
+          // u of a mirrored frame points the other way: sign (1 - 2 flip) on channel 0, 1 on v.
+          const sign = new Float32Array(b * t * 2);
+          for (let k = 0; k < b * t; k++) sign.set([1 - 2 * flips[k], 1], k * 2);
+          norm = tf.mul(norm, tf.tensor4d(sign, [b * t, 1, 1, 2])) as tf.Tensor4D;
+        }
       }
       return tf.reshape(norm, [b, t, s, s, c]) as tf.Tensor5D;
     });
@@ -137,13 +149,23 @@ export class BatchBuilder {
     return out;
   }
 
+  /** One branch's input: its kind's spectrogram or frames (training transforms when `training` is given). */
+  branch(branch: Branch, store: ClipStore, indices: ArrayLike<number>, training: { augment: Rng | null; frames: Rng } | null): BranchInput {
+    const kind = this.options.stored.modalities[branch === 'audio' ? 0 : 1];
+    if (kind === 'spectrogram') return this.audio(store, indices);
+    return this.frames(kind, store, indices, training ? training.augment : null, training ? training.frames : null);
+  }
+
   /** A full training or evaluation batch. */
   batch(store: ClipStore, indices: ArrayLike<number>, training: { augment: Rng | null; frames: Rng } | null): Batch & { labelValues: Int32Array } {
     const labelValues = this.labels(store, indices);
     const labels = tf.tensor1d(labelValues, 'int32');
+    const audio = this.branch('audio', store, indices, training);
+    const visual = this.branch('visual', store, indices, training);
+    if (visual.rank !== 5) throw new Error(`the second branch takes frames, not a ${this.options.stored.modalities[1]}`);
     return {
-      audio: this.audio(store, indices),
-      visual: this.visual(store, indices, training ? training.augment : null, training ? training.frames : null),
+      audio,
+      visual: visual as tf.Tensor5D,
       labels,
       oneHot: tf.tidy(() => tf.cast(tf.oneHot(labels, this.options.numClasses), 'float32') as tf.Tensor2D),
       labelValues,

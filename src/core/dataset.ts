@@ -1,32 +1,36 @@
 /**
- * The engine's view of a dataset: two splits of clips held in memory, each clip a log-magnitude spectrogram
- * (audio, H x W) and one or more frames (uint8, S x S x C, in time order). The demo generator and the decoders of
- * real folders both produce this, so the engine trains on either the same way.
+ * The engine's view of a dataset: two splits of clips held in memory, each clip holding the two branches'
+ * inputs (`modalities`, see modalities.ts): a log-magnitude spectrogram (audio, H x W float32) and/or frames of
+ * one or two kinds (RGB, optical flow: uint8, S x S x C, in time order). The demo generator, the decoders of real
+ * folders and dataset packs all produce this, so the engine trains on any of them the same way.
  */
+import type { FrameKind, ModalityPair } from './modalities';
+import { KIND_CHANNELS } from './modalities';
 
 /** One split's clips. Implementations may store compactly (e.g. float16); reads return float32 / uint8. */
 export interface ClipStore {
   readonly size: number;
   /** Class index per clip. */
   readonly labels: Int32Array;
-  /** Copies clip i's spectrogram (H*W floats, row-major, H = frequency) into `out` at `offset`. */
+  /** Copies clip i's spectrogram (H*W floats, row-major, H = frequency) into `out` at `offset` (pairs with a spectrogram). */
   readAudio(i: number, out: Float32Array, offset: number): void;
-  /** Number of frames stored for clip i (>= 1). */
-  frameCount(i: number): number;
-  /** Frame j of clip i, row-major H x W x C uint8 at the dataset's stored size. */
-  readFrame(i: number, j: number): Uint8Array;
+  /** Number of frames of `kind` stored for clip i (>= 1). */
+  frameCount(i: number, kind: FrameKind): number;
+  /** Frame j of `kind` of clip i, row-major S x S x C uint8 at the dataset's stored size. */
+  readFrame(i: number, j: number, kind: FrameKind): Uint8Array;
 }
 
-/** What a dataset is, apart from its clips: names and stored sizes (shared by every form a dataset travels in). */
+/** What a dataset is, apart from its clips: names, the branches' kinds and stored sizes (shared by every form a dataset travels in). */
 export interface DatasetShape {
   name: string;
   classNames: string[];
-  /** Stored spectrogram size; the engine resizes to the config's audio size when they differ. */
+  /** The first and second branch's kinds. */
+  modalities: ModalityPair;
+  /** Stored spectrogram size (0 x 0 without a spectrogram); the engine resizes to the config's audio size when they differ. */
   audioHeight: number;
   audioWidth: number;
-  /** Stored frame size (square) and channels: 3 = RGB, 2 = optical flow (u, v; 128 = no motion). */
+  /** Stored size S of every frame kind (square frames). */
   frameSize: number;
-  frameChannels: 2 | 3;
 }
 
 export interface Dataset extends DatasetShape {
@@ -34,30 +38,48 @@ export interface Dataset extends DatasetShape {
   test: ClipStore;
 }
 
-/** A ClipStore over plain arrays: spectrograms float32 [n, H*W], frames uint8 per clip [T_i, S*S*C]. */
+/** Bytes of one stored frame of `kind`. */
+export function frameBytes(shape: Pick<DatasetShape, 'frameSize'>, kind: FrameKind): number {
+  return shape.frameSize * shape.frameSize * KIND_CHANNELS[kind];
+}
+
+/** The clips' data in plain arrays: spectrograms float32 [H*W] per clip, frames uint8 per clip and kind [T_i][S*S*C]. */
+export interface ClipArrays {
+  spectrograms?: readonly Float32Array[];
+  rgb?: readonly Uint8Array[][];
+  flow?: readonly Uint8Array[][];
+}
+
+/** A ClipStore over plain arrays. */
 export class ArrayClipStore implements ClipStore {
   readonly size: number;
 
   constructor(
     readonly labels: Int32Array,
-    private readonly spectrograms: Float32Array[],
-    private readonly frames: Uint8Array[][],
+    private readonly arrays: ClipArrays,
   ) {
-    if (spectrograms.length !== labels.length || frames.length !== labels.length) {
-      throw new Error(`ArrayClipStore: ${labels.length} labels but ${spectrograms.length} spectrograms and ${frames.length} frame lists`);
-    }
     this.size = labels.length;
+    for (const [key, list] of Object.entries(arrays) as [string, readonly unknown[] | undefined][]) {
+      if (list && list.length !== labels.length) throw new Error(`ArrayClipStore: ${labels.length} labels but ${list.length} ${key === 'spectrograms' ? 'spectrograms' : `${key} frame lists`}`);
+    }
   }
 
   readAudio(i: number, out: Float32Array, offset: number): void {
-    out.set(this.spectrograms[i], offset);
+    if (!this.arrays.spectrograms) throw new Error('this dataset has no spectrograms');
+    out.set(this.arrays.spectrograms[i], offset);
   }
 
-  frameCount(i: number): number {
-    return this.frames[i].length;
+  private frames(kind: FrameKind): readonly Uint8Array[][] {
+    const list = this.arrays[kind];
+    if (!list) throw new Error(`this dataset has no ${kind} frames`);
+    return list;
   }
 
-  readFrame(i: number, j: number): Uint8Array {
-    return this.frames[i][j];
+  frameCount(i: number, kind: FrameKind): number {
+    return this.frames(kind)[i].length;
+  }
+
+  readFrame(i: number, j: number, kind: FrameKind): Uint8Array {
+    return this.frames(kind)[i][j];
   }
 }

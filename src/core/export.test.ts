@@ -4,9 +4,10 @@ import { modelParamSpecs, type ModelOptions } from './model';
 import { Rng } from './random';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
 import { useBackend } from '../../test/support/testBackend';
+import { AUDIO_RGB, RGB_FLOW } from './modalities';
 
-const OPTIONS: ModelOptions = { numClasses: 3, fusion: 'sum', width: 0.0625, audioChannels: 1, visualChannels: 3 };
-const META: WeightsMetadata = { classNames: ['x', 'y', 'z'], fusion: 'sum', method: 'bmm', preset: 'tiny', width: 0.0625, audioShape: [1, 33, 24], visualShape: [3, 1, 32, 32] };
+const OPTIONS: ModelOptions = { numClasses: 3, fusion: 'sum', width: 0.0625, modalities: AUDIO_RGB };
+const META: WeightsMetadata = { classNames: ['x', 'y', 'z'], fusion: 'sum', method: 'bmm', preset: 'tiny', width: 0.0625, modalities: AUDIO_RGB, audioShape: [1, 33, 24], visualShape: [3, 1, 32, 32] };
 
 function randomWeights(): Map<string, Float32Array> {
   const rng = new Rng(4);
@@ -39,6 +40,7 @@ describe('safetensors export layout (METHOD.md section 7)', () => {
       method: 'bmm',
       preset: 'tiny',
       width: '0.0625',
+      modalities: '["spectrogram","rgb"]',
       audio_shape: '[1,33,24]',
       visual_shape: '[3,1,32,32]',
     });
@@ -79,6 +81,29 @@ describe('import checks name the first mismatch', () => {
   });
   it('a model of other options', () => {
     expect(() => importSafetensors(exportSafetensors(specs, randomWeights(), new Map(), META), { ...OPTIONS, numClasses: 4 })).toThrow('weights were saved with numClasses = 3, but the model has 4');
+  });
+  it('modalities: RGB + flow round-trips with a frame-shaped first branch; files without it are a spectrogram and RGB or flow', () => {
+    const rgbFlow: ModelOptions = { ...OPTIONS, modalities: RGB_FLOW };
+    const rf = modelParamSpecs(rgbFlow);
+    expect(rf.find((p) => p.name === 'audio_net.conv1.weight')!.shape).toEqual([7, 7, 3, 4]);
+    expect(rf.find((p) => p.name === 'visual_net.conv1.weight')!.shape).toEqual([7, 7, 2, 4]);
+    const meta: WeightsMetadata = { ...META, modalities: RGB_FLOW, audioShape: [3, 2, 32, 32], visualShape: [2, 2, 32, 32] };
+    const weights = new Map(rf.map((p) => [p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)).map((_, i) => i % 7)]));
+    const back = importSafetensors(exportSafetensors(rf, weights, new Map(), meta));
+    expect(back.options).toEqual(rgbFlow);
+    expect(back.meta!.audioShape).toEqual([3, 2, 32, 32]);
+    expect(back.metadata.modalities).toBe('["rgb","flow"]');
+    expect(() => importSafetensors(exportSafetensors(rf, weights, new Map(), meta), OPTIONS)).toThrow(
+      'weights were saved with modalities ["rgb","flow"], but the model has ["spectrogram","rgb"]',
+    );
+    const base = { class_names: '["a","b"]', fusion: 'sum', audio_shape: '[1,2,3]' };
+    expect(parseWeightsMetadata({ ...base, visual_shape: '[2,1,2,2]' }).modalities).toEqual(['spectrogram', 'flow']);
+    expect(parseWeightsMetadata({ ...base, visual_shape: '[3,1,2,2]' }).modalities).toEqual(['spectrogram', 'rgb']);
+    expect(() => parseWeightsMetadata({ ...base, visual_shape: '[3,1,2,2]', modalities: '["flow","rgb"]' })).toThrow(
+      'weights metadata "modalities" is ["flow","rgb"]; the lab trains ["spectrogram","rgb"], ["spectrogram","flow"], ["rgb","flow"]',
+    );
+    expect(() => parseWeightsMetadata({ ...base, visual_shape: '[2,1,2,2]', modalities: '["rgb","flow"]' })).toThrow('"audio_shape" should be a JSON array [C, T, H, W]');
+    expect(() => parseWeightsMetadata({ ...base, audio_shape: '[1,1,2,2]', visual_shape: '[2,1,2,2]', modalities: '["rgb","flow"]' })).toThrow('"audio_shape" has 1 channels, but rgb has 3');
   });
   it('metadata that is not the lab format', () => {
     expect(() => parseWeightsMetadata({ class_names: '["a","b"]', fusion: 'mlp', audio_shape: '[1,2,3]', visual_shape: '[3,1,2,2]' })).toThrow('"fusion" is "mlp"; allowed values: concat, sum, film, gated, decision');

@@ -4,7 +4,9 @@
  * safetensors: PyTorch state_dict names of OGM-GE's AVClassifier, conv kernels OIHW (the lab's HWIO transposed by
  * [3, 2, 0, 1]), linear weights [out, in], BatchNorm running statistics, `num_batches_tracked` as an int64 scalar,
  * and `__metadata__` (all strings): format_version, class_names (JSON array), num_classes, fusion, method, preset,
- * width, audio_shape (JSON [C, H, W]) and visual_shape (JSON [C, T, H, W]), PyTorch layouts.
+ * width, modalities (JSON [first, second] kinds, modalities.ts), audio_shape (the first branch: JSON [C, H, W] for a
+ * spectrogram, [C, T, H, W] for frames) and visual_shape (JSON [C, T, H, W]), PyTorch layouts. A file without
+ * `modalities` (written before branch kinds) is a spectrogram and RGB or flow by visual_shape's channels.
  *
  * TF.js format: a `model.json` weights manifest plus one binary file, the lab's own layouts (HWIO, [in, out]).
  */
@@ -13,6 +15,7 @@ import type { FusionName, MethodName, PresetName } from './config';
 import { FUSIONS } from './config';
 import type { ModelOptions } from './model';
 import { modelParamSpecs } from './model';
+import { KIND_CHANNELS, legacyPair, MODALITY_PAIRS, samePair, supportedPair, type ModalityKind, type ModalityPair } from './modalities';
 import type { ParamSpec } from './params';
 import { decodeSafetensors, encodeSafetensors, toFloat32Array, int64ToNumbers, type DecodedTensor, type NamedTensor } from './safetensors';
 
@@ -24,8 +27,10 @@ export interface WeightsMetadata {
   method: MethodName | string;
   preset: PresetName | string;
   width: number;
-  /** PyTorch layout [C, H, W]. */
-  audioShape: [number, number, number];
+  /** The first and second branch's kinds. */
+  modalities: ModalityPair;
+  /** The first branch's input, PyTorch layout: [C, H, W] (spectrogram) or [C, T, H, W] (frames). */
+  audioShape: number[];
   /** PyTorch layout [C, T, H, W]. */
   visualShape: [number, number, number, number];
 }
@@ -86,14 +91,20 @@ export function metadataStrings(meta: WeightsMetadata): Record<string, string> {
     method: String(meta.method),
     preset: String(meta.preset),
     width: String(meta.width),
+    modalities: JSON.stringify(meta.modalities),
     audio_shape: JSON.stringify(meta.audioShape),
     visual_shape: JSON.stringify(meta.visualShape),
   };
 }
 
+/** A branch's input shape in PyTorch layout for the config's sizes: [1, H, W] (spectrogram) or [C, T, S, S] (frames). */
+export function branchInputShape(kind: ModalityKind, c: { audioHeight: number; audioWidth: number; frames: number; visualSize: number }): number[] {
+  return kind === 'spectrogram' ? [1, c.audioHeight, c.audioWidth] : [KIND_CHANNELS[kind], c.frames, c.visualSize, c.visualSize];
+}
+
 /** Model options implied by the metadata (and its shapes). */
 export function modelOptionsFromMetadata(meta: WeightsMetadata): ModelOptions {
-  return { numClasses: meta.classNames.length, fusion: meta.fusion, width: meta.width, audioChannels: meta.audioShape[0], visualChannels: meta.visualShape[0] };
+  return { numClasses: meta.classNames.length, fusion: meta.fusion, width: meta.width, modalities: meta.modalities };
 }
 
 /** Encodes the model's weights as safetensors bytes. */
@@ -136,12 +147,22 @@ export function parseWeightsMetadata(meta: Record<string, string>): WeightsMetad
   if (!FUSIONS.includes(fusion)) throw new Error(`weights metadata "fusion" is "${meta.fusion}"; allowed values: ${FUSIONS.join(', ')}`);
   const width = Number(meta.width ?? '1');
   if (!(width > 0)) throw new Error(`weights metadata "width" should be a number > 0, got "${meta.width}"`);
-  const audioShape = parseJsonField(meta, 'audio_shape', isIntArray(3), 'a JSON array [C, H, W]') as [number, number, number];
   const visualShape = parseJsonField(meta, 'visual_shape', isIntArray(4), 'a JSON array [C, T, H, W]') as [number, number, number, number];
+  const pairs = MODALITY_PAIRS.map((p) => JSON.stringify(p)).join(', ');
+  const modalities =
+    meta.modalities === undefined
+      ? legacyPair(visualShape[0])
+      : supportedPair(parseJsonField(meta, 'modalities', (v): v is unknown[] => Array.isArray(v), `one of ${pairs}`) as unknown[]);
+  if (!modalities) throw new Error(`weights metadata "modalities" is ${meta.modalities}; the lab trains ${pairs}`);
+  const first = modalities[0];
+  const audioShape = parseJsonField(meta, 'audio_shape', isIntArray(first === 'spectrogram' ? 3 : 4), first === 'spectrogram' ? 'a JSON array [C, H, W]' : 'a JSON array [C, T, H, W]');
+  for (const [key, shape, kind] of [['audio_shape', audioShape, first], ['visual_shape', visualShape, modalities[1]]] as const) {
+    if (shape[0] !== KIND_CHANNELS[kind]) throw new Error(`weights metadata "${key}" has ${shape[0]} channels, but ${kind} has ${KIND_CHANNELS[kind]}`);
+  }
   if (meta.num_classes !== undefined && Number(meta.num_classes) !== classNames.length) {
     throw new Error(`weights metadata says num_classes ${meta.num_classes} but lists ${classNames.length} class names`);
   }
-  return { classNames, fusion, method: meta.method ?? 'unknown', preset: meta.preset ?? 'unknown', width, audioShape, visualShape };
+  return { classNames, fusion, method: meta.method ?? 'unknown', preset: meta.preset ?? 'unknown', width, modalities, audioShape, visualShape };
 }
 
 export interface ImportedWeights {
@@ -195,8 +216,11 @@ export function importSafetensors(bytes: Uint8Array | ArrayBuffer, options?: Mod
   const opts = options ?? modelOptionsFromMetadata(meta!);
   if (options && meta) {
     const fromFile = modelOptionsFromMetadata(meta);
-    for (const key of ['numClasses', 'fusion', 'width', 'visualChannels'] as const) {
+    for (const key of ['numClasses', 'fusion', 'width'] as const) {
       if (fromFile[key] !== options[key]) throw new Error(`weights were saved with ${key} = ${String(fromFile[key])}, but the model has ${String(options[key])}`);
+    }
+    if (!samePair(fromFile.modalities, options.modalities)) {
+      throw new Error(`weights were saved with modalities ${JSON.stringify(fromFile.modalities)}, but the model has ${JSON.stringify(options.modalities)}`);
     }
   }
   return { ...importTensors(modelParamSpecs(opts), tensors, metadata), options: opts, meta };

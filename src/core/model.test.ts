@@ -9,13 +9,14 @@ import { runPython, skipWithoutTorch } from '../../test/support/pythonReference'
 import { Rng } from './random';
 import { decodeSafetensors, toFloat32Array } from './safetensors';
 import { maxRelativeError, useBackend } from '../../test/support/testBackend';
+import { AUDIO_RGB, RGB_FLOW } from './modalities';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
 
 describe('ResNet-18 encoder shapes', () => {
   const shapesOf = async (input: [number, number, number, number], prefix: 'audio_net' | 'visual_net') => {
     await useBackend('wasm');
-    const model = new AVModel({ numClasses: 6, fusion: 'concat', width: 1 / 16, audioChannels: 1, visualChannels: 3 }, new Rng(0));
+    const model = new AVModel({ numClasses: 6, fusion: 'concat', width: 1 / 16, modalities: AUDIO_RGB }, new Rng(0));
     const taps = new Map<string, tf.Tensor4D>();
     tf.tidy(() => {
       const x = tf.zeros(input) as tf.Tensor4D;
@@ -70,7 +71,7 @@ describe('ResNet-18 encoder shapes', () => {
 
   it('z_a, z_v are [B, 512 * width] and the visual branch averages over T frames', async () => {
     await useBackend('wasm');
-    const model = new AVModel({ numClasses: 4, fusion: 'concat', width: 0.125, audioChannels: 1, visualChannels: 3 }, new Rng(1));
+    const model = new AVModel({ numClasses: 4, fusion: 'concat', width: 0.125, modalities: AUDIO_RGB }, new Rng(1));
     const frames = tf.randomNormal([2, 1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor5D;
     const one = model.encodeVisual(frames, { training: false });
     // The same frame repeated 3 times averages to the same feature.
@@ -83,13 +84,33 @@ describe('ResNet-18 encoder shapes', () => {
   });
 });
 
+describe('branch kinds', () => {
+  it('RGB + flow: both encoders take frames [B, T, S, S, C] (3 and 2 channels) and average over T; a spectrogram-shaped input is refused', async () => {
+    await useBackend('wasm');
+    const model = new AVModel({ numClasses: 4, fusion: 'concat', width: 0.125, modalities: RGB_FLOW }, new Rng(1));
+    expect(model.params.get('audio_net.conv1.weight').shape).toEqual([7, 7, 3, 8]);
+    expect(model.params.get('visual_net.conv1.weight').shape).toEqual([7, 7, 2, 8]);
+    const rgb = tf.randomNormal([2, 1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor5D;
+    const flow = tf.randomNormal([2, 2, 32, 32, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
+    const out = model.forward(rgb, flow, { training: false });
+    expect([out.za.shape, out.zv.shape, out.logits.shape]).toEqual([[2, 64], [2, 64], [2, 4]]);
+    const twice = model.encodeAudio(tf.concat([rgb, rgb], 1) as tf.Tensor5D, { training: false });
+    expect(maxRelativeError(await twice.data(), await out.za.data())).toBeLessThan(1e-5);
+    expect(() => model.encodeAudio(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, { training: false })).toThrow('audio_net takes rgb frames [B, T, S, S, C], got shape [2, 32, 32, 3]');
+    model.dispose();
+    const av = new AVModel({ numClasses: 4, fusion: 'concat', width: 0.125, modalities: AUDIO_RGB }, new Rng(1));
+    expect(() => av.encodeAudio(tf.zeros([2, 1, 8, 8, 1]) as tf.Tensor5D, { training: false })).toThrow('audio_net takes a spectrogram [B, H, W, 1], got shape [2, 1, 8, 8, 1]');
+    av.dispose();
+  });
+});
+
 describe('parameter names, shapes and init', () => {
   it('names map one-to-one to the PyTorch state_dict of the reference package, for every fusion', () => {
     if (skipWithoutTorch()) return;
     for (const fusion of FUSIONS) {
       const expected = JSON.parse(runPython(['-m', 'bmm_lab.state_dict_spec', '--fusion', fusion, '--classes', '6', '--width', '0.25', '--audio-channels', '1', '--visual-channels', '3']));
       const ours: Record<string, number[]> = {};
-      for (const spec of modelParamSpecs({ numClasses: 6, fusion, width: 0.25, audioChannels: 1, visualChannels: 3 })) {
+      for (const spec of modelParamSpecs({ numClasses: 6, fusion, width: 0.25, modalities: AUDIO_RGB })) {
         ours[spec.name] = torchShape(spec);
         if (spec.kind === 'bn-var') ours[spec.name.replace(/running_var$/, 'num_batches_tracked')] = [];
       }
@@ -100,7 +121,7 @@ describe('parameter names, shapes and init', () => {
 
   it('initialises conv kaiming-normal (fan_out), BN 1/0, linear xavier-normal with zero bias', async () => {
     await useBackend('wasm');
-    const model = new AVModel({ numClasses: 6, fusion: 'concat', width: 0.5, audioChannels: 1, visualChannels: 3 }, new Rng(2));
+    const model = new AVModel({ numClasses: 6, fusion: 'concat', width: 0.5, modalities: AUDIO_RGB }, new Rng(2));
     const values = await model.params.read();
     const std = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
     // layer3.0.conv1: 3x3, 128 outputs at width 0.5 -> std sqrt(2 / (128 * 9)).
@@ -119,7 +140,7 @@ describe('forward pass against PyTorch (fixed weights, stored reference)', () =>
     for (const backend of ['wasm', 'cpu'] as const) {
       await useBackend(backend);
       const imported = importSafetensors(readFileSync(join(TESTDATA, 'model_reference.weights.safetensors')));
-      expect(imported.options).toEqual({ numClasses: 5, fusion: 'film', width: 0.0625, audioChannels: 1, visualChannels: 3 });
+      expect(imported.options).toEqual({ numClasses: 5, fusion: 'film', width: 0.0625, modalities: AUDIO_RGB });
       const model = new AVModel(imported.options, new Rng(0));
       model.params.write(imported.weights);
       const io = decodeSafetensors(readFileSync(join(TESTDATA, 'model_reference.io.safetensors'))).tensors;
@@ -148,6 +169,7 @@ describe('forward pass against PyTorch (fixed weights, stored reference)', () =>
       method: 'erm',
       preset: 'reference',
       width: 0.0625,
+      modalities: AUDIO_RGB,
       audioShape: [1, 40, 30],
       visualShape: [3, 2, 36, 36],
     });

@@ -1,10 +1,13 @@
 /**
- * The two-branch audio-visual classifier (OGM-GE's AVClassifier): `audio_net` and `visual_net` ResNet-18 encoders
- * and a `fusion_module`. Inputs are NHWC: audio [B, H, W, 1] (H = frequency bins), visual [B, T, S, S, C] run as
- * B*T images; the visual map is averaged over T, h and w, the audio map over h and w, giving z_a, z_v of [B, d].
+ * The two-branch classifier (OGM-GE's AVClassifier): `audio_net` and `visual_net` ResNet-18 encoders and a
+ * `fusion_module`. `audio_net` is the first branch and `visual_net` the second, whatever their kinds
+ * (modalities.ts). Inputs are NHWC: a spectrogram [B, H, W, 1] (H = frequency bins), its map averaged over h and w;
+ * frames (RGB or flow) [B, T, S, S, C] run as B*T images, the map averaged over T, h and w. So z_a, z_v are [B, d].
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FusionName } from './config';
+import type { BranchInput } from './methods/method';
+import { KIND_CHANNELS, type ModalityPair } from './modalities';
 import { fusionForward, fusionParamSpecs, unimodalLogits, type FeatureMeans, type FusionOutput, type UnimodalScore } from './fusion';
 import { ParamStore, type ParamSpec } from './params';
 import type { Rng } from './random';
@@ -14,8 +17,8 @@ export interface ModelOptions {
   numClasses: number;
   fusion: FusionName;
   width: number;
-  audioChannels: number;
-  visualChannels: number;
+  /** The first and second branch's kinds (their input channels follow). */
+  modalities: ModalityPair;
 }
 
 export const AUDIO_NET = 'audio_net';
@@ -24,8 +27,8 @@ export const VISUAL_NET = 'visual_net';
 /** All parameter specs of the model, in state_dict order. */
 export function modelParamSpecs(o: ModelOptions): ParamSpec[] {
   return [
-    ...resnetParamSpecs(AUDIO_NET, o.audioChannels, o.width),
-    ...resnetParamSpecs(VISUAL_NET, o.visualChannels, o.width),
+    ...resnetParamSpecs(AUDIO_NET, KIND_CHANNELS[o.modalities[0]], o.width),
+    ...resnetParamSpecs(VISUAL_NET, KIND_CHANNELS[o.modalities[1]], o.width),
     ...fusionParamSpecs(o.fusion, encoderDim(o.width), o.numClasses),
   ];
 }
@@ -52,15 +55,22 @@ export class AVModel {
     this.dim = encoderDim(options.width);
   }
 
-  /** z_a [B, d] from spectrograms [B, H, W, C]. */
-  encodeAudio(audio: tf.Tensor4D, opts: ForwardOptions): tf.Tensor2D {
-    return tf.mean(resnetForward(this.params, AUDIO_NET, this.options.width, audio, opts), [1, 2]) as tf.Tensor2D;
+  /** z_a [B, d] from the first branch's input: a spectrogram [B, H, W, 1] or frames [B, T, S, S, C]. */
+  encodeAudio(audio: BranchInput, opts: ForwardOptions): tf.Tensor2D {
+    return this.encode(AUDIO_NET, this.options.modalities[0], audio, opts);
   }
 
-  /** z_v [B, d] from frames [B, T, S, S, C]: B*T images, averaged over T, h and w. */
-  encodeVisual(visual: tf.Tensor5D, opts: ForwardOptions): tf.Tensor2D {
-    const [b, t, h, w, c] = visual.shape;
-    const map = resnetForward(this.params, VISUAL_NET, this.options.width, tf.reshape(visual, [b * t, h, w, c]), opts);
+  /** z_v [B, d] from the second branch's frames [B, T, S, S, C]. */
+  encodeVisual(visual: BranchInput, opts: ForwardOptions): tf.Tensor2D {
+    return this.encode(VISUAL_NET, this.options.modalities[1], visual, opts);
+  }
+
+  private encode(net: string, kind: ModalityPair[number], x: BranchInput, opts: ForwardOptions): tf.Tensor2D {
+    const want = kind === 'spectrogram' ? 4 : 5;
+    if (x.rank !== want) throw new Error(`${net} takes ${kind === 'spectrogram' ? 'a spectrogram [B, H, W, 1]' : `${kind} frames [B, T, S, S, C]`}, got shape [${x.shape.join(', ')}]`);
+    if (x.rank === 4) return tf.mean(resnetForward(this.params, net, this.options.width, x as tf.Tensor4D, opts), [1, 2]) as tf.Tensor2D;
+    const [b, t, h, w, c] = (x as tf.Tensor5D).shape;
+    const map = resnetForward(this.params, net, this.options.width, tf.reshape(x, [b * t, h, w, c]), opts);
     const [, mh, mw, d] = map.shape;
     return tf.mean(tf.reshape(map, [b, t * mh * mw, d]), 1) as tf.Tensor2D;
   }
@@ -89,7 +99,7 @@ export class AVModel {
     return this.means;
   }
 
-  forward(audio: tf.Tensor4D, visual: tf.Tensor5D, opts: ForwardOptions): ModelOutput {
+  forward(audio: BranchInput, visual: BranchInput, opts: ForwardOptions): ModelOutput {
     const za = this.encodeAudio(audio, opts);
     const zv = this.encodeVisual(visual, opts);
     return { za, zv, ...this.fuse(za, zv) };

@@ -17,7 +17,7 @@ import { validateConfig, type TrainConfig } from './config';
 import type { ClipStore, Dataset } from './dataset';
 import { holdOut, SubsetClipStore } from './validation';
 import { evaluateSplit, type EvaluationResult } from './evaluate';
-import { exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
+import { branchInputShape, exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
 import type { EpochMetrics, EpochWork, EvalPhase, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate, StepRecord } from './events';
 import { createMethod, type TrainingMethod } from './methods';
 import { defaultEpochReport, softCrossEntropy, type EpochTotals } from './methods/method';
@@ -116,7 +116,7 @@ export class TrainingSession {
     this.onStep = options.onStep;
     this.rng = new Rng(config.seed);
     this.model = new AVModel(
-      { numClasses: dataset.classNames.length, fusion: config.fusion, width: config.width, audioChannels: 1, visualChannels: dataset.frameChannels },
+      { numClasses: dataset.classNames.length, fusion: config.fusion, width: config.width, modalities: dataset.modalities },
       this.rng.fork(),
     );
     const trainable = new Map<string, tf.Variable>();
@@ -130,7 +130,7 @@ export class TrainingSession {
     this.names = variableNameMap(this.model);
     this.builder = new BatchBuilder({
       input: { audioHeight: config.audioHeight, audioWidth: config.audioWidth, visualSize: config.visualSize, frames: config.frames },
-      stored: { audioHeight: dataset.audioHeight, audioWidth: dataset.audioWidth, frameSize: dataset.frameSize, frameChannels: dataset.frameChannels },
+      stored: { audioHeight: dataset.audioHeight, audioWidth: dataset.audioWidth, frameSize: dataset.frameSize, modalities: dataset.modalities },
       numClasses: dataset.classNames.length,
     });
     const split = holdOut(dataset.train.labels, config.valSplit, config.seed);
@@ -589,8 +589,9 @@ export class TrainingSession {
       method: c.method,
       preset: c.preset,
       width: c.width,
-      audioShape: [1, c.audioHeight, c.audioWidth],
-      visualShape: [this.dataset.frameChannels, c.frames, c.visualSize, c.visualSize],
+      modalities: this.dataset.modalities,
+      audioShape: branchInputShape(this.dataset.modalities[0], c),
+      visualShape: branchInputShape(this.dataset.modalities[1], c) as [number, number, number, number],
     };
   }
 

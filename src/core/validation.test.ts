@@ -19,14 +19,14 @@ describe('the validation split', () => {
   });
 
   it('a subset reads the clips it names, in its order', () => {
-    const base = new ArrayClipStore(Int32Array.from([0, 1, 2]), [Float32Array.of(0), Float32Array.of(1), Float32Array.of(2)], [[Uint8Array.of(10)], [Uint8Array.of(11)], [Uint8Array.of(12)]]);
+    const base = new ArrayClipStore(Int32Array.from([0, 1, 2]), { spectrograms: [Float32Array.of(0), Float32Array.of(1), Float32Array.of(2)], rgb: [[Uint8Array.of(10)], [Uint8Array.of(11)], [Uint8Array.of(12)]] });
     const sub = new SubsetClipStore(base, [2, 0]);
     const out = new Float32Array(2);
     sub.readAudio(0, out, 0);
     sub.readAudio(1, out, 1);
     expect(Array.from(out)).toEqual([2, 0]);
     expect(Array.from(sub.labels)).toEqual([2, 0]);
-    expect(Array.from(sub.readFrame(0, 0))).toEqual([12]);
+    expect(Array.from(sub.readFrame(0, 0, 'rgb'))).toEqual([12]);
   });
 
   it('best is the test accuracy at the best validation epoch when every epoch has one, else the best test epoch', () => {

@@ -8,6 +8,7 @@
  * chosen by a permutation of the class's clips; both splits keep the original clip order.
  */
 import type { ClipStore } from './dataset';
+import type { FrameKind } from './modalities';
 import { Rng } from './random';
 
 /** Salt of the split's generator: seed -> seed ^ salt, apart from the training stream. */
@@ -53,11 +54,11 @@ export class SubsetClipStore implements ClipStore {
     this.base.readAudio(this.indices[i], out, offset);
   }
 
-  frameCount(i: number): number {
-    return this.base.frameCount(this.indices[i]);
+  frameCount(i: number, kind: FrameKind): number {
+    return this.base.frameCount(this.indices[i], kind);
   }
 
-  readFrame(i: number, j: number): Uint8Array {
-    return this.base.readFrame(this.indices[i], j);
+  readFrame(i: number, j: number, kind: FrameKind): Uint8Array {
+    return this.base.readFrame(this.indices[i], j, kind);
   }
 }

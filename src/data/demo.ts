@@ -15,6 +15,7 @@
  * `difficulty` scales the noise of both cues (1 = default).
  */
 import { ArrayClipStore, type Dataset } from '../core/dataset';
+import { AUDIO_RGB } from '../core/modalities';
 import { Rng } from '../core/random';
 
 export interface DemoOptions {
@@ -168,7 +169,7 @@ export function syntheticDataset(
       spectrograms.push(made.spectrogram);
       frames.push(made.frames);
     }
-    return new ArrayClipStore(labels, spectrograms, frames);
+    return new ArrayClipStore(labels, { spectrograms, rgb: frames });
   };
   return {
     name,
@@ -176,7 +177,7 @@ export function syntheticDataset(
     audioHeight: o.audioHeight,
     audioWidth: o.audioWidth,
     frameSize: o.frameSize,
-    frameChannels: 3,
+    modalities: AUDIO_RGB,
     train: split(o.trainPerClass),
     test: split(o.testPerClass),
   };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ArrayClipStore, type Dataset } from '../core/dataset';
+import { RGB_FLOW } from '../core/modalities';
 import { encodeSafetensors, type NamedTensor } from '../core/safetensors';
 import { makeDemoDataset } from './demo';
 import { PackError, readPack, writePack, type PackFile } from './pack';
@@ -45,7 +47,7 @@ describe('dataset packs', () => {
     expect(written.map((f) => f.name)).toEqual(['pack.json', 'part-00000.safetensors', 'part-00001.safetensors', 'part-00002.safetensors', 'part-00003.safetensors']);
     const { dataset, inputs, manifest: m } = await readPack(reader(written), 'demo');
     expect(m.shards.map((s) => s.clips)).toEqual([4, 4, 4, 3]);
-    expect(inputs).toEqual({ audioHeight: 8, audioWidth: 10, visualSize: 8, frames: 1, frameChannels: 3 });
+    expect(inputs).toEqual({ audioHeight: 8, audioWidth: 10, visualSize: 8, frames: 1, modalities: ['spectrogram', 'rgb'] });
     expect(dataset.classNames).toEqual(data.classNames);
     expect([dataset.train.size, dataset.test.size]).toEqual([9, 6]);
     expect(Array.from(dataset.train.labels)).toEqual(Array.from(data.train.labels));
@@ -60,9 +62,9 @@ describe('dataset packs', () => {
         ours.readAudio(i, a, 0);
         theirs.readAudio(i, b, 0);
         expect(a).toEqual(b);
-        expect(ours.frameCount(i)).toBe(1);
+        expect(ours.frameCount(i, 'rgb')).toBe(1);
         // T = 1 of 3 stored frames: the middle one (evaluation transform).
-        expect(ours.readFrame(i, 0)).toEqual(theirs.readFrame(i, 1));
+        expect(ours.readFrame(i, 0, 'rgb')).toEqual(theirs.readFrame(i, 1, 'rgb'));
       }
     }
   });
@@ -72,7 +74,7 @@ describe('dataset packs', () => {
     const ids = { train: Array.from({ length: 9 }, (_, i) => `tr${i}`), test: Array.from({ length: 6 }, (_, i) => `te${i}`) };
     const pack = await readPack(reader(writePack(data, { frames: 2, clipIds: ids })));
     expect(pack.clipIds).toEqual(ids);
-    expect(pack.dataset.train.frameCount(0)).toBe(2);
+    expect(pack.dataset.train.frameCount(0, 'rgb')).toBe(2);
   });
 
   it('reads a hand-made pack in split order across rows', async () => {
@@ -81,7 +83,7 @@ describe('dataset packs', () => {
     const a = new Float32Array(4);
     dataset.test.readAudio(0, a, 0);
     expect(Array.from(a)).toEqual([4, 5, 6, 7]);
-    expect(Array.from(dataset.test.readFrame(0, 0))).toEqual([12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
+    expect(Array.from(dataset.test.readFrame(0, 0, 'rgb'))).toEqual([12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
   });
 
   it('refuses a malformed pack, naming the file and the field', async () => {
@@ -90,7 +92,11 @@ describe('dataset packs', () => {
       [[{ name: 'pack.json', bytes: new TextEncoder().encode('{') }], 'pack.json: not JSON'],
       [files(manifest({ version: 2 }), shard()), 'pack.json: version 2 is not supported (this lab reads version 1)'],
       [files(manifest({ format: 'zip' }), shard()), 'pack.json: format is "zip", expected "bmm-lab-pack"'],
-      [files(manifest({ branches: ['rgb', 'flow'] }), shard()), 'pack.json: branches ["rgb","flow"] are not supported yet'],
+      [files(manifest({ branches: ['flow', 'rgb'] }), shard()), 'pack.json: branches ["flow","rgb"] are not supported: the lab trains ["spectrogram","rgb"], ["spectrogram","flow"], ["rgb","flow"]'],
+      [files(manifest({ branches: ['rgb', 'spectrogram'] }), shard()), 'pack.json: branches ["rgb","spectrogram"] are not supported'],
+      [files(manifest({ branches: ['rgb', 'flow'] }), shard()), 'pack.json: shapes.flow must be [T,S,S,2], got undefined'],
+      [files(manifest({ branches: ['rgb', 'flow'], shapes: { rgb: [1, 2, 2, 3], flow: [2, 2, 2, 2] } }), shard()), 'pack.json: shapes.rgb [1,2,2,3] and shapes.flow [2,2,2,2] must share T and S'],
+      [files(manifest({ branches: ['rgb', 'flow'], shapes: { rgb: [1, 2, 2, 3], flow: [1, 2, 2, 2] } }), shard()), 'p.safetensors: tensor "flow" is missing'],
       [files(manifest({ shapes: { spectrogram: [1, 2, 2], rgb: [1, 2, 2, 2] } }), shard()), 'pack.json: shapes.rgb must be [T,S,S,3], got [1,2,2,2]'],
       [files(manifest({ class_names: ['a'] }), shard()), 'pack.json: class_names must be an array of at least 2 distinct strings'],
       [files(manifest({ shards: [{ file: '../x', clips: 2 }] }), shard()), 'pack.json: shards[0].file must be a file name in the pack folder'],
@@ -109,5 +115,31 @@ describe('dataset packs', () => {
       expect(err, message).toBeInstanceOf(PackError);
       expect((err as Error).message).toContain(message);
     }
+  });
+
+  it('round-trips an RGB + flow dataset (no spectrogram): both frame tensors, evenly spaced, and the manifest says so', async () => {
+    const S = 4;
+    const rgb = (v: number, n: number) => Array.from({ length: n }, (_, j) => new Uint8Array(S * S * 3).fill(v + j));
+    const flow = (v: number, n: number) => Array.from({ length: n }, (_, j) => new Uint8Array(S * S * 2).fill(v + 10 * j));
+    const data: Dataset = {
+      name: 'ucf',
+      classNames: ['a', 'b'],
+      modalities: RGB_FLOW,
+      audioHeight: 0,
+      audioWidth: 0,
+      frameSize: S,
+      train: new ArrayClipStore(Int32Array.from([0, 1]), { rgb: [rgb(1, 3), rgb(2, 5)], flow: [flow(100, 2), flow(110, 3)] }),
+      test: new ArrayClipStore(Int32Array.from([1]), { rgb: [rgb(3, 1)], flow: [flow(120, 1)] }),
+    };
+    const written = writePack(data, { frames: 1 });
+    const m = JSON.parse(new TextDecoder().decode(written[0].bytes)) as Record<string, unknown>;
+    expect([m.branches, m.shapes]).toEqual([['rgb', 'flow'], { rgb: [1, S, S, 3], flow: [1, S, S, 2] }]);
+    const { dataset, inputs } = await readPack(reader(written));
+    expect(inputs).toEqual({ audioHeight: 0, audioWidth: 0, visualSize: S, frames: 1, modalities: ['rgb', 'flow'] });
+    // T = 1: the middle stored frame of each kind, (n - 1) / 2 rounded as the evaluation transform does.
+    expect([0, 1].map((i) => dataset.train.readFrame(i, 0, 'rgb')[0])).toEqual([2, 4]);
+    expect([0, 1].map((i) => dataset.train.readFrame(i, 0, 'flow')[0])).toEqual([100, 120]);
+    expect(dataset.test.readFrame(0, 0, 'flow').length).toBe(S * S * 2);
+    expect(() => dataset.train.readAudio(0, new Float32Array(1), 0)).toThrow();
   });
 });

@@ -5,7 +5,8 @@
  *   `{"format":"bmm-lab-pack","version":1,"class_names":[…],"branches":["spectrogram","rgb"],
  *     "shapes":{"spectrogram":[1,H,W],"rgb":[T,S,S,3]},"shards":[{"file":"part-00000.safetensors","clips":N},…]}`;
  * - `branches`: the first and second modality (`spectrogram`, `rgb` or `flow`); the first trains `audio_net`, the
- *   second `visual_net`; today `["spectrogram","rgb"|"flow"]`;
+ *   second `visual_net`; one of `["spectrogram","rgb"]`, `["spectrogram","flow"]`, `["rgb","flow"]`
+ *   (modalities.ts); the two frame branches of `["rgb","flow"]` share T and S;
  * - each shard: one tensor per branch, `spectrogram` F32 `[n,1,H,W]` (log-magnitude, PyTorch layout), `rgb` U8
  *   `[n,T,S,S,3]`, `flow` U8 `[n,T,S,S,2]` (time order, channels last, 0-255, flow 128 = no motion), `label` I64
  *   `[n]`, `split` U8 `[n]` (0 train, 1 test), optional `__metadata__.clip_ids` (a JSON array of strings);
@@ -13,20 +14,21 @@
  * Reading checks everything and names the file and the field of the first problem. Pure TypeScript over bytes:
  * the caller reads the files (Node's fs in the CLI, File objects in the page).
  */
-import type { ClipStore, Dataset } from '../core/dataset';
+import { frameBytes as storedFrameBytes, type ClipStore, type Dataset } from '../core/dataset';
+import { frameKinds, hasSpectrogram, KIND_CHANNELS, MODALITY_KINDS, MODALITY_PAIRS, supportedPair, type FrameKind, type ModalityKind, type ModalityPair } from '../core/modalities';
 import { decodeSafetensors, encodeSafetensors, int64ToNumbers, SafetensorsError, type DecodedTensor, type NamedTensor } from '../core/safetensors';
 import { evaluationFrameIndices } from '../core/frameIndices';
 
 export const PACK_FORMAT = 'bmm-lab-pack';
 export const PACK_VERSION = 1;
-export const PACK_BRANCHES = ['spectrogram', 'rgb', 'flow'] as const;
-export type PackBranch = (typeof PACK_BRANCHES)[number];
+export const PACK_BRANCHES = MODALITY_KINDS;
+export type PackBranch = ModalityKind;
 
 export interface PackManifest {
   format: typeof PACK_FORMAT;
   version: typeof PACK_VERSION;
   class_names: string[];
-  branches: [PackBranch, PackBranch];
+  branches: ModalityPair;
   shapes: Partial<Record<PackBranch, number[]>>;
   shards: { file: string; clips: number }[];
 }
@@ -44,11 +46,13 @@ export class PackError extends Error {
 
 /** Sizes the model takes from a pack (its inputs are the stored clips as they are). */
 export interface PackInputs {
+  /** The spectrogram's size (0 x 0 without one). */
   audioHeight: number;
   audioWidth: number;
+  /** S and T of every frame branch. */
   visualSize: number;
   frames: number;
-  frameChannels: 2 | 3;
+  modalities: ModalityPair;
 }
 
 const isIntArray = (x: unknown, n: number) => Array.isArray(x) && x.length === n && x.every((v) => Number.isInteger(v) && v > 0);
@@ -72,17 +76,23 @@ export function parseManifest(text: string, file = 'pack.json'): PackManifest {
   if (!Array.isArray(branches) || branches.length !== 2 || !branches.every((b) => (PACK_BRANCHES as readonly string[]).includes(b as string))) {
     throw new PackError(file, `branches must be two of ${PACK_BRANCHES.join(', ')}, got ${JSON.stringify(branches)}`);
   }
-  if (branches[0] !== 'spectrogram' || branches[1] === 'spectrogram') {
-    throw new PackError(file, `branches ${JSON.stringify(branches)} are not supported yet: the lab trains ["spectrogram","rgb"] or ["spectrogram","flow"]`);
-  }
+  const pair = supportedPair(branches);
+  if (!pair) throw new PackError(file, `branches ${JSON.stringify(branches)} are not supported: the lab trains ${MODALITY_PAIRS.map((p) => JSON.stringify(p)).join(', ')}`);
   const shapes = m.shapes as Record<string, unknown> | undefined;
   if (!shapes || typeof shapes !== 'object') throw new PackError(file, 'shapes is missing');
-  const spec = shapes.spectrogram as number[];
-  if (!isIntArray(spec, 3) || spec[0] !== 1) throw new PackError(file, `shapes.spectrogram must be [1,H,W], got ${JSON.stringify(spec)}`);
-  const visual = branches[1] as 'rgb' | 'flow';
-  const channels = visual === 'rgb' ? 3 : 2;
-  const vs = shapes[visual] as number[];
-  if (!isIntArray(vs, 4) || vs[1] !== vs[2] || vs[3] !== channels) throw new PackError(file, `shapes.${visual} must be [T,S,S,${channels}], got ${JSON.stringify(vs)}`);
+  if (hasSpectrogram(pair)) {
+    const spec = shapes.spectrogram as number[];
+    if (!isIntArray(spec, 3) || spec[0] !== 1) throw new PackError(file, `shapes.spectrogram must be [1,H,W], got ${JSON.stringify(spec)}`);
+  }
+  for (const kind of frameKinds(pair)) {
+    const channels = KIND_CHANNELS[kind];
+    const vs = shapes[kind] as number[];
+    if (!isIntArray(vs, 4) || vs[1] !== vs[2] || vs[3] !== channels) throw new PackError(file, `shapes.${kind} must be [T,S,S,${channels}], got ${JSON.stringify(vs)}`);
+  }
+  const [a, b] = frameKinds(pair).map((k) => shapes[k] as number[]);
+  if (b && (a[0] !== b[0] || a[1] !== b[1])) {
+    throw new PackError(file, `shapes.${pair[0]} ${JSON.stringify(a)} and shapes.${pair[1]} ${JSON.stringify(b)} must share T and S`);
+  }
   const shards = m.shards;
   if (!Array.isArray(shards) || shards.length === 0) throw new PackError(file, 'shards must list at least one shard');
   shards.forEach((s: { file?: unknown; clips?: unknown }, i) => {
@@ -94,15 +104,16 @@ export function parseManifest(text: string, file = 'pack.json'): PackManifest {
 
 /** The model input sizes a pack fixes. */
 export function packInputs(manifest: PackManifest): PackInputs {
-  const [, h, w] = manifest.shapes.spectrogram!;
-  const visual = manifest.branches[1];
-  const [t, s, , c] = manifest.shapes[visual]!;
-  return { audioHeight: h, audioWidth: w, visualSize: s, frames: t, frameChannels: c as 2 | 3 };
+  const modalities = manifest.branches;
+  const [, h, w] = hasSpectrogram(modalities) ? manifest.shapes.spectrogram! : [1, 0, 0];
+  const [t, s] = manifest.shapes[modalities[1]]!;
+  return { audioHeight: h, audioWidth: w, visualSize: s, frames: t, modalities };
 }
 
 interface ShardData {
+  /** Spectrograms [n, H*W] (empty without one). */
   audio: Float32Array;
-  frames: Uint8Array;
+  frames: Partial<Record<FrameKind, Uint8Array>>;
   labels: number[];
   split: Uint8Array;
   clipIds: string[] | null;
@@ -127,11 +138,10 @@ function readShard(manifest: PackManifest, index: number, bytes: Uint8Array): Sh
     throw new PackError(file, e instanceof SafetensorsError ? e.message : `unreadable (${e instanceof Error ? e.message : String(e)})`);
   }
   const { tensors, metadata } = decoded;
-  const spec = manifest.shapes.spectrogram!;
-  const visual = manifest.branches[1];
-  const vshape = manifest.shapes[visual]!;
-  const audio = tensorOf(file, tensors, 'spectrogram', 'F32', [n, ...spec]).data as Float32Array;
-  const frames = tensorOf(file, tensors, visual, 'U8', [n, ...vshape]).data as Uint8Array;
+  const pair = manifest.branches;
+  const audio = hasSpectrogram(pair) ? (tensorOf(file, tensors, 'spectrogram', 'F32', [n, ...manifest.shapes.spectrogram!]).data as Float32Array) : new Float32Array(0);
+  const frames: ShardData['frames'] = {};
+  for (const kind of frameKinds(pair)) frames[kind] = tensorOf(file, tensors, kind, 'U8', [n, ...manifest.shapes[kind]!]).data as Uint8Array;
   const labels = int64ToNumbers(tensorOf(file, tensors, 'label', 'I64', [n]).data as BigInt64Array);
   const split = tensorOf(file, tensors, 'split', 'U8', [n]).data as Uint8Array;
   const classes = manifest.class_names.length;
@@ -163,7 +173,7 @@ class PackClipStore implements ClipStore {
   constructor(
     private readonly rows: { shard: ShardData; row: number }[],
     private readonly audioSize: number,
-    private readonly frameBytes: number,
+    private readonly frameBytes: Partial<Record<FrameKind, number>>,
     private readonly frames: number,
   ) {
     this.size = rows.length;
@@ -171,6 +181,7 @@ class PackClipStore implements ClipStore {
   }
 
   readAudio(i: number, out: Float32Array, offset: number): void {
+    if (!this.audioSize) throw new Error('this pack has no spectrograms');
     const { shard, row } = this.rows[i];
     out.set(shard.audio.subarray(row * this.audioSize, (row + 1) * this.audioSize), offset);
   }
@@ -179,10 +190,13 @@ class PackClipStore implements ClipStore {
     return this.frames;
   }
 
-  readFrame(i: number, j: number): Uint8Array {
+  readFrame(i: number, j: number, kind: FrameKind): Uint8Array {
     const { shard, row } = this.rows[i];
-    const start = (row * this.frames + j) * this.frameBytes;
-    return shard.frames.subarray(start, start + this.frameBytes);
+    const data = shard.frames[kind];
+    const bytes = this.frameBytes[kind];
+    if (!data || !bytes) throw new Error(`this pack has no ${kind} frames`);
+    const start = (row * this.frames + j) * bytes;
+    return data.subarray(start, start + bytes);
   }
 }
 
@@ -220,7 +234,8 @@ export async function readPack(readFile: (name: string) => Promise<Uint8Array>, 
   if (rows.train.length === 0) throw new PackError('pack.json', 'the pack has no training clips (split 0)');
   if (rows.test.length === 0) throw new PackError('pack.json', 'the pack has no test clips (split 1)');
   const audioSize = inputs.audioHeight * inputs.audioWidth;
-  const frameBytes = inputs.visualSize * inputs.visualSize * inputs.frameChannels;
+  const frameBytes: Partial<Record<FrameKind, number>> = {};
+  for (const kind of frameKinds(inputs.modalities)) frameBytes[kind] = inputs.visualSize * inputs.visualSize * KIND_CHANNELS[kind];
   const store = (r: typeof rows.train) => new PackClipStore(r, audioSize, frameBytes, inputs.frames);
   const ids = shards.every((s) => s.clipIds)
     ? { train: rows.train.map((r) => r.shard.clipIds![r.row]), test: rows.test.map((r) => r.shard.clipIds![r.row]) }
@@ -232,10 +247,10 @@ export async function readPack(readFile: (name: string) => Promise<Uint8Array>, 
     dataset: {
       name,
       classNames: [...manifest.class_names],
+      modalities: inputs.modalities,
       audioHeight: inputs.audioHeight,
       audioWidth: inputs.audioWidth,
       frameSize: inputs.visualSize,
-      frameChannels: inputs.frameChannels,
       train: store(rows.train),
       test: store(rows.test),
     },
@@ -270,12 +285,13 @@ export interface PackWriteOptions {
  */
 export function* packFiles(dataset: Dataset, options: PackWriteOptions): Generator<PackFile> {
   const t = options.frames;
-  const h = dataset.audioHeight;
-  const w = dataset.audioWidth;
+  const pair = dataset.modalities;
+  const spectrogram = hasSpectrogram(pair);
+  const h = spectrogram ? dataset.audioHeight : 0;
+  const w = spectrogram ? dataset.audioWidth : 0;
   const s = dataset.frameSize;
-  const c = dataset.frameChannels;
-  const visual: PackBranch = c === 3 ? 'rgb' : 'flow';
-  const clipBytes = h * w * 4 + t * s * s * c + 9;
+  const kinds = frameKinds(pair);
+  const clipBytes = h * w * 4 + kinds.reduce((sum, k) => sum + t * storedFrameBytes(dataset, k), 0) + 9;
   const perShard = Math.max(1, Math.floor((options.maxShardBytes ?? 1e9) / clipBytes));
   const clips: { store: ClipStore; i: number; split: 0 | 1; id: string | null }[] = [];
   for (let i = 0; i < dataset.train.size; i++) clips.push({ store: dataset.train, i, split: 0, id: options.clipIds?.train[i] ?? null });
@@ -284,34 +300,33 @@ export function* packFiles(dataset: Dataset, options: PackWriteOptions): Generat
   for (let start = 0; start < clips.length; start += perShard) {
     const part = clips.slice(start, start + perShard);
     const n = part.length;
-    const audio = new Float32Array(n * h * w);
-    const frames = new Uint8Array(n * t * s * s * c);
+    const tensors: NamedTensor[] = [];
+    if (spectrogram) {
+      const audio = new Float32Array(n * h * w);
+      part.forEach((clip, k) => clip.store.readAudio(clip.i, audio, k * h * w));
+      tensors.push({ name: 'spectrogram', dtype: 'F32', shape: [n, 1, h, w], data: audio });
+    }
+    for (const kind of kinds) {
+      const bytes = storedFrameBytes(dataset, kind);
+      const frames = new Uint8Array(n * t * bytes);
+      part.forEach((clip, k) => evaluationFrameIndices(clip.store.frameCount(clip.i, kind), t).forEach((f, j) => frames.set(clip.store.readFrame(clip.i, f, kind), (k * t + j) * bytes)));
+      tensors.push({ name: kind, dtype: 'U8', shape: [n, t, s, s, KIND_CHANNELS[kind]], data: frames });
+    }
     const labels = new BigInt64Array(n);
     const split = new Uint8Array(n);
     part.forEach((clip, k) => {
-      clip.store.readAudio(clip.i, audio, k * h * w);
-      evaluationFrameIndices(clip.store.frameCount(clip.i), t).forEach((f, j) => frames.set(clip.store.readFrame(clip.i, f), (k * t + j) * s * s * c));
       labels[k] = BigInt(clip.store.labels[clip.i]);
       split[k] = clip.split;
     });
-    const tensors: NamedTensor[] = [
-      { name: 'spectrogram', dtype: 'F32', shape: [n, 1, h, w], data: audio },
-      { name: visual, dtype: 'U8', shape: [n, t, s, s, c], data: frames },
-      { name: 'label', dtype: 'I64', shape: [n], data: labels },
-      { name: 'split', dtype: 'U8', shape: [n], data: split },
-    ];
+    tensors.push({ name: 'label', dtype: 'I64', shape: [n], data: labels }, { name: 'split', dtype: 'U8', shape: [n], data: split });
     const metadata: Record<string, string> = part.every((p) => p.id !== null) ? { clip_ids: JSON.stringify(part.map((p) => p.id)) } : {};
     const file = `part-${String(shards.length).padStart(5, '0')}.safetensors`;
     shards.push({ file, clips: n });
     yield { name: file, bytes: encodeSafetensors(tensors, metadata) };
   }
-  const manifest: PackManifest = {
-    format: PACK_FORMAT,
-    version: PACK_VERSION,
-    class_names: [...dataset.classNames],
-    branches: ['spectrogram', visual],
-    shapes: { spectrogram: [1, h, w], [visual]: [t, s, s, c] },
-    shards,
-  };
+  const shapes: PackManifest['shapes'] = {};
+  if (spectrogram) shapes.spectrogram = [1, h, w];
+  for (const kind of kinds) shapes[kind] = [t, s, s, KIND_CHANNELS[kind]];
+  const manifest: PackManifest = { format: PACK_FORMAT, version: PACK_VERSION, class_names: [...dataset.classNames], branches: [...pair], shapes, shards };
   yield { name: 'pack.json', bytes: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`) };
 }

@@ -78,7 +78,7 @@ export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: 
   const [budget, setBudget] = useState<MemoryBudget>({ deviceMemoryBytes: null, storageFreeBytes: null });
   // Storage changes as clips are cached: read again for each new plan.
   useEffect(() => void readMemoryBudget().then(setBudget), [s.plan]);
-  const memoryNote = s.plan ? memoryWarning(s.plan.clips.length, s.preset, s.maxFrames, s.plan.secondModality === 'flow' ? 2 : 3, budget) : null;
+  const memoryNote = s.plan ? memoryWarning(s.plan.clips.length, s.preset, s.maxFrames, s.modalities ?? s.plan.pairs[0], budget) : null;
 
   return (
     <section className="dataset-panel" aria-label="Your dataset">
@@ -103,10 +103,12 @@ export function DatasetPanel({ preset, frames, download, onDataset, poolSize }: 
           ignoredCount={ignoredCount(s)}
           preset={s.preset}
           maxFrames={s.maxFrames}
+          modalities={s.modalities ?? s.plan.pairs[0]}
           estimate={memoryEstimate(s)}
           memoryWarning={memoryNote}
           decoding={decoding}
           onMaxFrames={(n) => controller.setMaxFrames(n)}
+          onModalities={(pair) => controller.setModalities(pair)}
           onDecode={() => void controller.decode()}
           onCancel={() => controller.cancel()}
         />

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArrayClipStore, type Dataset } from '../core/dataset';
 import { datasetEntry } from './datasetEntry';
+import { AUDIO_RGB } from '../core/modalities';
 
 const toy = (): Dataset => ({
   name: 'clips',
@@ -8,9 +9,9 @@ const toy = (): Dataset => ({
   audioHeight: 2,
   audioWidth: 2,
   frameSize: 1,
-  frameChannels: 3,
-  train: new ArrayClipStore(new Int32Array([0, 1]), [new Float32Array(4), new Float32Array(4)], [[new Uint8Array(3)], [new Uint8Array(3)]]),
-  test: new ArrayClipStore(new Int32Array([1]), [new Float32Array(4)], [[new Uint8Array(3)]]),
+  modalities: AUDIO_RGB,
+  train: new ArrayClipStore(new Int32Array([0, 1]), { spectrograms: [new Float32Array(4), new Float32Array(4)], rgb: [[new Uint8Array(3)], [new Uint8Array(3)]] }),
+  test: new ArrayClipStore(new Int32Array([1]), { spectrograms: [new Float32Array(4)], rgb: [[new Uint8Array(3)]] }),
 });
 
 describe('datasetEntry', () => {

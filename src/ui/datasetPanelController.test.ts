@@ -13,6 +13,7 @@ import {
   type DatasetPanelState,
 } from './datasetPanelController';
 import { doneText } from './datasetPanelText';
+import { AUDIO_RGB } from '../core/modalities';
 
 function dropped(path: string, content = 'x'): DroppedFile {
   const file = new File([content], path.split('/').pop()!, { lastModified: 1_700_000_000_000 });
@@ -42,7 +43,7 @@ function fakeDecoder() {
     decoders: {},
     warnings: [],
     settings: { preset: 'tiny', audioHeight: 33, audioWidth: 24, frameSize: 32, maxFrames: 3 },
-    frameChannels: 3,
+    modalities: AUDIO_RGB,
     ...o,
   });
   return {

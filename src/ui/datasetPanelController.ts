@@ -17,6 +17,7 @@ import {
   type FsEntryLike,
   type UnreadableFile,
 } from '../data/decode/fileEntries';
+import { samePair, type ModalityPair } from '../core/modalities';
 import { clipBytes, DEFAULT_MAX_FRAMES, presetStoredSizes } from '../data/decode/memory';
 import { fileVerdicts, type FileVerdict } from '../data/decode/verdicts';
 import { planDataset, summarizePlan, type DatasetPlan, type PlanSummary } from '../data/layouts';
@@ -59,6 +60,8 @@ export interface DatasetPanelState {
   /** Why the files fit no layout. */
   planError: string | null;
   maxFrames: number;
+  /** The pair of modalities to decode, one of the plan's `pairs` (its first unless the user picked another). */
+  modalities: ModalityPair | null;
   /** Non-null exactly while decoding. */
   progress: DecodeProgress | null;
   done: DecodeDone | null;
@@ -111,8 +114,7 @@ export function ignoredCount(s: DatasetPanelState): number {
 /** Bytes the decoded clips take at most in memory at the preset's sizes and the frame cap. */
 export function memoryEstimate(s: DatasetPanelState): number {
   if (!s.plan) return 0;
-  const frameChannels = s.plan.secondModality === 'flow' ? 2 : 3;
-  return s.plan.clips.length * clipBytes(presetStoredSizes(s.preset, frameChannels), s.maxFrames);
+  return s.plan.clips.length * clipBytes(presetStoredSizes(s.preset, s.modalities ?? s.plan.pairs[0]), s.maxFrames);
 }
 
 function message(err: unknown): string {
@@ -142,6 +144,7 @@ export class DatasetPanelController {
       summary: null,
       planError: null,
       maxFrames: DEFAULT_MAX_FRAMES[preset],
+      modalities: null,
       progress: null,
       done: null,
       cacheNote: null,
@@ -170,6 +173,12 @@ export class DatasetPanelController {
 
   setMaxFrames(maxFrames: number): void {
     if (!isDecoding(this.state)) this.set({ maxFrames });
+  }
+
+  /** Picks which of the plan's pairs of modalities to decode (ignored while decoding or for a pair it cannot give). */
+  setModalities(pair: ModalityPair): void {
+    if (isDecoding(this.state) || !this.state.plan?.pairs.some((p) => samePair(p, pair))) return;
+    this.set({ modalities: pair });
   }
 
   /** Adds picked or walked files (a path seen before is replaced) and plans them again. Ignored while decoding. */
@@ -205,7 +214,7 @@ export class DatasetPanelController {
     const run = ++this.planRun;
     const files = this.state.files;
     if (files.length === 0) {
-      this.set({ planning: false, plan: null, summary: null, planError: null });
+      this.set({ planning: false, plan: null, summary: null, planError: null, modalities: null });
       return;
     }
     this.set({ planning: true });
@@ -219,7 +228,10 @@ export class DatasetPanelController {
       (plan) => {
         if (run !== this.planRun) return;
         const summary = summarizePlan(plan);
-        this.set({ planning: false, plan, summary, planError: null });
+        // Keep the user's pick when the new plan can still give it.
+        const kept = this.state.modalities;
+        const modalities = kept && plan.pairs.some((p) => samePair(p, kept)) ? kept : plan.pairs[0];
+        this.set({ planning: false, plan, summary, planError: null, modalities });
         this.deps.onPlanned?.(plan, summary);
       },
       (err: unknown) => {
@@ -232,6 +244,7 @@ export class DatasetPanelController {
   /** Decodes the shown plan at the preset and frame cap; the dataset goes to onDataset when it is usable. */
   async decode(): Promise<void> {
     const { plan, preset, maxFrames, files } = this.state;
+    const modalities = this.state.modalities ?? plan?.pairs[0];
     if (!plan || isDecoding(this.state)) return;
     const abort = new AbortController();
     this.abort = abort;
@@ -245,6 +258,7 @@ export class DatasetPanelController {
       const outcome = await this.deps.decodePlan(plan, {
         preset,
         maxFrames,
+        modalities,
         name,
         cache,
         poolSize: this.deps.poolSize,

@@ -1,8 +1,10 @@
 /**
  * The dataset panel's plan part: what was found (layout, classes, clips per split, ignored files with reasons,
- * warnings), the frame cap with its memory estimate, and Decode / Cancel.
+ * warnings), the pair of modalities to train (where the data gives several), the frame cap with its memory
+ * estimate, and Decode / Cancel.
  */
 import type { PresetName } from '../core/config';
+import { pairLabel, pairName, samePair, type ModalityPair } from '../core/modalities';
 import type { DroppedFile, UnreadableFile } from '../data/decode/fileEntries';
 import { formatBytes } from '../data/decode/memory';
 import type { DatasetPlan, PlanSummary } from '../data/layouts';
@@ -17,18 +19,21 @@ export interface DatasetPlanViewProps {
   ignoredCount: number;
   preset: PresetName;
   maxFrames: number;
+  /** The pair to decode and train (one of plan.pairs). */
+  modalities: ModalityPair;
   /** Bytes of memory the decoded clips take at most. */
   estimate: number;
   /** Why the decoded dataset may not fit what the browser reports, and what would (null: it fits, or unknown). */
   memoryWarning?: string | null;
   decoding: boolean;
   onMaxFrames(n: number): void;
+  onModalities(pair: ModalityPair): void;
   onDecode(): void;
   onCancel(): void;
 }
 
 export function DatasetPlanView(props: DatasetPlanViewProps) {
-  const { plan, summary, unreadable, ignoredCount, preset, maxFrames, estimate, decoding } = props;
+  const { plan, summary, unreadable, ignoredCount, preset, maxFrames, modalities, estimate, decoding } = props;
   return (
     <div className="dataset-found" data-testid="dataset-found">
       <p>
@@ -36,7 +41,7 @@ export function DatasetPlanView(props: DatasetPlanViewProps) {
         <span data-testid="dataset-counts">
           {summary.train} train / {summary.test} test clips
         </span>
-        , split from {SPLIT_SOURCES[plan.splitSource]}, {plan.secondModality === 'flow' ? 'audio + optical flow' : 'audio + RGB'}.
+        , split from {SPLIT_SOURCES[plan.splitSource]}; trains <strong data-testid="dataset-modalities">{pairLabel(modalities)}</strong>.
       </p>
       <table className="dataset-classes">
         <thead>
@@ -81,6 +86,24 @@ export function DatasetPlanView(props: DatasetPlanViewProps) {
         </ul>
       )}
       <div className="dataset-options">
+        {plan.pairs.length > 1 && (
+          <label className="inline">
+            Modalities
+            <select
+              data-testid="dataset-pair"
+              value={pairName(modalities)}
+              disabled={decoding}
+              onChange={(e) => props.onModalities(plan.pairs.find((p) => pairName(p) === e.target.value)!)}
+            >
+              {plan.pairs.map((p) => (
+                <option key={pairName(p)} value={pairName(p)}>
+                  {pairLabel(p)}
+                  {samePair(p, plan.pairs[0]) ? ' (default)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <label className="inline">
           Frames kept per clip
           <select value={maxFrames} disabled={decoding} onChange={(e) => props.onMaxFrames(Number(e.target.value))}>

@@ -10,6 +10,7 @@ import { LabController, type ControllerDeps } from './labController';
 import { groupRuns } from './runStats';
 import { RunStore } from './runStore';
 import { chartedRunIds, createStore, initialState, type LabState } from './store';
+import { AUDIO_RGB } from '../core/modalities';
 
 /** Answers every embed request on the next macrotask with a trivial embedding. */
 class InstantUmapWorker implements WorkerLike {
@@ -373,9 +374,9 @@ describe('LabController', () => {
       audioHeight: 2,
       audioWidth: 2,
       frameSize: 1,
-      frameChannels: 3,
-      train: new ArrayClipStore(new Int32Array([0, 1]), [new Float32Array(4), new Float32Array(4)], [[new Uint8Array(3)], [new Uint8Array(3)]]),
-      test: new ArrayClipStore(new Int32Array([1]), [new Float32Array(4)], [[new Uint8Array(3)]]),
+      modalities: AUDIO_RGB,
+      train: new ArrayClipStore(new Int32Array([0, 1]), { spectrograms: [new Float32Array(4), new Float32Array(4)], rgb: [[new Uint8Array(3)], [new Uint8Array(3)]] }),
+      test: new ArrayClipStore(new Int32Array([1]), { spectrograms: [new Float32Array(4)], rgb: [[new Uint8Array(3)]] }),
     };
     controller.addDataset(datasetEntry(toy));
     await until('ready', () => state().session.state === 'idle');

@@ -55,7 +55,7 @@ describe('export dataset as a pack', () => {
     back.dataset.test.readAudio(5, b, 0);
     expect(Array.from(b)).toEqual(Array.from(a));
     // Frames 0 and 2 of 3 stored (evenly spaced, as the evaluation transform picks 2 of 3).
-    expect(Array.from(back.dataset.train.readFrame(7, 1))).toEqual(Array.from(dataset.train.readFrame(7, 2)));
+    expect(Array.from(back.dataset.train.readFrame(7, 1, 'rgb'))).toEqual(Array.from(dataset.train.readFrame(7, 2, 'rgb')));
   });
 
   it('has no folder target without the File System Access API, and downloads each file instead', async () => {

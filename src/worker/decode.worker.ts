@@ -17,7 +17,7 @@ async function handle(msg: DecodeIn): Promise<void> {
   try {
     const r = await decodeClip(job, ffmpeg);
     const reply: DecodeOut = { type: 'result', id: job.id, ok: true, ...r, ms: performance.now() - t0 };
-    scope.postMessage(reply, [r.spectrogram.buffer as ArrayBuffer, r.frames.buffer as ArrayBuffer]);
+    scope.postMessage(reply, [r.spectrogram.buffer as ArrayBuffer, ...Object.values(r.frames).map((f) => f.data.buffer as ArrayBuffer)]);
   } catch (err) {
     const failure = err instanceof ClipFailure ? err : null;
     const reply: DecodeOut = {

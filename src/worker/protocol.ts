@@ -20,6 +20,7 @@
  */
 import type { TrainConfig } from '../core/config';
 import type { DatasetShape } from '../core/dataset';
+import type { FrameKind } from '../core/modalities';
 import type { EvaluationReport, FeatureSnapshot, SessionEvent, StepEstimate } from '../core/events';
 import type { ExportFormat, TrainState } from '../core/session';
 import type { DemoOptions } from '../data/demo';
@@ -36,14 +37,20 @@ export type CheckpointData = unknown;
 export type DemoDatasetOptions = Partial<DemoOptions>;
 
 /** One split of a dataset packed into flat transferable buffers (see `datasetTransfer.ts`). */
+/** One frame kind of a split: every clip's frames back to back. */
+export interface TransferFrames {
+  /** uint8 [sum_i counts[i], frameSize * frameSize * channels]. */
+  data: Uint8Array;
+  /** Frames stored per clip (>= 1). */
+  counts: Int32Array;
+}
+
 export interface TransferSplit {
   labels: Int32Array;
-  /** Spectrograms, float32 [n, audioHeight * audioWidth], row-major (H = frequency). */
+  /** Spectrograms, float32 [n, audioHeight * audioWidth], row-major (H = frequency); empty without a spectrogram. */
   audio: Float32Array;
-  /** All frames of all clips back to back, uint8 [sum_i frameCounts[i], frameSize * frameSize * frameChannels]. */
-  frames: Uint8Array;
-  /** Frames stored per clip (>= 1). */
-  frameCounts: Int32Array;
+  /** The frames of each frame kind the dataset's modalities name. */
+  frames: Partial<Record<FrameKind, TransferFrames>>;
 }
 
 /** A dataset decoded on the page (e.g. from a folder), packed for `postMessage`. */

@@ -12,6 +12,7 @@ import { createMethod } from './index';
 import type { Batch } from './method';
 import { minNormWeight, paretoCombine, paretoWeight } from './mmpareto';
 import { pmrCoefficients, prototypeLogits } from './pmr';
+import { AUDIO_RGB } from '../modalities';
 
 function smallBatch(): Batch {
   const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
@@ -26,7 +27,7 @@ function smallBatch(): Batch {
 function tinyRun(method: MethodName) {
   const config = makeConfig({ preset: 'tiny', width: 0.0625, method });
   const rng = new Rng(4);
-  const model = new AVModel({ numClasses: 3, fusion: config.fusion, width: 0.0625, audioChannels: 1, visualChannels: 3 }, rng.fork());
+  const model = new AVModel({ numClasses: 3, fusion: config.fusion, width: 0.0625, modalities: AUDIO_RGB }, rng.fork());
   const params = new Map([...model.params.vars].filter(([, v]) => v.trainable));
   const optimizer = new Adam(params, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
   return { config, rng, model, optimizer, method: createMethod(config), names: variableNameMap(model) };

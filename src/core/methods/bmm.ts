@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BmmOptions, TrainConfig } from '../config';
-import type { Batch, TrainingMethod } from './method';
+import type { Batch, BranchInput, TrainingMethod } from './method';
 import { interpolate, permuteRows, softCrossEntropy } from './method';
 import { balancePlan, plannedRho, type BalancePlan, type Modality } from '../bmmPlan';
 
@@ -29,7 +29,7 @@ export function rampFactor(epoch: number, step: number, steps: number, options: 
 }
 
 export interface WeakMix {
-  audio: tf.Tensor4D;
+  audio: BranchInput;
   visual: tf.Tensor5D;
   targets: tf.Tensor2D;
 }

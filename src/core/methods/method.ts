@@ -9,9 +9,12 @@ import type { AVModel } from '../model';
 import type { Rng } from '../random';
 import type { ForwardOptions } from '../resnet';
 
-/** One training batch on the device. */
+/** A branch's model input: a spectrogram [B, H, W, 1] or frames [B, T, S, S, C]. */
+export type BranchInput = tf.Tensor4D | tf.Tensor5D;
+
+/** One training batch on the device: `audio` is the first branch's input, `visual` the second's (modalities.ts). */
 export interface Batch {
-  audio: tf.Tensor4D;
+  audio: BranchInput;
   visual: tf.Tensor5D;
   /** int32 class indices [B]. */
   labels: tf.Tensor1D;

@@ -10,6 +10,7 @@ import { balancePlan, createBmm, mixWeakInputs, plannedRho, rampFactor } from '.
 import type { Batch } from './method';
 import { mixFeatures } from './mm';
 import { createOgmGe, isEncoderConvKernel, ogmCoefficients } from './ogm-ge';
+import { AUDIO_RGB } from '../modalities';
 
 function smallBatch(): Batch {
   const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
@@ -87,7 +88,7 @@ describe('B-MM', () => {
     for (const method of ['erm', 'bmm'] as const) {
       const config = makeConfig({ preset: 'tiny', method, width: 0.0625 });
       const rng = new Rng(9);
-      const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, audioChannels: 1, visualChannels: 3 }, rng.fork());
+      const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, modalities: AUDIO_RGB }, rng.fork());
       const params = new Map([...model.params.vars].filter(([, v]) => v.trainable));
       const opt = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
       const m = method === 'bmm' ? createBmm(config) : (await import('./erm')).createErm();
@@ -136,7 +137,7 @@ describe('B-MM remedies', () => {
 
   it('a batch mixes with m times the ramp factor, times lambda when m is sampled', async () => {
     await useBackend('cpu');
-    const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, audioChannels: 1, visualChannels: 3 }, new Rng(2));
+    const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, modalities: AUDIO_RGB }, new Rng(2));
     const ms = (sample: 'fixed' | 'beta') => {
       const config = makeConfig({ bmm: { warmup: 1, ramp: 1, sample, maxM: 1 } });
       const bmm = createBmm(config);
@@ -162,7 +163,7 @@ describe('B-MM remedies', () => {
 
   it('plans from the smoothed rho when asked, so a flip of rho across 1 does not flip the weak modality', async () => {
     await useBackend('cpu');
-    const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, audioChannels: 1, visualChannels: 3 }, new Rng(2));
+    const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, modalities: AUDIO_RGB }, new Rng(2));
     const weakOf = (rhoSmoothing: number) => {
       const m = createBmm(makeConfig({ bmm: { warmup: 1, rhoSmoothing } }));
       m.beginEpoch({ epoch: 2, rho: 0.8, rhoHistory: [2, 2, 0.8] });

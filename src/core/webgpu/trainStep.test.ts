@@ -12,6 +12,7 @@ import { AVModel } from '../model';
 import { Rng } from '../random';
 import type { BnUpdate } from '../resnet';
 import { installNodeWebGpu } from './nodeWebGpu';
+import { AUDIO_RGB } from '../modalities';
 
 const gpu = await installNodeWebGpu();
 if (!gpu.adapter) console.warn(`skipping the webgpu training-step test: ${gpu.reason}`);
@@ -22,7 +23,7 @@ const AUDIO: [number, number, number, number] = [2, 65, 47, 1];
 const VISUAL: [number, number, number, number, number] = [2, 1, 64, 64, 3];
 
 async function lossAndGradients(audio: Float32Array, visual: Float32Array): Promise<{ loss: number; grads: Map<string, Float32Array>; stats: Map<string, Float32Array> }> {
-  const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, audioChannels: 1, visualChannels: 3 }, new Rng(5));
+  const model = new AVModel({ numClasses: 3, fusion: 'concat', width: 0.0625, modalities: AUDIO_RGB }, new Rng(5));
   const labels = tf.tensor1d([0, 2], 'int32');
   const batch = { audio: tf.tensor4d(audio, AUDIO), visual: tf.tensor5d(visual, VISUAL), labels, oneHot: tf.oneHot(labels, 3).toFloat() as tf.Tensor2D };
   const bnUpdates: BnUpdate[] = [];

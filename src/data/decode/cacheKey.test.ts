@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileRef, PlannedClip } from '../layouts';
-import { clipCacheKey, DECODE_FORMAT_VERSION, hash53, visualSource, type DecodeSettings } from './cacheKey';
+import { AUDIO_FLOW, AUDIO_RGB, RGB_FLOW } from '../../core/modalities';
+import { clipCacheKey, DECODE_FORMAT_VERSION, hash53, type DecodeSettings } from './cacheKey';
 
 const f = (path: string, size = 100, lastModified = 1_700_000_000_000): FileRef => ({ path, size, lastModified });
 const settings: DecodeSettings = { preset: 'fast', audioHeight: 129, audioWidth: 94, frameSize: 112, maxFrames: 2 };
@@ -14,14 +15,14 @@ const clip: PlannedClip = {
 
 describe('clip cache keys', () => {
   it('is stable and readable', () => {
-    const key = clipCacheKey(clip, settings);
-    expect(key).toBe(clipCacheKey({ ...clip }, { ...settings }));
-    expect(key.startsWith(`v${DECODE_FORMAT_VERSION}/fast/112/129x94/k2/video/`)).toBe(true);
+    const key = clipCacheKey(clip, settings, AUDIO_RGB);
+    expect(key).toBe(clipCacheKey({ ...clip }, { ...settings }, AUDIO_RGB));
+    expect(key.startsWith(`v${DECODE_FORMAT_VERSION}/fast/112/129x94/k2/spectrogram+rgb/`)).toBe(true);
     expect(key.endsWith('/crema/VideoFlash/1001_DFA_ANG_XX.flv')).toBe(true);
   });
 
   it('changes with any input file identity, the preset sizes or the frame cap', () => {
-    const key = clipCacheKey(clip, settings);
+    const key = clipCacheKey(clip, settings, AUDIO_RGB);
     const variants: Array<[PlannedClip, DecodeSettings]> = [
       [{ ...clip, video: f('crema/VideoFlash/1001_DFA_ANG_XX.flv', 50_001) }, settings],
       [{ ...clip, video: f('crema/VideoFlash/1001_DFA_ANG_XX.flv', 50_000, 1_700_000_000_001) }, settings],
@@ -33,27 +34,31 @@ describe('clip cache keys', () => {
       [clip, { ...settings, audioHeight: 257 }],
       [clip, { ...settings, maxFrames: 3 }],
     ];
-    const keys = variants.map(([c, s]) => clipCacheKey(c, s));
+    const keys = variants.map(([c, s]) => clipCacheKey(c, s, AUDIO_RGB));
     for (const k of keys) expect(k).not.toBe(key);
     expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('does not depend on the label or the split (a new split list reuses the cache)', () => {
-    expect(clipCacheKey({ ...clip, label: 0, split: 'test', id: 'other' }, settings)).toBe(clipCacheKey(clip, settings));
+    expect(clipCacheKey({ ...clip, label: 0, split: 'test', id: 'other' }, settings, AUDIO_RGB)).toBe(clipCacheKey(clip, settings, AUDIO_RGB));
   });
 
   it('covers every frame of frame folders and flow, in order', () => {
     const frames = [f('d/c/1.jpg'), f('d/c/2.jpg'), f('d/c/3.jpg')];
     const base: PlannedClip = { id: 'd/c', label: 0, split: 'train', audio: f('d/c.wav'), frames };
-    const key = clipCacheKey(base, settings);
-    expect(key).toContain('/frames/');
-    expect(clipCacheKey({ ...base, frames: [frames[0], frames[2], frames[1]] }, settings)).not.toBe(key);
-    expect(clipCacheKey({ ...base, frames: frames.slice(0, 2) }, settings)).not.toBe(key);
-    expect(clipCacheKey({ ...base, frames: [frames[0], frames[1], f('d/c/3.jpg', 101)] }, settings)).not.toBe(key);
+    const key = clipCacheKey(base, settings, AUDIO_RGB);
+    expect(clipCacheKey({ ...base, frames: [frames[0], frames[2], frames[1]] }, settings, AUDIO_RGB)).not.toBe(key);
+    expect(clipCacheKey({ ...base, frames: frames.slice(0, 2) }, settings, AUDIO_RGB)).not.toBe(key);
+    expect(clipCacheKey({ ...base, frames: [frames[0], frames[1], f('d/c/3.jpg', 101)] }, settings, AUDIO_RGB)).not.toBe(key);
     const flow: PlannedClip = { id: 'v_X', label: 0, split: 'train', video: f('v_X.avi'), flowU: [f('u/v_X/1.jpg')], flowV: [f('v/v_X/1.jpg')] };
-    expect(visualSource(flow)).toBe('flow');
-    expect(clipCacheKey(flow, settings)).toContain('/flow/');
-    expect(clipCacheKey({ ...flow, flowV: [f('v/v_X/1.jpg', 7)] }, settings)).not.toBe(clipCacheKey(flow, settings));
+    expect(clipCacheKey(flow, settings, RGB_FLOW)).toContain('/rgb+flow/');
+    expect(clipCacheKey({ ...flow, flowV: [f('v/v_X/1.jpg', 7)] }, settings, RGB_FLOW)).not.toBe(clipCacheKey(flow, settings, RGB_FLOW));
+  });
+
+  it('differs between the pairs of modalities decoded from the same files', () => {
+    const flow: PlannedClip = { id: 'v_X', label: 0, split: 'train', video: f('v_X.avi'), flowU: [f('u/v_X/1.jpg')], flowV: [f('v/v_X/1.jpg')] };
+    const keys = [RGB_FLOW, AUDIO_RGB, AUDIO_FLOW].map((pair) => clipCacheKey(flow, settings, pair));
+    expect(new Set(keys).size).toBe(3);
   });
 
   it('hash53 spreads near-identical strings', () => {

@@ -3,14 +3,13 @@
  * was decoded to, the cap on frames and a format version. The label and split are not part of the key: they do not
  * change the decoded tensors, so a new split list reuses the cache.
  */
+import type { ModalityPair } from '../../core/modalities';
 import type { FileRef, PlannedClip } from '../layouts';
 
 /** Bumped whenever the decoded bytes for the same inputs would change (pipeline, resize, frame choice). */
 // 2: clips carry warnings (decoding errors, duration check); entries of 1 would read as clean.
-export const DECODE_FORMAT_VERSION = 2;
-
-/** What the visual modality is made of. */
-export type VisualSource = 'video' | 'frames' | 'flow';
+// 3: a clip holds the tensors of its dataset's two branches (spectrogram, RGB, flow), keyed by the pair.
+export const DECODE_FORMAT_VERSION = 3;
 
 export interface DecodeSettings {
   preset: string;
@@ -21,12 +20,6 @@ export interface DecodeSettings {
   maxFrames: number;
 }
 
-/** The visual source of a planned clip: flow frames, a frame folder, or the video. */
-export function visualSource(clip: PlannedClip): VisualSource {
-  if (clip.flowU && clip.flowV) return 'flow';
-  if (clip.frames) return 'frames';
-  return 'video';
-}
 
 /** cyrb53: a fast 53-bit string hash (collisions negligible for millions of keys). */
 export function hash53(text: string, seed = 0): number {
@@ -48,11 +41,12 @@ export function fileIdentity(f: FileRef): string {
 }
 
 /**
- * The key of a clip's decoded tensors: `v1/<preset>/<S>/<H>x<W>/k<maxFrames>/<source>/<hash>/<main path>`, where the
- * hash covers every input file's identity (video, audio, each frame). The readable tail is for inspection only.
+ * The key of a clip's decoded tensors: `v3/<preset>/<S>/<H>x<W>/k<maxFrames>/<pair>/<hash>/<main path>`, where the
+ * pair names the kinds decoded (`spectrogram+rgb`) and the hash covers every input file's identity (video, audio,
+ * each frame). The readable tail is for inspection only.
  */
-export function clipCacheKey(clip: PlannedClip, s: DecodeSettings): string {
-  const source = visualSource(clip);
+export function clipCacheKey(clip: PlannedClip, s: DecodeSettings, modalities: ModalityPair): string {
+  const source = modalities.join('+');
   const parts: string[] = [source];
   if (clip.video) parts.push('video', fileIdentity(clip.video));
   if (clip.audio) parts.push('audio', fileIdentity(clip.audio));

@@ -9,9 +9,7 @@ const okEntry = (key: string): Extract<CachedClip, { ok: true }> => ({
   key,
   ok: true,
   spectrogram: Uint16Array.from([1, 2, 65535]),
-  frames: Uint8Array.from([0, 128, 255, 7]),
-  frameCount: 1,
-  frameChannels: 2,
+  frames: { rgb: { data: Uint8Array.from([1, 2, 3]), count: 1 }, flow: { data: Uint8Array.from([0, 128, 255, 7]), count: 2 } },
   decoder: 'webcodecs+webcodecs',
   storedAt: 1,
 });
@@ -27,9 +25,9 @@ describe('ClipCache (IndexedDB)', () => {
     if (a.ok) {
       expect(a.spectrogram).toBeInstanceOf(Uint16Array);
       expect([...a.spectrogram]).toEqual([1, 2, 65535]);
-      expect(a.frames).toBeInstanceOf(Uint8Array);
-      expect([...a.frames]).toEqual([0, 128, 255, 7]);
-      expect(a.frameChannels).toBe(2);
+      expect(a.frames.flow!.data).toBeInstanceOf(Uint8Array);
+      expect([...a.frames.flow!.data]).toEqual([0, 128, 255, 7]);
+      expect([a.frames.flow!.count, a.frames.rgb!.count, [...a.frames.rgb!.data]]).toEqual([2, 1, [1, 2, 3]]);
     }
     expect(got.get('b')).toMatchObject({ ok: false, reason: 'no audio track' });
     expect(await cache.count()).toBe(2);
@@ -40,10 +38,10 @@ describe('ClipCache (IndexedDB)', () => {
     const name = freshName();
     let cache = await ClipCache.open(name);
     await cache.putMany([okEntry('k')]);
-    await cache.putMany([{ ...okEntry('k'), frameCount: 9 }]);
+    await cache.putMany([{ ...okEntry('k'), decoder: 'ffmpeg+ffmpeg' }]);
     cache.close();
     cache = await ClipCache.open(name);
-    expect((await cache.getMany(['k'])).get('k')).toMatchObject({ frameCount: 9 });
+    expect((await cache.getMany(['k'])).get('k')).toMatchObject({ decoder: 'ffmpeg+ffmpeg' });
     await cache.clear();
     expect(await cache.count()).toBe(0);
     expect((await cache.getMany(['k'])).size).toBe(0);

@@ -4,6 +4,7 @@
  * (corrupt, no audio track ...), so they are not retried. Raw IndexedDB (no wrapper library); a failure to store
  * (quota, private mode) never fails the decode, it only disables the cache.
  */
+import type { DecodedTensors } from '../decodedDataset';
 import { done, request } from '../idb';
 
 export const CACHE_DB_NAME = 'bmm-lab-decoded';
@@ -11,19 +12,15 @@ const STORE = 'clips';
 const DB_VERSION = 1;
 
 export type CachedClip =
-  | {
+  | ({
       key: string;
       ok: true;
-      spectrogram: Uint16Array;
-      frames: Uint8Array;
-      frameCount: number;
-      frameChannels: 2 | 3;
       /** Which decoder produced it, e.g. 'webcodecs+webcodecs' (video+audio). */
       decoder: string;
       /** Why the clip may be damaged (decoding errors, duration shortfall); kept so a cached clip warns again. */
       warnings?: string[];
       storedAt: number;
-    }
+    } & DecodedTensors)
   | { key: string; ok: false; path: string; reason: string; storedAt: number };
 
 export class ClipCache {

@@ -1,10 +1,14 @@
 /**
- * Decodes one clip into its stored tensors, inside a decode worker: the visual frames (1 fps from a video, a frame
- * folder, or precomputed flow) and the spectrogram (from a separate audio file or the video's own track).
+ * Decodes one clip into its stored tensors, inside a decode worker, for the dataset's two modalities: RGB frames (1 fps
+ * from a video, or a frame folder), precomputed optical flow (UCF-101's u/ and v/ images, 1 fps at the video's frame
+ * rate) and the spectrogram (from a separate audio file or the video's own track). What the pair does not name is not
+ * decoded (RGB + flow reads no audio, so clips without an audio track are kept).
  * The browser's decoders (WebCodecs via mediabunny) are tried first; what they cannot read or decode goes to
  * ffmpeg.wasm. A problem with the input throws a ClipFailure naming the file and the cause. The ffmpeg and the image
  * reader are parameters, so the same code decodes in Node (the CLI: system ffmpeg, or ffmpeg.wasm without WebCodecs).
  */
+import { hasSpectrogram } from '../../core/modalities';
+import type { DecodedTensors } from '../decodedDataset';
 import { spectrogramCodes } from './audioFeatures';
 import type { DecodeJob, DecodeResult, JobFile } from './messages';
 import { decodeErrorLines, describeDecodeErrors, explainFfmpegFailure, parseContainerDuration, parseF32leOutput, parseInputStreams } from './ffmpegLog';
@@ -26,11 +30,7 @@ export class ClipFailure extends Error {
   }
 }
 
-export interface ClipTensors {
-  spectrogram: Uint16Array;
-  frames: Uint8Array;
-  frameCount: number;
-  frameChannels: 2 | 3;
+export interface ClipTensors extends DecodedTensors {
   decoder: string;
   /** Why the clip is used but may be damaged (decoding errors, less decoded than the file claims, very short audio). */
   warnings: string[];
@@ -281,27 +281,33 @@ export function durationWarnings(frames: DecodedFrames | null, audio: DecodedAud
   return out;
 }
 
-/** Decodes a job into the clip's stored tensors, or throws a ClipFailure. */
+/** Decodes a job into the clip's stored tensors (those its modalities name), or throws a ClipFailure. */
 export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: DecodeClipOptions = {}): Promise<ClipTensors> {
   const webcodecs = options.webcodecs ?? true;
   const readImage = options.readImage ?? canvasImageReader();
-  const audioFromVideo = !job.audio;
-  let frames: DecodedFrames | null = null;
+  const pair = job.modalities;
+  const wantAudio = hasSpectrogram(pair);
+  const wantRgb = pair.includes('rgb');
+  const wantFlow = pair.includes('flow');
+  const rgbFromVideo = wantRgb && !job.frames?.length;
+  const audioFromVideo = wantAudio && !job.audio;
+  let rgb: DecodedFrames | null = null;
+  let flow: DecodedFrames | null = null;
   let audio: DecodedAudio | null = null;
   let fps: number | null = null;
   const decoders: { video?: string; audio?: string } = {};
   const warnings: string[] = [];
 
-  if (job.visual === 'video' || audioFromVideo) {
-    if (!job.video) throw new ClipFailure(job.clipId, 'no video file and no audio file');
-    const r = await fromMedia(job.video, { frames: job.visual === 'video', audio: audioFromVideo, fps: job.visual === 'flow' }, job, ffmpeg, webcodecs);
-    frames = r.frames;
+  if (rgbFromVideo || audioFromVideo) {
+    if (!job.video) throw new ClipFailure(job.clipId, wantAudio ? 'no video file and no audio file' : 'no video file');
+    const r = await fromMedia(job.video, { frames: rgbFromVideo, audio: audioFromVideo, fps: wantFlow }, job, ffmpeg, webcodecs);
+    rgb = r.frames;
     audio = r.audio;
     fps = r.fps;
     Object.assign(decoders, r.decoders);
     warnings.push(...r.warnings);
   }
-  if (job.audio) {
+  if (wantAudio && job.audio) {
     const isAudioFile = AUDIO_EXTS.has(extension(job.audio.path));
     const r = await fromMedia(job.audio, { frames: false, audio: true, fps: false }, job, ffmpeg, webcodecs);
     if (!r.audio) throw new ClipFailure(job.audio.path, 'no audio decoded');
@@ -309,39 +315,38 @@ export async function decodeClip(job: DecodeJob, ffmpeg: FfmpegExec, options: De
     decoders.audio = r.decoders.audio + (isAudioFile ? '' : ' (from a video file)');
     warnings.push(...r.warnings);
   }
-  if (job.visual === 'frames') {
-    if (!job.frames || job.frames.length === 0) throw new ClipFailure(job.clipId, 'no frame images');
-    frames = await framesFromImages(job.frames, job, readImage);
+  if (wantRgb && !rgbFromVideo) {
+    rgb = await framesFromImages(job.frames!, job, readImage);
     decoders.video = 'image';
   }
-  if (job.visual === 'flow') {
+  if (wantFlow) {
     if (!job.flowU?.length || !job.flowV?.length) throw new ClipFailure(job.clipId, 'no flow images');
-    frames = await framesFromFlow(job.flowU, job.flowV, fps, job, readImage);
-    decoders.video = 'image';
+    flow = await framesFromFlow(job.flowU, job.flowV, fps, job, readImage);
+    if (!wantRgb) decoders.video = 'image';
   }
-  if (!frames) throw new ClipFailure(job.video?.path ?? job.clipId, 'no frames decoded');
-  if (!audio) throw new ClipFailure(job.audio?.path ?? job.video?.path ?? job.clipId, 'no audio decoded');
-  const audioPath = job.audio?.path ?? job.video?.path ?? job.clipId;
-  const audioSeconds = audio.channels.length > 0 ? audio.channels[0].length / audio.sampleRate : 0;
-  if (audioSeconds < MIN_AUDIO_SECONDS) {
-    const claimed = audio.claimedSeconds !== undefined ? ` of the ${seconds(audio.claimedSeconds)} s the file claims` : '';
-    throw new ClipFailure(audioPath, `the audio track decoded to only ${Math.round(audioSeconds * 1000)} ms${claimed} (truncated or damaged?)`);
+  if (wantRgb && !rgb) throw new ClipFailure(job.video?.path ?? job.clipId, 'no frames decoded');
+  let spectrogram: Uint16Array = new Uint16Array(0);
+  if (wantAudio) {
+    if (!audio) throw new ClipFailure(job.audio?.path ?? job.video?.path ?? job.clipId, 'no audio decoded');
+    const audioPath = job.audio?.path ?? job.video?.path ?? job.clipId;
+    const audioSeconds = audio.channels.length > 0 ? audio.channels[0].length / audio.sampleRate : 0;
+    if (audioSeconds < MIN_AUDIO_SECONDS) {
+      const claimed = audio.claimedSeconds !== undefined ? ` of the ${seconds(audio.claimedSeconds)} s the file claims` : '';
+      throw new ClipFailure(audioPath, `the audio track decoded to only ${Math.round(audioSeconds * 1000)} ms${claimed} (truncated or damaged?)`);
+    }
+    try {
+      spectrogram = spectrogramCodes(audio.channels, audio.sampleRate, job.audioHeight, job.audioWidth);
+    } catch (err) {
+      throw new ClipFailure(audioPath, message(err));
+    }
   }
-  warnings.push(...durationWarnings(job.visual === 'video' ? frames : null, audio, { video: job.video?.path ?? job.clipId, audio: audioPath }));
-  let spectrogram: Uint16Array;
-  try {
-    spectrogram = spectrogramCodes(audio.channels, audio.sampleRate, job.audioHeight, job.audioWidth);
-  } catch (err) {
-    throw new ClipFailure(audioPath, message(err));
-  }
-  return {
-    spectrogram,
-    frames: frames.frames,
-    frameCount: frames.count,
-    frameChannels: job.visual === 'flow' ? 2 : 3,
-    decoder: `${decoders.video ?? '?'}+${decoders.audio ?? '?'}`,
-    warnings,
-  };
+  warnings.push(...durationWarnings(rgbFromVideo ? rgb : null, audio, { video: job.video?.path ?? job.clipId, audio: job.audio?.path ?? job.video?.path ?? job.clipId }));
+  const frames: ClipTensors['frames'] = {};
+  if (rgb) frames.rgb = { data: rgb.frames, count: rgb.count };
+  if (flow) frames.flow = { data: flow.frames, count: flow.count };
+  // What decoded the first and the second input: video+audio, or for RGB + flow the RGB's decoder+image.
+  const decoder = wantAudio ? `${decoders.video ?? '?'}+${decoders.audio ?? '?'}` : `${decoders.video ?? '?'}+image`;
+  return { spectrogram, frames, decoder, warnings };
 }
 
 /** A job's result message (the worker's reply): the tensors, or the file at fault and the reason. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { planDataset } from '../layouts';
 import { ClipCache } from './clipCache';
 import type { CachedClip } from './clipCache';
-import { decodePlan, tensorsMismatch, type DecodeProgress } from './decodeDataset';
+import { decodePlan, type DecodeProgress } from './decodeDataset';
 import type { DroppedFile } from './fileEntries';
 import type { DecodeIn, DecodeOut } from './messages';
 import type { WorkerLike } from './pool';
@@ -31,15 +31,13 @@ class FakeDecodeWorker implements WorkerLike {
         this.onmessage?.({ data: { type: 'result', id: job.id, ok: false, path: job.video!.path, reason: 'no audio track', inherent: true, ms: 1 } } as MessageEvent<DecodeOut>);
         return;
       }
-      const frames = new Uint8Array(2 * job.frameSize * job.frameSize * 3).fill(job.clipId.includes('red') ? 200 : 20);
+      const data = new Uint8Array(2 * job.frameSize * job.frameSize * 3).fill(job.clipId.includes('red') ? 200 : 20);
       const reply: DecodeOut = {
         type: 'result',
         id: job.id,
         ok: true,
         spectrogram: new Uint16Array(job.audioHeight * job.audioWidth).fill(1000),
-        frames,
-        frameCount: 2,
-        frameChannels: 3,
+        frames: { rgb: { data, count: 2 } },
         decoder: 'webcodecs+webcodecs',
         warnings: job.clipId.includes('damaged') ? ['damaged.mp4: decoding reported 3 errors'] : [],
         ms: 1,
@@ -71,12 +69,12 @@ describe('decodePlan', () => {
     ]);
     const d = first.dataset!;
     expect(d.classNames).toEqual(['blue', 'red']);
-    expect([d.audioHeight, d.audioWidth, d.frameSize, d.frameChannels]).toEqual([33, 24, 32, 3]);
+    expect([d.audioHeight, d.audioWidth, d.frameSize, d.modalities]).toEqual([33, 24, 32, ['spectrogram', 'rgb']]);
     expect(d.train.ids).toEqual(['ds/train/blue/b.mp4', 'ds/train/red/a.mp4', 'ds/train/red/damaged.mp4']);
     // A damaged clip is used, and its warning names it.
     expect(first.clipWarnings).toEqual([{ clipId: 'ds/train/red/damaged.mp4', path: 'ds/train/red/damaged.mp4', reason: 'damaged.mp4: decoding reported 3 errors' }]);
     expect(d.test.ids).toEqual(['ds/test/blue/d.mp4', 'ds/test/red/c.mp4']);
-    expect(d.train.readFrame(1, 1)[0]).toBe(200);
+    expect(d.train.readFrame(1, 1, 'rgb')[0]).toBe(200);
     expect(first.decoders).toEqual({ 'webcodecs+webcodecs': 5 });
     const last = seen[seen.length - 1];
     expect(last).toMatchObject({ total: 7, done: 7, decoded: 5, failed: 2 });
@@ -140,9 +138,7 @@ describe('decodePlan and a damaged cache', () => {
       key,
       ok: true as const,
       spectrogram: new Uint16Array(33 * 24).fill(7),
-      frames: new Uint8Array(frames).fill(9),
-      frameCount: 1,
-      frameChannels: 3 as const,
+      frames: { rgb: { data: new Uint8Array(frames).fill(9), count: 1 } },
       decoder: 'cached',
       storedAt: 0,
     });
@@ -168,13 +164,4 @@ describe('decodePlan and a damaged cache', () => {
     expect([again.cached, jobsSeen]).toEqual([5, ['ds/test/blue/crash.mp4']]);
   });
 
-  it('checks a cached clip against the settings', () => {
-    const s = { preset: 'tiny', audioHeight: 2, audioWidth: 3, frameSize: 2, maxFrames: 3 };
-    const entry = { key: 'k', ok: true as const, spectrogram: new Uint16Array(6), frames: new Uint8Array(24), frameCount: 2, frameChannels: 3 as const, decoder: 'x', storedAt: 0 };
-    expect(tensorsMismatch(entry, s, 3)).toBeNull();
-    expect(tensorsMismatch({ ...entry, spectrogram: new Uint16Array(5) }, s, 3)).toMatch(/spectrogram of 5 values, expected 2 x 3/);
-    expect(tensorsMismatch({ ...entry, frames: new Uint8Array(23) }, s, 3)).toMatch(/23 frame bytes, expected 2 x 12/);
-    expect(tensorsMismatch({ ...entry, frameCount: 0, frames: new Uint8Array(0) }, s, 3)).toMatch(/0 frames/);
-    expect(tensorsMismatch(entry, s, 2)).toMatch(/3 channels, expected 2/);
-  });
 });

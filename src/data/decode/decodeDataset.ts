@@ -4,15 +4,16 @@
  * Clips that cannot be used are listed with the file and the reason, and the rest make the Dataset.
  */
 import { PRESET_SIZES, type PresetName } from '../../core/config';
-import { buildDecodedDataset, type DecodedClip, type QuantizedClipStore } from '../decodedDataset';
+import { buildDecodedDataset, tensorsMismatch, type DecodedClip, type QuantizedClipStore } from '../decodedDataset';
 import type { DatasetPlan, PlannedClip } from '../layouts';
 import type { Dataset } from '../../core/dataset';
-import { clipCacheKey, visualSource, type DecodeSettings } from './cacheKey';
+import { clipCacheKey, type DecodeSettings } from './cacheKey';
 import type { CachedClip, ClipCache } from './clipCache';
 import type { DroppedFile } from './fileEntries';
 import type { DecodeJob, DecodeResult, JobFile } from './messages';
 import { DecodePool, defaultPoolSize, type WorkerLike } from './pool';
 import { clipMainPath } from './verdicts';
+import { pairLabel, samePair, type ModalityPair } from '../../core/modalities';
 
 export interface DecodeProgress {
   total: number;
@@ -51,7 +52,8 @@ export interface DecodeOutcome {
   decoders: Record<string, number>;
   warnings: string[];
   settings: DecodeSettings;
-  frameChannels: 2 | 3;
+  /** The two branches the clips were decoded for. */
+  modalities: ModalityPair;
 }
 
 export interface DecodeRunOptions {
@@ -60,6 +62,8 @@ export interface DecodeRunOptions {
   maxFrames: number;
   /** Dataset name shown in the lab. */
   name: string;
+  /** The pair to decode, one of the plan's `pairs` (default: its first). */
+  modalities?: ModalityPair;
   /** Null: no cache. IndexedDB in the page (ClipCache), a folder on disk in the CLI. */
   cache: Pick<ClipCache, 'getMany' | 'putMany'> | null;
   poolSize?: number;
@@ -83,11 +87,11 @@ function jobFiles(list: DroppedFile[] | undefined): JobFile[] | undefined {
 }
 
 /** The worker job of a planned clip. */
-export function jobForClip(clip: PlannedClip<DroppedFile>, id: number, s: DecodeSettings): DecodeJob {
+export function jobForClip(clip: PlannedClip<DroppedFile>, id: number, s: DecodeSettings, modalities: ModalityPair): DecodeJob {
   return {
     id,
     clipId: clip.id,
-    visual: visualSource(clip),
+    modalities,
     video: jobFile(clip.video),
     audio: jobFile(clip.audio),
     frames: jobFiles(clip.frames),
@@ -109,32 +113,18 @@ export function settingsFor(preset: PresetName, maxFrames: number): DecodeSettin
 const CACHE_READ_CHUNK = 200;
 const CACHE_WRITE_BATCH = 16;
 
-/**
- * Why a decoded clip's tensors do not fit the settings it was decoded for (a damaged or foreign cache entry, or a
- * decoder bug), or null when they do. A cache entry that fails this is decoded again, never used.
- */
-export function tensorsMismatch(entry: Extract<CachedClip, { ok: true }>, s: DecodeSettings, frameChannels: 2 | 3): string | null {
-  if (!(entry.spectrogram instanceof Uint16Array) || entry.spectrogram.length !== s.audioHeight * s.audioWidth) {
-    return `spectrogram of ${entry.spectrogram?.length ?? 0} values, expected ${s.audioHeight} x ${s.audioWidth}`;
-  }
-  if (!Number.isInteger(entry.frameCount) || entry.frameCount < 1) return `${entry.frameCount} frames, expected at least 1`;
-  if (entry.frameChannels !== frameChannels) return `decoded with ${entry.frameChannels} channels, expected ${frameChannels}`;
-  const frameBytes = s.frameSize * s.frameSize * frameChannels;
-  if (!(entry.frames instanceof Uint8Array) || entry.frames.length !== entry.frameCount * frameBytes) {
-    return `${entry.frames?.length ?? 0} frame bytes, expected ${entry.frameCount} x ${frameBytes}`;
-  }
-  return null;
-}
-
-
 /** Decodes every planned clip (cache first), then builds the Dataset from those that worked. */
 export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRunOptions): Promise<DecodeOutcome> {
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
   const settings = settingsFor(opts.preset, opts.maxFrames);
-  const frameChannels: 2 | 3 = plan.secondModality === 'flow' ? 2 : 3;
+  const modalities = opts.modalities ?? plan.pairs[0];
+  if (!plan.pairs.some((p) => samePair(p, modalities))) {
+    throw new Error(`this ${plan.layout} dataset cannot give ${pairLabel(modalities)}; it gives ${plan.pairs.map(pairLabel).join(', ')}`);
+  }
+  const shape = { name: opts.name, classNames: plan.classNames, modalities, audioHeight: settings.audioHeight, audioWidth: settings.audioWidth, frameSize: settings.frameSize };
   const clips = plan.clips;
-  const keys = clips.map((c) => clipCacheKey(c, settings));
+  const keys = clips.map((c) => clipCacheKey(c, settings, modalities));
   const results: Array<DecodedClip | null> = clips.map(() => null);
   const failures: Array<ClipProblem | null> = clips.map(() => null);
   const clipWarnings: Array<ClipProblem[] | null> = clips.map(() => null);
@@ -159,7 +149,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
   const accept = (i: number, entry: CachedClip, fromCache: boolean): boolean => {
     const clip = clips[i];
     if (entry.ok) {
-      const mismatch = tensorsMismatch(entry, settings, frameChannels);
+      const mismatch = tensorsMismatch(entry, shape);
       if (mismatch && fromCache) {
         invalidCached++;
         return false;
@@ -168,7 +158,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
         failures[i] = { clipId: clip.id, path: clipMainPath(clip), reason: `the decoder returned unusable tensors (${mismatch})` };
         progress.failed++;
       } else {
-        results[i] = { id: clip.id, label: clip.label, split: clip.split, spectrogram: entry.spectrogram, frames: entry.frames, frameCount: entry.frameCount };
+        results[i] = { id: clip.id, label: clip.label, split: clip.split, spectrogram: entry.spectrogram, frames: entry.frames };
         decoders[entry.decoder] = (decoders[entry.decoder] ?? 0) + 1;
         if (entry.warnings?.length) clipWarnings[i] = entry.warnings.map((reason) => ({ clipId: clip.id, path: clipMainPath(clip), reason }));
         if (fromCache) progress.cached++;
@@ -232,7 +222,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
     try {
       await Promise.all(
         misses.map(async (i) => {
-          const r: DecodeResult = await pool.run(jobForClip(clips[i], i, settings));
+          const r: DecodeResult = await pool.run(jobForClip(clips[i], i, settings, modalities));
           if (!r.ok && r.reason === 'cancelled') return;
           const entry: CachedClip = r.ok
             ? {
@@ -240,8 +230,6 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
                 ok: true,
                 spectrogram: r.spectrogram,
                 frames: r.frames,
-                frameCount: r.frameCount,
-                frameChannels: r.frameChannels,
                 decoder: r.decoder,
                 ...(r.warnings?.length ? { warnings: r.warnings } : {}),
                 storedAt: Date.now(),
@@ -279,15 +267,7 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
     if (train === 0 || test === 0) {
       warnings.push(`only ${train} training and ${test} test clips could be decoded; a dataset needs both`);
     } else {
-      dataset = buildDecodedDataset({
-        name: opts.name,
-        classNames: plan.classNames,
-        audioHeight: settings.audioHeight,
-        audioWidth: settings.audioWidth,
-        frameSize: settings.frameSize,
-        frameChannels,
-        clips: decodedClips,
-      });
+      dataset = buildDecodedDataset({ ...shape, clips: decodedClips });
     }
   }
   return {
@@ -302,6 +282,6 @@ export async function decodePlan(plan: DatasetPlan<DroppedFile>, opts: DecodeRun
     decoders,
     warnings,
     settings,
-    frameChannels,
+    modalities,
   };
 }

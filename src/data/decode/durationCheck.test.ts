@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeClip, durationWarnings, type FfmpegExec } from './decodeClip';
 import type { DecodeJob } from './messages';
+import { AUDIO_RGB } from '../../core/modalities';
 
 const paths = { video: 'set/a/clip.mp4', audio: 'set/a/clip.wav' };
 const frames = (share: number, claimedSeconds: number) => ({ frames: new Uint8Array(0), count: 1, coverage: { share, claimedSeconds } });
@@ -64,7 +65,7 @@ describe('decodeClip with an ffmpeg that reports damage', () => {
   const job: DecodeJob = {
     id: 1,
     clipId: 'set/a/clip.avi',
-    visual: 'video',
+    modalities: AUDIO_RGB,
     video: { file: new File([new Uint8Array(8)], 'clip.avi'), path: 'set/a/clip.avi' },
     frameSize: 2,
     audioHeight: 33,

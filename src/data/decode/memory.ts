@@ -3,23 +3,25 @@
  * and up to `frames` uint8 frames of S x S x C. Used for the estimate in the dataset panel and the README table.
  */
 import { PRESET_SIZES, type PresetName } from '../../core/config';
+import { AUDIO_RGB, frameKinds, hasSpectrogram, KIND_CHANNELS, type ModalityPair } from '../../core/modalities';
 
 export interface StoredSizes {
   audioHeight: number;
   audioWidth: number;
   frameSize: number;
-  frameChannels: 2 | 3;
+  modalities: ModalityPair;
 }
 
-/** Bytes of one decoded clip holding `frames` frames. */
+/** Bytes of one decoded clip holding `frames` frames of each frame kind (and its spectrogram, if any). */
 export function clipBytes(s: StoredSizes, frames: number): number {
-  return 2 * s.audioHeight * s.audioWidth + frames * s.frameSize * s.frameSize * s.frameChannels;
+  const audio = hasSpectrogram(s.modalities) ? 2 * s.audioHeight * s.audioWidth : 0;
+  return audio + frameKinds(s.modalities).reduce((sum, k) => sum + frames * s.frameSize * s.frameSize * KIND_CHANNELS[k], 0);
 }
 
-/** The stored sizes of a preset (RGB unless flow). */
-export function presetStoredSizes(preset: PresetName, frameChannels: 2 | 3 = 3): StoredSizes {
+/** The stored sizes of a preset for a pair of modalities (default audio + RGB). */
+export function presetStoredSizes(preset: PresetName, modalities: ModalityPair = AUDIO_RGB): StoredSizes {
   const p = PRESET_SIZES[preset];
-  return { audioHeight: p.audioHeight, audioWidth: p.audioWidth, frameSize: p.visualSize, frameChannels };
+  return { audioHeight: p.audioHeight, audioWidth: p.audioWidth, frameSize: p.visualSize, modalities };
 }
 
 /** Default cap on the 1 fps frames kept per clip: keeps the `fast` preset of a CREMA-D-sized set under 1 GB. */
@@ -60,8 +62,8 @@ const DEVICE_SHARE = 0.5;
  * or the storage the decode cache needs), with the frame cap or preset that would fit; null when it fits or the
  * browser reports nothing.
  */
-export function memoryWarning(clips: number, preset: PresetName, maxFrames: number, frameChannels: 2 | 3, budget: MemoryBudget): string | null {
-  const bytes = (p: PresetName, k: number) => clips * clipBytes(presetStoredSizes(p, frameChannels), k);
+export function memoryWarning(clips: number, preset: PresetName, maxFrames: number, modalities: ModalityPair, budget: MemoryBudget): string | null {
+  const bytes = (p: PresetName, k: number) => clips * clipBytes(presetStoredSizes(p, modalities), k);
   const need = bytes(preset, maxFrames);
   const ram = budget.deviceMemoryBytes !== null ? budget.deviceMemoryBytes * DEVICE_SHARE : null;
   const fitsRam = (b: number) => ram === null || TRAINING_COPIES * b <= ram;

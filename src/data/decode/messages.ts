@@ -3,7 +3,8 @@
  * one job at a time. Files travel as File objects (structured clone shares the underlying data, no copy); results
  * come back with their buffers transferred.
  */
-import type { VisualSource } from './cacheKey';
+import type { ModalityPair } from '../../core/modalities';
+import type { DecodedTensors } from '../decodedDataset';
 
 export interface JobFile {
   file: File;
@@ -14,14 +15,15 @@ export interface JobFile {
 export interface DecodeJob {
   id: number;
   clipId: string;
-  visual: VisualSource;
-  /** The clip's video: frames (visual 'video') and, without `audio`, its audio track. */
+  /** What to decode: a spectrogram, RGB frames and/or optical flow (the dataset's two branches). */
+  modalities: ModalityPair;
+  /** The clip's video: RGB frames (without `frames`), its audio track (without `audio`), its frame rate (for flow). */
   video?: JobFile;
   /** A separate audio file (CREMA-D AudioWAV/, a frame folder's WAV). */
   audio?: JobFile;
-  /** Frame images (visual 'frames'). */
+  /** RGB frame images (a frame folder), instead of the video's frames. */
   frames?: JobFile[];
-  /** Flow images (visual 'flow'). */
+  /** Flow images (UCF-101's u/ and v/). */
   flowU?: JobFile[];
   flowV?: JobFile[];
   frameSize: number;
@@ -33,20 +35,16 @@ export interface DecodeJob {
 export type DecodeIn = { type: 'decode'; job: DecodeJob };
 
 export type DecodeResult =
-  | {
+  | ({
       type: 'result';
       id: number;
       ok: true;
-      spectrogram: Uint16Array;
-      frames: Uint8Array;
-      frameCount: number;
-      frameChannels: 2 | 3;
       /** e.g. 'ffmpeg+webcodecs': what decoded the visual and the audio input. */
       decoder: string;
       /** The clip is used, but: decoding errors, less decoded than the file claims, very short audio. */
       warnings: string[];
       ms: number;
-    }
+    } & DecodedTensors)
   | {
       type: 'result';
       id: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodeIn, DecodeJob, DecodeOut } from './messages';
 import { DecodePool, defaultPoolSize, type WorkerLike } from './pool';
+import { AUDIO_RGB } from '../../core/modalities';
 
 class FakeWorker implements WorkerLike {
   static live = 0;
@@ -38,7 +39,7 @@ class FakeWorker implements WorkerLike {
   }
 }
 
-const job = (id: number, clipId = `c${id}`): DecodeJob => ({ id, clipId, visual: 'video', frameSize: 8, audioHeight: 8, audioWidth: 8, maxFrames: 1 });
+const job = (id: number, clipId = `c${id}`): DecodeJob => ({ id, clipId, modalities: AUDIO_RGB, frameSize: 8, audioHeight: 8, audioWidth: 8, maxFrames: 1 });
 
 describe('DecodePool', () => {
   it('sizes from the hardware threads, between 2 and 4', () => {

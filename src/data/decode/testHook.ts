@@ -8,15 +8,19 @@ import type { Dataset } from '../../core/dataset';
 import type { IgnoredFile, PlanSummary } from '../layouts';
 import type { DecodeOutcome } from './decodeDataset';
 import type { FileVerdict } from './verdicts';
+import { hasSpectrogram, KIND_CHANNELS, type FrameKind } from '../../core/modalities';
 
 export interface ClipCheck {
   id: string;
   label: number;
   split: 'train' | 'test';
+  /** Frames of the second branch's kind (RGB or flow). */
   frameCount: number;
-  /** Mean of each channel over the first frame (R, G, B or u, v). */
+  /** Mean of each channel over the second branch's first frame (R, G, B or u, v). */
   frameMean: number[];
-  /** The spectrogram row (frequency bin at the stored height) with the highest mean value. */
+  /** With RGB + flow: the RGB frames' count and the channel means of the first one. */
+  rgb?: { frameCount: number; frameMean: number[] };
+  /** The spectrogram row (frequency bin at the stored height) with the highest mean value (-1 without a spectrogram). */
   peakRow: number;
   /** Min and max of the dequantized spectrogram. */
   audioRange: [number, number];
@@ -31,7 +35,8 @@ export interface DecodedSummary {
   audioHeight: number;
   audioWidth: number;
   frameSize: number;
-  frameChannels: number;
+  /** The two branches decoded, e.g. ["rgb", "flow"]. */
+  modalities: string[];
   maxFrames: number;
   decoded: number;
   cached: number;
@@ -48,6 +53,12 @@ export interface DecodedSummary {
   clips: ClipCheck[];
 }
 
+function frameMean(frame: Uint8Array, channels: number): number[] {
+  const sums = new Array<number>(channels).fill(0);
+  for (let p = 0; p < frame.length; p++) sums[p % channels] += frame[p];
+  return sums.map((s) => Math.round((s / (frame.length / channels)) * 10) / 10);
+}
+
 function checksOf(dataset: Dataset, limit: number): ClipCheck[] {
   const out: ClipCheck[] = [];
   const H = dataset.audioHeight;
@@ -57,12 +68,10 @@ function checksOf(dataset: Dataset, limit: number): ClipCheck[] {
     const store = dataset[split];
     const ids = (store as { ids?: string[] }).ids;
     for (let i = 0; i < store.size && out.length < limit; i++) {
-      const frame = store.readFrame(i, 0);
-      const C = dataset.frameChannels;
-      const sums = new Array<number>(C).fill(0);
-      for (let p = 0; p < frame.length; p++) sums[p % C] += frame[p];
-      store.readAudio(i, spec, 0);
-      let peakRow = 0;
+      const kind = dataset.modalities[1] as FrameKind;
+      const audio = hasSpectrogram(dataset.modalities);
+      if (audio) store.readAudio(i, spec, 0);
+      let peakRow = audio ? 0 : -1;
       let best = -Infinity;
       let lo = Infinity;
       let hi = -Infinity;
@@ -83,8 +92,9 @@ function checksOf(dataset: Dataset, limit: number): ClipCheck[] {
         id: ids?.[i] ?? `${split}-${i}`,
         label: store.labels[i],
         split,
-        frameCount: store.frameCount(i),
-        frameMean: sums.map((s) => Math.round((s / (frame.length / C)) * 10) / 10),
+        frameCount: store.frameCount(i, kind),
+        frameMean: frameMean(store.readFrame(i, 0, kind), KIND_CHANNELS[kind]),
+        ...(dataset.modalities[0] === 'rgb' ? { rgb: { frameCount: store.frameCount(i, 'rgb'), frameMean: frameMean(store.readFrame(i, 0, 'rgb'), 3) } } : {}),
         peakRow,
         audioRange: [lo, hi],
       });
@@ -114,7 +124,7 @@ export function summarizeDecode(outcome: DecodeOutcome, name: string, classNames
     audioHeight: outcome.settings.audioHeight,
     audioWidth: outcome.settings.audioWidth,
     frameSize: outcome.settings.frameSize,
-    frameChannels: outcome.frameChannels,
+    modalities: [...outcome.modalities],
     maxFrames: outcome.settings.maxFrames,
     decoded: outcome.decoded,
     cached: outcome.cached,

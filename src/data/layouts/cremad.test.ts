@@ -40,7 +40,7 @@ describe('CREMA-D', () => {
     expect(plan.layout).toBe('crema-d');
     expect(plan.classNames).toEqual(['neutral', 'happy', 'sad', 'fear', 'disgust', 'anger']);
     expect(plan.splitSource).toBe('files');
-    expect(plan.secondModality).toBe('rgb');
+    expect(plan.pairs).toEqual([['spectrogram', 'rgb']]);
     expect(plan.clips.map((c) => c.id)).toEqual([...stems].sort(naturalCompare));
     const clips = byId(plan);
     expect(clips.get('1001_DFA_ANG_XX')).toMatchObject({ label: 5, split: 'train' });

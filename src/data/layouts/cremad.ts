@@ -7,6 +7,7 @@ import { type Collector, type Entry, ignoreAll, isMediaExt, pickFirst } from './
 import { splitExt } from './paths';
 import { type ListedClip, splitFromLists } from './split';
 import type { FileRef, LayoutResult, RawClip, ReadText, SplitName } from './types';
+import { AUDIO_RGB } from '../../core/modalities';
 
 /** CREMA-D emotion codes in label order. */
 export const CREMA_D_EMOTIONS = ['NEU', 'HAP', 'SAD', 'FEA', 'DIS', 'ANG'] as const;
@@ -108,5 +109,5 @@ export async function planCremaD<F extends FileRef>(
     return { key: name.toUpperCase(), name };
   };
   const split = await splitFromLists(clips, { files: splitFiles, names: SPLIT_FILE_NAMES, parseLine }, readText, out);
-  return { classNames: [...CREMA_D_CLASS_NAMES], ...split, secondModality: 'rgb' };
+  return { classNames: [...CREMA_D_CLASS_NAMES], ...split, pairs: [AUDIO_RGB] };
 }

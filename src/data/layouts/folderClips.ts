@@ -5,6 +5,7 @@
 import { type Collector } from './entries';
 import { naturalCompare } from './paths';
 import type { FileRef, IgnoreKind, LayoutResult, RawClip, SplitName } from './types';
+import { AUDIO_RGB } from '../../core/modalities';
 
 const TRAIN_DIRS = new Set(['train', 'training']);
 const TEST_DIRS = new Set(['test', 'testing']);
@@ -63,5 +64,5 @@ export function finishFolderClips<F extends FileRef>(found: FolderClip<F>[], out
   const index = new Map(classNames.map((n, i) => [n, i]));
   const clips = kept.map((f) => ({ ...f.clip, label: index.get(f.className)!, ...(f.split ? { split: f.split } : {}) }));
   if (classNames.length === 1) out.warnings.push(`only one class found ('${classNames[0]}'): is each class in its own folder?`);
-  return { classNames, clips, splitSource: anySplit ? 'folders' : null, secondModality: 'rgb' };
+  return { classNames, clips, splitSource: anySplit ? 'folders' : null, pairs: [AUDIO_RGB] };
 }

@@ -72,7 +72,7 @@ export async function planDataset<F extends FileRef>(
     ignored: out.ignored,
     warnings: out.warnings,
     splitSource,
-    secondModality: result.secondModality,
+    pairs: result.pairs,
   };
 }
 

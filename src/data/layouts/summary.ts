@@ -1,10 +1,11 @@
 /** What a plan holds, counted: clips per class per split and ignored files by kind (the panel's table). */
+import type { ModalityPair } from '../../core/modalities';
 import type { DatasetLayout, DatasetPlan, FileRef, IgnoreKind, SplitSource } from './types';
 
 export interface PlanSummary {
   layout: DatasetLayout;
   splitSource: SplitSource;
-  secondModality: 'rgb' | 'flow';
+  pairs: ModalityPair[];
   classes: Array<{ label: number; name: string; train: number; test: number }>;
   train: number;
   test: number;
@@ -22,7 +23,7 @@ export function summarizePlan(plan: DatasetPlan<FileRef>): PlanSummary {
   return {
     layout: plan.layout,
     splitSource: plan.splitSource,
-    secondModality: plan.secondModality,
+    pairs: plan.pairs,
     classes,
     train: classes.reduce((s, c) => s + c.train, 0),
     test: classes.reduce((s, c) => s + c.test, 0),

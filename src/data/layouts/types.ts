@@ -3,6 +3,8 @@
  * left out with their reasons, and the shapes the layout planners share while building it.
  */
 
+import type { ModalityPair } from '../../core/modalities';
+
 /** A dropped file as the UI sees it; the plan hands back the caller's own objects (F). */
 export interface FileRef {
   /** Relative, '/'-separated path, e.g. `CREMA-D/VideoFlash/1001_DFA_ANG_XX.flv`. */
@@ -63,8 +65,8 @@ export interface DatasetPlan<F extends FileRef = FileRef> {
   /** Problems that do not drop a dropped file: split lines naming missing clips, label disagreements, ... */
   warnings: string[];
   splitSource: SplitSource;
-  /** 'rgb': audio + RGB frames; 'flow': RGB frames (the video) + optical flow (UCF-101 with u/ and v/). */
-  secondModality: 'rgb' | 'flow';
+  /** The pairs of modalities the files can give, the default first: audio + RGB; UCF-101 with u/ and v/ flow adds RGB + flow (its default) and audio + flow. */
+  pairs: ModalityPair[];
 }
 
 export interface PlanOptions {
@@ -94,5 +96,5 @@ export interface LayoutResult<F extends FileRef> {
   classNames: string[];
   clips: RawClip<F>[];
   splitSource: SplitSource | null;
-  secondModality: 'rgb' | 'flow';
+  pairs: ModalityPair[];
 }

@@ -42,7 +42,7 @@ describe('UCF-101', () => {
     const plan = await planDataset(files, reader(texts));
     expect(plan.layout).toBe('ucf-101');
     expect(plan.classNames).toEqual(['ApplyEyeMakeup', 'Archery', 'HandstandPushups']);
-    expect(plan.secondModality).toBe('flow');
+    expect(plan.pairs).toEqual([['rgb', 'flow'], ['spectrogram', 'rgb'], ['spectrogram', 'flow']]);
     expect(plan.splitSource).toBe('files');
     expect(plan.clips.map((c) => [c.id, c.label, c.split])).toEqual([
       ['v_ApplyEyeMakeup_g01_c01', 0, 'test'],
@@ -68,7 +68,7 @@ describe('UCF-101', () => {
   it('works without flow (audio + RGB) and drops videos missing from the lists', async () => {
     const files = refs([...lists, ...stems.map((s) => `UCF-101/${s}.avi`), 'UCF-101/v_Archery_g02_c01.avi']);
     const plan = await planDataset(files, reader(texts));
-    expect(plan.secondModality).toBe('rgb');
+    expect(plan.pairs).toEqual([['spectrogram', 'rgb']]);
     expect(plan.clips).toHaveLength(6);
     expect(plan.clips.every((c) => c.flowU === undefined)).toBe(true);
     expect(ignoredKinds(plan)['UCF-101/v_Archery_g02_c01.avi']).toBe('not-in-split');

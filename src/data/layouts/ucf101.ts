@@ -1,7 +1,9 @@
 /**
  * The UCF-101 layout: `classInd.txt`, `trainlist0N.txt`, `testlist0N.txt`; `.avi` videos found by file name;
- * optional precomputed flow `u/v_X/frame000001.jpg` and `v/v_X/...` (then the modalities are RGB and flow).
+ * optional precomputed flow `u/v_X/frame000001.jpg` and `v/v_X/...` (then the modalities are RGB and flow by
+ * default, as in the paper; audio + RGB and audio + flow can be chosen instead).
  */
+import { AUDIO_FLOW, AUDIO_RGB, RGB_FLOW } from '../../core/modalities';
 import { type Collector, type Entry, readList } from './entries';
 import { naturalCompare, splitExt } from './paths';
 import { type ListedClip, splitFromLists } from './split';
@@ -125,5 +127,6 @@ export async function planUcf101<F extends FileRef>(
     return { key, name: stem };
   };
   const split = await splitFromLists(clips, { files: lists, names: listName, parseLine }, readText, out);
-  return { classNames, ...split, secondModality: hasFlow ? 'flow' : 'rgb' };
+  // RGB + flow is the paper's UCF-101 pair (every clip, audio track or not); audio + RGB and audio + flow on request.
+  return { classNames, ...split, pairs: hasFlow ? [RGB_FLOW, AUDIO_RGB, AUDIO_FLOW] : [AUDIO_RGB] };
 }

@@ -16,6 +16,8 @@ import { decodeFolder, nodeDecodeOptions, resolveDecoder } from './decodeFolder'
 import { diskFile } from './folderFiles';
 import { findSystemFfmpeg, NativeFfmpeg } from './nativeFfmpeg';
 import { WasmFfmpeg } from './wasmFfmpeg';
+import { AUDIO_FLOW, AUDIO_RGB } from '../../core/modalities';
+import type { DecodedClip } from '../decodedDataset';
 
 const fx = mediaFixtures();
 const ffmpeg = findSystemFfmpeg();
@@ -35,7 +37,7 @@ async function job(id: number, video: string, audio: string | null, size: { fram
   return {
     id,
     clipId: video,
-    visual: 'video',
+    modalities: AUDIO_RGB,
     video: await file(video),
     ...(audio ? { audio: await file(audio) } : {}),
     frameSize: size.frame,
@@ -63,7 +65,7 @@ function counting(): { wrap: (f: FfmpegExec) => FfmpegExec; runs: () => number; 
 
 /** Mean of each channel over frame 0 of clip i. */
 function frameMean(store: Dataset['train'], i: number, channels: number): number[] {
-  const frame = store.readFrame(i, 0);
+  const frame = store.readFrame(i, 0, channels === 2 ? 'flow' : 'rgb');
   const sums = new Array<number>(channels).fill(0);
   for (let p = 0; p < frame.length; p++) sums[p % channels] += frame[p];
   return sums.map((s) => s / (frame.length / channels));
@@ -105,10 +107,11 @@ describe.skipIf(skipReason !== null)('Node decoding (system ffmpeg) against the 
       const node = await decodeClip(j, native, nodeDecodeOptions(native));
       const page = await decodeClip(j, wasm);
       expect(node.decoder, video).toBe('ffmpeg+ffmpeg');
-      expect(node.frameCount, video).toBe(page.frameCount);
-      expect(node.frames.length, video).toBe(page.frames.length);
+      const [nf, pf] = [node.frames.rgb!, page.frames.rgb!];
+      expect(nf.count, video).toBe(pf.count);
+      expect(nf.data.length, video).toBe(pf.data.length);
       let grey = 0;
-      for (let k = 0; k < node.frames.length; k++) grey = Math.max(grey, Math.abs(node.frames[k] - page.frames[k]));
+      for (let k = 0; k < nf.data.length; k++) grey = Math.max(grey, Math.abs(nf.data[k] - pf.data[k]));
       const a = spectrogramOf(node.spectrogram);
       const b = spectrogramOf(page.spectrogram);
       let loud = 0;
@@ -155,16 +158,23 @@ describe.skipIf(skipReason !== null)('Node decoding (system ffmpeg) against the 
 
     const ucf = await decodeFolder(join(FIX, 'ucf'), opts);
     const f = ucf.outcome.dataset!;
-    expect(ucf.plan.secondModality).toBe('flow');
-    expect([f.frameChannels, f.train.size, f.test.size]).toEqual([2, 4, 2]);
-    // The fixture's flow: u is 168 for ApplyEyeMakeup and 88 for Archery, v is 128 (JPEG, so within a few levels).
+    expect(ucf.plan.pairs[0]).toEqual(['rgb', 'flow']);
+    expect([f.modalities, f.train.size, f.test.size]).toEqual([['rgb', 'flow'], 4, 2]);
+    // The fixture's flow: u is 168 for ApplyEyeMakeup and 88 for Archery, v is 128 (JPEG, so within a few levels);
+    // its videos are orange (ApplyEyeMakeup) and purple (Archery).
     for (const store of [f.train, f.test]) {
       for (let i = 0; i < store.size; i++) {
+        const eye = f.classNames[store.labels[i]] === 'ApplyEyeMakeup';
         const [u, v] = frameMean(store, i, 2);
-        expect(Math.abs(u - (f.classNames[store.labels[i]] === 'ApplyEyeMakeup' ? 168 : 88))).toBeLessThan(3);
+        expect(Math.abs(u - (eye ? 168 : 88))).toBeLessThan(3);
         expect(Math.abs(v - 128)).toBeLessThan(3);
+        const [r, g, b] = frameMean(store, i, 3);
+        expect(eye ? r > 200 && b < 80 : r > 90 && g < 60 && b > 90, `RGB ${[r, g, b]}`).toBe(true);
       }
     }
+    // Audio + flow on request: the AVI's MP3 track becomes the spectrogram.
+    const af = await decodeFolder(join(FIX, 'ucf'), { ...opts, modalities: AUDIO_FLOW });
+    expect([af.outcome.dataset!.modalities, af.outcome.dataset!.train.size, af.outcome.failures.length]).toEqual([['spectrogram', 'flow'], 4, 0]);
 
     const frames = await decodeFolder(join(FIX, 'frame-folders'), opts);
     const ff = frames.outcome.dataset!;
@@ -194,7 +204,8 @@ describe.skipIf(skipReason !== null)('Node decoding (system ffmpeg) against the 
     const second = await run();
     expect([second.outcome.decoded, second.outcome.cached, ff.runs()]).toEqual([0, 9, 0]);
     // The cached clips are the decoded ones, byte for byte.
-    expect(second.outcome.clips.map((c) => [c.id, c.frameCount, [...c.spectrogram], [...c.frames]])).toEqual(first.outcome.clips.map((c) => [c.id, c.frameCount, [...c.spectrogram], [...c.frames]]));
+    const tensors = (c: DecodedClip) => [c.id, c.frames.rgb!.count, [...c.spectrogram], [...c.frames.rgb!.data]];
+    expect(second.outcome.clips.map(tensors)).toEqual(first.outcome.clips.map(tensors));
 
     const touched = join(dir, 'train', 'red', 'clip1.mp4');
     utimesSync(touched, new Date(), new Date(Date.now() + 60_000));
@@ -230,7 +241,7 @@ describe.skipIf(skipReason !== null)('Node decoding (system ffmpeg) against the 
     const size = { frame: 32, h: 33, w: 24, maxFrames: 3 };
     for (const [path, reason] of Object.entries(reasons)) {
       const file = { file: await diskFile(join(root, path)), path };
-      const page = await decodeJobResult({ id: 0, clipId: path, visual: 'video', video: file, frameSize: size.frame, audioHeight: size.h, audioWidth: size.w, maxFrames: size.maxFrames }, wasm);
+      const page = await decodeJobResult({ id: 0, clipId: path, modalities: AUDIO_RGB, video: file, frameSize: size.frame, audioHeight: size.h, audioWidth: size.w, maxFrames: size.maxFrames }, wasm);
       expect(page.ok ? null : page.reason, path).toBe(reason);
     }
     // Failures that come from the file are cached too: a second run tries nothing.

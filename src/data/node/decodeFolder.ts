@@ -20,6 +20,7 @@ import { ffmpegImageReader } from './ffmpegImages';
 import { listFolder, listedTextReader } from './folderFiles';
 import { findSystemFfmpeg, NativeFfmpeg } from './nativeFfmpeg';
 import { WasmFfmpeg } from './wasmFfmpeg';
+import type { ModalityPair } from '../../core/modalities';
 
 /** The cache folder inside a dataset folder when no other is given (hidden, so the planner would skip it anyway). */
 export const CACHE_FOLDER_NAME = '.bmm-lab-cache';
@@ -45,6 +46,8 @@ export interface FolderDecodeOptions {
   decoder?: DecoderChoice;
   /** The cache folder; undefined: DIR/.bmm-lab-cache; null: no cache. */
   cacheDir?: string | null;
+  /** The pair of modalities to decode (default: the plan's first). */
+  modalities?: ModalityPair;
   onProgress?: (p: DecodeProgress) => void;
   signal?: AbortSignal;
   /** Wraps each worker's ffmpeg (tests count the runs). */
@@ -141,6 +144,7 @@ export async function decodePlannedFolder(planned: PlannedFolder, options: Folde
   const outcome = await decodePlan(planned.plan, {
     preset: options.preset,
     maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES[options.preset],
+    modalities: options.modalities,
     name: resolve(planned.dir).split(/[\\/]/).pop() ?? planned.dir,
     cache,
     poolSize: jobs,

@@ -6,12 +6,10 @@ import type { CachedClip } from '../decode/clipCache';
 import { decodeCacheEntry, DiskClipCache, encodeCacheEntry } from './diskCache';
 
 const ok: CachedClip = {
-  key: 'v1/tiny/32/33x24/k3/video/abc/set/a/clip.mp4',
+  key: 'v3/tiny/32/33x24/k3/spectrogram+rgb/abc/set/a/clip.mp4',
   ok: true,
   spectrogram: Uint16Array.from([0, 1, 65535, 258, 4660]),
-  frames: Uint8Array.from({ length: 2 * 4 * 4 * 3 }, (_, i) => (i * 37) % 256),
-  frameCount: 2,
-  frameChannels: 3,
+  frames: { rgb: { data: Uint8Array.from({ length: 2 * 4 * 4 * 3 }, (_, i) => (i * 37) % 256), count: 2 } },
   decoder: 'ffmpeg+ffmpeg',
   storedAt: 1_700_000_000_000,
 };
@@ -20,12 +18,23 @@ const failed: CachedClip = { key: 'v1/tiny/x/bad.mp4', ok: false, path: 'set/a/b
 describe('disk clip cache', () => {
   it('round-trips decoded and failed entries, with little-endian spectrogram codes', () => {
     const bytes = encodeCacheEntry(ok);
-    expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe('BMMCLIP1');
+    expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe('BMMCLIP2');
     // The codes follow the header, low byte first: 258 = 0x0102 -> 02 01.
-    const at = bytes.length - ok.frames.length - 2 * ok.spectrogram.length;
+    const at = bytes.length - (ok.ok ? ok.frames.rgb!.data.length : 0) - 2 * (ok.ok ? ok.spectrogram.length : 0);
     expect([...bytes.subarray(at + 6, at + 8)]).toEqual([0x02, 0x01]);
     expect(decodeCacheEntry(bytes)).toEqual(ok);
     expect(decodeCacheEntry(encodeCacheEntry(failed))).toEqual(failed);
+    // RGB + flow: no spectrogram, two frame kinds one after the other.
+    const rgbFlow: CachedClip = {
+      ...ok,
+      key: 'v3/tiny/32/33x24/k3/rgb+flow/abc/set/a/clip.avi',
+      spectrogram: new Uint16Array(0),
+      frames: { rgb: { data: Uint8Array.from([1, 2, 3]), count: 1 }, flow: { data: Uint8Array.from([9, 8, 7, 6]), count: 2 } },
+    };
+    const two = encodeCacheEntry(rgbFlow);
+    expect([...two.subarray(two.length - 7)]).toEqual([1, 2, 3, 9, 8, 7, 6]);
+    expect(decodeCacheEntry(two)).toEqual(rgbFlow);
+    expect(decodeCacheEntry(two.subarray(0, two.length - 1)), 'one byte short').toBeNull();
   });
 
   it('treats damaged files as misses and keeps entries under their own key', async () => {
