@@ -11,7 +11,7 @@ import type { DecodedDataset } from '../data/decode/decodeDataset';
 import { CACHE_FOLDER_NAME, decodePlannedFolder, planFolder, type FolderDecode, type PlannedFolder } from '../data/node/decodeFolder';
 import { countVerdicts, fileVerdicts, verdictCountsText, type FileVerdict } from '../data/decode/verdicts';
 import { DatasetLayoutError, EXPECTED_LAYOUTS, summarizePlan } from '../data/layouts';
-import { LAYOUT_NAMES, plural, SPLIT_SOURCES } from '../ui/datasetPanelText';
+import { LAYOUT_NAMES, plural, presetHint, SPLIT_SOURCES } from '../ui/datasetPanelText';
 import { UsageError, type DecodeFlags } from './args';
 import type { Output } from './main';
 import { ProgressBar, type ProgressSink } from './progressBar';
@@ -55,6 +55,8 @@ export async function loadFolder(dir: string, preset: PresetName, flags: DecodeF
       `, modalities ${pairLabel(modalities)}` +
       (plan.pairs.length > 1 ? ` (it also gives ${plan.pairs.filter((p) => !samePair(p, modalities)).map(pairLabel).join(', ')}: --modalities)` : ''),
   );
+  const hint = presetHint(plan.layout, preset);
+  if (hint) io.err(`note: ${hint.replace('the kinetics-sounds preset', '--preset kinetics-sounds')}`);
   if (plan.ignored.length > 0) {
     const byKind = Object.entries(summary.ignoredByKind).map(([kind, n]) => `${n} ${kind}`);
     io.err(`ignored ${plural(plan.ignored.length, 'file')} (${byKind.join(', ')}):`);

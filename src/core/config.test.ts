@@ -72,6 +72,14 @@ describe('reading and writing by path', () => {
     expect([c.width, c.audioHeight, c.audioWidth, c.visualSize, c.batch, c.epochs]).toEqual([0.125, 33, 24, 32, 16, 2]);
   });
 
+  it('kinetics-sounds is the paper’s sizes with 3 frames per clip; the other presets take 1', () => {
+    const ks = setSetting(setSetting(DEFAULT_CONFIG, 'frames', 5), 'preset', 'kinetics-sounds');
+    expect([ks.width, ks.audioHeight, ks.audioWidth, ks.visualSize, ks.frames, ks.batch, ks.epochs]).toEqual([1, 257, 188, 224, 3, 64, 60]);
+    expect(setSetting(ks, 'preset', 'paper').frames).toBe(1);
+    expect(makeConfig({ preset: 'kinetics-sounds' }).frames).toBe(3);
+    expect(validateConfig(makeConfig({ preset: 'kinetics-sounds' })).preset).toBe('kinetics-sounds');
+  });
+
   it('switches an optional group on with its defaults, or by setting a child, and off to null', () => {
     expect(setSetting(DEFAULT_CONFIG, 'stepLr', true).stepLr).toEqual({ step: 30, gamma: 0.1 });
     expect(setSetting(DEFAULT_CONFIG, 'stepLr.gamma', 0.5).stepLr).toEqual({ step: 30, gamma: 0.5 });

@@ -9,7 +9,7 @@ import { runPython, skipWithoutTorch } from '../../test/support/pythonReference'
 import { Rng } from './random';
 import { decodeSafetensors, toFloat32Array } from './safetensors';
 import { maxRelativeError, useBackend } from '../../test/support/testBackend';
-import { AUDIO_RGB, RGB_FLOW } from './modalities';
+import { AUDIO_RGB, KIND_CHANNELS, MODALITY_PAIRS, RGB_FLOW } from './modalities';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
 
@@ -85,6 +85,22 @@ describe('ResNet-18 encoder shapes', () => {
 });
 
 describe('branch kinds', () => {
+  it('every supported pair: conv1 takes the kind’s channels and each branch its input shape, giving [B, d]', async () => {
+    await useBackend('wasm');
+    const input = (kind: string): tf.Tensor4D | tf.Tensor5D =>
+      (kind === 'spectrogram' ? tf.zeros([2, 33, 24, 1]) : tf.zeros([2, 2, 32, 32, kind === 'rgb' ? 3 : 2])) as tf.Tensor4D | tf.Tensor5D;
+    for (const pair of MODALITY_PAIRS) {
+      const model = new AVModel({ numClasses: 3, fusion: 'sum', width: 0.0625, modalities: pair }, new Rng(1));
+      expect([model.params.get('audio_net.conv1.weight').shape[2], model.params.get('visual_net.conv1.weight').shape[2]], pair.join('+')).toEqual(pair.map((k) => KIND_CHANNELS[k]));
+      const out = tf.tidy(() => {
+        const o = model.forward(input(pair[0]), input(pair[1]), { training: false });
+        return [o.za.shape, o.zv.shape, o.logits.shape];
+      });
+      expect(out, pair.join('+')).toEqual([[2, 32], [2, 32], [2, 3]]);
+      model.dispose();
+    }
+  });
+
   it('RGB + flow: both encoders take frames [B, T, S, S, C] (3 and 2 channels) and average over T; a spectrogram-shaped input is refused', async () => {
     await useBackend('wasm');
     const model = new AVModel({ numClasses: 4, fusion: 'concat', width: 0.125, modalities: RGB_FLOW }, new Rng(1));

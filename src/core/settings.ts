@@ -59,21 +59,27 @@ export interface BoolSetting extends SettingCommon {
 
 export type Setting = NumberSetting | EnumSetting | BoolSetting;
 
-/** Sizes a preset sets: model width, input sizes, batch and epochs. */
+/** Sizes a preset sets: model width, input sizes, frames per clip, batch and epochs. */
 export interface PresetSizes {
   width: number;
   audioHeight: number;
   audioWidth: number;
   visualSize: number;
+  frames: number;
   batch: number;
   epochs: number;
 }
 
-/** Presets: `paper` is METHOD.md's setting; `fast` and `tiny` shrink the inputs and the width for laptops and tests. */
+/**
+ * Presets: `paper` is METHOD.md's setting (CREMA-D, 1 frame per clip); `kinetics-sounds` is the same with the 3
+ * frames per clip the paper's Kinetics-Sounds runs use; `fast` and `tiny` shrink the inputs and the width for
+ * laptops and tests.
+ */
 export const PRESET_SIZES = {
-  paper: { width: 1, audioHeight: 257, audioWidth: 188, visualSize: 224, batch: 64, epochs: 60 },
-  fast: { width: 0.25, audioHeight: 129, audioWidth: 94, visualSize: 112, batch: 32, epochs: 10 },
-  tiny: { width: 0.125, audioHeight: 33, audioWidth: 24, visualSize: 32, batch: 16, epochs: 2 },
+  paper: { width: 1, audioHeight: 257, audioWidth: 188, visualSize: 224, frames: 1, batch: 64, epochs: 60 },
+  'kinetics-sounds': { width: 1, audioHeight: 257, audioWidth: 188, visualSize: 224, frames: 3, batch: 64, epochs: 60 },
+  fast: { width: 0.25, audioHeight: 129, audioWidth: 94, visualSize: 112, frames: 1, batch: 32, epochs: 10 },
+  tiny: { width: 0.125, audioHeight: 33, audioWidth: 24, visualSize: 32, frames: 1, batch: 16, epochs: 2 },
 } as const satisfies Record<string, PresetSizes>;
 
 const FAST = PRESET_SIZES.fast;
@@ -103,8 +109,8 @@ export const SETTINGS = [
     help: 'precise: before each epoch’s evaluation, BatchNorm statistics are recomputed over the clean training set (as torch.optim.swa_utils.update_bn); running: the momentum averages of training (PyTorch’s default, the paper)',
   },
   {
-    path: 'preset', kind: 'enum', section: 'model', label: 'Preset', default: 'fast', values: ['tiny', 'fast', 'paper'],
-    help: 'Sets width, input sizes, batch and epochs',
+    path: 'preset', kind: 'enum', section: 'model', label: 'Preset', default: 'fast', values: ['tiny', 'fast', 'paper', 'kinetics-sounds'],
+    help: 'Sets width, input sizes, frames T, batch and epochs: paper is the paper’s CREMA-D setting, kinetics-sounds the same with T = 3 frames per clip (its Kinetics-Sounds setting)',
   },
   { path: 'backend', kind: 'enum', section: 'training', label: 'Backend', default: 'auto', values: ['auto', 'webgpu', 'wasm', 'cpu'], help: 'TF.js backend; auto picks the fastest available' },
   { path: 'epochs', kind: 'number', section: 'training', label: 'Epochs', default: FAST.epochs, integer: true, min: 1, help: 'Training epochs' },
@@ -200,7 +206,7 @@ export const SETTINGS = [
   { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },
   { path: 'audioWidth', kind: 'number', section: 'inputs', label: 'Spectrogram W', default: FAST.audioWidth, integer: true, min: 8, help: 'Time frames of the audio encoder’s input' },
   { path: 'visualSize', kind: 'number', section: 'inputs', label: 'Frame size S', default: FAST.visualSize, integer: true, min: 8, help: 'Visual frames are S x S' },
-  { path: 'frames', kind: 'number', section: 'inputs', label: 'Frames T', default: 1, integer: true, min: 1, max: 16, help: 'Frames per clip' },
+  { path: 'frames', kind: 'number', section: 'inputs', label: 'Frames T', default: FAST.frames, integer: true, min: 1, max: 16, help: 'Frames per clip (of every frame branch)' },
   { path: 'augment', kind: 'bool', section: 'inputs', label: 'Augment frames', default: true, help: 'Random-resized crop and flip on training frames; off: the evaluation transforms' },
   { path: 'featuresEvery', kind: 'number', section: 'inputs', label: 'UMAP every N epochs', default: 1, integer: true, min: 0, help: 'Collect features for the maps every N epochs (0 = never)' },
   { path: 'featuresMax', kind: 'number', section: 'inputs', label: 'UMAP clips', default: 2000, integer: true, min: 0, help: 'Clips whose features are collected for the maps' },

@@ -15,6 +15,7 @@
  * `difficulty` scales the noise of both cues (1 = default).
  */
 import { ArrayClipStore, type Dataset } from '../core/dataset';
+import type { PresetName } from '../core/config';
 import { AUDIO_RGB } from '../core/modalities';
 import { Rng } from '../core/random';
 
@@ -184,15 +185,16 @@ export function syntheticDataset(
 }
 
 /** Clips per class for each preset: tiny keeps tests and CI quick, paper gives smoother curves. */
-export const DEMO_CLIPS_PER_PRESET: Record<'tiny' | 'fast' | 'paper', { trainPerClass: number; testPerClass: number }> = {
+export const DEMO_CLIPS_PER_PRESET: Record<PresetName, { trainPerClass: number; testPerClass: number }> = {
   tiny: { trainPerClass: 16, testPerClass: 6 },
   fast: { trainPerClass: 60, testPerClass: 40 },
   paper: { trainPerClass: 100, testPerClass: 25 },
+  'kinetics-sounds': { trainPerClass: 100, testPerClass: 25 },
 };
 
 /** Demo options matching a config's input sizes (the demo is generated at the size the model reads). */
 export function demoOptionsFor(
-  config: { preset: 'tiny' | 'fast' | 'paper'; audioHeight: number; audioWidth: number; visualSize: number; frames: number; seed: number },
+  config: { preset: PresetName; audioHeight: number; audioWidth: number; visualSize: number; frames: number; seed: number },
   overrides: Partial<DemoOptions> = {},
 ): Partial<DemoOptions> {
   return {

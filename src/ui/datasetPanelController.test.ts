@@ -12,8 +12,8 @@ import {
   type DatasetPanelDeps,
   type DatasetPanelState,
 } from './datasetPanelController';
-import { doneText } from './datasetPanelText';
-import { AUDIO_RGB } from '../core/modalities';
+import { doneText, presetHint } from './datasetPanelText';
+import { AUDIO_FLOW, AUDIO_RGB, RGB_FLOW } from '../core/modalities';
 
 function dropped(path: string, content = 'x'): DroppedFile {
   const file = new File([content], path.split('/').pop()!, { lastModified: 1_700_000_000_000 });
@@ -118,6 +118,35 @@ describe('DatasetPanelController: drop and plan', () => {
     expect(rootFolders(s.files)).toEqual(['set']);
     expect(t.onPlanned).toHaveBeenCalledTimes(1);
     expect(t.onPlanned.mock.calls[0][1]).toBe(s.summary);
+  });
+
+  it('UCF-101 with flow: RGB + flow by default, another pair of the plan on request, passed to decodePlan; a pair it cannot give is ignored', async () => {
+    const t = setup();
+    const ucf = [
+      dropped('ucf/classInd.txt', '1 A\n2 B\n'),
+      dropped('ucf/trainlist01.txt', 'A/v_A_g02_c01.avi 1\nB/v_B_g02_c01.avi 2\n'),
+      dropped('ucf/testlist01.txt', 'A/v_A_g01_c01.avi\nB/v_B_g01_c01.avi\n'),
+      ...['v_A_g02_c01', 'v_B_g02_c01', 'v_A_g01_c01', 'v_B_g01_c01'].flatMap((stem) => [
+        dropped(`ucf/UCF-101/${stem.slice(2, 3)}/${stem}.avi`),
+        dropped(`ucf/u/${stem}/frame000001.jpg`),
+        dropped(`ucf/v/${stem}/frame000001.jpg`),
+      ]),
+    ];
+    t.controller.addFiles(ucf);
+    const s = await t.until((x) => x.plan !== null);
+    expect(s.plan!.layout).toBe('ucf-101');
+    expect(s.modalities).toEqual(RGB_FLOW);
+    // tiny: RGB 3 frames of 32 x 32 x 3 and flow 3 of 32 x 32 x 2, no spectrogram, 4 clips.
+    expect(memoryEstimate(s)).toBe(4 * 3 * 32 * 32 * 5);
+    t.controller.setModalities(AUDIO_FLOW);
+    expect(t.state().modalities).toEqual(AUDIO_FLOW);
+    expect(memoryEstimate(t.state())).toBe(4 * (2 * 33 * 24 + 3 * 32 * 32 * 2));
+    t.controller.setModalities(['spectrogram', 'spectrogram']);
+    expect(t.state().modalities).toEqual(AUDIO_FLOW);
+    void t.controller.decode();
+    await t.until((x) => x.progress !== null);
+    expect(t.decoder.calls[0].opts.modalities).toEqual(AUDIO_FLOW);
+    t.decoder.finish({});
   });
 
   it('shows only the latest plan when files are added again before planning ends', async () => {
@@ -279,5 +308,14 @@ describe('DatasetPanelController: decode', () => {
     await t.controller.clearCache();
     expect(clear).toHaveBeenCalledTimes(1);
     expect(t.state().cacheNote).toBe('decode cache cleared');
+  });
+});
+
+describe('presetHint', () => {
+  it('points class folders (Kinetics-Sounds) to the kinetics-sounds preset unless it is chosen', () => {
+    expect(presetHint('class-folders', 'fast')).toMatch(/3 frames per clip, the kinetics-sounds preset/);
+    expect(presetHint('class-folders', 'kinetics-sounds')).toBeNull();
+    expect(presetHint('crema-d', 'fast')).toBeNull();
+    expect(presetHint('ucf-101', 'paper')).toBeNull();
   });
 });

@@ -8,7 +8,7 @@ import { pairLabel, pairName, samePair, type ModalityPair } from '../core/modali
 import type { DroppedFile, UnreadableFile } from '../data/decode/fileEntries';
 import { formatBytes } from '../data/decode/memory';
 import type { DatasetPlan, PlanSummary } from '../data/layouts';
-import { LAYOUT_NAMES, plural, SPLIT_SOURCES } from './datasetPanelText';
+import { LAYOUT_NAMES, plural, presetHint, SPLIT_SOURCES } from './datasetPanelText';
 
 const FRAME_CHOICES = [1, 2, 3, 5, 10];
 
@@ -118,6 +118,11 @@ export function DatasetPlanView(props: DatasetPlanViewProps) {
           at most {formatBytes(estimate)} in memory ({preset} preset)
         </span>
       </div>
+      {presetHint(plan.layout, preset) && (
+        <p className="hint" data-testid="preset-hint">
+          {presetHint(plan.layout, preset)}
+        </p>
+      )}
       {props.memoryWarning && (
         <p className="hint warn" data-testid="memory-warning">
           May not fit: {props.memoryWarning}

@@ -16,6 +16,15 @@ export const SPLIT_SOURCES: Record<SplitSource, string> = {
   seeded: 'a seeded 90/10 split',
 };
 
+/**
+ * The preset the paper uses for a layout when it is not the one chosen: class folders (Kinetics-Sounds) train
+ * with 3 frames per clip, the `kinetics-sounds` preset; null otherwise.
+ */
+export function presetHint(layout: DatasetLayout, preset: string): string | null {
+  if (layout !== 'class-folders' || preset === 'kinetics-sounds') return null;
+  return 'Kinetics-Sounds-style class folders: the paper trains them with 3 frames per clip, the kinetics-sounds preset (decodes up to 3 frames per clip at 224 px).';
+}
+
 /** "1 file", "3 files". */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

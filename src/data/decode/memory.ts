@@ -25,7 +25,7 @@ export function presetStoredSizes(preset: PresetName, modalities: ModalityPair =
 }
 
 /** Default cap on the 1 fps frames kept per clip: keeps the `fast` preset of a CREMA-D-sized set under 1 GB. */
-export const DEFAULT_MAX_FRAMES: Record<PresetName, number> = { tiny: 3, fast: 2, paper: 1 };
+export const DEFAULT_MAX_FRAMES: Record<PresetName, number> = { tiny: 3, fast: 2, paper: 1, 'kinetics-sounds': 3 };
 
 /** Frames a clip of `seconds` keeps at 1 fps under the cap. */
 export function framesKept(seconds: number, maxFrames: number): number {
@@ -78,7 +78,7 @@ export function memoryWarning(clips: number, preset: PresetName, maxFrames: numb
   if (!fitsDisk(need)) problems.push(`the decode cache needs about ${formatBytes(need)} and the browser grants ${formatBytes(budget.storageFreeBytes!)} more storage (clips that do not fit are decoded again next time)`);
   const fits = (p: PresetName, k: number) => fitsRam(bytes(p, k)) && fitsDisk(bytes(p, k));
   const frames = [...FRAME_CHOICES].reverse().find((k) => k < maxFrames && fits(preset, k));
-  const order: PresetName[] = ['paper', 'fast', 'tiny'];
+  const order: PresetName[] = ['kinetics-sounds', 'paper', 'fast', 'tiny'];
   const smaller = order.slice(order.indexOf(preset) + 1).find((p) => fits(p, Math.min(maxFrames, DEFAULT_MAX_FRAMES[p])));
   const advice =
     frames !== undefined
