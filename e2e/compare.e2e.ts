@@ -53,6 +53,8 @@ test('Compare: the results table with the paper beside ours, its exports, and th
   const table = compare.getByRole('table', { name: 'Results table' });
   await expect(table.locator('thead')).toContainText('CREMA-D');
   await expect(table.locator('thead th.paper')).toHaveText(['paper']);
+  // The unimodal columns by the runs' kinds (runs that name no pair: audio + RGB).
+  await expect(table.locator('thead tr').nth(1).locator('th')).toHaveText(['best', 'final', 'Audio', 'RGB', 'paper']);
   const row = (method: string) => table.locator(`tbody tr[data-method="${method}"]`);
   await expect(row('erm').locator('td')).toHaveText(['50.5 ± 0.7 (2)', '50.5 ± 0.7 (2)', '40.5 ± 0.7 (2)', '30.5 ± 0.7 (2)', '60.62']);
   await expect(row('agm').locator('td')).toHaveText(['50.0 (1)', '50.0 (1)', '40.0 (1)', '30.0 (1)', '71.59 †']);
@@ -65,8 +67,9 @@ test('Compare: the results table with the paper beside ours, its exports, and th
   const csv = await saved(page, () => compare.getByRole('button', { name: 'Table CSV' }).click());
   expect(csv.name).toBe('bmm-lab_3-runs_results-table.csv');
   expect(csv.text.split('\n')[0]).toBe(CSV_COLUMNS.join(','));
-  expect(csv.text).toContain('erm,concat,Concat,,true,CREMA-D,CREMA-D,0 1,2,tiny,2,50.5,0.7071,50.5,0.7071,40.5,0.7071,30.5,0.7071,test,60.62,paper\n');
-  expect(csv.text).toContain('agm,concat,Concat + AGM,,true,CREMA-D,CREMA-D,0,1,tiny,2,50,0,50,0,40,0,30,0,test,71.59,BalanceBenchmark\n');
+  // The last column names the pair the audio_* / visual_* numbers are of: the imported runs name none, audio + RGB.
+  expect(csv.text).toContain('erm,concat,Concat,,true,CREMA-D,CREMA-D,0 1,2,tiny,2,50.5,0.7071,50.5,0.7071,40.5,0.7071,30.5,0.7071,test,60.62,paper,audio+rgb\n');
+  expect(csv.text).toContain('agm,concat,Concat + AGM,,true,CREMA-D,CREMA-D,0,1,tiny,2,50,0,50,0,40,0,30,0,test,71.59,BalanceBenchmark,audio+rgb\n');
   const md = await saved(page, () => compare.getByRole('button', { name: 'Table Markdown' }).click());
   expect(md.name).toBe('bmm-lab_3-runs_results-table.md');
   expect(md.text).toContain('| Concat | 50.5 ± 0.7 (2) | 50.5 ± 0.7 (2) | 40.5 ± 0.7 (2) | 30.5 ± 0.7 (2) | 60.62 |\n');

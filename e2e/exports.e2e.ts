@@ -118,6 +118,8 @@ test('chart exports: SVG at the plot size with its curves, PNG at twice that, me
   expect(new Set(lines.map((l) => `${l.split(',')[col('method')]}/${l.split(',')[col('seed')]}`))).toEqual(new Set(['bmm/0', 'erm/0', 'bmm/1', 'erm/1']));
   const bmmRows = lines.filter((l) => l.split(',')[col('method')] === 'bmm');
   expect(bmmRows.map((l) => l.split(',')[col('mixed_modality')])).toEqual(Array.from({ length: 2 }, () => ['', '', 'visual', 'visual', 'visual', 'visual']).flat());
+  // Which kinds audio_* / visual_* (and mixed_modality's "visual") are: the demo's audio + RGB, in every row.
+  expect(new Set(lines.map((l) => l.split(',')[col('modalities')]))).toEqual(new Set(['audio+rgb']));
 
   // A run's own files follow the same pattern.
   const region = page.getByRole('region', { name: 'Runs' });
@@ -135,7 +137,7 @@ test('the imbalance view: modality colours for every run, rho annotated, warm-up
   const problems = await withFourRuns(page, baseURL);
   const modalities = chart(page, 'modalities');
   const curves = modalities.locator('path.recharts-line-curve');
-  await expect(curves).toHaveCount(4 * 4); // audio and visual, train and test, of each run
+  await expect(curves).toHaveCount(4 * 4); // both branches (Audio, RGB on the demo), train and test, of each run
   const strokes = await curves.evaluateAll((ps) => ps.map((p) => p.getAttribute('stroke')));
   expect(new Set(strokes)).toEqual(new Set([MODALITY_COLORS.audio, MODALITY_COLORS.visual]));
   const dashes = await modalities.locator('path.recharts-line-curve').evaluateAll((ps) => ps.map((p) => p.getAttribute('stroke-dasharray')));
@@ -145,17 +147,19 @@ test('the imbalance view: modality colours for every run, rho annotated, warm-up
   expect(shapes.length).toBe(4);
 
   const rho = chart(page, 'rho');
-  await expect(rho.locator('.recharts-wrapper')).toContainText('> 1: audio stronger');
-  await expect(rho.locator('.recharts-wrapper')).toContainText('< 1: visual stronger');
+  await expect(rho.locator('.recharts-wrapper')).toContainText('> 1: Audio stronger');
+  await expect(rho.locator('.recharts-wrapper')).toContainText('< 1: RGB stronger');
+  await expect(modalities.getByRole('list', { name: /^Legend/ })).toContainText('Audio');
+  await expect(modalities.getByRole('list', { name: /^Legend/ })).toContainText('RGB');
   for (const id of ['modalities', 'rho', 'mix']) {
     const band = chart(page, id).locator('.band-warmup-2 rect, rect.band-warmup-2, .band-warmup-2 path, path.band-warmup-2').first();
     await expect(band, `${id} warm-up band`).toBeAttached();
     await expect(chart(page, id).locator('.recharts-wrapper')).toContainText('B-MM warm-up');
   }
-  // The mix chart: each B-MM epoch after the warm-up marked in the colour of the modality mixed (visual: rho > 1).
+  // The mix chart: each B-MM epoch after the warm-up marked in the colour of the modality mixed (RGB: rho > 1).
   const fills = await chart(page, 'mix').locator('path.chart-marker').evaluateAll((ps) => ps.map((p) => p.getAttribute('fill')));
   expect(fills.filter((f) => f === MODALITY_COLORS.visual)).toHaveLength(2 * (EPOCHS - WARMUP));
-  await expect(chart(page, 'mix').getByRole('list', { name: /^Legend/ })).toContainText('mixes visual');
+  await expect(chart(page, 'mix').getByRole('list', { name: /^Legend/ })).toContainText('mixes RGB');
 
   // Legends: a dashed glyph for test, and small with four runs (one row of encodings, not one entry per curve).
   for (const id of ['loss', 'fused', 'modalities', 'rho', 'mix']) {
@@ -218,7 +222,7 @@ test('accessibility at 1024 x 768: named chart regions, no unnamed tab stops, le
     await expect(img, `${id}: one image, the plot (its SVG is presentation)`).toHaveCount(1);
     await expect(img).toHaveAttribute('aria-label', /x: epoch, y: .+\. .*seed/);
   }
-  await expect(page.getByRole('img', { name: /^Imbalance rho = s_a \/ s_v .*audio stronger/ })).toHaveCount(1);
+  await expect(page.getByRole('img', { name: /^Imbalance rho = s_Audio \/ s_RGB .*Audio stronger/ })).toHaveCount(1);
   // No SVG is a tab stop (recharts' accessibility layer made each an unnamed one).
   const stops = await page
     .locator('svg')

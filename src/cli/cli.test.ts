@@ -51,6 +51,10 @@ describe('bmm-lab train', () => {
     // The tiny demo: 16 training clips per class, 4 of each of the 6 classes held out.
     expect(io.lines).toContain('dataset: demo, 6 classes, 96 train (24 of them held out for validation) / 36 test clips');
     expect(io.lines.at(-1)).toMatch(/^best test accuracy +[\d.]+ % \(at the best validation epoch\), final/);
+    // The demo's branches by their kinds: audio and rgb.
+    expect(io.lines).toContain('modalities: audio+rgb (rho = s_audio / s_rgb; rho > 1: audio stronger)');
+    expect(io.lines.find((l) => l.startsWith('epoch   1'))).toMatch(/ {2}audio +[\d.]+\/ *[\d.]+ {2}rgb +[\d.]+\/ *[\d.]+ {2}rho /);
+    expect(io.lines.at(-1)).toMatch(/\(audio +[\d.]+ %, rgb +[\d.]+ %\)$/);
   });
 
   it('prints training and evaluation progress with an ETA, and Ctrl-C stops after the batch in hand', async () => {
@@ -98,6 +102,7 @@ describe('bmm-lab train', () => {
       [['train', '--dataset', 'kinetics'], /dataset "kinetics" is not known/],
       [['train', '--frobnicate', '1'], /unknown option --frobnicate/],
       [['train', '--export', 'out.bin'], /--export expects a file name ending in .safetensors/],
+      [['train', '--modalities', 'rgb+audio', '--data', '.'], /--modalities "rgb\+audio" is not known; allowed values: audio\+rgb, audio\+flow, rgb\+flow/],
     ];
     for (const [argv, message] of cases) {
       const io = capture();
@@ -160,6 +165,25 @@ describe('weights leave the lab: export, PyTorch parity, eval, import', () => {
 });
 
 describe('RGB + flow through the command line', () => {
+  it('names the branches rgb and flow in the epoch lines, the summary and the --json summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmm-rgbflow-lines-'));
+    const pack = join(dir, 'pack');
+    mkdirSync(pack);
+    for (const f of writePack(makeRgbFlowDataset({ numClasses: 3, trainPerClass: 4, testPerClass: 2, audioHeight: 8, audioWidth: 8, frameSize: 16, frames: 2, seed: 3 }), { frames: 2 })) {
+      writeFileSync(join(pack, f.name), f.bytes);
+    }
+    const io = capture();
+    expect(await main(['train', '--data', pack, '--epochs', '1', '--method', 'erm', ...TINY], io), io.errors.join('\n')).toBe(0);
+    expect(io.lines).toContain('modalities: rgb+flow (rho = s_rgb / s_flow; rho > 1: rgb stronger)');
+    const epoch = io.lines.find((l) => l.startsWith('epoch   1'))!;
+    expect(epoch).toMatch(/ {2}rgb +[\d.]+\/ *[\d.]+ {2}flow +[\d.]+\/ *[\d.]+ {2}rho /);
+    expect(epoch).not.toMatch(/audio|visual/);
+    expect(io.lines.at(-1)).toMatch(/^best test accuracy .*\(rgb +[\d.]+ %, flow +[\d.]+ %\)$/);
+    const json = capture();
+    expect(await main(['train', '--data', pack, '--epochs', '1', '--method', 'erm', '--json', ...TINY], json), json.errors.join('\n')).toBe(0);
+    expect(JSON.parse(json.lines.at(-1)!).summary.modalities).toEqual(['rgb', 'flow']);
+  });
+
   it('trains on an RGB + flow pack, exports weights PyTorch rebuilds from their metadata, and both compute the same logits', async () => {
     if (skipWithoutTorch()) return;
     const dir = mkdtempSync(join(tmpdir(), 'bmm-rgbflow-'));

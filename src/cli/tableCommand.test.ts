@@ -33,7 +33,8 @@ describe('bmm-lab table', () => {
     const io = capture();
     expect(await main(['table', join(root, 'runs')], io)).toBe(0);
     const text = io.lines.join('\n');
-    expect(text).toMatch(/^\| Method \| CREMA-D best \| CREMA-D final \| CREMA-D audio \| CREMA-D visual \| CREMA-D paper \|$/m);
+    // The runs name no pair (written before branch kinds): audio + RGB.
+    expect(text).toMatch(/^\| Method \| CREMA-D best \| CREMA-D final \| CREMA-D Audio \| CREMA-D RGB \| CREMA-D paper \|$/m);
     expect(text).toContain('| Concat | 50.5 ± 0.7 (2) | 50.5 ± 0.7 (2) | 40.5 ± 0.7 (2) | 30.5 ± 0.7 (2) | 60.62 |');
     expect(text).toContain('| Concat + B-MM | 70.0 (1) | 70.0 (1) | 60.0 (1) | 50.0 (1) | 69.22 |');
     expect(text).toContain('| Concat + G-Blending (not in the lab) | – | – | – | – | 67.34 |');
@@ -76,7 +77,7 @@ describe('bmm-lab table', () => {
     expect(io.errors).toEqual([`wrote ${out} (3 runs)`]);
     const csv = readFileSync(out, 'utf8').split('\n');
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));
-    expect(csv).toContain('erm,concat,Concat,,true,CREMA-D,CREMA-D,0 1,2,tiny,2,50.5,0.7071,50.5,0.7071,40.5,0.7071,30.5,0.7071,test,60.62,paper');
+    expect(csv).toContain('erm,concat,Concat,,true,CREMA-D,CREMA-D,0 1,2,tiny,2,50.5,0.7071,50.5,0.7071,40.5,0.7071,30.5,0.7071,test,60.62,paper,audio+rgb');
     const tex = capture();
     expect(await main(['table', join(root, 'runs', 'bmm.jsonl'), '--format', 'latex'], tex)).toBe(0);
     expect(tex.lines.join('\n')).toContain('Concat + B-MM & 70.0 (1) & 70.0 (1) & 60.0 (1) & 50.0 (1) & 69.22 \\\\');

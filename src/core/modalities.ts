@@ -82,3 +82,58 @@ export const PAIR_NAMES: readonly string[] = MODALITY_PAIRS.map(pairName);
 export function pairFromName(name: string): ModalityPair | null {
   return MODALITY_PAIRS.find((p) => pairName(p) === name.trim().toLowerCase()) ?? null;
 }
+
+/** The pair every one of `pairs` is; null when they differ (runs of several pairs shown together); `fallback` for none. */
+export function sharedPair(pairs: readonly ModalityPair[], fallback: ModalityPair): ModalityPair | null {
+  if (pairs.length === 0) return fallback;
+  return pairs.every((p) => samePair(p, pairs[0])) ? pairs[0] : null;
+}
+
+/**
+ * A branch's name on the page where the pair may not be one: the kind's name under a pair ("RGB"), and "first
+ * branch" / "second branch" when `pair` is null (runs of several pairs together), so nothing is mislabelled.
+ */
+export function branchLabel(pair: ModalityPair | null, branch: Branch): string {
+  if (pair) return branchName(pair, branch);
+  return branch === 'audio' ? 'first branch' : 'second branch';
+}
+
+/** "RGB" -> "RGB", "first branch" -> "First branch": a label at the start of a title or sentence. */
+export function capitalised(label: string): string {
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
+/** rho's formula under a pair: "s_RGB / s_Flow"; "s_first / s_second" for several pairs. */
+export function rhoFormula(pair: ModalityPair | null): string {
+  return pair ? `s_${branchName(pair, 'audio')} / s_${branchName(pair, 'visual')}` : 's_first / s_second';
+}
+
+/** Which branch rho > 1 (or < 1) says is stronger, in words: "> 1: RGB stronger", "< 1: Flow stronger". */
+export function rhoSide(pair: ModalityPair | null, side: '>' | '<'): string {
+  return `${side} 1: ${branchLabel(pair, side === '>' ? 'audio' : 'visual')} stronger`;
+}
+
+/** The branch a method trains alone (`audio-only`: the first, `visual-only`: the second), or null. */
+export function soloBranch(method: string): Branch | null {
+  return method === 'audio-only' ? 'audio' : method === 'visual-only' ? 'visual' : null;
+}
+
+/**
+ * The page's name of a method named after a branch, under the run's pair: `audio-only` is "RGB only" on RGB + flow
+ * and "Audio only" on audio + RGB; "First branch only" for several pairs; null for a method named otherwise.
+ */
+export function soloMethodLabel(method: string, pair: ModalityPair | null): string | null {
+  const branch = soloBranch(method);
+  return branch ? `${capitalised(branchLabel(pair, branch))} only` : null;
+}
+
+/** The command line's word for a branch under a pair: `audio`, `rgb`, `flow`. */
+export function branchWord(pair: ModalityPair, branch: Branch): string {
+  return KIND_WORDS[branchKind(pair, branch)];
+}
+
+/** What a value of rho says, in words: "RGB stronger" (> 1), "Flow stronger" (< 1), "neither stronger" (1 or none). */
+export function strongerText(pair: ModalityPair | null, rho: number): string {
+  if (!Number.isFinite(rho) || rho === 1) return 'neither stronger';
+  return `${branchLabel(pair, rho > 1 ? 'audio' : 'visual')} stronger`;
+}

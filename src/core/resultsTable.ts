@@ -10,11 +10,19 @@
  * other settings (B-MM's bound on m, say) are separate rows, named by the settings they differ in; settings that
  * only size a run (preset, epochs, batch, width, input sizes) split a row only where one dataset has two of them.
  *
- * Exports: CSV (one line per row and dataset, accuracies in percent), Markdown and LaTeX (booktabs tabular).
+ * Columns are datasets with their branch kinds: each column's two unimodal numbers are named by its pair ("Audio",
+ * "RGB"; "RGB", "Flow" on UCF-101 as RGB + flow), and one dataset trained as two pairs is two columns. The rows
+ * named after a branch (`audio-only`, `visual-only`) take the kind's name where every column has one pair
+ * ("RGB only"), else "First branch only" with a note saying each column's first branch.
+ *
+ * Exports: CSV (one line per row and dataset, accuracies in percent), Markdown and LaTeX (booktabs tabular). The
+ * CSV's column keys keep `audio_*` and `visual_*` for the first and second branch, and its last column,
+ * `modalities`, names the pair (`audio+rgb`, `rgb+flow`); Markdown and LaTeX headers use the kinds' names.
  */
 import { getSetting, PRESET_SIZES, type TrainConfig } from './config';
 import type { BestRule } from './results';
 import { BEST_RULE_TEXT } from './results';
+import { AUDIO_RGB, branchName, capitalised, pairLabel, pairName, RGB_FLOW, samePair, sharedPair, soloMethodLabel, type ModalityPair } from './modalities';
 import { formatStat, groupRuns, groupSettings, stableStringify, type GroupableRun, type RunGroup, type Stat } from './runGroups';
 
 export type PaperDataset = 'CREMA-D' | 'Kinetics-Sounds' | 'UCF-101';
@@ -75,9 +83,12 @@ export const ROW_METHOD_NAMES: Readonly<Record<RowMethod, string>> = {
 /** Fusions as the paper's Table 1 names them. */
 export const FUSION_NAMES: Readonly<Record<RowFusion, string>> = { concat: 'Concat', sum: 'Sum', decision: 'Decision fusion', film: 'FiLM', gated: 'Bi-Gated' };
 
-/** "Concat" (plain training with that fusion), "Concat + B-MM". */
-export function rowLabel(method: RowMethod, fusion: RowFusion): string {
-  return method === 'erm' ? FUSION_NAMES[fusion] : `${FUSION_NAMES[fusion]} + ${ROW_METHOD_NAMES[method]}`;
+/**
+ * "Concat" (plain training with that fusion), "Concat + B-MM"; a method named after a branch by the table's pair
+ * ("Concat + RGB only"; null: the columns differ, "Concat + First branch only").
+ */
+export function rowLabel(method: RowMethod, fusion: RowFusion, pair: ModalityPair | null): string {
+  return method === 'erm' ? FUSION_NAMES[fusion] : `${FUSION_NAMES[fusion]} + ${soloMethodLabel(method, pair) ?? ROW_METHOD_NAMES[method]}`;
 }
 
 /** The row a run's config belongs to. */
@@ -146,6 +157,10 @@ export function paperResult(method: RowMethod, fusion: RowFusion, dataset: Paper
 export interface TableColumn {
   /** The lab's dataset name. */
   dataset: string;
+  /** The branch kinds of the column's runs. */
+  modalities: ModalityPair;
+  /** The column's heading: the dataset's name, with its pair where the table has the dataset as two pairs. */
+  title: string;
   paper: PaperDataset | null;
 }
 
@@ -226,8 +241,14 @@ export interface TableOptions {
 export function buildResultsTable(runs: readonly GroupableRun[], options: TableOptions = {}): ResultsTable {
   const groups = groupRuns(runs);
   const columns: TableColumn[] = [];
-  for (const g of groups) if (!columns.some((c) => c.dataset === g.datasetName)) columns.push({ dataset: g.datasetName, paper: paperDatasetOf(g.datasetName) });
-  const col = (name: string) => columns.findIndex((c) => c.dataset === name);
+  const inColumn = (c: TableColumn, g: RunGroup) => c.dataset === g.datasetName && samePair(c.modalities, g.modalities);
+  for (const g of groups) {
+    if (!columns.some((c) => inColumn(c, g))) columns.push({ dataset: g.datasetName, modalities: g.modalities, title: g.datasetName, paper: paperDatasetOf(g.datasetName) });
+  }
+  for (const c of columns) if (columns.filter((o) => o.dataset === c.dataset).length > 1) c.title = `${c.dataset} (${pairLabel(c.modalities)})`;
+  const col = (g: RunGroup) => columns.findIndex((c) => inColumn(c, g));
+  // One pair for the whole table names the branch rows by its kinds; several: by the branch.
+  const pair = sharedPair(columns.map((c) => c.modalities), AUDIO_RGB);
 
   // Buckets of groups per method, fusion and settings (sizes aside); a bucket with two groups on one dataset splits by sizes too.
   interface Bucket { method: RowMethod; fusion: RowFusion; sig: Record<string, unknown>; groups: RunGroup[] }
@@ -242,7 +263,7 @@ export function buildResultsTable(runs: readonly GroupableRun[], options: TableO
   }
   const finalBuckets: Bucket[] = [];
   for (const b of buckets.values()) {
-    const datasets = b.groups.map((g) => g.datasetName);
+    const datasets = b.groups.map((g) => col(g));
     if (new Set(datasets).size === datasets.length) {
       finalBuckets.push(b);
       continue;
@@ -260,12 +281,12 @@ export function buildResultsTable(runs: readonly GroupableRun[], options: TableO
 
   const rows: TableRow[] = finalBuckets.map((b) => {
     const cells: (TableCell | null)[] = columns.map(() => null);
-    for (const g of b.groups) cells[col(g.datasetName)] = cellOf(g);
+    for (const g of b.groups) cells[col(g)] = cellOf(g);
     return {
       key: `${b.method}|${b.fusion}|${stableStringify(b.sig)}`,
       method: b.method,
       fusion: b.fusion,
-      label: rowLabel(b.method, b.fusion),
+      label: rowLabel(b.method, b.fusion, pair),
       settings: '',
       inLab: true,
       cells,
@@ -293,7 +314,7 @@ export function buildResultsTable(runs: readonly GroupableRun[], options: TableO
         key: `${method}|concat|paper`,
         method,
         fusion: 'concat',
-        label: rowLabel(method, 'concat'),
+        label: rowLabel(method, 'concat', pair),
         settings: '',
         inLab: !MISSING_METHODS.includes(method),
         cells: columns.map(() => null),
@@ -310,7 +331,7 @@ export function buildResultsTable(runs: readonly GroupableRun[], options: TableO
 
   const rules = new Set(rows.flatMap((r) => r.cells.filter((c): c is TableCell => c !== null).map((c) => c.rule)));
   const rule: ResultsTable['rule'] = rules.size === 0 ? null : rules.size === 1 ? [...rules][0] : 'mixed';
-  return { columns, rows, rule, notes: tableNotes(columns, rows, rule) };
+  return { columns, rows, rule, notes: tableNotes(columns, rows, rule, pair) };
 }
 
 export function ruleText(rule: BestRule | 'mixed' | null): string {
@@ -319,17 +340,25 @@ export function ruleText(rule: BestRule | 'mixed' | null): string {
   return BEST_RULE_TEXT[rule];
 }
 
-function tableNotes(columns: TableColumn[], rows: TableRow[], rule: ResultsTable['rule']): string[] {
-  const notes = [
-    `Test accuracy in %, mean ± std over seeds (n seeds); best: ${ruleText(rule)}; final: the last epoch; audio, visual: the final test accuracy of each unimodal head.`,
-  ];
+/** The names of a column's two unimodal numbers: its pair's kinds ("Audio", "RGB"). */
+export function branchParts(column: Pick<TableColumn, 'modalities'>): [string, string] {
+  return [branchName(column.modalities, 'audio'), branchName(column.modalities, 'visual')];
+}
+
+function tableNotes(columns: TableColumn[], rows: TableRow[], rule: ResultsTable['rule'], pair: ModalityPair | null): string[] {
+  const heads = pair ? `${branchParts({ modalities: pair }).join(', ')}: the final test accuracy of each unimodal head` : 'the two branch columns: the final test accuracy of each unimodal head, named by each column\'s modalities';
+  const notes = [`Test accuracy in %, mean ± std over seeds (n seeds); best: ${ruleText(rule)}; final: the last epoch; ${heads}.`];
+  if (!pair && rows.some((r) => r.method === 'audio-only' || r.method === 'visual-only')) {
+    notes.push(`First and second branch: ${columns.map((c) => `${c.title} ${pairLabel(c.modalities)}`).join('; ')}.`);
+  }
   if (columns.some((c) => c.paper)) {
     notes.push(`paper: ${PAPER_CITATION} (the mean of three seeds).`);
     const named = columns.filter((c) => c.paper && c.paper !== c.dataset).map((c) => `${c.dataset} as the paper's ${c.paper}`);
     if (named.length) notes.push(`Datasets matched to the paper's by name: ${named.join(', ')}.`);
     if (rows.some((r) => r.paper.some((p) => p?.source === 'BalanceBenchmark'))) notes.push(`†: ${BALANCE_BENCHMARK_CITATION}, not the paper's.`);
     if (rows.some((r) => r.method === 'ogm-ge' && r.paper.some((p) => p))) notes.push(`OGM-GE's paper number is Table 2's "+ OGM" row (the paper's text compares with OGM-GE).`);
-    if (columns.some((c) => c.paper === 'UCF-101')) notes.push('UCF-101: the paper pairs RGB frames with optical flow; the lab pairs the audio spectrogram with flow (or RGB).');
+    const ucf = columns.filter((c) => c.paper === 'UCF-101' && !samePair(c.modalities, RGB_FLOW));
+    if (ucf.length) notes.push(`UCF-101: the paper pairs RGB frames with optical flow; ${ucf.map((c) => `${c.title} pairs ${pairLabel(c.modalities)}`).join(', ')}.`);
   }
   if (rows.some((r) => !r.inLab)) notes.push(`not in the lab: ${MISSING_METHODS.map((m) => ROW_METHOD_NAMES[m]).join(', ')} (only the paper's numbers).`);
   return notes;
@@ -352,10 +381,10 @@ function paperText(p: PaperResult | null, dagger: string): string {
 }
 
 const CELL_PARTS = ['best', 'final', 'audio', 'visual'] as const;
-const PART_TITLES: Record<(typeof CELL_PARTS)[number], string> = { best: 'best', final: 'final', audio: 'audio', visual: 'visual' };
 
+/** A column's headers: best, final, its two branches by name, and paper where the dataset is the paper's. */
 function headerParts(column: TableColumn): string[] {
-  return [...CELL_PARTS.map((p) => PART_TITLES[p]), ...(column.paper ? ['paper'] : [])];
+  return ['best', 'final', ...branchParts(column), ...(column.paper ? ['paper'] : [])];
 }
 
 function rowParts(row: TableRow, i: number, column: TableColumn, dagger: string): string[] {
@@ -370,7 +399,7 @@ function mdEscape(text: string): string {
 
 /** Markdown: one column per dataset and number, the paper's in its own "paper" column; the notes below. */
 export function tableToMarkdown(table: ResultsTable): string {
-  const head = ['Method', ...table.columns.flatMap((c) => headerParts(c).map((p) => `${mdEscape(c.dataset)} ${p}`))];
+  const head = ['Method', ...table.columns.flatMap((c) => headerParts(c).map((p) => `${mdEscape(c.title)} ${p}`))];
   const lines = [`| ${head.join(' | ')} |`, `| --- |${' ---: |'.repeat(head.length - 1)}`];
   for (const row of table.rows) {
     lines.push(`| ${[mdEscape(rowName(row)), ...table.columns.flatMap((c, i) => rowParts(row, i, c, ' †'))].join(' | ')} |`);
@@ -392,12 +421,12 @@ export function tableToLatex(table: ResultsTable): string {
   const groups: string[] = [];
   const rules: string[] = [];
   table.columns.forEach((c, i) => {
-    groups.push(`\\multicolumn{${widths[i]}}{c}{${latexEscape(c.dataset)}${c.paper && c.paper !== c.dataset ? ` (${c.paper})` : ''}}`);
+    groups.push(`\\multicolumn{${widths[i]}}{c}{${latexEscape(c.title)}${c.paper && c.paper !== c.dataset ? ` (${c.paper})` : ''}}`);
     rules.push(`\\cmidrule(lr){${at}-${at + widths[i] - 1}}`);
     at += widths[i];
   });
   lines.push(` & ${groups.join(' & ')} \\\\`, rules.join(' '));
-  lines.push(`Method & ${table.columns.flatMap((c) => headerParts(c).map((p) => p[0].toUpperCase() + p.slice(1))).join(' & ')} \\\\`, '\\midrule');
+  lines.push(`Method & ${table.columns.flatMap((c) => headerParts(c).map(capitalised)).join(' & ')} \\\\`, '\\midrule');
   for (const row of table.rows) lines.push(`${[latexEscape(rowName(row)), ...table.columns.flatMap((c, i) => rowParts(row, i, c, '†').map(latexEscape))].join(' & ')} \\\\`);
   lines.push('\\bottomrule', '\\end{tabular}');
   return `${lines.join('\n')}\n`;
@@ -406,7 +435,7 @@ export function tableToLatex(table: ResultsTable): string {
 export const CSV_COLUMNS = [
   'method', 'fusion', 'label', 'settings', 'in_lab', 'dataset', 'paper_dataset', 'seeds', 'n', 'preset', 'epochs',
   'best_mean_pct', 'best_std_pct', 'final_mean_pct', 'final_std_pct', 'audio_mean_pct', 'audio_std_pct', 'visual_mean_pct', 'visual_std_pct',
-  'best_rule', 'paper_pct', 'paper_source',
+  'best_rule', 'paper_pct', 'paper_source', 'modalities',
 ] as const;
 
 function csvField(v: string): string {
@@ -419,7 +448,9 @@ function pct(x: number): string {
 
 /**
  * CSV: one line per row and dataset that has runs or a paper number; accuracies in percent (empty where none;
- * std empty for one seed is 0); `paper_pct` and `paper_source` (paper or BalanceBenchmark) are the published numbers.
+ * std empty for one seed is 0); `paper_pct` and `paper_source` (paper or BalanceBenchmark) are the published numbers;
+ * `audio_*` / `visual_*` are the first / second branch, and `modalities` (last, so older columns keep their places)
+ * says which kinds they are (`audio+rgb`, `audio+flow`, `rgb+flow`).
  */
 export function tableToCsv(table: ResultsTable): string {
   const lines = [CSV_COLUMNS.join(',')];
@@ -433,7 +464,7 @@ export function tableToCsv(table: ResultsTable): string {
         row.method, row.fusion, row.label, row.settings, row.inLab ? 'true' : 'false', c.dataset, c.paper ?? '',
         cell ? cell.seeds.join(' ') : '', cell ? String(cell.best.n) : '0', cell?.preset ?? '', cell ? String(cell.epochs) : '',
         ...stat(cell?.best), ...stat(cell?.final), ...stat(cell?.audio), ...stat(cell?.visual),
-        cell?.rule ?? '', paper ? paper.acc.toFixed(2) : '', paper?.source ?? '',
+        cell?.rule ?? '', paper ? paper.acc.toFixed(2) : '', paper?.source ?? '', pairName(c.modalities),
       ];
       lines.push(values.map(csvField).join(','));
     });

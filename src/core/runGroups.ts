@@ -1,11 +1,13 @@
 /**
- * Runs grouped across seeds, without DOM or storage: runs with the same dataset and the same config apart from the
- * seed form a group, and each group has mean and standard deviation of best and final test accuracy per head (best
- * and final as `results.ts` computes them). The lab's runs table (`src/ui/runStats.ts`), its Compare view and
- * `bmm-lab table` all group through here.
+ * Runs grouped across seeds, without DOM or storage: runs with the same dataset, the same branch kinds and the same
+ * config apart from the seed form a group, and each group has mean and standard deviation of best and final test
+ * accuracy per head (best and final as `results.ts` computes them). The lab's runs table (`src/ui/runStats.ts`),
+ * its Compare view and `bmm-lab table` all group through here. A dataset folder decoded as two pairs (UCF-101 as
+ * audio + flow and as RGB + flow) keeps one name, so the pair is part of the group: its heads are not the same.
  */
 import { ALL_SETTINGS, getSetting, settingApplies, settingPresent, type TrainConfig } from './config';
 import type { EpochMetrics } from './events';
+import { AUDIO_RGB, pairName, supportedPair, type ModalityPair } from './modalities';
 import { runResults, type BestRule, type ModalityAcc } from './results';
 
 /** JSON with object keys sorted at every level, so equal configs give equal strings. */
@@ -35,9 +37,17 @@ export function groupSettings(config: TrainConfig): Record<string, unknown> {
   return out;
 }
 
-/** The group a run belongs to: its dataset and the settings its method uses, apart from the seed. */
-export function groupKey(datasetName: string, config: TrainConfig): string {
-  return `${datasetName}|${stableStringify(groupSettings(config))}`;
+/** The group a run belongs to: its dataset, its branch kinds and the settings its method uses, apart from the seed. */
+export function groupKey(datasetName: string, config: TrainConfig, modalities: ModalityPair = AUDIO_RGB): string {
+  return `${datasetName}|${pairName(modalities)}|${stableStringify(groupSettings(config))}`;
+}
+
+/**
+ * A run's branch kinds: the lab's run records, imported runs and the CLI's run folders all read them here; a run
+ * recorded before branch kinds (none stored) was a spectrogram and RGB frames.
+ */
+export function runModalities(run: Pick<GroupableRun, 'modalities'>): ModalityPair {
+  return (Array.isArray(run.modalities) && supportedPair(run.modalities)) || AUDIO_RGB;
 }
 
 export interface Stat {
@@ -67,6 +77,8 @@ export interface ModalityStats {
 export interface GroupableRun {
   id: string;
   datasetName: string;
+  /** The branch kinds (absent in runs recorded before them: audio + RGB). */
+  modalities?: ModalityPair;
   config: TrainConfig;
   /** Only `done` runs are grouped: a stopped or running run's "final" is not comparable. */
   status: string;
@@ -76,6 +88,8 @@ export interface GroupableRun {
 export interface RunGroup {
   key: string;
   datasetName: string;
+  /** The branch kinds of every run of the group. */
+  modalities: ModalityPair;
   /** The config of the group's first run (the seed is that run's). */
   config: TrainConfig;
   runIds: string[];
@@ -101,7 +115,7 @@ export function groupRuns(runs: readonly GroupableRun[]): RunGroup[] {
   const groups = new Map<string, { runs: GroupableRun[] }>();
   for (const run of runs) {
     if (run.status !== 'done' || run.epochs.length === 0) continue;
-    const key = groupKey(run.datasetName, run.config);
+    const key = groupKey(run.datasetName, run.config, runModalities(run));
     const g = groups.get(key);
     if (g) g.runs.push(run);
     else groups.set(key, { runs: [run] });
@@ -114,6 +128,7 @@ export function groupRuns(runs: readonly GroupableRun[]): RunGroup[] {
     return {
       key,
       datasetName: g.runs[0].datasetName,
+      modalities: runModalities(g.runs[0]),
       config: g.runs[0].config,
       runIds: g.runs.map((r) => r.id),
       seeds: g.runs.map((r) => r.config.seed),

@@ -7,8 +7,9 @@ import { FakeTrainWorker, fakeFeatures, fakeRunMessages } from '../../test/suppo
 import { LabController } from './labController';
 import { newRunRecord, type RunRecord } from './run';
 import { createStore, initialState, type LabAction } from './store';
+import { AUDIO_RGB, RGB_FLOW, type ModalityPair } from '../core/modalities';
 
-function controllerWithRun() {
+function controllerWithRun(modalities: ModalityPair = AUDIO_RGB) {
   const config = makeConfig({ preset: 'tiny', epochs: 2 });
   const store = createStore(initialState(config), (f) => f());
   const controller = new LabController(store, {
@@ -20,12 +21,12 @@ function controllerWithRun() {
     newRunId: () => 'r1',
   });
   const classNames = ['NEU', 'HAP', 'SAD', 'FEA', 'DIS', 'ANG'];
-  const run: RunRecord = newRunRecord({ id: 'r1', config, datasetId: 'demo', datasetName: 'fake', classNames, trainSize: 120, testSize: 30, backend: 'wasm' }, 0);
+  const run: RunRecord = newRunRecord({ id: 'r1', config, datasetId: 'demo', datasetName: 'fake', classNames, trainSize: 120, testSize: 30, modalities, backend: 'wasm' }, 0);
   const f = fakeFeatures(2, 24, 6);
   const actions: LabAction[] = [
     { type: 'session/init', config, datasetId: 'demo' },
     { type: 'worker', at: 0, message: { type: 'backend', name: 'wasm', reason: 'WebGPU not available: navigator.gpu missing; using wasm' } },
-    { type: 'worker', at: 0, message: { type: 'dataset', info: { name: 'fake', classNames, trainSize: 120, testSize: 30 } } },
+    { type: 'worker', at: 0, message: { type: 'dataset', info: { name: 'fake', classNames, trainSize: 120, testSize: 30, modalities } } },
     { type: 'worker', at: 0, message: { type: 'state', state: 'idle' } },
     { type: 'run/begin', run, at: 0 },
     ...fakeRunMessages(config).map((message): LabAction => ({ type: 'worker', message, at: 0 })),
@@ -72,6 +73,24 @@ describe('App (server-rendered markup)', () => {
     const runsRegion = html.slice(html.indexOf('aria-label="Runs"'), html.indexOf('aria-label="Across seeds"'));
     expect(runsRegion.match(/<tbody>[\s\S]*<\/tbody>/)?.[0].match(/<tr/g)).toHaveLength(1);
     expect(html.match(/data-chart="/g)).toHaveLength(5);
+  });
+
+  it('names the branches of an RGB + flow run RGB and Flow: runs table, charts, rho, maps, matrices', () => {
+    const html = renderToString(<App controller={controllerWithRun(RGB_FLOW)} />);
+    const runsRegion = html.slice(html.indexOf('aria-label="Runs"'), html.indexOf('aria-label="Across seeds"'));
+    const heads = [...runsRegion.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
+    expect(heads).toEqual(['fused', 'RGB', 'Flow', 'fused', 'RGB', 'Flow']);
+    expect(runsRegion).toContain('RGB + Flow');
+    expect(html).toContain('RGB vs Flow accuracy (train / test)');
+    expect(html).toContain('Imbalance rho = s_RGB / s_Flow (&gt; 1: RGB stronger)');
+    expect(html).toContain('<figcaption>RGB z_a</figcaption>');
+    expect(html).toContain('<figcaption>Flow z_v</figcaption>');
+    expect(html).toMatch(/<figcaption>Flow(<!-- -->)? <span class="hint">overall/);
+    expect(html).not.toMatch(/>(audio|visual)</i);
+    // The demo's run: Audio and RGB.
+    const demo = renderToString(<App controller={controllerWithRun()} />);
+    expect(demo).toContain('Audio vs RGB accuracy (train / test)');
+    expect(demo).toContain('<figcaption>Audio z_a</figcaption>');
   });
 
   it('contains no placeholder wording and no outside URLs', () => {

@@ -7,10 +7,11 @@ import { LabContext } from './context';
 import { LabController } from './labController';
 import { newRunRecord, type RunRecord } from './run';
 import { createStore, initialState } from './store';
+import { AUDIO_RGB } from '../core/modalities';
 
 /** A finished run whose fused test accuracy is `acc` at its last epoch (audio 0.1 below, visual 0.2 below). */
 function run(id: string, datasetName: string, config: TrainConfig, acc: number): RunRecord {
-  const r = newRunRecord({ id, config, datasetId: '', datasetName, classNames: [], trainSize: 0, testSize: 0, backend: 'cpu' }, 0);
+  const r = newRunRecord({ id, config, datasetId: '', datasetName, classNames: [], trainSize: 0, testSize: 0, modalities: AUDIO_RGB, backend: 'cpu' }, 0);
   const epoch = { epoch: 1, testAcc: acc, audio: { trainAcc: 0, testAcc: acc - 0.1 }, visual: { trainAcc: 0, testAcc: acc - 0.2 }, seconds: 3 } as RunRecord['epochs'][number];
   return { ...r, status: 'done', epochs: [epoch] };
 }

@@ -6,7 +6,9 @@
  */
 import { useNow } from './useNow';
 import { useMemo, useState } from 'react';
+import { pairLabel, pairName } from '../core/modalities';
 import {
+  branchParts,
   buildResultsTable,
   formatTable,
   MISSING_METHODS,
@@ -18,6 +20,7 @@ import {
   TABLE_EXTENSIONS,
   TABLE_FORMATS,
   type ResultsTable,
+  type TableColumn,
   type TableFormat,
 } from '../core/resultsTable';
 import { stableStringify } from '../core/runGroups';
@@ -60,6 +63,9 @@ function saveQueue(queue: StoredQueue | null): void {
   }
 }
 
+/** A column's React key: its dataset and pair (one dataset trained as two pairs is two columns). */
+const columnKey = (c: TableColumn) => `${c.dataset}|${pairName(c.modalities)}`;
+
 function TableView({ table }: { table: ResultsTable }) {
   return (
     <div className="table-wrap">
@@ -70,21 +76,24 @@ function TableView({ table }: { table: ResultsTable }) {
               Method
             </th>
             {table.columns.map((c) => (
-              <th key={c.dataset} colSpan={c.paper ? 5 : 4} scope="colgroup">
-                {c.dataset}
+              <th key={columnKey(c)} colSpan={c.paper ? 5 : 4} scope="colgroup" title={pairLabel(c.modalities)}>
+                {c.title}
                 {c.paper && c.paper !== c.dataset ? ` (the paper's ${c.paper})` : ''}
               </th>
             ))}
           </tr>
           <tr>
             {table.columns.flatMap((c) => [
-              <th key={`${c.dataset}-best`} scope="col">best</th>,
-              <th key={`${c.dataset}-final`} scope="col">final</th>,
-              <th key={`${c.dataset}-audio`} scope="col">audio</th>,
-              <th key={`${c.dataset}-visual`} scope="col">visual</th>,
+              <th key={`${columnKey(c)}-best`} scope="col">best</th>,
+              <th key={`${columnKey(c)}-final`} scope="col">final</th>,
+              ...branchParts(c).map((name, j) => (
+                <th key={`${columnKey(c)}-${j === 0 ? 'audio' : 'visual'}`} scope="col" title={`final test accuracy of the ${name} head alone`}>
+                  {name}
+                </th>
+              )),
               ...(c.paper
                 ? [
-                    <th key={`${c.dataset}-paper`} scope="col" className="paper" style={PAPER_STYLE} title="The published number, not a run of this lab">
+                    <th key={`${columnKey(c)}-paper`} scope="col" className="paper" style={PAPER_STYLE} title="The published number, not a run of this lab">
                       paper
                     </th>,
                   ]
@@ -104,14 +113,14 @@ function TableView({ table }: { table: ResultsTable }) {
                 const cell = row.cells[i];
                 const paper = row.paper[i];
                 const parts = (['best', 'final', 'audio', 'visual'] as const).map((p) => (
-                  <td key={`${c.dataset}-${p}`} title={cell ? `seeds ${cell.seeds.join(', ')}; ${cell.preset}, ${cell.epochs} epochs` : undefined}>
+                  <td key={`${columnKey(c)}-${p}`} title={cell ? `seeds ${cell.seeds.join(', ')}; ${cell.preset}, ${cell.epochs} epochs` : undefined}>
                     {cell ? statText(cell[p]) : '–'}
                   </td>
                 ));
                 if (!c.paper) return parts;
                 return [
                   ...parts,
-                  <td key={`${c.dataset}-paper`} className="paper" style={PAPER_STYLE} title={paper ? `${paper.source === 'paper' ? `the paper, ${paper.where}` : 'BalanceBenchmark, not the paper'}` : undefined}>
+                  <td key={`${columnKey(c)}-paper`} className="paper" style={PAPER_STYLE} title={paper ? `${paper.source === 'paper' ? `the paper, ${paper.where}` : 'BalanceBenchmark, not the paper'}` : undefined}>
                     {paper ? `${paper.acc.toFixed(2)}${paper.source === 'BalanceBenchmark' ? ' †' : ''}` : '–'}
                   </td>,
                 ];

@@ -1,9 +1,12 @@
 /**
- * Confusion matrices (test set) of the fused, audio and visual outputs of one run at a chosen epoch, as
- * row-normalised heatmaps with counts, per-class accuracy and overall accuracy.
+ * Confusion matrices (test set) of the fused output and of each branch's head alone (titled by the run's kinds:
+ * "RGB", "Flow") of one run at a chosen epoch, as row-normalised heatmaps with counts, per-class accuracy and
+ * overall accuracy.
  */
 import { useState } from 'react';
 import type { ConfusionMatrix } from '../core/events';
+import { branchName } from '../core/modalities';
+import { runModalities } from './run';
 import { classLabels, overallAccuracy, perClassAccuracy, rowNormalised } from './confusion';
 import { useLab } from './context';
 import { formatPercent } from './progress';
@@ -104,8 +107,8 @@ export function ConfusionPanel() {
       ) : run && metrics ? (
         <div className="confusion-grid">
           <MatrixTable title="Fused" matrix={metrics.confusion.fused} classNames={run.classNames} />
-          <MatrixTable title="Audio" matrix={metrics.confusion.audio} classNames={run.classNames} />
-          <MatrixTable title="Visual" matrix={metrics.confusion.visual} classNames={run.classNames} />
+          <MatrixTable title={branchName(runModalities(run), 'audio')} matrix={metrics.confusion.audio} classNames={run.classNames} />
+          <MatrixTable title={branchName(runModalities(run), 'visual')} matrix={metrics.confusion.visual} classNames={run.classNames} />
         </div>
       ) : (
         <p className="hint">Matrices appear after the first epoch.</p>

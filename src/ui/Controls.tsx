@@ -1,6 +1,7 @@
 /**
  * The left panel: run buttons and status, dataset, and every setting of the config (from the field table),
- * with `validateConfig`'s error shown beside the field it names. The fields are the settings table's entries.
+ * with `validateConfig`'s error shown beside the field it names. The fields are the settings table's entries; a
+ * method named after a branch is labelled by the selected dataset's kind ("RGB only" on RGB + flow).
  */
 import { memo, useCallback, useId, useState, type ReactNode } from 'react';
 import {
@@ -13,13 +14,15 @@ import {
   type Setting,
   type TrainConfig,
 } from '../core/config';
+import type { ModalityPair } from '../core/modalities';
 import type { SettingSection } from '../core/settings';
 import { selectConfigError } from './configCheck';
 import { SECTION_TITLES } from './configFields';
 import { useController, useLab } from './context';
 import { metricsCsvFile, metricsJsonFile } from './exportMetrics';
+import { methodLabel } from './run';
 import { statusText } from './statusText';
-import { selectStableRuns, type LabState } from './store';
+import { selectedModalities, selectStableRuns, type LabState } from './store';
 
 export interface ControlsProps {
   /**
@@ -70,8 +73,8 @@ function NumberInput(props: { id: string; field: NumberSetting; config: TrainCon
   );
 }
 
-function FieldRow(props: { field: Setting; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
-  const { field, config, locked, error, onChange } = props;
+function FieldRow(props: { field: Setting; config: TrainConfig; pair: ModalityPair; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
+  const { field, config, pair, locked, error, onChange } = props;
   const base = useId();
   const id = `cfg-${field.path.replace('.', '-')}-${base.replace(/:/g, '')}`;
   const errorId = `${id}-error`;
@@ -84,7 +87,7 @@ function FieldRow(props: { field: Setting; config: TrainConfig; locked: boolean;
         <select id={id} value={String(getSetting(config, field.path))} disabled={disabled} onChange={(e) => onChange(setSetting(config, field.path, e.target.value))}>
           {field.values.map((o) => (
             <option key={o} value={o}>
-              {field.labels?.[o] ?? o}
+              {field.path === 'method' ? methodLabel(o, pair) : (field.labels?.[o] ?? o)}
             </option>
           ))}
         </select>
@@ -115,14 +118,14 @@ function FieldRow(props: { field: Setting; config: TrainConfig; locked: boolean;
 }
 
 /** Memoised: the form re-renders when the config, the lock or the error change, not with the run's progress. */
-const ConfigGroup = memo(function ConfigGroup(props: { group: SettingSection; config: TrainConfig; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
+const ConfigGroup = memo(function ConfigGroup(props: { group: SettingSection; config: TrainConfig; pair: ModalityPair; locked: boolean; error: ConfigError | null; onChange(c: TrainConfig): void }) {
   const fields = ALL_SETTINGS.filter((f) => f.section === props.group && (!f.methods || f.methods.includes(props.config.method)));
   return (
     <fieldset className="config-group">
       <legend>{SECTION_TITLES[props.group]}</legend>
       <div className="fields">
         {fields.map((f) => (
-          <FieldRow key={f.path} field={f} config={props.config} locked={props.locked} error={props.error} onChange={props.onChange} />
+          <FieldRow key={f.path} field={f} config={props.config} pair={props.pair} locked={props.locked} error={props.error} onChange={props.onChange} />
         ))}
       </div>
     </fieldset>
@@ -151,6 +154,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
   const config = useLab(selectConfig);
   const datasets = useLab(selectDatasets);
   const datasetId = useLab(selectDatasetId);
+  const pair = useLab(selectedModalities);
   const runs = useLab(selectRuns);
 
   // The form checks the config as the user types (the engine checks it once more when a session is created).
@@ -260,11 +264,11 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
       {(['model', 'training', 'mm', 'bmm', 'ogm'] as const)
         .filter((g) => sectionUsed(g, config))
         .map((g) => (
-          <ConfigGroup key={g} group={g} config={config} locked={locked} error={error} onChange={onChange} />
+          <ConfigGroup key={g} group={g} config={config} pair={pair} locked={locked} error={error} onChange={onChange} />
         ))}
       <details className="config-details">
         <summary>Inputs, model width, UMAP sampling</summary>
-        <ConfigGroup group="inputs" config={config} locked={locked} error={error} onChange={onChange} />
+        <ConfigGroup group="inputs" config={config} pair={pair} locked={locked} error={error} onChange={onChange} />
       </details>
     </div>
   );

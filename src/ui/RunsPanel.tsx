@@ -4,19 +4,19 @@
  */
 import { memo, useMemo, useState } from 'react';
 import { METHODS, type MethodName } from '../core/config';
-import { METHOD_LABELS } from './configFields';
+import { AUDIO_RGB, pairLabel, sharedPair } from '../core/modalities';
 import { useController, useLab, useRunList } from './context';
 import { metricsCsvFile, metricsJsonFile, runFileName } from './exportMetrics';
 import { colorOfRun } from './palette';
 import { formatPercent } from './progress';
 import { runResults } from '../core/results';
 import type { FolderFile } from './importRun';
-import { canContinue, groupLabel, parseTags, runLabel, runName, type RunRecord } from './run';
-import { DEFAULT_RUN_VIEW, RUN_SORT_LABELS, runTableRows, type RunSortKey, type RunTableView } from './runTable';
+import { canContinue, groupLabel, methodLabel, parseTags, runLabel, runModalities, runName, type RunRecord } from './run';
+import { branchColumns, DEFAULT_RUN_VIEW, RUN_SORT_LABELS, runTableRows, type BranchColumns, type RunSortKey, type RunTableView } from './runTable';
 import { formatDiff, formatStat, groupRuns, pairedDiff, parseSeedList, sweepConfigs, type RunGroup } from './runStats';
 import { BEST_RULE_TEXT, type BestRule } from '../core/results';
 import { GroupCurves } from './charts/GroupCurves';
-import { selectStableRuns, sessionBusy, type LabState } from './store';
+import { selectedModalities, selectStableRuns, sessionBusy, type LabState } from './store';
 import { runConfigDocument } from '../core/settingsDocument';
 import { slurmScript, sweepGrid, torchrunScript } from '../core/sweepScript';
 
@@ -46,6 +46,7 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
   const overlay = useLab(selectOverlay);
   const results = runResults(run.epochs);
   const label = runName(run);
+  const pair = runModalities(run);
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const last = run.epochs[run.epochs.length - 1]?.epoch ?? 0;
@@ -66,7 +67,7 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
         <button type="button" className="link" onClick={() => void controller.viewRun(run.id)} title="Show in the UMAP and confusion panels">
           {label}
         </button>
-        {run.name && <div className="hint">{runLabel(run.config)}</div>}
+        {run.name && <div className="hint">{runLabel(run.config, pair)}</div>}
         {run.tags?.map((t) => (
           <span key={t} className="tag">
             {t}
@@ -86,7 +87,10 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
         )}
         <div className="hint">{new Date(run.createdAt).toLocaleString()}</div>
       </td>
-      <td>{run.datasetName}</td>
+      <td>
+        {run.datasetName}
+        <div className="hint">{pairLabel(pair)}</div>
+      </td>
       <td>
         {run.status}
         {run.backend ? <div className="hint">{run.backend}</div> : null}
@@ -183,6 +187,17 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
   );
 });
 
+/** The fused column and the two per-branch columns under a "best" or "final" header, named by the rows' pair. */
+function BranchHeads({ heads }: { heads: BranchColumns }) {
+  return (
+    <>
+      <th scope="col">fused</th>
+      <th scope="col">{heads.audio}</th>
+      <th scope="col">{heads.visual}</th>
+    </>
+  );
+}
+
 /** Name, tags and note of a run, saved with it. */
 function RunEditor({ run, onDone }: { run: RunRecord; onDone: () => void }) {
   const controller = useController();
@@ -201,7 +216,7 @@ function RunEditor({ run, onDone }: { run: RunRecord; onDone: () => void }) {
       }}
     >
       <label htmlFor={`${id}-name`}>Name</label>
-      <input id={`${id}-name`} type="text" value={name} title={`Empty: the generated label, ${runLabel(run.config)}`} onChange={(e) => setName(e.target.value)} />
+      <input id={`${id}-name`} type="text" value={name} title={`Empty: the generated label, ${runLabel(run.config, runModalities(run))}`} onChange={(e) => setName(e.target.value)} />
       <label htmlFor={`${id}-tags`}>Tags (comma-separated)</label>
       <input id={`${id}-tags`} type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
       <label htmlFor={`${id}-note`}>Note</label>
@@ -242,6 +257,8 @@ function UndoBar() {
 /** Filter and sort controls of the runs table. */
 function RunTableControls({ view, setView, list }: { view: RunTableView; setView: (v: RunTableView) => void; list: RunRecord[] }) {
   const options = (values: string[]) => [...new Set(values)].sort();
+  // A method named after a branch by the runs' pair ("RGB only"); "First branch only" when they have several.
+  const pair = sharedPair(list.map(runModalities), AUDIO_RGB);
   const select = (key: 'method' | 'fusion' | 'preset' | 'dataset', label: string, values: string[]) => (
     <label className="inline">
       {label}{' '}
@@ -249,7 +266,7 @@ function RunTableControls({ view, setView, list }: { view: RunTableView; setView
         <option value="">all</option>
         {options(values).map((v) => (
           <option key={v} value={v}>
-            {key === 'method' ? (METHOD_LABELS[v as MethodName] ?? v) : v}
+            {key === 'method' ? methodLabel(v, pair) : v}
           </option>
         ))}
       </select>
@@ -288,6 +305,7 @@ function SweepForm({ busy }: { busy: boolean }) {
   const sweep = useLab(selectSweep);
   const interrupted = useLab(selectInterrupted);
   const datasetName = useLab(selectDatasetName);
+  const datasetPair = useLab(selectedModalities);
   const [seedText, setSeedText] = useState('0-2');
   const [methods, setMethods] = useState<MethodName[]>([]);
   const parsed = useMemo(() => parseSeedList(seedText), [seedText]);
@@ -309,7 +327,7 @@ function SweepForm({ busy }: { busy: boolean }) {
                 checked={methods.includes(m)}
                 onChange={(e) => setMethods(e.target.checked ? [...methods, m] : methods.filter((x) => x !== m))}
               />
-              {METHOD_LABELS[m]}
+              {methodLabel(m, datasetPair)}
             </label>
           ))}
         </div>
@@ -355,7 +373,7 @@ function SweepForm({ busy }: { busy: boolean }) {
       <p className="hint" id="sweep-seeds-help">
         {'error' in parsed
           ? parsed.error
-          : `${configs.length} runs of the current settings: ${methods.length ? methods.map((m) => METHOD_LABELS[m]).join(', ') : METHOD_LABELS[config.method]} × seeds ${parsed.seeds.join(', ')}`}
+          : `${configs.length} runs of the current settings: ${methods.length ? methods.map((m) => methodLabel(m, datasetPair)).join(', ') : methodLabel(config.method, datasetPair)} × seeds ${parsed.seeds.join(', ')}`}
         {sweep ? ` — running ${sweep.index + 1} of ${sweep.configs.length}` : ''}
       </p>
     </fieldset>
@@ -372,7 +390,8 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
   const baseline = groups.find((g) => g.key === baselineKey) ?? (baselineKey === 'none' ? undefined : groups.find((g) => g.config.method === 'erm'));
   const rules = new Set(groups.map((g) => g.rule));
   const ruleText = rules.size === 1 && !rules.has('mixed') ? BEST_RULE_TEXT[[...rules][0] as BestRule] : 'per group: see the hint under each setting';
-  const groupName = (g: RunGroup) => `${groupLabel(g.config)} · ${g.datasetName}`;
+  const groupName = (g: RunGroup) => `${groupLabel(g.config, g.modalities)} · ${g.datasetName} (${pairLabel(g.modalities)})`;
+  const heads = branchColumns(groups.map((g) => g.modalities));
   return (
     <>
       <div className="baseline-picker">
@@ -414,17 +433,13 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
               )}
             </tr>
             <tr>
-              <th scope="col">fused</th>
-              <th scope="col">audio</th>
-              <th scope="col">visual</th>
-              <th scope="col">fused</th>
-              <th scope="col">audio</th>
-              <th scope="col">visual</th>
+              <BranchHeads heads={heads} />
+              <BranchHeads heads={heads} />
               {baseline && (
                 <>
                   <th scope="col">best fused</th>
                   <th scope="col">final fused</th>
-                  <th scope="col">final visual</th>
+                  <th scope="col">final {heads.visual}</th>
                 </>
               )}
             </tr>
@@ -435,9 +450,9 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
               return (
                 <tr key={g.key} className={baseline?.key === g.key ? 'baseline' : undefined}>
                   <td>
-                    {groupLabel(g.config)}
+                    {groupLabel(g.config, g.modalities)}
                     <div className="hint">
-                      {g.datasetName}
+                      {g.datasetName} ({pairLabel(g.modalities)})
                       {rules.size > 1 ? ` · best: ${g.rule === 'mixed' ? 'mixed rules' : g.rule === 'validation' ? 'by validation' : 'best test epoch'}` : ''}
                     </div>
                   </td>
@@ -478,6 +493,7 @@ function SeedGroups({ list }: { list: RunRecord[] }) {
           </tbody>
         </table>
       </div>
+      {heads.mixedNote && <p className="hint">{heads.mixedNote}</p>}
       <GroupCurves groups={groups} runs={runs} />
     </>
   );
@@ -493,6 +509,7 @@ export function RunsPanel() {
   const list = useRunList();
   const [view, setView] = useState<RunTableView>(DEFAULT_RUN_VIEW);
   const shown = useMemo(() => runTableRows(list, view), [list, view]);
+  const heads = useMemo(() => branchColumns(shown.map(runModalities)), [shown]);
 
   return (
     <section className="panel runs-panel" aria-label="Runs">
@@ -555,12 +572,8 @@ export function RunsPanel() {
                 </th>
               </tr>
               <tr>
-                <th scope="col">fused</th>
-                <th scope="col">audio</th>
-                <th scope="col">visual</th>
-                <th scope="col">fused</th>
-                <th scope="col">audio</th>
-                <th scope="col">visual</th>
+                <BranchHeads heads={heads} />
+                <BranchHeads heads={heads} />
               </tr>
             </thead>
             <tbody>
@@ -569,6 +582,7 @@ export function RunsPanel() {
               ))}
             </tbody>
           </table>
+          {heads.mixedNote && <p className="hint">{heads.mixedNote}</p>}
         </div>
       )}
     </section>

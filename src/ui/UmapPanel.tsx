@@ -1,14 +1,16 @@
 /**
- * UMAP maps of the audio, visual and fused features of one run, coloured by class (filled = train clip,
- * ring = test clip), with a slider back through the epochs that have embeddings, and the coordinates of every
- * epoch as CSV. The embedding itself is computed in the UMAP worker; this only draws.
+ * UMAP maps of the first branch's, the second branch's and the fused features of one run, each branch's map titled
+ * by its kind under the run's pair ("RGB z_a", "Flow z_v"), coloured by class (filled = train clip, ring = test
+ * clip), with a slider back through the epochs that have embeddings, and the coordinates of every epoch as CSV.
+ * The embedding itself is computed in the UMAP worker; this only draws.
  */
+import { branchName, type Branch } from '../core/modalities';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useController, useLab } from './context';
 import { classLabels } from './confusion';
 import { umapCsvFile } from './exportMetrics';
 import { classColor, colorOfRun } from './palette';
-import { runName } from './run';
+import { runModalities, runName } from './run';
 import { selectStableRuns, viewedRunId, type LabState } from './store';
 import { drawableCount, drawEmbedding, fitToBox, type Box } from './umapDraw';
 import type { Embedding } from '../worker/protocol';
@@ -16,8 +18,9 @@ import type { Embedding } from '../worker/protocol';
 const SIZE = 300;
 const BOX: Box = { width: SIZE, height: SIZE, pad: 10 };
 
-function UmapCanvas(props: { title: string; modality: 'audio' | 'visual' | 'fused'; embedding: Embedding; highlight: number | null }) {
-  const { title, modality, embedding, highlight } = props;
+/** `name`: what the features are in words ("RGB", "fused"); `title`: the map's caption. */
+function UmapCanvas(props: { name: string; title: string; modality: Branch | 'fused'; embedding: Embedding; highlight: number | null }) {
+  const { name, title, modality, embedding, highlight } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
   const pixels = useMemo(() => fitToBox(embedding[modality], BOX), [embedding, modality]);
   const count = useMemo(() => drawableCount(pixels), [pixels]);
@@ -42,7 +45,7 @@ function UmapCanvas(props: { title: string; modality: 'audio' | 'visual' | 'fuse
         data-points={count}
         style={{ width: SIZE, height: SIZE }}
         role="img"
-        aria-label={`UMAP of ${modality} features at epoch ${embedding.epoch}, ${count} clips`}
+        aria-label={`UMAP of ${name} features at epoch ${embedding.epoch}, ${count} clips`}
       />
     </figure>
   );
@@ -98,6 +101,8 @@ export function UmapPanel() {
   const embedding = forRun && epoch !== undefined ? forRun[epoch] : undefined;
   const waiting = viewed ? (pending[viewed] ?? []) : [];
   const known = run?.classNames;
+  const pair = run ? runModalities(run) : null;
+  const [a, v] = pair ? [branchName(pair, 'audio'), branchName(pair, 'visual')] : ['first branch', 'second branch'];
   const names = useMemo(() => {
     let count = known?.length ?? 0;
     if (embedding) for (const label of embedding.labels) count = Math.max(count, label + 1);
@@ -133,7 +138,7 @@ export function UmapPanel() {
         <button
           type="button"
           disabled={!run || !forRun || epochs.length === 0}
-          title="The audio, visual and fused coordinates of every clip, one row per clip and epoch"
+          title={`The ${a}, ${v} and fused coordinates of every clip, one row per clip and epoch (columns audio_*: ${a}, visual_*: ${v})`}
           onClick={() => {
             if (!run || !forRun) return;
             const file = umapCsvFile(run, forRun);
@@ -146,9 +151,9 @@ export function UmapPanel() {
       {embedding ? (
         <>
           <div className="umap-grid">
-            <UmapCanvas title="Audio z_a" modality="audio" embedding={embedding} highlight={highlight} />
-            <UmapCanvas title="Visual z_v" modality="visual" embedding={embedding} highlight={highlight} />
-            <UmapCanvas title="Fused" modality="fused" embedding={embedding} highlight={highlight} />
+            <UmapCanvas name={a} title={`${a} z_a`} modality="audio" embedding={embedding} highlight={highlight} />
+            <UmapCanvas name={v} title={`${v} z_v`} modality="visual" embedding={embedding} highlight={highlight} />
+            <UmapCanvas name="fused" title="Fused" modality="fused" embedding={embedding} highlight={highlight} />
           </div>
           <ul className="class-legend" aria-label="Classes">
             {names.map((name, i) => (
@@ -175,7 +180,7 @@ export function UmapPanel() {
             ? run.config.featuresEvery === 0
               ? 'This run collects no features (UMAP every N epochs = 0).'
               : 'Maps appear after the first epoch whose features are collected.'
-            : 'Train a run to see its audio, visual and fused feature maps.'}
+            : 'Train a run to see the feature maps of its two branches and of the fused model.'}
         </p>
       )}
     </section>

@@ -17,11 +17,13 @@ import {
   umapCsvFile,
   umapToCsv,
 } from './exportMetrics';
+import { RGB_FLOW } from '../core/modalities';
 import { newRunRecord, runLabel, type RunRecord } from './run';
+import { AUDIO_RGB } from '../core/modalities';
 
 function record(id: string, config: TrainConfig, epochs: number, createdAt = Date.UTC(2024, 4, 1, 12, 0, 0)): RunRecord {
   return {
-    ...newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: ['a', 'b'], trainSize: 8, testSize: 2, backend: 'wasm' }, createdAt),
+    ...newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: ['a', 'b'], trainSize: 8, testSize: 2, modalities: AUDIO_RGB, backend: 'wasm' }, createdAt),
     epochs: Array.from({ length: epochs }, (_, i) => ({ ...fakeEpochMetrics(config, i + 1, 2, 10), scores: { audio: 30 + i, visual: 20 } })),
   };
 }
@@ -43,7 +45,7 @@ describe('metricsToCsv', () => {
     for (const c of ['run_id', 'method', 'fusion', 'seed', 's_a', 's_v']) expect(METRICS_CSV_COLUMNS).toContain(c);
     const rows = parse(csv);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatchObject({ run_id: 'run-1', run_label: runLabel(config), method: 'erm', fusion: 'gated', seed: '7', epoch: '1', s_a: '30', s_v: '20' });
+    expect(rows[0]).toMatchObject({ run_id: 'run-1', run_label: runLabel(config, AUDIO_RGB), method: 'erm', fusion: 'gated', seed: '7', epoch: '1', s_a: '30', s_v: '20', modalities: 'audio+rgb' });
     expect(Number(rows[0].loss)).toBe(run.epochs[0].loss);
     expect(Number(rows[0].test_acc)).toBe(run.epochs[0].testAcc);
     expect(Number(rows[0].audio_test_acc)).toBe(run.epochs[0].audio.testAcc);
@@ -72,6 +74,25 @@ describe('metricsToCsv', () => {
     expect(file.name).toBe('bmm-lab_2-runs_metrics.csv');
   });
 
+  it('carries each run\'s pair: the audio_* / visual_* columns are its first / second branch, named in `modalities`', () => {
+    const ucf = { ...record('u', makeConfig({ method: 'audio-only', unimodal: 'zero', seed: 1 }), 1), modalities: RGB_FLOW };
+    // A run stored before branch kinds has no pair: audio + RGB.
+    const old = { ...record('o', makeConfig({ method: 'erm', seed: 2 }), 1), modalities: undefined };
+    const csv = metricsToCsv([ucf, old]);
+    expect(csv.split('\n')[0].split(',').at(-1)).toBe('modalities');
+    const rows = parse(csv);
+    expect(rows.map((r) => [r.run_id, r.modalities, r.strong_modality])).toEqual([
+      ['u', 'rgb+flow', 'audio'],
+      ['o', 'audio+rgb', 'audio'],
+    ]);
+    // The human-facing label names the branch the method trains by its kind.
+    expect(rows[0].run_label).toMatch(/^RGB only /);
+    expect(Number(rows[0].audio_test_acc)).toBe(ucf.epochs[0].audio.testAcc);
+    const json = JSON.parse(metricsToJson(ucf));
+    expect(json.dataset.modalities).toEqual(['rgb', 'flow']);
+    expect(JSON.parse(metricsToJson(old)).dataset.modalities).toEqual(['spectrogram', 'rgb']);
+  });
+
   it('quotes text cells that hold commas or quotes', () => {
     const run = record('id,with "quote"', makeConfig(), 1);
     expect(metricsToCsv([run]).split('\n')[1].startsWith('"id,with ""quote""",')).toBe(true);
@@ -81,7 +102,7 @@ describe('metricsToCsv', () => {
 describe('file names', () => {
   it('every export follows bmm-lab_<run-label>_<what>.<ext>', () => {
     const run = record('r', makeConfig({ method: 'mm', seed: 4 }), 1);
-    const label = `${fileSlug(runLabel(run.config))}-20240501-120000`;
+    const label = `${fileSlug(runLabel(run.config, AUDIO_RGB))}-20240501-120000`;
     expect(label).toMatch(/^mm-concat-fast-.*seed-4-20240501-120000$/);
     expect(runFileLabel(run)).toBe(label);
     expect(metricsCsvFile([run]).name).toBe(`bmm-lab_${label}_metrics.csv`);
@@ -111,7 +132,7 @@ describe('umapToCsv', () => {
       visual: new Float32Array([5, 6, 7, 8]),
       fused: new Float32Array([9, 10, 11, 12]),
     });
-    const csv = umapToCsv([e(3, 0.5), e(1, 0)], ['NEU', 'HAP']);
+    const csv = umapToCsv([e(3, 0.5), e(1, 0)], ['NEU', 'HAP'], RGB_FLOW);
     const rows = parse(csv);
     expect(csv.split('\n')[0]).toBe(UMAP_CSV_COLUMNS.join(','));
     expect(rows.map((r) => [r.epoch, r.clip, r.split, r.class])).toEqual([
@@ -120,7 +141,7 @@ describe('umapToCsv', () => {
       ['3', '0', 'train', 'NEU'],
       ['3', '1', 'test', 'HAP'],
     ]);
-    expect(rows[1]).toMatchObject({ audio_x: '3', audio_y: '4', visual_x: '7', visual_y: '8', fused_x: '11', fused_y: '12' });
+    expect(rows[1]).toMatchObject({ audio_x: '3', audio_y: '4', visual_x: '7', visual_y: '8', fused_x: '11', fused_y: '12', modalities: 'rgb+flow' });
     expect(rows[2].audio_x).toBe('1.5');
   });
 
@@ -163,7 +184,8 @@ describe('metricsToJson', () => {
     const parsed = JSON.parse(metricsToJson(run));
     expect(parsed.format).toBe('bmm-lab-metrics');
     expect(parsed.config).toEqual(config);
-    expect(parsed.dataset).toEqual({ name: 'demo', classNames: ['a', 'b'], trainSize: 8, testSize: 2 });
+    // Written before branch kinds, the record has no pair: the export says audio + RGB.
+    expect(parsed.dataset).toEqual({ name: 'demo', classNames: ['a', 'b'], trainSize: 8, testSize: 2, modalities: ['spectrogram', 'rgb'] });
     expect(parsed.epochs[0].confusion.fused).toEqual(run.epochs[0].confusion.fused);
     expect(parsed.createdAt).toBe('2024-05-01T12:00:00.000Z');
   });

@@ -2,12 +2,22 @@
  * What the lab exports about runs, and the one pattern of every exported file's name,
  * `bmm-lab_<run-label>_<what>.<ext>`: a run's metrics as CSV (one row per epoch, several runs in one file) and JSON
  * (config, dataset, every epoch), its UMAP coordinates per epoch as CSV, its config, the charts as SVG and PNG.
+ *
+ * Branch names in the exports. Machine-readable keys stay as they were whatever the run's kinds: `audio_*` and
+ * `visual_*` columns, `s_a`/`s_v`, `coef_audio`/`coef_visual`, the JSON's `audio`/`visual` and the values `audio` /
+ * `visual` of `strong_modality` and `mixed_modality` are the first and the second branch (as in the code and in
+ * stored runs), so a script written for audio + RGB runs reads RGB + flow ones. What they are travels with them: the
+ * CSVs' last column `modalities` (`audio+rgb`, `audio+flow`, `rgb+flow`, the names `--modalities` takes; last, so
+ * the older columns keep their places) and the JSON's `dataset.modalities` (the kinds, e.g. ["rgb", "flow"], as the
+ * weights' metadata and packs write them; a run recorded before branch kinds is audio + RGB). What a person reads
+ * uses the kinds' names: `run_label` ("RGB only …" for `audio-only` on RGB + flow), the file names, the charts.
  */
 import type { EpochMetrics } from '../core/events';
+import { pairName, type ModalityPair } from '../core/modalities';
 import type { Embedding } from '../worker/protocol';
 import { mixedModalities } from './chartData';
 import { classLabels } from './confusion';
-import { runName, type RunRecord } from './run';
+import { runModalities, runName, type RunRecord } from './run';
 
 /** The run's columns first (so the rows of several runs tell them apart), then the epoch's. */
 export const METRICS_CSV_COLUMNS = [
@@ -36,6 +46,7 @@ export const METRICS_CSV_COLUMNS = [
   'lr',
   'samples_per_sec',
   'seconds',
+  'modalities',
 ] as const;
 
 /** A CSV cell: numbers as they are, text quoted when it holds a comma, quote or line break; empty = not applicable. */
@@ -45,10 +56,11 @@ function cell(value: number | string | null | undefined): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-type MetricsRun = Pick<RunRecord, 'id' | 'config' | 'epochs' | 'name'>;
+type MetricsRun = Pick<RunRecord, 'id' | 'config' | 'epochs' | 'name' | 'modalities'>;
 
 function csvRows(run: MetricsRun): string[] {
   const label = runName(run);
+  const pair = pairName(runModalities(run));
   const mixed = mixedModalities(run.config, run.epochs);
   return run.epochs.map((m: EpochMetrics, i) =>
     [
@@ -77,6 +89,7 @@ function csvRows(run: MetricsRun): string[] {
       m.lr,
       m.samplesPerSec,
       m.seconds,
+      pair,
     ]
       .map(cell)
       .join(','),
@@ -85,8 +98,9 @@ function csvRows(run: MetricsRun): string[] {
 
 /**
  * Per-epoch metrics of one or several runs as one CSV with a header row (`METRICS_CSV_COLUMNS`): accuracies are
- * fractions in [0, 1]; `strong_modality` is the one rho says is stronger, `mixed_modality` the one B-MM mixed in that
- * epoch (`mixedModalities`); an empty cell is a value that does not apply (ERM has no mix, old runs no s_a).
+ * fractions in [0, 1]; `strong_modality` is the branch rho says is stronger, `mixed_modality` the one B-MM mixed in
+ * that epoch (`mixedModalities`), `audio` / `visual` for the first / second, which `modalities` names per row (runs
+ * of several pairs can share a file); an empty cell is a value that does not apply (ERM has no mix, old runs no s_a).
  */
 export function metricsToCsv(runs: readonly MetricsRun[]): string {
   return [METRICS_CSV_COLUMNS.join(','), ...runs.flatMap(csvRows)].join('\n') + '\n';
@@ -95,7 +109,7 @@ export function metricsToCsv(runs: readonly MetricsRun[]): string {
 export const METRICS_JSON_FORMAT = 'bmm-lab-metrics';
 export const METRICS_JSON_VERSION = 1;
 
-/** The run's config, dataset and every epoch's metrics (confusion matrices included) as pretty JSON. */
+/** The run's config, dataset (with its branch kinds) and every epoch's metrics (confusion matrices included) as pretty JSON. */
 export function metricsToJson(run: RunRecord): string {
   return JSON.stringify(
     {
@@ -105,7 +119,7 @@ export function metricsToJson(run: RunRecord): string {
       createdAt: new Date(run.createdAt).toISOString(),
       status: run.status,
       backend: run.backend,
-      dataset: { name: run.datasetName, classNames: run.classNames, trainSize: run.trainSize, testSize: run.testSize },
+      dataset: { name: run.datasetName, classNames: run.classNames, trainSize: run.trainSize, testSize: run.testSize, modalities: runModalities(run) },
       config: run.config,
       epochs: run.epochs,
       summary: run.summary,
@@ -115,14 +129,15 @@ export function metricsToJson(run: RunRecord): string {
   );
 }
 
-export const UMAP_CSV_COLUMNS = ['epoch', 'clip', 'split', 'label', 'class', 'audio_x', 'audio_y', 'visual_x', 'visual_y', 'fused_x', 'fused_y'] as const;
+export const UMAP_CSV_COLUMNS = ['epoch', 'clip', 'split', 'label', 'class', 'audio_x', 'audio_y', 'visual_x', 'visual_y', 'fused_x', 'fused_y', 'modalities'] as const;
 
 /**
  * The UMAP coordinates of a run as CSV, one row per clip and epoch (epochs in order): `clip` the clip's place in the
- * feature sample, `split` train or test, `label` the class index and `class` its name, then x and y of the audio,
- * visual and fused maps.
+ * feature sample, `split` train or test, `label` the class index and `class` its name, then x and y of the first
+ * branch's (`audio_*`), the second's (`visual_*`) and the fused map, and the run's `modalities` (`rgb+flow`).
  */
-export function umapToCsv(embeddings: readonly Embedding[], classNames: readonly string[]): string {
+export function umapToCsv(embeddings: readonly Embedding[], classNames: readonly string[], modalities: ModalityPair): string {
+  const pair = pairName(modalities);
   const rows: string[] = [UMAP_CSV_COLUMNS.join(',')];
   for (const e of [...embeddings].sort((a, b) => a.epoch - b.epoch)) {
     let classes = classNames.length;
@@ -130,7 +145,7 @@ export function umapToCsv(embeddings: readonly Embedding[], classNames: readonly
     const names = classLabels([...classNames], classes);
     for (let i = 0; i < e.labels.length; i++) {
       rows.push(
-        [e.epoch, i, e.split[i] === 1 ? 'test' : 'train', e.labels[i], names[e.labels[i]], e.audio[2 * i], e.audio[2 * i + 1], e.visual[2 * i], e.visual[2 * i + 1], e.fused[2 * i], e.fused[2 * i + 1]]
+        [e.epoch, i, e.split[i] === 1 ? 'test' : 'train', e.labels[i], names[e.labels[i]], e.audio[2 * i], e.audio[2 * i + 1], e.visual[2 * i], e.visual[2 * i + 1], e.fused[2 * i], e.fused[2 * i + 1], pair]
           .map(cell)
           .join(','),
       );
@@ -154,7 +169,7 @@ export function fileSlug(text: string): string {
  * epochs and seed) and when it was created (UTC), so two runs of the same settings get different files:
  * "b-mm-concat-fast-15ep-seed-0-20240501-120000".
  */
-export function runFileLabel(run: Pick<RunRecord, 'config' | 'createdAt' | 'name'>): string {
+export function runFileLabel(run: Pick<RunRecord, 'config' | 'createdAt' | 'name' | 'modalities'>): string {
   const when = new Date(run.createdAt).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
   return `${fileSlug(runName(run))}-${when}`;
 }
@@ -170,7 +185,7 @@ export function exportFileName(label: string, what: string, ext: string): string
 }
 
 /** A run's export file name: `bmm-lab_<run-label>_<what>.<ext>`. */
-export function runFileName(run: Pick<RunRecord, 'config' | 'createdAt' | 'name'>, what: string, ext: string): string {
+export function runFileName(run: Pick<RunRecord, 'config' | 'createdAt' | 'name' | 'modalities'>, what: string, ext: string): string {
   return exportFileName(runFileLabel(run), what, ext);
 }
 
@@ -190,13 +205,13 @@ export function metricsJsonFile(run: RunRecord): { name: string; blob: Blob } {
  * `bmm-lab_<run-label>_weights-epoch<N>.safetensors` when the run is known; TF.js's `model.json` and `weights.bin`
  * keep their names (model.json names weights.bin).
  */
-export function exportedFileName(run: Pick<RunRecord, 'config' | 'createdAt' | 'name'> | undefined, filename: string): string {
+export function exportedFileName(run: Pick<RunRecord, 'config' | 'createdAt' | 'name' | 'modalities'> | undefined, filename: string): string {
   if (!run || !filename.endsWith('.safetensors')) return filename;
   const epoch = /epoch(\d+)/.exec(filename)?.[1];
   return runFileName(run, epoch ? `weights-epoch${epoch}` : 'weights', 'safetensors');
 }
 
 /** The UMAP coordinates of every epoch of a run that has maps, as one CSV: its file name and contents. */
-export function umapCsvFile(run: Pick<RunRecord, 'config' | 'createdAt' | 'name' | 'classNames'>, embeddings: Readonly<Record<number, Embedding>>): { name: string; blob: Blob } {
-  return { name: runFileName(run, 'umap', 'csv'), blob: new Blob([umapToCsv(Object.values(embeddings), run.classNames)], { type: 'text/csv' }) };
+export function umapCsvFile(run: Pick<RunRecord, 'config' | 'createdAt' | 'name' | 'classNames' | 'modalities'>, embeddings: Readonly<Record<number, Embedding>>): { name: string; blob: Blob } {
+  return { name: runFileName(run, 'umap', 'csv'), blob: new Blob([umapToCsv(Object.values(embeddings), run.classNames, runModalities(run))], { type: 'text/csv' }) };
 }

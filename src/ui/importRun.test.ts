@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPython, skipWithoutTorch } from '../../test/support/pythonReference';
 import { makeConfig } from '../core/config';
-import { decodeSafetensors } from '../core/safetensors';
+import { AUDIO_FLOW, AUDIO_RGB, RGB_FLOW } from '../core/modalities';
+import { decodeSafetensors, encodeSafetensors } from '../core/safetensors';
 import { runConfigDocument } from '../core/settingsDocument';
 import { makeDemoDataset } from '../data/demo';
 import { writePack } from '../data/pack';
@@ -58,6 +59,21 @@ describe('importRunFolder', () => {
     expect(run.epochs[0].audio).toEqual({ trainAcc: 0.6, testAcc: 0.5 });
     expect(run.epochs[0].confusion.fused).toEqual([]);
     expect(Array.from(w!)).toEqual([1, 2, 3]);
+    // Neither the summary nor (unreadable) weights name the pair: a run from before branch kinds, audio + RGB.
+    expect(run.modalities).toBe(AUDIO_RGB);
+  });
+
+  it('takes the pair from the summary, else from the weights\' metadata; refuses a pair the lab does not train', async () => {
+    const opts = { id: 'r', now: 1 };
+    const withPair = (modalities: unknown) => JSON.stringify({ summary: { config, dataset: 'ucf', classNames: ['a', 'b'], epochs: 2, modalities } });
+    const fromSummary = await importRunFolder([file('m/metrics.jsonl', `${line(1)}\n${line(2)}\n${withPair(['rgb', 'flow'])}`)], opts);
+    expect(fromSummary.run.modalities).toBe(RGB_FLOW);
+    const weights = encodeSafetensors([{ name: 'x', dtype: 'F32', shape: [1], data: Float32Array.of(1) }], { modalities: '["spectrogram","flow"]', audio_shape: '[1,64,64]', visual_shape: '[2,1,112,112]' });
+    const fromWeights = await importRunFolder([file('m/metrics.jsonl', `${line(1)}\n${summary}`), file('m/model.safetensors', weights)], opts);
+    expect(fromWeights.run.modalities).toBe(AUDIO_FLOW);
+    await expect(importRunFolder([file('m/metrics.jsonl', `${line(1)}\n${withPair(['flow', 'rgb'])}`)], opts)).rejects.toThrow(
+      /m\/metrics\.jsonl summary: "modalities" must be one of \["spectrogram","rgb"\], .*got \["flow","rgb"\]/,
+    );
   });
 
   it('takes the config from the summary line when there is no config file, and marks an unfinished run stopped', async () => {
@@ -121,5 +137,7 @@ describe('importRunFolder', () => {
     }
     expect(imported.classNames).toEqual(dataset.classNames);
     expect(decodeSafetensors(weights!).tensors.has('audio_net.conv1.weight')).toBe(true);
+    // The trainer's weights name their branches: the demo pack's audio + RGB.
+    expect(imported.modalities).toBe(AUDIO_RGB);
   });
 });

@@ -8,10 +8,16 @@
  * - `config.json` or `run.json` (the run-config document; else the summary's config);
  * - `model.safetensors` (optional): the final weights, which the lab can open for the maps and the matrices.
  * Anything else in the folder (checkpoints, logs) is ignored. Problems are reported with the file, line and field.
+ *
+ * The run's branch kinds: the summary's `modalities` (a JSON pair such as ["rgb","flow"], as `bmm-lab train --json`
+ * writes it), else the weights' metadata (`modalities`, or a spectrogram and RGB or flow by its visual_shape), else
+ * audio + RGB (what every run was before branch kinds).
  */
 import type { TrainConfig } from '../core/config';
 import type { ConfusionMatrix, EpochMetrics } from '../core/events';
+import { AUDIO_RGB, MODALITY_PAIRS, supportedPair, type ModalityPair } from '../core/modalities';
 import { readRunConfig } from '../core/settingsDocument';
+import { weightsFacts } from './importedWeights';
 import { newRunRecord, type RunRecord } from './run';
 
 export interface FolderFile {
@@ -109,6 +115,16 @@ function parseMetrics(text: string, file: string): Parsed {
   return { epochs, summary };
 }
 
+/** The run's pair: the summary's, else the weights', else audio + RGB; a summary pair the lab does not train is refused. */
+function runPair(summary: Record<string, unknown>, weights: Uint8Array | null, where: string): ModalityPair {
+  if (summary.modalities !== undefined && summary.modalities !== null) {
+    const pair = Array.isArray(summary.modalities) ? supportedPair(summary.modalities) : null;
+    if (!pair) throw new ImportError(`${where}: "modalities" must be one of ${MODALITY_PAIRS.map((p) => JSON.stringify(p)).join(', ')}, got ${JSON.stringify(summary.modalities)}`);
+    return pair;
+  }
+  return (weights && weightsFacts(weights)?.modalities) || AUDIO_RGB;
+}
+
 /**
  * Reads a trainer's output folder into a run record (status "done" when every configured epoch is there, else
  * "stopped"), with `source: "pytorch"` unless the summary names a lab backend.
@@ -149,7 +165,7 @@ export async function importRunFolder(files: readonly FolderFile[], options: { i
   const folder = metricsFile.path.includes('/') ? metricsFile.path.split('/').slice(0, -1).join('/') : '';
   const run: RunRecord = {
     ...newRunRecord(
-      { id: options.id, config, datasetId: options.datasetId ?? '', datasetName, classNames, trainSize: 0, testSize: 0, backend },
+      { id: options.id, config, datasetId: options.datasetId ?? '', datasetName, classNames, trainSize: 0, testSize: 0, modalities: runPair(summary, weights, `${metricsFile.path} summary`), backend },
       options.now,
     ),
     status: last >= config.epochs ? 'done' : 'stopped',

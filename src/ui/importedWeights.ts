@@ -1,10 +1,14 @@
 /**
  * A .safetensors file imported into the lab becomes a run: what its metadata says it was trained at (preset, width,
- * input sizes, method, fusion), how that differs from the form's settings it is evaluated under, the run record made
- * from its evaluation (one entry, epoch 0: "as imported"), and the notice that names the data it was evaluated on.
+ * input sizes, method, fusion, branch kinds), how that differs from the form's settings it is evaluated under, the
+ * run record made from its evaluation (one entry, epoch 0: "as imported"), and the notice that names the data it
+ * was evaluated on. The run's pair is the metadata's `modalities` (a file written before branch kinds: a spectrogram
+ * and RGB or flow by visual_shape's channels, as `parseWeightsMetadata` reads it); a file without metadata (a plain
+ * PyTorch state_dict) loaded into the dataset's model has the dataset's pair.
  */
 import { FUSIONS, METHODS, type MethodName, type TrainConfig } from '../core/config';
 import type { EpochMetrics, EvaluationReport } from '../core/events';
+import { branchLabel, legacyPair, strongerText, supportedPair, type ModalityPair } from '../core/modalities';
 import { parseSafetensorsHeader } from '../core/safetensors';
 import type { DatasetInfo } from '../worker/protocol';
 import { newRunRecord, type RunRecord } from './run';
@@ -20,6 +24,8 @@ export interface WeightsFacts {
   /** [C, T, H, W] */
   visualShape?: number[];
   classNames?: string[];
+  /** The branch kinds the weights were trained on. */
+  modalities?: ModalityPair;
 }
 
 function json<T>(raw: string | undefined): T | undefined {
@@ -40,14 +46,23 @@ export function weightsFacts(bytes: Uint8Array): WeightsFacts | null {
     return null;
   }
   const width = metadata.width !== undefined ? Number(metadata.width) : undefined;
+  const visualShape = json<number[]>(metadata.visual_shape);
+  const listed = json<unknown>(metadata.modalities);
+  const modalities =
+    metadata.modalities !== undefined
+      ? (Array.isArray(listed) && supportedPair(listed)) || undefined
+      : Array.isArray(visualShape) && metadata.audio_shape !== undefined
+        ? legacyPair(visualShape[0])
+        : undefined;
   return {
     method: metadata.method,
     fusion: metadata.fusion,
     preset: metadata.preset,
     width: width !== undefined && Number.isFinite(width) ? width : undefined,
     audioShape: json<number[]>(metadata.audio_shape),
-    visualShape: json<number[]>(metadata.visual_shape),
+    visualShape,
     classNames: json<string[]>(metadata.class_names),
+    modalities,
   };
 }
 
@@ -73,6 +88,11 @@ export function importedConfig(facts: WeightsFacts | null, config: TrainConfig):
   return { ...config, method, fusion };
 }
 
+/** The pair of an imported file's run: its metadata's, else (no metadata) the dataset's it was loaded for. */
+export function importedModalities(facts: WeightsFacts | null, dataset: Pick<DatasetInfo, 'modalities'>): ModalityPair {
+  return facts?.modalities ?? dataset.modalities;
+}
+
 /** One epoch entry (epoch 0) from an evaluation of imported weights. */
 export function evaluationEpoch(e: EvaluationReport, lr: number): EpochMetrics {
   return {
@@ -93,7 +113,7 @@ export function evaluationEpoch(e: EvaluationReport, lr: number): EpochMetrics {
 
 /** The run of an imported file: done, marked `source: 'weights'`, named after the file, with its evaluation. */
 export function importedRunRecord(
-  fields: { id: string; filename: string; config: TrainConfig; datasetId: string; dataset: DatasetInfo; backend: string | null; evaluation: EvaluationReport },
+  fields: { id: string; filename: string; config: TrainConfig; datasetId: string; dataset: DatasetInfo; modalities: ModalityPair; backend: string | null; evaluation: EvaluationReport },
   now: number,
 ): RunRecord {
   const base = newRunRecord(
@@ -105,6 +125,7 @@ export function importedRunRecord(
       classNames: fields.dataset.classNames,
       trainSize: fields.dataset.trainSize,
       testSize: fields.dataset.testSize,
+      modalities: fields.modalities,
       backend: fields.backend,
     },
     now,
@@ -127,5 +148,8 @@ export function importNotice(filename: string, tensors: number, e: EvaluationRep
     ? `${dataset.name === 'demo' ? `the demo dataset generated with seed ${config.seed}` : `dataset "${dataset.name}"`}: test accuracy over its test split (${dataset.testSize} clips), rho over its training split (${dataset.trainSize} clips)`
     : 'the selected dataset';
   const warn = mismatches.length ? ` Note: ${mismatches.join('; ')}; the accuracies are of the weights at the form's input sizes.` : '';
-  return `Loaded ${tensors} tensors from ${filename}, evaluated on ${data}. Test accuracy ${pct(e.fused.testAcc)} (audio ${pct(e.audio.testAcc)}, visual ${pct(e.visual.testAcc)}), rho ${e.rho.toFixed(2)}. It is in the runs list; Train continues from these weights.${warn}`;
+  // The weights were loaded into the dataset's model, so its pair names the branches (unknown without a dataset).
+  const pair = dataset?.modalities ?? null;
+  const heads = `${branchLabel(pair, 'audio')} ${pct(e.audio.testAcc)}, ${branchLabel(pair, 'visual')} ${pct(e.visual.testAcc)}`;
+  return `Loaded ${tensors} tensors from ${filename}, evaluated on ${data}. Test accuracy ${pct(e.fused.testAcc)} (${heads}), rho ${e.rho.toFixed(2)} (${strongerText(pair, e.rho)}). It is in the runs list; Train continues from these weights.${warn}`;
 }

@@ -10,7 +10,7 @@ import { LabController, type ControllerDeps } from './labController';
 import { groupRuns } from './runStats';
 import { RunStore } from './runStore';
 import { chartedRunIds, createStore, initialState, type LabState } from './store';
-import { AUDIO_RGB } from '../core/modalities';
+import { AUDIO_RGB, RGB_FLOW } from '../core/modalities';
 
 /** Answers every embed request on the next macrotask with a trivial embedding. */
 class InstantUmapWorker implements WorkerLike {
@@ -82,6 +82,17 @@ describe('LabController', () => {
     expect(state().session.dataset?.trainSize).toBe(120);
   });
 
+  it('records the dataset\'s pair with a run (RGB + flow), in memory and in storage', async () => {
+    const { controller, state, stored } = await setup(undefined, { modalities: RGB_FLOW });
+    expect(state().session.dataset?.modalities).toEqual(RGB_FLOW);
+    controller.train();
+    await until('done', () => state().session.state === 'done');
+    expect(state().runs['run-1'].modalities).toEqual(RGB_FLOW);
+    await until('stored', () => state().runs['run-1'].checkpointEpoch === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await stored().getRun('run-1'))?.modalities).toEqual(RGB_FLOW);
+  });
+
   it('trains a run to the end, saving run, checkpoint and embeddings', async () => {
     const { controller, workers, state, stored } = await setup();
     controller.train();
@@ -142,10 +153,12 @@ describe('LabController', () => {
     const file = (name: string, bytes: number[]) => Object.assign(new Blob([new Uint8Array(bytes)]), { name });
     await controller.importWeights(file('model.safetensors', [1, 2, 3, 4, 5, 6, 7, 8, 9]));
     await until('imported', () => state().notices.some((n) => n.text.startsWith('Loaded 3 tensors from model.safetensors')));
-    expect(state().notices.find((n) => n.text.startsWith('Loaded'))!.text).toContain('Test accuracy 25.0% (audio 25.0%, visual 25.0%), rho 2.00');
+    expect(state().notices.find((n) => n.text.startsWith('Loaded'))!.text).toContain('Test accuracy 25.0% (Audio 25.0%, RGB 25.0%), rho 2.00 (Audio stronger)');
     // The file became a run: in the list (marked as a weights import), viewed, with the evaluation as its one entry.
     const imported = Object.values(state().runs).find((r) => r.source === 'weights')!;
     expect(imported).toMatchObject({ name: 'model', importedFrom: 'model.safetensors', status: 'done', datasetName: 'fake', weightsStored: true });
+    // A file without metadata was loaded into the dataset's model: the dataset's pair.
+    expect(imported.modalities).toEqual(AUDIO_RGB);
     expect(imported.epochs.map((e) => [e.epoch, e.testAcc, e.rho])).toEqual([[0, 0.25, 2]]);
     expect(state().viewRunId).toBe(imported.id);
     // Its maps: the features the evaluation produced, embedded under the new run at epoch 0.

@@ -6,7 +6,7 @@
 import type { TrainConfig } from '../core/config';
 import { selectConfigError } from './configCheck';
 import type { FeatureSnapshot, SessionEvent } from '../core/events';
-import { importedConfig, importedRunRecord, importMismatches, importNotice, weightsFacts, type WeightsFacts } from './importedWeights';
+import { importedConfig, importedModalities, importedRunRecord, importMismatches, importNotice, weightsFacts, type WeightsFacts } from './importedWeights';
 import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type TrainOut, type TrainState } from '../worker/protocol';
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
 import { compactBatches } from './chartData';
@@ -14,7 +14,7 @@ import { ImportError, importRunFolder, type FolderFile } from './importRun';
 import { canContinue, newRunRecord, type RunAnnotation, type RunRecord } from './run';
 import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
-import type { DatasetEntry, LabState, Store, SweepView } from './store';
+import { entryModalities, type DatasetEntry, type LabState, type Store, type SweepView } from './store';
 import { exportedFileName } from './exportMetrics';
 
 export interface ControllerDeps {
@@ -244,6 +244,7 @@ export class LabController {
         config: importedConfig(pending.facts, sessionConfig),
         datasetId: s.session.datasetId ?? this.selectedDataset().id,
         dataset: s.session.dataset,
+        modalities: importedModalities(pending.facts, s.session.dataset),
         backend: s.session.backend?.name ?? null,
         evaluation: msg.evaluation,
       },
@@ -578,7 +579,8 @@ export class LabController {
     const now = this.deps.now();
     const entry = this.selectedDataset();
     const run: RunRecord = pending.run
-      ? { ...pending.run, updatedAt: now, backend: s.backend?.name ?? pending.run.backend }
+      ? // A run stored before branch kinds learns its pair from the dataset it continues on.
+        { ...pending.run, updatedAt: now, backend: s.backend?.name ?? pending.run.backend, modalities: pending.run.modalities ?? info?.modalities }
       : newRunRecord(
           {
             id: this.deps.newRunId(),
@@ -588,6 +590,7 @@ export class LabController {
             classNames: info?.classNames ?? [],
             trainSize: info?.trainSize ?? 0,
             testSize: info?.testSize ?? 0,
+            modalities: info?.modalities ?? entryModalities(entry),
             backend: s.backend?.name ?? null,
           },
           now,

@@ -15,10 +15,11 @@ import {
 } from './palette';
 import { newRunRecord, type RunRecord } from './run';
 import { initialState, labReducer, type LabState } from './store';
+import { AUDIO_RGB } from '../core/modalities';
 
 const config = makeConfig({ preset: 'tiny', epochs: 2 });
 const record = (id: string, createdAt: number): RunRecord =>
-  newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: ['a'], trainSize: 4, testSize: 2, backend: 'wasm' }, createdAt);
+  newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: ['a'], trainSize: 4, testSize: 2, modalities: AUDIO_RGB, backend: 'wasm' }, createdAt);
 
 describe('contrast', () => {
   it('computes the WCAG ratio (black on white 21, white on white 1, a known pair)', () => {

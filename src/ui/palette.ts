@@ -64,13 +64,13 @@ export function withColorIndex<T extends Colored>(run: T, others: readonly Color
   return { ...run, colorIndex: index };
 }
 
-/** Modality colours of the imbalance view, the same for every run (audio warm, visual cool). */
+/** Branch colours of the imbalance view, the same for every run (the first branch warm, the second cool). */
 export const MODALITY_COLORS = { audio: '#c2410c', visual: '#1d4ed8' } as const;
 export type ModalityName = keyof typeof MODALITY_COLORS;
 
 /** Text of the chart legends and run keys (the glyphs carry the colour; text stays dark). */
 export const LEGEND_TEXT = '#1c2430';
-/** Secondary legend text (annotations such as "> 1: audio stronger"). */
+/** Secondary legend text (annotations such as "> 1: RGB stronger"). */
 export const LEGEND_MUTED = '#4b5563';
 /** The backgrounds that legend text sits on: the panel and the exported image. */
 export const LEGEND_BACKGROUNDS = ['#ffffff'] as const;

@@ -5,12 +5,13 @@ import { fakeEpochMetrics } from '../../test/support/fakeTrainer';
 import { formatPercent, liveProgress, progressFraction } from './progress';
 import { initialState, type LabState, type ProgressView } from './store';
 import { newRunRecord } from './run';
+import { AUDIO_RGB } from '../core/modalities';
 
 const config = { ...makeConfig(), epochs: 4 };
 
 function stateWith(progress: Partial<ProgressView>, epochs: EpochMetrics[], estimate: StepEstimate | null = null): LabState {
   const s = initialState(config);
-  const run = { ...newRunRecord({ id: 'r', config, datasetId: 'demo', datasetName: 'demo', classNames: [], trainSize: 0, testSize: 0, backend: null }, 0), epochs };
+  const run = { ...newRunRecord({ id: 'r', config, datasetId: 'demo', datasetName: 'demo', classNames: [], trainSize: 0, testSize: 0, modalities: AUDIO_RGB, backend: null }, 0), epochs };
   return {
     ...s,
     runs: { r: run },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getSetting, makeConfig, validateConfig, type TrainConfig } from '../core/config';
 import { newRunRecord, type RunRecord } from './run';
 import { parseStoredQueue, queueEntryLabel, queueProgress, storedQueue, table2Queue } from './reproduceQueue';
+import { AUDIO_RGB } from '../core/modalities';
 
 const base = makeConfig({ preset: 'tiny', method: 'visual-only', fusion: 'gated', seed: 7, lr: 0.01, bmm: { maxM: 0.3, warmup: 1 }, ogm: { alpha: 0.2 }, bnStats: 'running', valSplit: 0.1 });
 
@@ -40,7 +41,7 @@ describe('table2Queue', () => {
 
 function run(id: string, config: TrainConfig, status: RunRecord['status'], seconds: number[], datasetId = 'crema'): RunRecord {
   const datasetName = datasetId === 'crema' || datasetId === '' ? 'CREMA-D' : datasetId;
-  const r = newRunRecord({ id, config, datasetId, datasetName, classNames: [], trainSize: 0, testSize: 0, backend: 'cpu' }, 0);
+  const r = newRunRecord({ id, config, datasetId, datasetName, classNames: [], trainSize: 0, testSize: 0, modalities: AUDIO_RGB, backend: 'cpu' }, 0);
   return { ...r, status, epochs: seconds.map((s, i) => ({ epoch: i + 1, seconds: s }) as RunRecord['epochs'][number]) };
 }
 

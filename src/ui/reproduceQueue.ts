@@ -64,7 +64,8 @@ export function table2Queue(base: TrainConfig, seeds: readonly number[] = TABLE2
 
 /** What a queue's entry is, for lists: "Concat + B-MM seed 0". */
 export function queueEntryLabel(config: TrainConfig): string {
-  return `${rowLabel(rowMethodOf(config), config.fusion)} seed ${config.seed}`;
+  // The queue's methods are none named after a branch; were one, it would say "First branch only", not guess a kind.
+  return `${rowLabel(rowMethodOf(config), config.fusion, null)} seed ${config.seed}`;
 }
 
 /** The queue as browser storage keeps it. */

@@ -4,6 +4,8 @@
  */
 import type { TrainConfig } from '../core/config';
 import type { EpochMetrics, RunSummary } from '../core/events';
+import { soloMethodLabel, type ModalityPair } from '../core/modalities';
+import { runModalities } from '../core/runGroups';
 import type { BatchPoint } from './chartData';
 import { METHOD_LABELS } from './configFields';
 
@@ -21,6 +23,9 @@ export interface RunRecord {
   classNames: string[];
   trainSize: number;
   testSize: number;
+  /** The dataset's branch kinds (first, second; `modalities.ts`); absent in runs stored or exported before branch
+   * kinds, which were a spectrogram and RGB frames: read it with `runModalities`. */
+  modalities?: ModalityPair;
   /** Backend actually used, as the worker reported it. */
   backend: string | null;
   status: RunStatus;
@@ -56,27 +61,39 @@ export function parseTags(text: string): string[] {
   return [...new Set(text.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
 }
 
-/** What a new run is made of; everything it accumulates later starts empty. */
-export type NewRunFields = Pick<RunRecord, 'id' | 'config' | 'datasetId' | 'datasetName' | 'classNames' | 'trainSize' | 'testSize' | 'backend'>;
+/** What a new run is made of (its pair always: only old records lack one); everything it accumulates later starts empty. */
+export type NewRunFields = Pick<RunRecord, 'id' | 'config' | 'datasetId' | 'datasetName' | 'classNames' | 'trainSize' | 'testSize' | 'backend'> & { modalities: ModalityPair };
 
 /** A run record at its start: no epochs, batches, summary, checkpoint or maps yet. */
 export function newRunRecord(fields: NewRunFields, now: number): RunRecord {
   return { ...fields, createdAt: now, updatedAt: now, status: 'running', epochs: [], batches: [], summary: null, checkpointEpoch: null, embeddingEpochs: [], error: null };
 }
 
-/** Short description of a run's setup for tables and legends: "B-MM concat fast 15ep seed 0". */
-export function runLabel(config: TrainConfig): string {
-  return `${METHOD_LABELS[config.method]} ${config.fusion} ${config.preset} ${config.epochs}ep seed ${config.seed}`;
+/** A run's pair of branch kinds; a run recorded before branch kinds (none stored) was audio + RGB. */
+export { runModalities };
+
+/**
+ * How the page names a method on a run of `pair`: the settings' label, except that a method named after a branch
+ * takes the branch's kind ("RGB only" for `audio-only` on RGB + flow); null pair (runs of several pairs): "First
+ * branch only".
+ */
+export function methodLabel(method: string, pair: ModalityPair | null): string {
+  return soloMethodLabel(method, pair) ?? METHOD_LABELS[method] ?? method;
+}
+
+/** Short description of a run's setup for tables and legends: "B-MM concat fast 15ep seed 0" ("RGB only …" by the pair). */
+export function runLabel(config: TrainConfig, pair: ModalityPair | null): string {
+  return `${methodLabel(config.method, pair)} ${config.fusion} ${config.preset} ${config.epochs}ep seed ${config.seed}`;
 }
 
 /** A group of runs that differ only in the seed, as its label without the seed: "B-MM concat fast 15ep". */
-export function groupLabel(config: TrainConfig): string {
-  return runLabel(config).replace(/ seed -?\d+$/, '');
+export function groupLabel(config: TrainConfig, pair: ModalityPair | null): string {
+  return runLabel(config, pair).replace(/ seed -?\d+$/, '');
 }
 
 /** The run as the lab names it: the researcher's name where given, else its generated label. */
-export function runName(run: Pick<RunRecord, 'config' | 'name'>): string {
-  return run.name && run.name.trim() ? run.name.trim() : runLabel(run.config);
+export function runName(run: Pick<RunRecord, 'config' | 'name' | 'modalities'>): string {
+  return run.name && run.name.trim() ? run.name.trim() : runLabel(run.config, runModalities(run));
 }
 
 /** Whether training can continue from the stored checkpoint. */

@@ -5,6 +5,7 @@ import { newRunRecord, type RunRecord } from './run';
 import { runResults } from '../core/results';
 import { fakeEpochMetrics } from '../../test/support/fakeTrainer';
 import { formatDiff, formatStat, groupCurve, groupKey, groupRuns, groupSettings, meanStd, pairedDiff, parseSeedList, stableStringify, sweepConfigs } from './runStats';
+import { AUDIO_FLOW, AUDIO_RGB, RGB_FLOW, type ModalityPair } from '../core/modalities';
 
 function epoch(e: number, fused: number, audio: number, visual: number): EpochMetrics {
   return { epoch: e, testAcc: fused, audio: { trainAcc: 0, testAcc: audio }, visual: { trainAcc: 0, testAcc: visual } } as EpochMetrics;
@@ -99,6 +100,25 @@ describe('groupRuns', () => {
     expect(groupKey('d', a)).toBe(groupKey('d', reordered));
     expect(groupKey('d', a)).not.toBe(groupKey('d', { ...a, lr: 0.01 }));
     expect(stableStringify({ b: 1, a: [1, { d: 2, c: null }] })).toBe('{"a":[1,{"c":null,"d":2}],"b":1}');
+    // The pair is part of the group: one dataset decoded as two pairs is two groups; none recorded is audio + RGB.
+    expect(groupKey('d', a, RGB_FLOW)).not.toBe(groupKey('d', a, AUDIO_FLOW));
+    expect(groupKey('d', a)).toBe(groupKey('d', a, AUDIO_RGB));
+  });
+
+  it('groups runs of one dataset and config by their pair, each group with its pair', () => {
+    const config = makeConfig({ preset: 'tiny', method: 'erm' });
+    const run = (id: string, seed: number, modalities?: ModalityPair): RunRecord => ({
+      ...newRunRecord({ id, config: { ...config, seed }, datasetId: 'u', datasetName: 'ucf', classNames: [], trainSize: 0, testSize: 0, modalities: AUDIO_RGB, backend: null }, 0),
+      modalities,
+      status: 'done',
+      epochs: [fakeEpochMetrics(config, 1, 2, 4)],
+    });
+    const groups = groupRuns([run('a', 0, RGB_FLOW), run('b', 1, AUDIO_FLOW), run('c', 2, RGB_FLOW), run('old', 3)]);
+    expect(groups.map((g) => [g.runIds, g.modalities])).toEqual([
+      [['a', 'c'], RGB_FLOW],
+      [['b'], AUDIO_FLOW],
+      [['old'], AUDIO_RGB],
+    ]);
   });
 });
 
@@ -134,7 +154,7 @@ describe('sweeps', () => {
 
 describe('comparisons', () => {
   const done = (id: string, config: TrainConfig, accs: number[], visual = 0.3): RunRecord => ({
-    ...newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: [], trainSize: 0, testSize: 0, backend: null }, 0),
+    ...newRunRecord({ id, config, datasetId: 'demo', datasetName: 'demo', classNames: [], trainSize: 0, testSize: 0, modalities: AUDIO_RGB, backend: null }, 0),
     status: 'done',
     epochs: accs.map((a, i) => ({ ...fakeEpochMetrics(config, i + 1, 2, 4), testAcc: a, visual: { trainAcc: 0, testAcc: visual } })),
   });

@@ -1,10 +1,34 @@
 /**
  * Which runs the runs table shows, and in which order: a text filter over what a row says (name, generated label,
- * tags, note, dataset, status, backend), a filter per config column (method, fusion, preset, dataset), and a sort
- * by any column (newest first by default; ties keep creation order).
+ * tags, note, dataset and its modalities, status, backend), a filter per config column (method, fusion, preset,
+ * dataset), and a sort by any column (newest first by default; ties keep creation order). Also the names of the
+ * per-branch columns, which follow the runs' pair.
  */
+import { AUDIO_RGB, branchLabel, pairLabel, sharedPair, type ModalityPair } from '../core/modalities';
 import { runResults } from '../core/results';
-import { runLabel, runName, type RunRecord } from './run';
+import { runLabel, runModalities, runName, type RunRecord } from './run';
+
+/** The headers of a table's two per-branch columns and whether its rows are of several pairs. */
+export interface BranchColumns {
+  audio: string;
+  visual: string;
+  /** Null when every row has one pair; else what the table says about its branch columns. */
+  mixedNote: string | null;
+}
+
+/**
+ * The per-branch columns of a table of runs (or groups) of these pairs: the kinds' names of their common pair ("RGB",
+ * "Flow"); "first branch", "second branch" where the rows are of several pairs, which the table then says (each row
+ * shows its own pair).
+ */
+export function branchColumns(pairs: readonly ModalityPair[]): BranchColumns {
+  const pair = sharedPair(pairs, AUDIO_RGB);
+  return {
+    audio: branchLabel(pair, 'audio'),
+    visual: branchLabel(pair, 'visual'),
+    mixedNote: pair ? null : 'The rows are of several modality pairs: the branch columns are each row\'s first and second branch, its pair under its dataset.',
+  };
+}
 
 export type RunSortKey = 'created' | 'name' | 'method' | 'fusion' | 'preset' | 'epochs' | 'seed' | 'bestFused' | 'finalFused' | 'status';
 
@@ -58,7 +82,8 @@ function sortValue(run: RunRecord, key: RunSortKey): number | string {
 
 /** The words a row shows, for the text filter. */
 function rowText(run: RunRecord): string {
-  return [runName(run), runLabel(run.config), ...(run.tags ?? []), run.note ?? '', run.datasetName, run.status, run.backend ?? '', run.source === 'pytorch' ? 'pytorch imported' : '']
+  const pair = runModalities(run);
+  return [runName(run), runLabel(run.config, pair), ...(run.tags ?? []), run.note ?? '', run.datasetName, pairLabel(pair), run.status, run.backend ?? '', run.source === 'pytorch' ? 'pytorch imported' : '']
     .join(' ')
     .toLowerCase();
 }

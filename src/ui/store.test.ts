@@ -5,11 +5,12 @@ import { fakeFeatures, fakeRunMessages } from '../../test/support/fakeTrainer';
 import { newRunRecord, type RunRecord } from './run';
 import { chartedRunIds, createStore, initialState, labReducer, liveRunId, selectStableRuns, viewedRunId, type LabAction, type LabState } from './store';
 import { statusText } from './statusText';
+import { AUDIO_RGB } from '../core/modalities';
 
 const config = makeConfig({ preset: 'tiny', epochs: 3 });
 
 function newRun(id: string, createdAt = 1): RunRecord {
-  return newRunRecord({ id, config, datasetId: 'demo', datasetName: 'fake', classNames: ['a', 'b'], trainSize: 10, testSize: 4, backend: null }, createdAt);
+  return newRunRecord({ id, config, datasetId: 'demo', datasetName: 'fake', classNames: ['a', 'b'], trainSize: 10, testSize: 4, modalities: AUDIO_RGB, backend: null }, createdAt);
 }
 
 function apply(state: LabState, actions: LabAction[]): LabState {
@@ -22,7 +23,7 @@ function readySession(): LabState {
   return apply(initialState(config), [
     { type: 'session/init', config, datasetId: 'demo' },
     worker({ type: 'backend', name: 'wasm', reason: 'WebGPU not available: navigator.gpu missing; using wasm' }),
-    worker({ type: 'dataset', info: { name: 'fake', classNames: ['a', 'b'], trainSize: 10, testSize: 4 } }),
+    worker({ type: 'dataset', info: { name: 'fake', classNames: ['a', 'b'], trainSize: 10, testSize: 4, modalities: AUDIO_RGB } }),
     worker({ type: 'state', state: 'idle' }),
   ]);
 }

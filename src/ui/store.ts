@@ -6,6 +6,7 @@
  */
 import { makeConfig, type TrainConfig } from '../core/config';
 import type { EpochMetrics, EvalProgress, RunSummary, SessionEvent, StepEstimate } from '../core/events';
+import { AUDIO_RGB, type ModalityPair } from '../core/modalities';
 import { assertNever, type DatasetInfo, type DatasetSource, type Embedding, type TrainOut, type TrainState } from '../worker/protocol';
 import { toBatchPoint } from './chartData';
 import { withColorIndex } from './palette';
@@ -19,12 +20,22 @@ export interface DatasetEntry {
   source: DatasetSource;
 }
 
+/** The branch kinds of an entry's dataset: a transferred dataset's own; the demo's (and any other) audio + RGB. */
+export function entryModalities(entry: DatasetEntry): ModalityPair {
+  return entry.source.kind === 'transfer' ? entry.source.modalities : AUDIO_RGB;
+}
+
 export const DEMO_DATASET: DatasetEntry = {
   id: 'demo',
   name: 'Demo (synthetic audio-visual)',
   description: 'Generated in the browser: class-coded tones and shapes, one modality made weaker on purpose',
   source: { kind: 'demo' },
 };
+
+/** The selected dataset's branch kinds: what the form's next run (and its sweep) will train on. */
+export function selectedModalities(s: Pick<LabState, 'datasets' | 'datasetId'>): ModalityPair {
+  return entryModalities(s.datasets.find((d) => d.id === s.datasetId) ?? DEMO_DATASET);
+}
 
 export interface Notice {
   id: number;

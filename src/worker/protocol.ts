@@ -20,7 +20,7 @@
  */
 import type { TrainConfig } from '../core/config';
 import type { DatasetShape } from '../core/dataset';
-import type { FrameKind } from '../core/modalities';
+import type { FrameKind, ModalityPair } from '../core/modalities';
 import type { EvaluationReport, FeatureSnapshot, SessionEvent, StepEstimate } from '../core/events';
 import type { ExportFormat, TrainState } from '../core/session';
 import type { DemoOptions } from '../data/demo';
@@ -71,6 +71,8 @@ export interface DatasetInfo {
   classNames: string[];
   trainSize: number;
   testSize: number;
+  /** The dataset's branch kinds (first, second): what the page calls the branches of runs on it. */
+  modalities: ModalityPair;
 }
 
 

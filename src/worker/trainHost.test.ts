@@ -38,7 +38,7 @@ describe('TrainHost with the real session', () => {
     const init = await send({ type: 'init', config: { ...config, backend: 'wasm' }, dataset: demo, checkpointEvery: 1 });
     expect(types(init)).toEqual(['backend', 'dataset', 'state:idle']);
     const info = init[1].type === 'dataset' ? init[1].info : null;
-    expect(info).toMatchObject({ trainSize: 12, testSize: 6 });
+    expect(info).toMatchObject({ trainSize: 12, testSize: 6, modalities: ['spectrogram', 'rgb'] });
 
     // The timed step: an estimate of 3 training batches (12 clips, batch 4) and the evaluation batches.
     const est = await send({ type: 'estimate' });

@@ -194,7 +194,7 @@ export class TrainHost {
     await this.startBackend(message.config.backend);
     const dataset = this.loadDataset(message.dataset, message.config);
     this.dataset = dataset;
-    this.post({ type: 'dataset', info: { name: dataset.name, classNames: dataset.classNames, trainSize: dataset.train.size, testSize: dataset.test.size } });
+    this.post({ type: 'dataset', info: { name: dataset.name, classNames: dataset.classNames, trainSize: dataset.train.size, testSize: dataset.test.size, modalities: dataset.modalities } });
     const session = await this.deps.createSession({ config: message.config, dataset, checkpoint: message.resume as Checkpoint | undefined });
     this.session = session;
     this.attach(session);

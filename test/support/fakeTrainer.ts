@@ -6,6 +6,7 @@
  */
 import type { TrainConfig } from '../../src/core/config';
 import type { Dataset } from '../../src/core/dataset';
+import { AUDIO_RGB, type ModalityPair } from '../../src/core/modalities';
 import type { EpochMetrics, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate } from '../../src/core/events';
 import type { ExportedFile, ExportFormat, TrainState } from '../../src/core/session';
 import type { TrainIn, TrainOut } from '../../src/worker/protocol';
@@ -20,6 +21,8 @@ export interface FakeTrainerOptions {
   /** Clips in each feature snapshot. */
   featureClips?: number;
   backend?: string;
+  /** The dataset's branch kinds (audio + RGB unless given). */
+  modalities?: ModalityPair;
 }
 
 const DEFAULTS = {
@@ -29,6 +32,7 @@ const DEFAULTS = {
   batchesPerEpoch: 4,
   featureClips: 24,
   backend: 'cpu',
+  modalities: AUDIO_RGB,
 };
 
 const METHOD_BONUS: Record<TrainConfig['method'], number> = { erm: 0, mm: 0.02, bmm: 0.05, 'ogm-ge': 0.04, 'audio-only': -0.1, 'visual-only': -0.15, mmpareto: 0.04, agm: 0.03, pmr: 0.03 };
@@ -236,7 +240,7 @@ export class FakeSession implements HostSession {
 
 /** A dataset of the right size and classes for the host's `dataset` message; the fake session reads no clips. */
 function fakeDataset(o: typeof DEFAULTS): Dataset {
-  return { name: 'fake', classNames: o.classNames, train: { size: o.trainSize }, test: { size: o.testSize } } as unknown as Dataset;
+  return { name: 'fake', classNames: o.classNames, modalities: o.modalities, train: { size: o.trainSize }, test: { size: o.testSize } } as unknown as Dataset;
 }
 
 /**

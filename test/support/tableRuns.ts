@@ -3,6 +3,7 @@
  * fused, audio and visual test accuracies (and optionally validation accuracies).
  */
 import { makeConfig, type TrainConfig } from '../../src/core/config';
+import type { ModalityPair } from '../../src/core/modalities';
 import type { GroupableRun } from '../../src/core/runGroups';
 
 type Overrides = Parameters<typeof makeConfig>[0];
@@ -16,6 +17,8 @@ export interface TableRunSpec {
   /** Per epoch: [fused, audio, visual] validation accuracy; absent: no validation split. */
   val?: [number, number, number][];
   status?: string;
+  /** The branch kinds; absent: none recorded (audio + RGB). */
+  modalities?: ModalityPair;
 }
 
 export function tableRun(spec: TableRunSpec): GroupableRun & { config: TrainConfig } {
@@ -23,6 +26,7 @@ export function tableRun(spec: TableRunSpec): GroupableRun & { config: TrainConf
   return {
     id: spec.id,
     datasetName: spec.dataset,
+    ...(spec.modalities ? { modalities: spec.modalities } : {}),
     config,
     status: spec.status ?? 'done',
     epochs: spec.test.map(([fused, audio, visual], i) => ({

@@ -1,23 +1,29 @@
 /**
- * Grouped curves: for each across-seeds group, the mean over its seeds of a per-epoch number (fused, audio or
- * visual test accuracy, or rho) as a line, with a band of ± one standard deviation, coloured by method (one colour
- * per method, the same in every group of that method; the line style tells groups of one method apart).
+ * Grouped curves: for each across-seeds group, the mean over its seeds of a per-epoch number (fused, first or
+ * second branch's test accuracy, or rho) as a line, with a band of ± one standard deviation, coloured by method (one
+ * colour per method, the same in every group of that method; the line style tells groups of one method apart). The
+ * branches are named by the groups' pair ("RGB test accuracy"); groups of several pairs say "first branch" and each
+ * group's name carries its pair.
  */
 import { useMemo, useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METHODS } from '../../core/config';
+import { AUDIO_RGB, branchLabel, capitalised, pairLabel, rhoFormula, rhoSide, sharedPair, type ModalityPair } from '../../core/modalities';
 import { RUN_COLORS } from '../palette';
 import { GLYPH_HEIGHT, GLYPH_WIDTH } from './chartExport';
 import type { RunRecord } from '../run';
 import { groupLabel } from '../run';
 import { groupCurve, type CurveMetric, type RunGroup } from '../runStats';
 
-const METRICS: Record<CurveMetric, { label: string; percent: boolean }> = {
-  testAcc: { label: 'Fused test accuracy', percent: true },
-  audioTest: { label: 'Audio test accuracy', percent: true },
-  visualTest: { label: 'Visual test accuracy', percent: true },
-  rho: { label: 'rho (s_audio / s_visual; > 1: audio stronger)', percent: false },
-};
+/** The metrics a grouped curve can follow, the branches named under `pair` (null: groups of several pairs). */
+export function curveMetrics(pair: ModalityPair | null): Record<CurveMetric, { label: string; percent: boolean }> {
+  return {
+    testAcc: { label: 'Fused test accuracy', percent: true },
+    audioTest: { label: `${capitalised(branchLabel(pair, 'audio'))} test accuracy`, percent: true },
+    visualTest: { label: `${capitalised(branchLabel(pair, 'visual'))} test accuracy`, percent: true },
+    rho: { label: `rho (${rhoFormula(pair)}; ${rhoSide(pair, '>')})`, percent: false },
+  };
+}
 
 const DASHES = ['', '6 3', '2 3', '8 3 2 3'];
 
@@ -29,11 +35,14 @@ export function methodColor(method: string): string {
 
 export function GroupCurves({ groups, runs }: { groups: RunGroup[]; runs: Readonly<Record<string, RunRecord>> }) {
   const [metric, setMetric] = useState<CurveMetric>('testAcc');
+  const pair = sharedPair(groups.map((g) => g.modalities), AUDIO_RGB);
+  const metrics = useMemo(() => curveMetrics(pair), [pair]);
   const { data, keys } = useMemo(() => {
     const rows = new Map<number, Record<string, number | [number, number]>>();
     const keys = groups.map((g, i) => {
       const sameMethodBefore = groups.slice(0, i).filter((h) => h.config.method === g.config.method).length;
-      return { id: `g${i}`, name: `${groupLabel(g.config)} (n = ${g.runIds.length})`, color: methodColor(g.config.method), dash: DASHES[sameMethodBefore % DASHES.length] };
+      const of = pair ? `n = ${g.runIds.length}` : `${pairLabel(g.modalities)}, n = ${g.runIds.length}`;
+      return { id: `g${i}`, name: `${groupLabel(g.config, g.modalities)} (${of})`, color: methodColor(g.config.method), dash: DASHES[sameMethodBefore % DASHES.length] };
     });
     groups.forEach((g, i) => {
       for (const p of groupCurve(g, runs, metric)) {
@@ -44,18 +53,18 @@ export function GroupCurves({ groups, runs }: { groups: RunGroup[]; runs: Readon
       }
     });
     return { data: [...rows.values()].sort((a, b) => (a.epoch as number) - (b.epoch as number)), keys };
-  }, [groups, runs, metric]);
+  }, [groups, runs, metric, pair]);
   if (groups.length === 0) return null;
-  const m = METRICS[metric];
+  const m = metrics[metric];
   const fmt = (v: number) => (m.percent ? `${Math.round(v * 100)}%` : v.toFixed(2));
   return (
     <figure className="group-curves" aria-label={`Grouped curves: ${m.label}, mean ± std over seeds of ${groups.length} groups`}>
       <figcaption>
         Mean ± std over seeds, by method{' '}
         <select aria-label="Grouped curves metric" value={metric} onChange={(e) => setMetric(e.target.value as CurveMetric)}>
-          {(Object.keys(METRICS) as CurveMetric[]).map((k) => (
+          {(Object.keys(metrics) as CurveMetric[]).map((k) => (
             <option key={k} value={k}>
-              {METRICS[k].label}
+              {metrics[k].label}
             </option>
           ))}
         </select>

@@ -3,12 +3,17 @@
  * values (exact), with what the legends say about them. Pure, so the charts only draw.
  *
  * How the charts encode things: in the loss, fused, rho and mix charts a run is its colour and marker; in the
- * imbalance view's accuracy chart colour is the modality (audio, visual: the same in every run) and a run is its
- * marker. Train is a solid line, test a dashed one; per-batch curves are thin and pale. The legends name these
+ * imbalance view's accuracy chart colour is the branch (first warm, second cool: the same in every run) and a run is
+ * its marker. Train is a solid line, test a dashed one; per-batch curves are thin and pale. The legends name these
  * encodings once (so they stay small however many runs are drawn); the runs themselves are named once, in the
  * panel's run key (and in an exported chart's legend).
+ *
+ * Branches are named by the runs' kinds (`ChartNames`): "RGB" and "Flow" for RGB + flow runs, "Audio" and "RGB" for
+ * the demo; a curve by its own run's pair. Where the runs drawn have different pairs, the titles and the legend say
+ * "first branch" / "second branch" (with the kinds each is in the runs drawn) rather than one run's names.
  */
 import type { EpochMetrics } from '../../core/events';
+import { branchLabel, branchName, capitalised, KIND_NAMES, rhoFormula, rhoSide, sharedPair, strongerText, type Branch, type ModalityPair } from '../../core/modalities';
 import { batchCurve, epochSeries, mixedModalities, warmupSpan, type BatchPoint, type MixingConfig, type XY } from '../chartData';
 import { LEGEND_MUTED, MODALITY_COLORS, type RunMarker } from '../palette';
 
@@ -18,22 +23,42 @@ export type CurveFn = (points: readonly BatchPoint[], key: 'loss' | 'acc' | 'mix
 export type ChartId = 'loss' | 'fused' | 'modalities' | 'rho' | 'mix';
 export const CHART_IDS: readonly ChartId[] = ['loss', 'fused', 'modalities', 'rho', 'mix'];
 
-export const CHART_TITLES: Record<ChartId, string> = {
-  loss: 'Training loss',
-  fused: 'Fused accuracy (train / test)',
-  modalities: 'Audio vs visual accuracy (train / test)',
-  rho: 'Imbalance rho = s_a / s_v (> 1: audio stronger)',
-  mix: 'Mixing per epoch: B-MM m and the modality it mixes, OGM-GE k',
-};
+/**
+ * What the charts call the branches of the runs drawn: `pair` their common pair, or null when they differ; `branches`
+ * the legend's name of each colour ("RGB"; for several pairs "first branch (Audio, RGB)": the kinds it is in them).
+ */
+export interface ChartNames {
+  pair: ModalityPair | null;
+  branches: Record<Branch, string>;
+}
+
+/** The names for runs of these pairs; `fallback` (the selected dataset's pair) when no run is drawn. */
+export function chartNames(pairs: readonly ModalityPair[], fallback: ModalityPair): ChartNames {
+  const pair = sharedPair(pairs, fallback);
+  const name = (branch: Branch) => {
+    if (pair) return branchName(pair, branch);
+    const kinds = [...new Set(pairs.map((p) => KIND_NAMES[p[branch === 'audio' ? 0 : 1]]))];
+    return `${branchLabel(null, branch)} (${kinds.join(', ')})`;
+  };
+  return { pair, branches: { audio: name('audio'), visual: name('visual') } };
+}
+
+/** Each chart's title, the branches named as `names` says. */
+export function chartTitles(names: Pick<ChartNames, 'pair'>): Record<ChartId, string> {
+  const { pair } = names;
+  return {
+    loss: 'Training loss',
+    fused: 'Fused accuracy (train / test)',
+    modalities: `${capitalised(branchLabel(pair, 'audio'))} vs ${branchLabel(pair, 'visual')} accuracy (train / test)${pair ? '' : ', runs of several modality pairs'}`,
+    rho: `Imbalance rho = ${rhoFormula(pair)} (${rhoSide(pair, '>')})`,
+    mix: 'Mixing per epoch: B-MM m and the modality it mixes, OGM-GE k',
+  };
+}
 
 /** The axis titles of each chart (x is the epoch everywhere). */
-export const Y_TITLES: Record<ChartId, string> = {
-  loss: 'loss',
-  fused: 'accuracy',
-  modalities: 'accuracy',
-  rho: 'rho (s_a / s_v)',
-  mix: 'm or k',
-};
+export function yTitles(names: Pick<ChartNames, 'pair'>): Record<ChartId, string> {
+  return { loss: 'loss', fused: 'accuracy', modalities: 'accuracy', rho: `rho (${rhoFormula(names.pair)})`, mix: 'm or k' };
+}
 export const X_TITLE = 'epoch';
 
 /** What a curve is, for the legend: per-batch, per-epoch, train or test. */
@@ -62,6 +87,8 @@ export interface Series {
 export interface ChartRun {
   id: string;
   label: string;
+  /** The run's branch kinds: its curves are named by them. */
+  modalities: ModalityPair;
   color: string;
   marker: RunMarker;
   config: MixingConfig;
@@ -139,6 +166,7 @@ export function buildSeries(runs: readonly ChartRun[], smoothing: number, curve:
   const many = runs.length > 1;
   for (const run of runs) {
     const n = (what: string) => (many ? `${run.label} · ${what}` : what);
+    const [a, v] = [branchName(run.modalities, 'audio'), branchName(run.modalities, 'visual')];
     out.loss.push(batchLine(run, 'loss', n('batch loss'), smoothing, curve), epochLine(run, 'loss', n('epoch loss'), 'epoch', (m) => m.loss));
     out.fused.push(
       batchLine(run, 'acc', n('batch acc'), smoothing, curve),
@@ -146,10 +174,10 @@ export function buildSeries(runs: readonly ChartRun[], smoothing: number, curve:
       epochLine(run, 'test', n('test'), 'test', (m) => m.testAcc, { dashed: true }),
     );
     out.modalities.push(
-      epochLine(run, 'audio-train', n('audio train'), 'train', (m) => m.audio.trainAcc, { color: MODALITY_COLORS.audio }),
-      epochLine(run, 'audio-test', n('audio test'), 'test', (m) => m.audio.testAcc, { color: MODALITY_COLORS.audio, dashed: true }),
-      epochLine(run, 'visual-train', n('visual train'), 'train', (m) => m.visual.trainAcc, { color: MODALITY_COLORS.visual }),
-      epochLine(run, 'visual-test', n('visual test'), 'test', (m) => m.visual.testAcc, { color: MODALITY_COLORS.visual, dashed: true }),
+      epochLine(run, 'audio-train', n(`${a} train`), 'train', (m) => m.audio.trainAcc, { color: MODALITY_COLORS.audio }),
+      epochLine(run, 'audio-test', n(`${a} test`), 'test', (m) => m.audio.testAcc, { color: MODALITY_COLORS.audio, dashed: true }),
+      epochLine(run, 'visual-train', n(`${v} train`), 'train', (m) => m.visual.trainAcc, { color: MODALITY_COLORS.visual }),
+      epochLine(run, 'visual-test', n(`${v} test`), 'test', (m) => m.visual.testAcc, { color: MODALITY_COLORS.visual, dashed: true }),
     );
     out.rho.push(epochLine(run, 'rho', n('rho'), 'epoch', (m) => m.rho));
     out.mix.push(batchLine(run, 'mix', n('batch'), smoothing, curve), mixLine(run, n('epoch')));
@@ -188,15 +216,16 @@ const WARMUP_CHARTS: readonly ChartId[] = ['modalities', 'rho', 'mix'];
 
 /**
  * The shaded ranges of a chart: B-MM's warm-up (one band per distinct warm-up among the drawn B-MM runs) on the
- * imbalance view's charts, and in the rho chart the two sides of rho = 1 tinted with the stronger modality's colour.
+ * imbalance view's charts, and in the rho chart the two sides of rho = 1 tinted with the stronger branch's colour
+ * and named by it ("> 1: RGB stronger"; "> 1: first branch stronger" for runs of several pairs).
  */
-export function chartBands(id: ChartId, runs: readonly Pick<ChartRun, 'config'>[], yRange: [number, number] | null = null): Band[] {
+export function chartBands(id: ChartId, runs: readonly Pick<ChartRun, 'config'>[], yRange: [number, number] | null, names: Pick<ChartNames, 'pair'>): Band[] {
   const bands: Band[] = [];
   if (id === 'rho') {
     const [lo, hi] = yRange ?? [null, null];
     bands.push(
-      { key: 'audio-stronger', axis: 'y', from: 1, to: hi, color: MODALITY_COLORS.audio, opacity: 0.08, label: '> 1: audio stronger' },
-      { key: 'visual-stronger', axis: 'y', from: lo, to: 1, color: MODALITY_COLORS.visual, opacity: 0.08, label: '< 1: visual stronger' },
+      { key: 'audio-stronger', axis: 'y', from: 1, to: hi, color: MODALITY_COLORS.audio, opacity: 0.08, label: rhoSide(names.pair, '>') },
+      { key: 'visual-stronger', axis: 'y', from: lo, to: 1, color: MODALITY_COLORS.visual, opacity: 0.08, label: rhoSide(names.pair, '<') },
     );
   }
   if (WARMUP_CHARTS.includes(id)) {
@@ -219,15 +248,15 @@ export function rhoDomain(series: readonly Series[]): [number, number] {
 }
 
 /**
- * A chart's legend: the encodings its curves use (modality colours, train / test / per batch line styles, the
- * markers of the modality mixed, the shaded ranges), each once whatever the number of runs.
+ * A chart's legend: the encodings its curves use (branch colours, train / test / per batch line styles, the
+ * markers of the branch mixed, the shaded ranges), each once whatever the number of runs; branches as `names` calls them.
  */
-export function chartLegend(id: ChartId, series: readonly Series[], bands: readonly Band[]): LegendItem[] {
+export function chartLegend(id: ChartId, series: readonly Series[], bands: readonly Band[], names: Pick<ChartNames, 'branches'>): LegendItem[] {
   const kinds = new Set(series.map((s) => s.kind));
   const items: LegendItem[] = [];
   if (id === 'modalities') {
-    if (series.some((s) => s.color === MODALITY_COLORS.audio)) items.push({ key: 'audio', label: 'audio', glyph: 'swatch', color: MODALITY_COLORS.audio });
-    if (series.some((s) => s.color === MODALITY_COLORS.visual)) items.push({ key: 'visual', label: 'visual', glyph: 'swatch', color: MODALITY_COLORS.visual });
+    if (series.some((s) => s.color === MODALITY_COLORS.audio)) items.push({ key: 'audio', label: names.branches.audio, glyph: 'swatch', color: MODALITY_COLORS.audio });
+    if (series.some((s) => s.color === MODALITY_COLORS.visual)) items.push({ key: 'visual', label: names.branches.visual, glyph: 'swatch', color: MODALITY_COLORS.visual });
   }
   if (kinds.has('batch')) items.push({ key: 'batch', label: 'per batch', glyph: 'thin', color: NEUTRAL });
   if (kinds.has('epoch')) items.push({ key: 'epoch', label: id === 'rho' ? 'rho per epoch' : 'per epoch', glyph: 'line', color: NEUTRAL });
@@ -236,8 +265,8 @@ export function chartLegend(id: ChartId, series: readonly Series[], bands: reado
   if (id === 'rho' && series.length > 0) items.push({ key: 'rho-1', label: 'rho = 1', glyph: 'dashed', color: LEGEND_MUTED });
   if (id === 'mix') {
     const fills = new Set(series.flatMap((s) => s.pointColors ?? []));
-    if (fills.has(MODALITY_COLORS.audio)) items.push({ key: 'mixes-audio', label: 'mixes audio', glyph: 'dot', color: MODALITY_COLORS.audio });
-    if (fills.has(MODALITY_COLORS.visual)) items.push({ key: 'mixes-visual', label: 'mixes visual', glyph: 'dot', color: MODALITY_COLORS.visual });
+    if (fills.has(MODALITY_COLORS.audio)) items.push({ key: 'mixes-audio', label: `mixes ${names.branches.audio}`, glyph: 'dot', color: MODALITY_COLORS.audio });
+    if (fills.has(MODALITY_COLORS.visual)) items.push({ key: 'mixes-visual', label: `mixes ${names.branches.visual}`, glyph: 'dot', color: MODALITY_COLORS.visual });
   }
   for (const b of bands) items.push({ key: b.key, label: b.label, glyph: 'band', color: b.color });
   return items;
@@ -249,31 +278,33 @@ export function runLegend(id: ChartId, runs: readonly Pick<ChartRun, 'label' | '
 }
 
 /** What a chart shows, in words, for screen readers (the figure's accessible name carries it). */
-export function chartSummary(id: ChartId, title: string, series: readonly Series[], runs: readonly Pick<ChartRun, 'id' | 'label' | 'config' | 'epochs'>[]): string {
+export function chartSummary(id: ChartId, title: string, yTitle: string, series: readonly Series[], runs: readonly Pick<ChartRun, 'id' | 'label' | 'modalities' | 'config' | 'epochs'>[]): string {
   const drawn = runs.filter((r) => series.some((s) => s.runId === r.id));
   if (drawn.length === 0) return `${title}: nothing recorded yet`;
   const parts = drawn.map((r) => {
     const last = r.epochs[r.epochs.length - 1];
     if (!last) return `${r.label}: no epoch yet`;
     const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    const name = (branch: Branch) => branchName(r.modalities, branch);
     switch (id) {
       case 'loss':
         return `${r.label}: epoch ${last.epoch} loss ${last.loss.toPrecision(3)}`;
       case 'fused':
         return `${r.label}: epoch ${last.epoch} train ${pct(last.trainAcc)}, test ${pct(last.testAcc)}`;
       case 'modalities':
-        return `${r.label}: epoch ${last.epoch} test audio ${pct(last.audio.testAcc)}, visual ${pct(last.visual.testAcc)}`;
+        return `${r.label}: epoch ${last.epoch} test ${name('audio')} ${pct(last.audio.testAcc)}, ${name('visual')} ${pct(last.visual.testAcc)}`;
       case 'rho':
-        return `${r.label}: epoch ${last.epoch} rho ${last.rho.toPrecision(3)}, ${last.rho > 1 ? 'audio' : last.rho < 1 ? 'visual' : 'neither modality'} stronger`;
+        return `${r.label}: epoch ${last.epoch} rho ${last.rho.toPrecision(3)}, ${strongerText(r.modalities, last.rho)}`;
       case 'mix': {
         const mixed = mixedModalities(r.config, r.epochs);
         const i = r.epochs.length - 1;
         if (last.mix === null) return `${r.label}: no mixing`;
-        return `${r.label}: epoch ${last.epoch} ${mixed[i] ? `mixes ${mixed[i]} with m ${last.mix.toPrecision(3)}` : `strength ${last.mix.toPrecision(3)}`}`;
+        const weak = mixed[i];
+        return `${r.label}: epoch ${last.epoch} ${weak ? `mixes ${name(weak)} with m ${last.mix.toPrecision(3)}` : `strength ${last.mix.toPrecision(3)}`}`;
       }
     }
   });
-  return `${title}, x: ${X_TITLE}, y: ${Y_TITLES[id]}. ${parts.join('; ')}`;
+  return `${title}, x: ${X_TITLE}, y: ${yTitle}. ${parts.join('; ')}`;
 }
 
 function samePoints(a: readonly XY[], b: readonly XY[]): boolean {
