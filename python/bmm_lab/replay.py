@@ -37,6 +37,7 @@ from .loader import check_state_dict, parse_metadata
 from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
+from .teachers import TeacherError, load_teachers
 from .rules import MICRO_BATCH_METHODS, STEP_METHODS, balance_plan, micro_batch_ranges, batch_loss, class_feature_means, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
@@ -119,7 +120,7 @@ def _check_method(r, where, config, config_path):
                     % (where, k, method, config_path)
                 )
 
-    if method in ("erm", "audio-only", "visual-only"):
+    if method in ("erm", "audio-only", "visual-only", "umt"):
         never(*TRACE_KEYS)
     elif method in STEP_METHODS + ("pmr",):
         never("perm", "lambda", "m", "weak")
@@ -238,8 +239,9 @@ def _log(message):
     sys.stderr.flush()
 
 
-def replay(config, pack, model, records, dtype=torch.float32, log=_log, generator=None):
-    """Replays checked trace records on ``model`` (start weights loaded); returns this side's step objects."""
+def replay(config, pack, model, records, dtype=torch.float32, log=_log, generator=None, teachers=None):
+    """Replays checked trace records on ``model`` (start weights loaded); returns this side's step objects.
+    ``teachers``: UMT's (UmtTeachers), for method umt."""
     n_classes = len(pack.class_names)
     method = config["method"]
     unimodal = Unimodal(config.get("unimodal", "zero"))
@@ -247,6 +249,10 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
     # unimodal = mean, the feature means OGM's scores use; other methods do not depend on it.
     needs_eval = method == "bmm" or (method in ("ogm-ge", "mmpareto") and unimodal.mode == "mean")
     state = method_state(config)
+    if method == "umt":
+        if teachers is None:
+            raise ReplayError("method umt replays with its teachers: --teacher-audio and --teacher-visual")
+        state = teachers.to(dtype)
     optimizer = make_adam(model, config["lr"], config["weightDecay"])
     eval_batch = max(config["batch"], 16)
     model.train()
@@ -373,6 +379,8 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="where to write the final weights (.safetensors)")
     p.add_argument("--steps-out", help="write this side's loss, m, weak and coef per step here (JSONL)")
     p.add_argument("--float64", action="store_true", help="run the whole replay in float64")
+    p.add_argument("--teacher-audio", help="method umt: the audio teacher (an audio-only run's .safetensors)")
+    p.add_argument("--teacher-visual", help="method umt: the visual teacher (a visual-only run's .safetensors)")
     args = p.parse_args(argv)
     try:
         config = load_run_config(args.config)
@@ -391,8 +399,13 @@ def main(argv=None):
         dtype = torch.float64 if args.float64 else torch.float32
         model = model.to(dtype)
         generator = torch.Generator().manual_seed(int(config["seed"]))
-        steps = replay(config, pack, model, records, dtype, generator=generator)
-    except (ConfigError, PackError, ReplayError) as e:
+        teachers = None
+        if config["method"] == "umt":
+            if not (args.teacher_audio and args.teacher_visual):
+                raise ReplayError("method umt replays with its teachers: --teacher-audio and --teacher-visual")
+            teachers = load_teachers(args.teacher_audio, args.teacher_visual, pack.modalities, config["width"])
+        steps = replay(config, pack, model, records, dtype, generator=generator, teachers=teachers)
+    except (ConfigError, PackError, ReplayError, TeacherError) as e:
         _log("error: %s" % e)
         return 2
     save_weights(model, args.out, config_metadata(config, pack.class_names, pack.modalities))

@@ -305,6 +305,35 @@ def unimodal_only_loss(model, audio, visual, targets, modality):
     return BatchLoss(soft_cross_entropy(logits, targets), logits, None)
 
 
+def umt_loss(model, audio, visual, targets, alpha, teachers):
+    """UMT (``umt.ts``): CE(fusion(z_a, z_v), y) + alpha (MSE(z_a, t_a) + MSE(z_v, t_v)), the teachers' features
+    from their frozen encoders (evaluation mode, no gradient)."""
+    z_a, z_v = model.encode(audio, visual)
+    logits = model.fusion_module(z_a, z_v)
+    with torch.no_grad():
+        t_a = teachers.audio.encode_audio(audio)
+        t_v = teachers.visual.encode_visual(visual)
+    distill = F.mse_loss(z_a, t_a) + F.mse_loss(z_v, t_v)
+    return BatchLoss(soft_cross_entropy(logits, targets) + alpha * distill, logits, None)
+
+
+class UmtTeachers:
+    """UMT's frozen teachers: ``audio`` (its first branch teaches) and ``visual`` (its second), in evaluation mode."""
+
+    def __init__(self, audio, visual):
+        self.audio = audio
+        self.visual = visual
+        for m in (audio, visual):
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad_(False)
+
+    def to(self, *args):
+        self.audio.to(*args)
+        self.visual.to(*args)
+        return self
+
+
 # -- methods that compute their gradients themselves (several passes): the step functions below run backward and
 # -- leave the gradients Adam applies in ``p.grad``, as ``stepGradients`` does in the lab.
 
@@ -571,4 +600,8 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
         return unimodal_only_loss(model, audio, visual, targets, method.split("-")[0])
     if method == "pmr":
         return pmr_loss(model, audio, visual, targets, config["pmr"]["alpha"], state.prototypes)
-    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr; %s use method_step)" % (method, ", ".join(STEP_METHODS)))
+    if method == "umt":
+        if not isinstance(state, UmtTeachers):
+            raise ValueError("method umt needs its teachers (UmtTeachers) as the state")
+        return umt_loss(model, audio, visual, targets, config["umt"]["alpha"], state)
+    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr, umt; %s use method_step)" % (method, ", ".join(STEP_METHODS)))

@@ -87,6 +87,7 @@ from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .replay import ReplayError, load_start_model
 from .report import epoch_json, json_line, summary_json
+from .teachers import TeacherError, load_teachers
 from .rules import ONE_PROCESS_METHODS, STEP_METHODS, Partners, class_feature_means, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, one_hot, ramp_factor
 from .unimodal import Unimodal
 
@@ -130,7 +131,7 @@ class Trainer:
     ``on_step`` receives each step's trace record (the first process only).
     """
 
-    def __init__(self, config, pack, procs=None, workers=0, amp=None, sync_bn=False, start_state=None, on_step=None, dtype=torch.float32):
+    def __init__(self, config, pack, procs=None, workers=0, amp=None, sync_bn=False, start_state=None, on_step=None, dtype=torch.float32, teachers=None):
         self.config = config
         self.pack = pack
         self.procs = procs or distributed.Processes()
@@ -153,6 +154,10 @@ class Trainer:
         self.rho_history = []
         self.plan = None
         self.method_state = method_state(config)
+        if config["method"] == "umt":
+            if teachers is None:
+                raise TrainError("method umt needs its teachers: --teacher-audio and --teacher-visual")
+            self.method_state = teachers.to(self.device, dtype)
         step = _BatchStep(self.model, config, self.unimodal, self.method_state)
         self.sync_bn = bool(sync_bn and self.procs.distributed)
         if self.procs.distributed:
@@ -447,6 +452,8 @@ def _parser():
     p.add_argument("--weights", help="start from these weights (.safetensors of the lab or of this trainer)")
     p.add_argument("--trace", help="write one JSON object per step here (the lab's --trace format)")
     p.add_argument("--float64", action="store_true", help="train in double precision (to measure float32 rounding)")
+    p.add_argument("--teacher-audio", help="method umt: the audio teacher (an audio-only run's .safetensors)")
+    p.add_argument("--teacher-visual", help="method umt: the visual teacher (a visual-only run's .safetensors)")
     return p
 
 
@@ -545,7 +552,14 @@ def main(argv=None):
         config, source, pack, state, start_state = prepare(args, world)
         if args.workers < 0:
             raise TrainError("--workers must be >= 0, got %d" % args.workers)
-    except (TrainError, ConfigError, PackError, CheckpointError) as e:
+        teachers = None
+        if config["method"] == "umt":
+            if not (args.teacher_audio and args.teacher_visual):
+                raise TrainError("method umt needs --teacher-audio A.safetensors and --teacher-visual V.safetensors (an audio-only and a visual-only run's weights)")
+            teachers = load_teachers(args.teacher_audio, args.teacher_visual, pack.modalities, config["width"])
+        elif args.teacher_audio or args.teacher_visual:
+            raise TrainError("--teacher-audio and --teacher-visual are for method umt, not %s" % config["method"])
+    except (TrainError, ConfigError, PackError, CheckpointError, TeacherError) as e:
         say("error: %s" % e)
         return 2
     procs = distributed.start(kind)
@@ -568,7 +582,7 @@ def main(argv=None):
                 trace.flush()
 
         dtype = torch.float64 if args.float64 else torch.float32
-        trainer = Trainer(config, pack, procs, args.workers, args.amp, args.sync_bn, start_state, on_step, dtype)
+        trainer = Trainer(config, pack, procs, args.workers, args.amp, args.sync_bn, start_state, on_step, dtype, teachers)
         if state is not None:
             trainer.restore(state)
         return _run(trainer, args, say)

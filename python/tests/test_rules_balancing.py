@@ -28,6 +28,8 @@ from bmm_lab.rules import (  # noqa: E402
     pareto_weight_tensor,
     shapley_responses,
     soft_cross_entropy,
+    UmtTeachers,
+    umt_loss,
 )
 from bmm_lab.unimodal import Unimodal  # noqa: E402
 
@@ -165,6 +167,53 @@ class UnimodalRows(unittest.TestCase):
         z_v = model.encode_visual(visual)
         want = soft_cross_entropy(model.fusion_module(torch.zeros_like(z_v), z_v), targets)
         self.assertAlmostEqual(float(r.loss), float(want), places=6)
+
+
+
+class Umt(unittest.TestCase):
+    def test_loss_is_ce_plus_alpha_times_both_feature_mses(self):
+        model, audio, visual, targets = tiny_batch()
+        torch.manual_seed(1)
+        teachers = UmtTeachers(AVClassifier(3, "concat", 0.0625, 1, 3), AVClassifier(3, "concat", 0.0625, 1, 3))
+        self.assertFalse(teachers.audio.training or teachers.visual.training)
+        r = umt_loss(model, audio, visual, targets, 0.5, teachers)
+        # By hand: the features, the fused logits, and the mean squared differences over every entry.
+        z_a, z_v = model.encode(audio, visual)
+        with torch.no_grad():
+            t_a, t_v = teachers.audio.encode_audio(audio), teachers.visual.encode_visual(visual)
+        ce = soft_cross_entropy(model.fusion_module(z_a, z_v), targets)
+        distill = ((z_a - t_a) ** 2).sum() / z_a.numel() + ((z_v - t_v) ** 2).sum() / z_v.numel()
+        self.assertGreater(float(distill), 0.01)
+        self.assertAlmostEqual(float(r.loss), float(ce + 0.5 * distill), places=5)
+        r.loss.backward()
+        self.assertTrue(all(p.grad is None for p in teachers.audio.parameters()), "the teachers get no gradient")
+        with self.assertRaisesRegex(ValueError, "method umt needs its teachers"):
+            batch_loss({"method": "umt", "umt": {"alpha": 1.0}}, model, audio, visual, targets, {}, 0)
+
+    def test_teachers_from_files_are_checked(self):
+        import tempfile
+
+        from bmm_lab.export import metadata_strings, save_weights
+        from bmm_lab.teachers import TeacherError, load_teacher
+
+        with tempfile.TemporaryDirectory() as d:
+            def write(name, method, width=0.0625, modalities=("spectrogram", "rgb")):
+                path = "%s/%s" % (d, name)
+                m = AVClassifier(3, "concat", width, modalities=modalities)
+                save_weights(m, path, metadata_strings(["a", "b", "c"], "concat", method, "tiny", width, [1, 8, 8], [3 if modalities[1] == "rgb" else 2, 1, 8, 8], modalities))
+                return path
+
+            ok = write("a.safetensors", "audio-only")
+            self.assertFalse(load_teacher(ok, "audio", ("spectrogram", "rgb"), 0.0625).training)
+            with self.assertRaisesRegex(TeacherError, "trained with method audio-only; a teacher is a visual-only run"):
+                load_teacher(ok, "visual", ("spectrogram", "rgb"), 0.0625)
+            with self.assertRaisesRegex(TeacherError, "width 0.0625, the model's is 0.125"):
+                load_teacher(ok, "audio", ("spectrogram", "rgb"), 0.125)
+            flow = write("f.safetensors", "visual-only", modalities=("spectrogram", "flow"))
+            with self.assertRaisesRegex(TeacherError, "its second branch is flow, the model's is rgb"):
+                load_teacher(flow, "visual", ("spectrogram", "rgb"), 0.0625)
+            with self.assertRaisesRegex(TeacherError, "UMT audio teacher .*missing.safetensors"):
+                load_teacher(d + "/missing.safetensors", "audio", ("spectrogram", "rgb"), 0.0625)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,17 @@ class Refused(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.out, "checkpoint.pt")))
         return err
 
+    def test_umt_without_its_teachers_or_with_a_wrong_one(self):
+        simple_pack(self.pack)
+        run = self.path("run.json")
+        write_run(run, method="umt", preset="tiny", width=0.0625, batch=2, epochs=1)
+        self.assertRefused(r"method umt needs --teacher-audio A.safetensors and --teacher-visual V.safetensors", run=run)
+        other = start_weights(self.path("erm.safetensors"), run_config(method="erm", preset="tiny", width=0.0625))
+        self.assertRefused(r"UMT audio teacher .*erm.safetensors: trained with method erm; a teacher is an audio-only run", "--teacher-audio", other, "--teacher-visual", other, run=run)
+        erm = self.path("erm-run.json")
+        write_run(erm, method="erm", preset="tiny", width=0.0625, batch=2, epochs=1)
+        self.assertRefused(r"--teacher-audio and --teacher-visual are for method umt, not erm", "--teacher-audio", other, run=erm)
+
     def test_a_config_document_of_another_version(self):
         simple_pack(self.pack)
         doc = run_config()

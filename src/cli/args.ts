@@ -73,6 +73,8 @@ export interface TrainArgs {
   exportPath: string | null;
   exportTfjsDir: string | null;
   weightsPath: string | null;
+  /** `--teacher-audio`, `--teacher-visual` (method umt): exported weights of an audio-only and a visual-only run. */
+  teachers: { audio: string; visual: string } | null;
   /** `--checkpoint DIR`: a checkpoint after every completed epoch. */
   checkpointDir: string | null;
   /** `--resume`: continue from the checkpoint in checkpointDir. */
@@ -129,6 +131,8 @@ const TRAIN_OPTIONS = {
   data: { type: 'string', help: 'a dataset pack (a folder with pack.json; input sizes come from it) or a dataset folder in any layout the lab reads', value: 'DIR' },
   trace: { type: 'string', help: 'write one JSON object per optimisation step (indices, loss, perm, lambda, m, weak, coef), and FILE.run.json', value: 'FILE.jsonl' },
   weights: { type: 'string', help: 'start from these weights (lab export or PyTorch state_dict)', value: 'FILE.safetensors' },
+  'teacher-audio': { type: 'string', help: "method umt: the audio teacher, an audio-only run's exported weights", value: 'A.safetensors' },
+  'teacher-visual': { type: 'string', help: "method umt: the visual teacher, a visual-only run's exported weights", value: 'V.safetensors' },
   json: { type: 'boolean', help: 'one JSON object per epoch, then {"summary": ...}' },
   export: { type: 'string', help: 'write the trained weights (PyTorch names, see README) and the run config beside them (FILE.run.json)', value: 'FILE.safetensors' },
   'export-tfjs': { type: 'string', help: 'also write TF.js format (model.json + weights.bin + run.json)', value: 'DIR' },
@@ -386,6 +390,12 @@ export function parseArgs(argv: string[]): CliArgs {
   if (exportPath !== null && !exportPath.endsWith('.safetensors')) throw new UsageError(`--export expects a file name ending in .safetensors, got "${exportPath}"`);
   const tracePath = (flags.trace as string | undefined) ?? null;
   if (tracePath !== null && tracePath.trim() === '') throw new UsageError('--trace needs a file name');
+  const teacherAudio = flags['teacher-audio'] as string | undefined;
+  const teacherVisual = flags['teacher-visual'] as string | undefined;
+  if (config.method === 'umt' && (!teacherAudio || !teacherVisual)) {
+    throw new UsageError("--method umt needs --teacher-audio A.safetensors and --teacher-visual V.safetensors: the exported weights of an audio-only and a visual-only run on the same data (train them first with --method audio-only / visual-only --export)");
+  }
+  if (config.method !== 'umt' && (teacherAudio || teacherVisual)) throw new UsageError(`--teacher-audio and --teacher-visual are for --method umt, not ${config.method}`);
   return {
     command: 'train',
     config,
@@ -398,6 +408,7 @@ export function parseArgs(argv: string[]): CliArgs {
     exportPath,
     exportTfjsDir: (flags['export-tfjs'] as string | undefined) ?? null,
     weightsPath: (flags.weights as string | undefined) ?? null,
+    teachers: teacherAudio && teacherVisual ? { audio: teacherAudio, visual: teacherVisual } : null,
     checkpointDir,
     resume,
   };

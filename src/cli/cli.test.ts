@@ -102,6 +102,8 @@ describe('bmm-lab train', () => {
       [['train', '--dataset', 'kinetics'], /dataset "kinetics" is not known/],
       [['train', '--frobnicate', '1'], /unknown option --frobnicate/],
       [['train', '--export', 'out.bin'], /--export expects a file name ending in .safetensors/],
+      [['train', '--method', 'umt', '--teacher-audio', 'a.safetensors'], /--method umt needs --teacher-audio A.safetensors and --teacher-visual V.safetensors/],
+      [['train', '--teacher-visual', 'v.safetensors'], /--teacher-audio and --teacher-visual are for --method umt, not bmm/],
       [['train', '--modalities', 'rgb+audio', '--data', '.'], /--modalities "rgb\+audio" is not known; allowed values: audio\+rgb, audio\+flow, rgb\+flow/],
     ];
     for (const [argv, message] of cases) {

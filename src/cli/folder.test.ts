@@ -109,6 +109,22 @@ describe.skipIf(skipReason !== null)('bmm-lab on dataset folders', () => {
 });
 
 describe('bmm-lab train --config RUN.json', () => {
+  it('UCF-101 with flow: train --data FOLDER trains RGB + flow by default, pack --modalities audio+rgb writes that pair, a pair the folder cannot give is refused', async () => {
+    const root = copyFixtures({ ucf: 'ucf', classes: 'class-folders' });
+    const io = capture();
+    expect(await main(['train', '--data', join(root, 'ucf'), ...MODEL, '--batch', '2', '--cache', 'off'], io), io.errors.join('\n')).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/modalities RGB \+ Flow \(it also gives Audio \+ RGB, Audio \+ Flow: --modalities\)/);
+    expect(io.lines.join('\n')).toMatch(/^modalities: rgb\+flow/m);
+    const out = join(root, 'ucf-pack');
+    const packed = capture();
+    expect(await main(['pack', join(root, 'ucf'), '--out', out, '--preset', 'tiny', '--modalities', 'audio+rgb', '--cache', 'off'], packed), packed.errors.join('\n')).toBe(0);
+    const pack = await readPack((name) => readFile(join(out, name)));
+    expect([pack.manifest.branches, pack.dataset.train.size, pack.dataset.test.size]).toEqual([['spectrogram', 'rgb'], 4, 2]);
+    const refused = capture();
+    expect(await main(['train', '--data', join(root, 'classes'), ...MODEL, '--modalities', 'rgb+flow', '--cache', 'off'], refused)).toBe(2);
+    expect(refused.errors.join('\n')).toMatch(/--modalities rgb\+flow: .*classes \(class folders\) gives audio\+rgb/);
+  });
+
   it('starts from the run config, says which flags override it, and writes the config it ran beside its outputs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bmm-runconfig-'));
     const file = join(dir, 'RUN.json');

@@ -144,6 +144,10 @@ function checkTrainPaths(args: TrainArgs): void {
   if (args.exportTfjsDir !== null) checkOutputFolder('--export-tfjs', args.exportTfjsDir);
   if (args.checkpointDir !== null) checkOutputFolder('--checkpoint', args.checkpointDir);
   if (args.weightsPath !== null) checkInputFile('--weights', args.weightsPath);
+  if (args.teachers) {
+    checkInputFile('--teacher-audio', args.teachers.audio);
+    checkInputFile('--teacher-visual', args.teachers.visual);
+  }
   if (args.dataset.kind === 'dir') checkInputFolder('--data', args.dataset.dir, 'a dataset pack with pack.json, or a dataset folder');
   if (args.resume && args.checkpointDir !== null) {
     checkInputFile('--resume', join(args.checkpointDir, CHECKPOINT_JSON), 'checkpoint');
@@ -200,7 +204,13 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
   if (tooBig) io.err(`warning: ${tooBig}`);
   if (config.backend === 'webgpu') await installNodeWebGpu(io);
   const trace = args.tracePath ? createWriteStream(args.tracePath, checkpoint ? { flags: 'a' } : {}) : null;
-  const session = await TrainingSession.create({ config, dataset, checkpoint, onStep: trace ? (record) => trace.write(`${JSON.stringify(record)}\n`) : undefined });
+  const teachers = args.teachers
+    ? {
+        audio: { name: args.teachers.audio, bytes: new Uint8Array(await readFile(args.teachers.audio)) },
+        visual: { name: args.teachers.visual, bytes: new Uint8Array(await readFile(args.teachers.visual)) },
+      }
+    : undefined;
+  const session = await TrainingSession.create({ config, dataset, checkpoint, teachers, onStep: trace ? (record) => trace.write(`${JSON.stringify(record)}\n`) : undefined });
   // Checkpoints are written one after the other; a failed write is said and training goes on.
   let saving: Promise<void> = Promise.resolve();
   let stopInterrupts: (() => void) | null = null;

@@ -20,6 +20,7 @@ import { evaluateSplit, type EvaluationResult } from './evaluate';
 import { branchInputShape, exportSafetensors, exportTfjs, importSafetensors, type WeightsMetadata } from './export';
 import type { EpochMetrics, EpochWork, EvalPhase, EvaluationReport, FeatureSnapshot, RunSummary, SessionEvent, StepEstimate, StepRecord } from './events';
 import { createMethod, type TrainingMethod } from './methods';
+import { loadTeacher, type Teachers } from './methods/umt';
 import { defaultEpochReport, softCrossEntropy, type EpochTotals } from './methods/method';
 import { classFeatureMeans } from './methods/pmr';
 import { runResults } from './results';
@@ -52,6 +53,14 @@ export interface SessionOptions {
   checkpointEveryEpoch?: boolean;
   /** Called after every optimisation step with what it used (the CLI's `--trace`). */
   onStep?: (record: StepRecord) => void;
+  /** UMT's teachers: exported weights of an audio-only and a visual-only run, with names for messages. */
+  teachers?: { audio: TeacherFile; visual: TeacherFile };
+}
+
+/** A teacher's weights file (`.safetensors`). */
+export interface TeacherFile {
+  name: string;
+  bytes: Uint8Array;
 }
 
 interface EpochProgress {
@@ -88,6 +97,8 @@ export class TrainingSession {
   private readonly model: AVModel;
   private readonly optimizer: Adam;
   private readonly method: TrainingMethod;
+  /** UMT's frozen teachers (null for other methods). */
+  private teachers: Teachers | null = null;
   private readonly rng: Rng;
   private readonly builder: BatchBuilder;
   private readonly names: Map<string, string>;
@@ -126,7 +137,24 @@ export class TrainingSession {
     }
     this.optimizer = new Adam(trainable, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
     this.model.unimodalScore = config.unimodal;
-    this.method = createMethod(config);
+    if (options.teachers && config.method === 'umt') {
+      const student = this.model.options;
+      const audio = loadTeacher(options.teachers.audio.bytes, options.teachers.audio.name, 'audio', student);
+      try {
+        this.teachers = { audio, visual: loadTeacher(options.teachers.visual.bytes, options.teachers.visual.name, 'visual', student) };
+      } catch (e) {
+        audio.dispose();
+        this.model.dispose();
+        throw e;
+      }
+    }
+    try {
+      this.method = createMethod(config, { teachers: this.teachers ?? undefined });
+    } catch (e) {
+      this.disposeTeachers();
+      this.model.dispose();
+      throw e;
+    }
     this.names = variableNameMap(this.model);
     this.builder = new BatchBuilder({
       input: { audioHeight: config.audioHeight, audioWidth: config.audioWidth, visualSize: config.visualSize, frames: config.frames },
@@ -659,9 +687,17 @@ export class TrainingSession {
     };
   }
 
+  private disposeTeachers(): void {
+    if (!this.teachers) return;
+    this.teachers.audio.dispose();
+    this.teachers.visual.dispose();
+    this.teachers = null;
+  }
+
   dispose(): void {
     this.stopRequested = true;
     this.model.dispose();
+    this.disposeTeachers();
     this.optimizer.dispose();
     this.listeners.clear();
   }

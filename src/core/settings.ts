@@ -87,13 +87,14 @@ const FAST = PRESET_SIZES.fast;
 export const SETTINGS = [
   {
     path: 'method', kind: 'enum', section: 'model', label: 'Method', default: 'bmm',
-    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr'],
-    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR' },
+    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr', 'umt'],
+    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR', umt: 'UMT' },
     help:
       'erm: plain fused cross-entropy; mm: Multimodal Mixup (features, targets); bmm: Balanced Multimodal Mixup (the weak input); ogm-ge: gradient modulation (encoder gradients; ogm.mode ogm: no noise); ' +
       'audio-only, visual-only: one encoder and its part of the head trained alone; mmpareto: per-encoder Pareto combination of the multimodal and unimodal gradients (one more forward and backward pass); ' +
       'agm: per-encoder gradient coefficients from Shapley-style unimodal responses (2 extra forward passes); ' +
-      'pmr: loss plus the weak modality’s cross-entropy against class prototypes (a prototype pass over the training set per epoch)',
+      'pmr: loss plus the weak modality’s cross-entropy against class prototypes (a prototype pass over the training set per epoch); ' +
+      'umt: loss plus the distance of each encoder’s feature to a frozen unimodal teacher’s (an audio-only and a visual-only run; one teacher forward pass each per step)',
   },
   {
     path: 'fusion', kind: 'enum', section: 'model', label: 'Fusion', default: 'concat',
@@ -201,6 +202,10 @@ export const SETTINGS = [
   {
     path: 'pmr.momentum', kind: 'number', section: 'training', label: 'PMR momentum', default: 0.5, min: 0, max: 1, step: 0.05, methods: ['pmr'],
     help: 'Prototypes: weight of the previous epoch’s prototypes in each epoch’s new ones (BalanceBenchmark: 0.5)',
+  },
+  {
+    path: 'umt.alpha', kind: 'number', section: 'training', label: 'UMT alpha', default: 1, min: 0, step: 0.1, methods: ['umt'], aliases: ['alpha'],
+    help: 'Loss: weight of MSE(z_a, teacher z_a) + MSE(z_v, teacher z_v), the teachers the encoders of an audio-only and a visual-only run (the lab’s default 1)',
   },
   { path: 'width', kind: 'number', section: 'inputs', label: 'Width multiplier', default: FAST.width, minExclusive: 0, max: 4, step: 0.125, help: 'Channels of both ResNet-18 encoders: 1 = 64..512' },
   { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },

@@ -3,11 +3,12 @@ import type { MethodName, TrainConfig } from '../config';
 import { createAgm } from './agm';
 import { createBmm } from './bmm';
 import { createErm } from './erm';
-import type { MethodFactory, TrainingMethod } from './method';
+import type { MethodContext, MethodFactory, TrainingMethod } from './method';
 import { createMm } from './mm';
 import { createMmPareto } from './mmpareto';
 import { createOgmGe } from './ogm-ge';
 import { createPmr } from './pmr';
+import { createUmt } from './umt';
 import { createAudioOnly, createVisualOnly } from './unimodal';
 
 export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
@@ -20,10 +21,11 @@ export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
   mmpareto: createMmPareto,
   agm: createAgm,
   pmr: createPmr,
+  umt: createUmt,
 };
 
-export function createMethod(config: TrainConfig): TrainingMethod {
-  return METHOD_FACTORIES[config.method](config);
+export function createMethod(config: TrainConfig, context: MethodContext = {}): TrainingMethod {
+  return METHOD_FACTORIES[config.method](config, context);
 }
 
 export type { TrainingMethod } from './method';

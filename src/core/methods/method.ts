@@ -118,7 +118,12 @@ export function defaultEpochReport(totals: EpochTotals): EpochReport {
   return { mix: totals.mixMean };
 }
 
-export type MethodFactory = (config: TrainConfig) => TrainingMethod;
+/** What a method may need beyond its config: UMT's frozen teacher models. */
+export interface MethodContext {
+  teachers?: { audio: AVModel; visual: AVModel };
+}
+
+export type MethodFactory = (config: TrainConfig, context?: MethodContext) => TrainingMethod;
 
 /** Cross-entropy of logits against (possibly soft) targets, averaged over the batch. */
 export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
