@@ -14,7 +14,7 @@ import {
   type Setting,
   type TrainConfig,
 } from '../core/config';
-import type { ModalityPair } from '../core/modalities';
+import { branchName, type ModalityPair } from '../core/modalities';
 import type { SettingSection } from '../core/settings';
 import { selectConfigError } from './configCheck';
 import { SECTION_TITLES } from './configFields';
@@ -148,6 +148,50 @@ const selectDatasets = (s: LabState) => s.datasets;
 const selectDatasetId = (s: LabState) => s.datasetId;
 const selectRuns = selectStableRuns;
 
+const NO_TEACHERS = { audio: null, visual: null };
+const selectTeachers = (s: LabState) => s.teachers ?? NO_TEACHERS;
+
+/** UMT's two teacher files: the exported weights of an audio-only and a visual-only run (kept until changed). */
+function TeacherFields({ teachers, pair, locked }: { teachers: { audio: string | null; visual: string | null }; pair: ModalityPair; locked: boolean }) {
+  const controller = useController();
+  return (
+    <fieldset className="config-group">
+      <legend>UMT teachers</legend>
+      <div className="fields">
+        {(['audio', 'visual'] as const).map((branch) => {
+          const method = branch === 'audio' ? 'audio-only' : 'visual-only';
+          const name = branchName(pair, branch);
+          return (
+            <div key={branch} className="field field-wide">
+              <label className={`button-like${locked ? ' disabled' : ''}`}>
+                {name} teacher ({methodLabel(method, pair)} run, .safetensors)
+                <input
+                  type="file"
+                  accept=".safetensors"
+                  className="visually-hidden"
+                  aria-label={`${name} teacher`}
+                  disabled={locked}
+                  onChange={(e) => {
+                    const file = e.currentTarget.files?.[0];
+                    e.currentTarget.value = '';
+                    if (file) void controller.setTeacher(branch, file);
+                  }}
+                />
+              </label>
+              <span className="hint" data-testid={`teacher-${branch}`}>
+                {teachers[branch] ?? 'none picked'}
+              </span>
+            </div>
+          );
+        })}
+      </div>
+      <p className="hint">
+        Train one run of each, {methodLabel('audio-only', pair)} and {methodLabel('visual-only', pair)}, on this dataset at the same width, and save each with Export weights.
+      </p>
+    </fieldset>
+  );
+}
+
 export function Controls({ addDatasetSlot }: ControlsProps) {
   const controller = useController();
   const session = useLab(selectSession);
@@ -159,6 +203,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
 
   // The form checks the config as the user types (the engine checks it once more when a session is created).
   const error = useLab(selectConfigError);
+  const teachers = useLab(selectTeachers);
   const running = session.state === 'running';
   const paused = session.state === 'paused';
   const busy = running || paused;
@@ -266,6 +311,7 @@ export function Controls({ addDatasetSlot }: ControlsProps) {
         .map((g) => (
           <ConfigGroup key={g} group={g} config={config} pair={pair} locked={locked} error={error} onChange={onChange} />
         ))}
+      {config.method === 'umt' && <TeacherFields teachers={teachers} pair={pair} locked={locked} />}
       <details className="config-details">
         <summary>Inputs, model width, UMAP sampling</summary>
         <ConfigGroup group="inputs" config={config} pair={pair} locked={locked} error={error} onChange={onChange} />

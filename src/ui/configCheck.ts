@@ -6,7 +6,15 @@
 import { ConfigError, validateConfig, type TrainConfig } from '../core/config';
 import type { LabState } from './store';
 
-let last: { config: TrainConfig; trainSize: number | undefined; error: ConfigError | null } | null = null;
+let last: { config: TrainConfig; trainSize: number | undefined; teachers: LabState['teachers']; error: ConfigError | null } | null = null;
+
+/** What UMT still lacks in the form: its two teacher files (the weights of an audio-only and a visual-only run). */
+export function missingTeachers(config: TrainConfig, teachers: LabState['teachers']): string | null {
+  if (config.method !== 'umt') return null;
+  const missing = (['audio', 'visual'] as const).filter((b) => !teachers?.[b]);
+  if (missing.length === 0) return null;
+  return `UMT needs its teachers: pick the exported weights (.safetensors) of ${missing.map((b) => (b === 'audio' ? 'an audio-only' : 'a visual-only') + ' run').join(' and of ')} on this dataset under "UMT teachers"`;
+}
 
 /** The training-set size of the selected dataset, once the worker has reported it. */
 export function knownTrainSize(state: Pick<LabState, 'session' | 'datasetId'>): number | undefined {
@@ -15,15 +23,17 @@ export function knownTrainSize(state: Pick<LabState, 'session' | 'datasetId'>): 
 }
 
 /** The first problem of the config being edited (naming its setting), or null. */
-export function selectConfigError(state: Pick<LabState, 'config' | 'session' | 'datasetId'>): ConfigError | null {
+export function selectConfigError(state: Pick<LabState, 'config' | 'session' | 'datasetId' | 'teachers'>): ConfigError | null {
   const trainSize = knownTrainSize(state);
-  if (last && last.config === state.config && last.trainSize === trainSize) return last.error;
+  if (last && last.config === state.config && last.trainSize === trainSize && last.teachers === state.teachers) return last.error;
   let error: ConfigError | null = null;
   try {
     validateConfig(state.config, trainSize);
+    const teachers = missingTeachers(state.config, state.teachers);
+    if (teachers) error = new ConfigError('method', teachers);
   } catch (err) {
     error = err instanceof ConfigError ? err : new ConfigError('config', err instanceof Error ? err.message : String(err));
   }
-  last = { config: state.config, trainSize, error };
+  last = { config: state.config, trainSize, teachers: state.teachers, error };
   return error;
 }

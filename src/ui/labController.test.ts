@@ -6,6 +6,7 @@ import type { WorkerLike } from '../worker/umapClient';
 import { ArrayClipStore, type Dataset } from '../core/dataset';
 import { datasetEntry } from './datasetEntry';
 import { FakeTrainWorker, type FakeTrainerOptions } from '../../test/support/fakeTrainer';
+import { selectConfigError } from './configCheck';
 import { LabController, type ControllerDeps } from './labController';
 import { groupRuns } from './runStats';
 import { RunStore } from './runStore';
@@ -80,6 +81,27 @@ describe('LabController', () => {
     expect(state().session.estimate?.epochSeconds).toBeCloseTo(4 * 0.5 + 3 * 0.1, 9);
     expect(state().session.backend?.name).toBe('cpu');
     expect(state().session.dataset?.trainSize).toBe(120);
+  });
+
+  it('UMT: Train is refused until both teachers are picked; then the init carries their bytes', async () => {
+    const { controller, workers, state } = await setup();
+    controller.setConfig(makeConfig({ preset: 'tiny', epochs: 1, method: 'umt' }));
+    expect(selectConfigError(state())?.message).toBe(
+      'UMT needs its teachers: pick the exported weights (.safetensors) of an audio-only run and of a visual-only run on this dataset under "UMT teachers"',
+    );
+    await controller.setTeacher('audio', new File([Uint8Array.from([1, 2, 3])], 'a.safetensors'));
+    expect(selectConfigError(state())?.message).toMatch(/of a visual-only run on this dataset/);
+    controller.train();
+    expect(workers.flatMap((w) => w.received).filter((m) => m.type === 'init' && m.teachers)).toEqual([]);
+    await controller.setTeacher('visual', new File([Uint8Array.from([4, 5])], 'v.safetensors'));
+    expect(state().teachers).toEqual({ audio: 'a.safetensors', visual: 'v.safetensors' });
+    expect(selectConfigError(state())).toBeNull();
+    controller.train();
+    await until('init with teachers', () => workers.some((w) => w.received.some((m) => m.type === 'init' && m.teachers !== undefined)));
+    const init = workers.flatMap((w) => w.received).find((m) => m.type === 'init' && m.teachers !== undefined);
+    expect(init?.type === 'init' && init.teachers && [init.teachers.audio.name, [...init.teachers.audio.bytes], init.teachers.visual.name, [...init.teachers.visual.bytes]]).toEqual([
+      'a.safetensors', [1, 2, 3], 'v.safetensors', [4, 5],
+    ]);
   });
 
   it('records the dataset\'s pair with a run (RGB + flow), in memory and in storage', async () => {

@@ -16,6 +16,7 @@ import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
 import { entryModalities, type DatasetEntry, type LabState, type Store, type SweepView } from './store';
 import { exportedFileName } from './exportMetrics';
+import type { TeacherFile } from '../core/session';
 
 export interface ControllerDeps {
   createTrainWorker(): WorkerLike;
@@ -212,6 +213,15 @@ export class LabController {
   }
 
   /** Loads a .safetensors file into the current model (for evaluation, the maps, or further training). */
+  /** UMT's teacher files (the form shows their names; the bytes go to the worker with each `init` of a umt run). */
+  private readonly teacherFiles: { audio: TeacherFile | null; visual: TeacherFile | null } = { audio: null, visual: null };
+
+  /** Picks (or, with null, drops) UMT's teacher for a branch: a `.safetensors` of an audio-only or visual-only run. */
+  async setTeacher(branch: 'audio' | 'visual', file: (Blob & { name: string }) | null): Promise<void> {
+    this.teacherFiles[branch] = file ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) } : null;
+    this.store.dispatch({ type: 'teachers/set', branch, name: file ? file.name : null });
+  }
+
   async importWeights(file: Blob & { name: string }): Promise<void> {
     if (this.state.session.state === 'running') {
       this.notice('warning', 'Pause or stop training before importing weights.');
@@ -541,6 +551,9 @@ export class LabController {
     const entry = this.selectedDataset();
     const message: TrainIn = { type: 'init', config, dataset: this.datasetSource(entry), checkpointEvery: this.checkpointEvery() };
     if (resume !== undefined) message.resume = resume;
+    const { audio, visual } = this.teacherFiles;
+    // Copies: the worker takes its own (the form may pick the same teachers for the next run).
+    if (config.method === 'umt' && audio && visual) message.teachers = { audio: { name: audio.name, bytes: audio.bytes.slice() }, visual: { name: visual.name, bytes: visual.bytes.slice() } };
     this.store.dispatch({ type: 'session/init', config, datasetId: entry.id });
     this.post(message);
   }

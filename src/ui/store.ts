@@ -128,6 +128,8 @@ export interface LabState {
   interruptedSweep?: SweepView | null;
   /** Runs deleted lately, newest last, that Undo can bring back (until the deletion is made final). */
   deleted?: { id: string; name: string }[];
+  /** UMT's teacher files picked in the form (their names; the controller holds the bytes). */
+  teachers?: { audio: string | null; visual: string | null };
 }
 
 export function initialState(config: TrainConfig = makeConfig()): LabState {
@@ -155,6 +157,8 @@ export function initialState(config: TrainConfig = makeConfig()): LabState {
 
 export type LabAction =
   | { type: 'config/set'; config: TrainConfig }
+  /** A UMT teacher file was picked (null: dropped). */
+  | { type: 'teachers/set'; branch: 'audio' | 'visual'; name: string | null }
   | { type: 'datasets/add'; entry: DatasetEntry; select: boolean }
   | { type: 'datasets/select'; id: string }
   | { type: 'session/init'; config: TrainConfig; datasetId: string }
@@ -338,6 +342,8 @@ export function labReducer(state: LabState, action: LabAction): LabState {
   switch (action.type) {
     case 'config/set':
       return { ...state, config: action.config };
+    case 'teachers/set':
+      return { ...state, teachers: { audio: null, visual: null, ...state.teachers, [action.branch]: action.name } };
     case 'datasets/add': {
       const datasets = [...state.datasets.filter((d) => d.id !== action.entry.id), action.entry];
       return { ...state, datasets, datasetId: action.select ? action.entry.id : state.datasetId };

@@ -22,7 +22,7 @@ import type { TrainConfig } from '../core/config';
 import type { DatasetShape } from '../core/dataset';
 import type { FrameKind, ModalityPair } from '../core/modalities';
 import type { EvaluationReport, FeatureSnapshot, SessionEvent, StepEstimate } from '../core/events';
-import type { ExportFormat, TrainState } from '../core/session';
+import type { ExportFormat, TeacherFile, TrainState } from '../core/session';
 import type { DemoOptions } from '../data/demo';
 
 export type { ExportFormat, TrainState } from '../core/session';
@@ -79,7 +79,7 @@ export interface DatasetInfo {
 /** Page -> training worker. */
 export type TrainIn =
   /** `resume`: continue from a checkpoint; `checkpointEvery`: post a checkpoint every k epochs (0 or absent: never). */
-  | { type: 'init'; config: TrainConfig; dataset: DatasetSource; resume?: CheckpointData; checkpointEvery?: number }
+  | { type: 'init'; config: TrainConfig; dataset: DatasetSource; resume?: CheckpointData; checkpointEvery?: number; teachers?: { audio: TeacherFile; visual: TeacherFile } }
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'resume' }

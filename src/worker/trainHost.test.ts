@@ -142,3 +142,20 @@ describe('TrainHost when a step runs out of WebAssembly memory', () => {
     );
   });
 });
+
+describe('TrainHost hands UMT its teachers', () => {
+  it('passes the init message’s teacher files to the session it creates', async () => {
+    const seen: unknown[] = [];
+    const session = { state: 'idle', epoch: 0, on: () => () => {}, dispose() {} };
+    const host = new TrainHost({
+      post: () => {},
+      startBackend: async () => ({ name: 'wasm', reason: 'wasm' }) as never,
+      createSession: async (options) => (seen.push(options.teachers), session as never),
+      resumeOnBackend: async () => session as never,
+      loadDataset: () => ({ name: 'd', classNames: ['a'], train: { size: 1 }, test: { size: 1 } }) as never,
+    });
+    const teachers = { audio: { name: 'a.safetensors', bytes: Uint8Array.of(1) }, visual: { name: 'v.safetensors', bytes: Uint8Array.of(2) } };
+    await host.handle({ type: 'init', config: makeConfig({ method: 'umt' }), dataset: { kind: 'demo' }, teachers });
+    expect(seen).toEqual([teachers]);
+  });
+});

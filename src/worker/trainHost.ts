@@ -12,7 +12,7 @@ import type { Checkpoint } from '../core/checkpoint';
 import type { BackendChoice, BackendName, TrainConfig } from '../core/config';
 import type { Dataset } from '../core/dataset';
 import type { EvaluationReport, SessionEvent, StepEstimate } from '../core/events';
-import type { ExportedFile, ExportFormat, TrainState } from '../core/session';
+import type { ExportedFile, ExportFormat, TeacherFile, TrainState } from '../core/session';
 import { demoOptionsFor, makeDemoDataset } from '../data/demo';
 import { unpackDataset } from './datasetTransfer';
 import { isDeviceLoss } from './deviceLoss';
@@ -45,7 +45,7 @@ export interface TrainHostDeps {
   /** Switches TF.js to a backend (or the best available for `auto`). */
   startBackend(choice: BackendChoice): Promise<BackendInfo>;
   /** Builds a session on the backend already started. */
-  createSession(options: { config: TrainConfig; dataset: Dataset; checkpoint?: Checkpoint }): Promise<HostSession>;
+  createSession(options: { config: TrainConfig; dataset: Dataset; checkpoint?: Checkpoint; teachers?: { audio: TeacherFile; visual: TeacherFile } }): Promise<HostSession>;
   /** Carries a failed session over to another backend from its last completed epoch (device loss). */
   resumeOnBackend(failed: HostSession, backend: BackendName, startBackend: (b: BackendName) => Promise<BackendInfo>): Promise<HostSession>;
   /** Builds the dataset an `init` names (default: `loadDatasetSource`). */
@@ -195,7 +195,7 @@ export class TrainHost {
     const dataset = this.loadDataset(message.dataset, message.config);
     this.dataset = dataset;
     this.post({ type: 'dataset', info: { name: dataset.name, classNames: dataset.classNames, trainSize: dataset.train.size, testSize: dataset.test.size, modalities: dataset.modalities } });
-    const session = await this.deps.createSession({ config: message.config, dataset, checkpoint: message.resume as Checkpoint | undefined });
+    const session = await this.deps.createSession({ config: message.config, dataset, checkpoint: message.resume as Checkpoint | undefined, teachers: message.teachers });
     this.session = session;
     this.attach(session);
     this.setState(session.state === 'done' ? 'done' : 'idle');
