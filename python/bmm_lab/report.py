@@ -47,9 +47,10 @@ def run_results(metrics):
     }
 
 
-def summary_json(config, backend, dataset, metrics, error=None, class_names=None):
-    """The last line of ``bmm-lab train --json``: ``{"summary": {config, backend, dataset, classNames, epochs,
-    bestTestAcc, bestRule, finalTestAcc, best, final, error}}``. ``bestRule`` is how best was chosen: "test" (the
+def summary_json(config, backend, dataset, metrics, error=None, class_names=None, modalities=None):
+    """The last line of ``bmm-lab train --json``: ``{"summary": {config, backend, dataset, modalities, classNames,
+    epochs, bestTestAcc, bestRule, finalTestAcc, best, final, error}}`` (``modalities``: the two branch kinds, as
+    the lab's summary has them; left out when not given). ``bestRule`` is how best was chosen: "test" (the
     best test epoch; the trainer has no validation split), null before the first epoch."""
     zero = {"fused": 0, "audio": 0, "visual": 0}
     results = run_results(metrics) or {"best": zero, "final": zero}
@@ -59,6 +60,7 @@ def summary_json(config, backend, dataset, metrics, error=None, class_names=None
             "config": config,
             "backend": backend,
             "dataset": dataset,
+            **({"modalities": list(modalities)} if modalities is not None else {}),
             "classNames": list(class_names or []),
             "epochs": len(metrics),
             "bestTestAcc": _r(best["fused"]),

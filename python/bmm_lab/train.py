@@ -629,7 +629,7 @@ def _run(trainer, args, say):
         trainer.close()
     if procs.main:
         save_weights(trainer.model, os.path.join(args.out, "model.safetensors"), config_metadata(config, pack.class_names, pack.modalities))
-        line = json_line(summary_json(config, backend, dataset, trainer.metrics, error, pack.class_names))
+        line = json_line(summary_json(config, backend, dataset, trainer.metrics, error, pack.class_names, pack.modalities))
         with open(metrics_path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
         sys.stdout.write(line + "\n")

@@ -44,6 +44,9 @@ class Lines(unittest.TestCase):
         self.assertEqual((s["bestTestAcc"], s["finalTestAcc"], s["epochs"], s["error"]), (0.6, 0.5, 3, None))
         self.assertEqual(s["classNames"], [])
         self.assertEqual(summary_json({}, "pytorch-cpu", "pack", epochs, None, ("a", "b"))["summary"]["classNames"], ["a", "b"])
+        with_pair = summary_json({}, "pytorch-cpu", "pack", epochs, None, ("a", "b"), ("rgb", "flow"))["summary"]
+        self.assertEqual(with_pair["modalities"], ["rgb", "flow"])
+        self.assertEqual(list(with_pair)[:4], ["config", "backend", "dataset", "modalities"])
         empty = summary_json({}, "pytorch-cpu", "pack", [], "failed")["summary"]
         self.assertEqual((empty["bestTestAcc"], empty["best"], empty["error"]), (0, {"fused": 0, "audio": 0, "visual": 0}, "failed"))
 
