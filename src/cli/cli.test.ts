@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, toFloat32Array } from '../core/safetensors';
+import { decodeSafetensors, encodeSafetensors, toFloat32Array, type NamedTensor } from '../core/safetensors';
 import { runPython, skipWithoutTorch } from '../../test/support/pythonReference';
 import { maxRelativeError } from '../../test/support/testBackend';
 import { parseArgs } from './args';
@@ -124,6 +124,28 @@ describe('bmm-lab train', () => {
   });
 });
 
+/**
+ * Writes `tensors` (PyTorch layout) as the inputs, runs `weights` on them in PyTorch (`bmm_lab.eval_cli`) and in
+ * `bmm-lab eval`, and expects the three logits of both, [N, classes], within 1e-4 relative.
+ */
+async function expectSameLogits(dir: string, weights: string, tensors: NamedTensor[], classes: number): Promise<{ inputs: string; labOut: string }> {
+  const n = tensors[0].shape[0];
+  const inputs = join(dir, 'inputs.safetensors');
+  writeFileSync(inputs, encodeSafetensors(tensors));
+  const torchOut = join(dir, 'torch.safetensors');
+  runPython(['-m', 'bmm_lab.eval_cli', '--weights', weights, '--inputs', inputs, '--out', torchOut]);
+  const labOut = join(dir, 'lab.safetensors');
+  const evalIo = capture();
+  expect(await main(['eval', '--weights', weights, '--inputs', inputs, '--out', labOut, '--backend', 'wasm'], evalIo), evalIo.errors.join('\n')).toBe(0);
+  const t = decodeSafetensors(readFileSync(torchOut)).tensors;
+  const l = decodeSafetensors(readFileSync(labOut)).tensors;
+  for (const name of ['logits', 'logits_audio', 'logits_visual']) {
+    expect(l.get(name)!.shape).toEqual([n, classes]);
+    expect(maxRelativeError(toFloat32Array(l.get(name)!), toFloat32Array(t.get(name)!)), name).toBeLessThan(1e-4);
+  }
+  return { inputs, labOut };
+}
+
 describe('weights leave the lab: export, PyTorch parity, eval, import', () => {
   it('exports .safetensors that PyTorch loads strictly and computes the same logits (1e-4 relative), and bmm-lab eval agrees', async () => {
     if (skipWithoutTorch()) return;
@@ -135,25 +157,10 @@ describe('weights leave the lab: export, PyTorch parity, eval, import', () => {
     // Random inputs in PyTorch layout: audio [N, 1, H, W], visual [N, C, T, H, W].
     const n = 3;
     const rand = (k: number, seed: number) => Float32Array.from({ length: k }, (_, i) => Math.sin(i * 0.731 + seed) * 1.5);
-    const inputs = join(dir, 'inputs.safetensors');
-    writeFileSync(
-      inputs,
-      encodeSafetensors([
-        { name: 'audio', dtype: 'F32', shape: [n, 1, 33, 24], data: rand(n * 33 * 24, 1) },
-        { name: 'visual', dtype: 'F32', shape: [n, 3, 1, 32, 32], data: rand(n * 3 * 32 * 32, 2) },
-      ]),
-    );
-    const torchOut = join(dir, 'torch.safetensors');
-    runPython(['-m', 'bmm_lab.eval_cli', '--weights', weights, '--inputs', inputs, '--out', torchOut]);
-    const labOut = join(dir, 'lab.safetensors');
-    const evalIo = capture();
-    expect(await main(['eval', '--weights', weights, '--inputs', inputs, '--out', labOut, '--backend', 'wasm'], evalIo)).toBe(0);
-    const t = decodeSafetensors(readFileSync(torchOut)).tensors;
-    const l = decodeSafetensors(readFileSync(labOut)).tensors;
-    for (const name of ['logits', 'logits_audio', 'logits_visual']) {
-      expect(l.get(name)!.shape).toEqual([n, 6]);
-      expect(maxRelativeError(toFloat32Array(l.get(name)!), toFloat32Array(t.get(name)!)), name).toBeLessThan(1e-4);
-    }
+    await expectSameLogits(dir, weights, [
+      { name: 'audio', dtype: 'F32', shape: [n, 1, 33, 24], data: rand(n * 33 * 24, 1) },
+      { name: 'visual', dtype: 'F32', shape: [n, 3, 1, 32, 32], data: rand(n * 3 * 32 * 32, 2) },
+    ], 6);
     // The exported file starts training again from the same weights.
     const again = capture();
     expect(await main(['train', '--epochs', '1', '--fusion', 'gated', '--weights', weights, '--json', ...TINY], again)).toBe(0);
@@ -204,25 +211,10 @@ describe('RGB + flow through the command line', () => {
     // Both branches take frames in PyTorch layout [N, C, T, H, W]: RGB 3 channels, flow 2.
     const n = 2;
     const rand = (k: number, seed: number) => Float32Array.from({ length: k }, (_, i) => Math.sin(i * 0.517 + seed) * 1.2);
-    const inputs = join(dir, 'inputs.safetensors');
-    writeFileSync(
-      inputs,
-      encodeSafetensors([
-        { name: 'audio', dtype: 'F32', shape: [n, 3, 2, S, S], data: rand(n * 3 * 2 * S * S, 1) },
-        { name: 'visual', dtype: 'F32', shape: [n, 2, 2, S, S], data: rand(n * 2 * 2 * S * S, 2) },
-      ]),
-    );
-    const torchOut = join(dir, 'torch.safetensors');
-    runPython(['-m', 'bmm_lab.eval_cli', '--weights', weights, '--inputs', inputs, '--out', torchOut]);
-    const labOut = join(dir, 'lab.safetensors');
-    const evalIo = capture();
-    expect(await main(['eval', '--weights', weights, '--inputs', inputs, '--out', labOut, '--backend', 'wasm'], evalIo), evalIo.errors.join('\n')).toBe(0);
-    const t = decodeSafetensors(readFileSync(torchOut)).tensors;
-    const l = decodeSafetensors(readFileSync(labOut)).tensors;
-    for (const name of ['logits', 'logits_audio', 'logits_visual']) {
-      expect(l.get(name)!.shape).toEqual([n, 3]);
-      expect(maxRelativeError(toFloat32Array(l.get(name)!), toFloat32Array(t.get(name)!)), name).toBeLessThan(1e-4);
-    }
+    const { inputs, labOut } = await expectSameLogits(dir, weights, [
+      { name: 'audio', dtype: 'F32', shape: [n, 3, 2, S, S], data: rand(n * 3 * 2 * S * S, 1) },
+      { name: 'visual', dtype: 'F32', shape: [n, 2, 2, S, S], data: rand(n * 2 * 2 * S * S, 2) },
+    ], 3);
     // A spectrogram-shaped first input is refused, naming the kind.
     writeFileSync(inputs, encodeSafetensors([
       { name: 'audio', dtype: 'F32', shape: [n, 1, 8, 8], data: rand(n * 64, 1) },

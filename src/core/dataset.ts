@@ -5,7 +5,7 @@
  * folders and dataset packs all produce this, so the engine trains on any of them the same way.
  */
 import type { FrameKind, ModalityPair } from './modalities';
-import { KIND_CHANNELS } from './modalities';
+import { frameKinds, KIND_CHANNELS } from './modalities';
 
 /** One split's clips. Implementations may store compactly (e.g. float16); reads return float32 / uint8. */
 export interface ClipStore {
@@ -41,6 +41,13 @@ export interface Dataset extends DatasetShape {
 /** Bytes of one stored frame of `kind`. */
 export function frameBytes(shape: Pick<DatasetShape, 'frameSize'>, kind: FrameKind): number {
   return shape.frameSize * shape.frameSize * KIND_CHANNELS[kind];
+}
+
+/** Bytes of one stored frame of each frame kind the modalities name. */
+export function frameBytesByKind(shape: Pick<DatasetShape, 'frameSize' | 'modalities'>): Partial<Record<FrameKind, number>> {
+  const out: Partial<Record<FrameKind, number>> = {};
+  for (const kind of frameKinds(shape.modalities)) out[kind] = frameBytes(shape, kind);
+  return out;
 }
 
 /** The clips' data in plain arrays: spectrograms float32 [H*W] per clip, frames uint8 per clip and kind [T_i][S*S*C]. */

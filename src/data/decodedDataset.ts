@@ -3,7 +3,7 @@
  * (decode/spectrogramCodec.ts) and expanded to float32 on read, frames kept as uint8 S x S x C per frame kind.
  * Class names come from the plan, so the charts and the UMAP legend show the dataset's own classes.
  */
-import { frameBytes, type ClipStore, type Dataset, type DatasetShape } from '../core/dataset';
+import { frameBytes, frameBytesByKind, type ClipStore, type Dataset, type DatasetShape } from '../core/dataset';
 import { frameKinds, hasSpectrogram, type FrameKind } from '../core/modalities';
 import { dequantizeSpectrogram } from './decode/spectrogramCodec';
 import type { SplitName } from './layouts';
@@ -113,8 +113,7 @@ export function buildDecodedDataset(spec: DecodedDatasetSpec): Dataset & { train
       throw new Error(`decoded clip ${c.id}: label ${c.label} is not one of the ${spec.classNames.length} classes`);
     }
   }
-  const bytesOf: Partial<Record<FrameKind, number>> = {};
-  for (const kind of frameKinds(spec.modalities)) bytesOf[kind] = frameBytes(spec, kind);
+  const bytesOf = frameBytesByKind(spec);
   return {
     ...shape,
     train: new QuantizedClipStore(

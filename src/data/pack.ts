@@ -14,7 +14,7 @@
  * Reading checks everything and names the file and the field of the first problem. Pure TypeScript over bytes:
  * the caller reads the files (Node's fs in the CLI, File objects in the page).
  */
-import { frameBytes as storedFrameBytes, type ClipStore, type Dataset } from '../core/dataset';
+import { frameBytes as storedFrameBytes, frameBytesByKind, type ClipStore, type Dataset } from '../core/dataset';
 import { frameKinds, hasSpectrogram, KIND_CHANNELS, MODALITY_KINDS, MODALITY_PAIRS, supportedPair, type FrameKind, type ModalityKind, type ModalityPair } from '../core/modalities';
 import { decodeSafetensors, encodeSafetensors, int64ToNumbers, SafetensorsError, type DecodedTensor, type NamedTensor } from '../core/safetensors';
 import { evaluationFrameIndices } from '../core/frameIndices';
@@ -234,8 +234,7 @@ export async function readPack(readFile: (name: string) => Promise<Uint8Array>, 
   if (rows.train.length === 0) throw new PackError('pack.json', 'the pack has no training clips (split 0)');
   if (rows.test.length === 0) throw new PackError('pack.json', 'the pack has no test clips (split 1)');
   const audioSize = inputs.audioHeight * inputs.audioWidth;
-  const frameBytes: Partial<Record<FrameKind, number>> = {};
-  for (const kind of frameKinds(inputs.modalities)) frameBytes[kind] = inputs.visualSize * inputs.visualSize * KIND_CHANNELS[kind];
+  const frameBytes = frameBytesByKind({ frameSize: inputs.visualSize, modalities: inputs.modalities });
   const store = (r: typeof rows.train) => new PackClipStore(r, audioSize, frameBytes, inputs.frames);
   const ids = shards.every((s) => s.clipIds)
     ? { train: rows.train.map((r) => r.shard.clipIds![r.row]), test: rows.test.map((r) => r.shard.clipIds![r.row]) }

@@ -552,8 +552,8 @@ export class LabController {
     const message: TrainIn = { type: 'init', config, dataset: this.datasetSource(entry), checkpointEvery: this.checkpointEvery() };
     if (resume !== undefined) message.resume = resume;
     const { audio, visual } = this.teacherFiles;
-    // Copies: the worker takes its own (the form may pick the same teachers for the next run).
-    if (config.method === 'umt' && audio && visual) message.teachers = { audio: { name: audio.name, bytes: audio.bytes.slice() }, visual: { name: visual.name, bytes: visual.bytes.slice() } };
+    // postMessage clones them (nothing is transferred), so the form keeps its copy for the next run.
+    if (config.method === 'umt' && audio && visual) message.teachers = { audio, visual };
     this.store.dispatch({ type: 'session/init', config, datasetId: entry.id });
     this.post(message);
   }

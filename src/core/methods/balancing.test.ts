@@ -9,20 +9,12 @@ import { Rng } from '../random';
 import { trainStep, variableNameMap } from '../trainStep';
 import { agmClip, agmCoefficients, agmScore, headOutputWeights, shapleyResponses } from './agm';
 import { createMethod } from './index';
-import type { Batch } from './method';
 import { minNormWeight, paretoCombine, paretoWeight } from './mmpareto';
 import { pmrCoefficients, prototypeLogits } from './pmr';
 import { AUDIO_RGB } from '../modalities';
+import type { Batch } from './method';
+import { smallBatch } from '../../../test/support/smallBatch';
 
-function smallBatch(): Batch {
-  const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
-  return {
-    audio: tf.tensor4d(Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i)), [4, 8, 8, 1]),
-    visual: tf.tensor5d(Array.from({ length: 4 * 8 * 8 * 3 }, (_, i) => Math.cos(i)), [4, 1, 8, 8, 3]),
-    labels,
-    oneHot: tf.oneHot(labels, 3).toFloat() as tf.Tensor2D,
-  };
-}
 
 function tinyRun(method: MethodName) {
   const config = makeConfig({ preset: 'tiny', width: 0.0625, method });

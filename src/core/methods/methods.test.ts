@@ -7,20 +7,11 @@ import { useBackend } from '../../../test/support/testBackend';
 import { trainStep, variableNameMap } from '../trainStep';
 import { Adam } from '../optimizer';
 import { balancePlan, createBmm, mixWeakInputs, plannedRho, rampFactor } from './bmm';
-import type { Batch } from './method';
 import { mixFeatures } from './mm';
 import { createOgmGe, isEncoderConvKernel, ogmCoefficients } from './ogm-ge';
 import { AUDIO_RGB } from '../modalities';
+import { smallBatch } from '../../../test/support/smallBatch';
 
-function smallBatch(): Batch {
-  const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
-  return {
-    audio: tf.tensor4d(Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i)), [4, 8, 8, 1]),
-    visual: tf.tensor5d(Array.from({ length: 4 * 8 * 8 * 3 }, (_, i) => Math.cos(i)), [4, 1, 8, 8, 3]),
-    labels,
-    oneHot: tf.oneHot(labels, 3).toFloat() as tf.Tensor2D,
-  };
-}
 
 describe('MM: feature and target mixing', () => {
   it('z~ = lambda z + (1 - lambda) z[p] and y~ likewise', async () => {

@@ -10,8 +10,8 @@ import { Rng } from '../random';
 import { TrainingSession } from '../session';
 import { makeDemoDataset } from '../../data/demo';
 import { createMethod } from './index';
-import type { Batch } from './method';
 import { loadTeacher, meanSquaredError } from './umt';
+import { smallBatch } from '../../../test/support/smallBatch';
 
 const OPTIONS: ModelOptions = { numClasses: 3, fusion: 'concat', width: 0.0625, modalities: AUDIO_RGB };
 
@@ -30,15 +30,6 @@ async function weightsOf(model: AVModel, method: string): Promise<Uint8Array> {
   });
 }
 
-function batch(): Batch {
-  const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
-  return {
-    audio: tf.tensor4d(Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i)), [4, 8, 8, 1]),
-    visual: tf.tensor5d(Array.from({ length: 4 * 8 * 8 * 3 }, (_, i) => Math.cos(i)), [4, 1, 8, 8, 3]),
-    labels,
-    oneHot: tf.oneHot(labels, 3).toFloat() as tf.Tensor2D,
-  };
-}
 
 describe('UMT', () => {
   it('MSE is the mean over batch and feature: ((1-0)^2 + (2-4)^2 + (0-0)^2 + (3-0)^2) / 4 = 3.5', async () => {
@@ -52,7 +43,7 @@ describe('UMT', () => {
     const audio = new AVModel(OPTIONS, new Rng(2));
     const visual = new AVModel(OPTIONS, new Rng(3));
     const method = createMethod(makeConfig({ method: 'umt', umt: { alpha: 0.5 } }), { teachers: { audio, visual } });
-    const b = batch();
+    const b = smallBatch();
     const forward = { training: false } as const;
     const got = await method.batchLoss(student, b, new Rng(0), forward).loss.data();
     // By hand from the pieces: softmax cross-entropy, squared differences averaged over all entries.

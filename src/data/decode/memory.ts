@@ -3,7 +3,8 @@
  * and up to `frames` uint8 frames of S x S x C. Used for the estimate in the dataset panel and the README table.
  */
 import { PRESET_SIZES, type PresetName } from '../../core/config';
-import { AUDIO_RGB, frameKinds, hasSpectrogram, KIND_CHANNELS, type ModalityPair } from '../../core/modalities';
+import { frameBytes } from '../../core/dataset';
+import { AUDIO_RGB, frameKinds, hasSpectrogram, type ModalityPair } from '../../core/modalities';
 
 export interface StoredSizes {
   audioHeight: number;
@@ -15,7 +16,7 @@ export interface StoredSizes {
 /** Bytes of one decoded clip holding `frames` frames of each frame kind (and its spectrogram, if any). */
 export function clipBytes(s: StoredSizes, frames: number): number {
   const audio = hasSpectrogram(s.modalities) ? 2 * s.audioHeight * s.audioWidth : 0;
-  return audio + frameKinds(s.modalities).reduce((sum, k) => sum + frames * s.frameSize * s.frameSize * KIND_CHANNELS[k], 0);
+  return audio + frameKinds(s.modalities).reduce((sum, k) => sum + frames * frameBytes(s, k), 0);
 }
 
 /** The stored sizes of a preset for a pair of modalities (default audio + RGB). */
