@@ -22,7 +22,7 @@ from bmm_lab.safetensors_io import load_file  # noqa: E402
 from bmm_lab.state_dict_spec import spec  # noqa: E402
 
 EPOCH_KEYS = ["epoch", "loss", "trainAcc", "testAcc", "audio", "visual", "rho", "mix", "samplesPerSec", "seconds"]
-SUMMARY_KEYS = ["config", "backend", "dataset", "classNames", "epochs", "bestTestAcc", "bestRule", "finalTestAcc", "best", "final", "error"]
+SUMMARY_KEYS = ["config", "backend", "dataset", "modalities", "classNames", "epochs", "bestTestAcc", "bestRule", "finalTestAcc", "best", "final", "error"]
 
 
 class TrainCase(unittest.TestCase):
@@ -155,7 +155,10 @@ class Outputs(TrainCase):
         self.assertEqual([list(m) for m in lines[:-1]], [EPOCH_KEYS, EPOCH_KEYS])
         summary = lines[-1]["summary"]
         self.assertEqual(list(summary), SUMMARY_KEYS)
-        self.assertEqual((summary["backend"], summary["dataset"], summary["classNames"], summary["epochs"], summary["error"]), ("pytorch-cpu", "pack", CLASSES, 2, None))
+        self.assertEqual(
+            (summary["backend"], summary["dataset"], summary["modalities"], summary["classNames"], summary["epochs"], summary["error"]),
+            ("pytorch-cpu", "pack", ["spectrogram", "rgb"], CLASSES, 2, None),
+        )
         self.assertEqual(summary["finalTestAcc"], lines[1]["testAcc"])
         self.assertEqual(summary["bestTestAcc"], max(lines[0]["testAcc"], lines[1]["testAcc"]))
         # config.json: the run-config document of what ran (--augment off overrides the document's augment).
