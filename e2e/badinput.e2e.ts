@@ -160,9 +160,11 @@ test('a damaged entry in the decode cache (half of its frame bytes, as an interr
           const store = tx.objectStore('clips');
           const all = store.getAll();
           all.onsuccess = () => {
-            const entry = (all.result as Array<{ key: string; ok: boolean; frames: Uint8Array }>).find((e) => e.ok && e.key.includes('empty-class/train/red/clip1.mp4'));
-            if (!entry) return reject(new Error('no cached entry for the red clip'));
-            store.put({ ...entry, frames: entry.frames.slice(0, entry.frames.length >> 1) });
+            type Run = { data: Uint8Array; count: number };
+            const entry = (all.result as Array<{ key: string; ok: boolean; frames: { rgb?: Run } }>).find((e) => e.ok && e.key.includes('empty-class/train/red/clip1.mp4'));
+            if (!entry?.frames.rgb) return reject(new Error('no cached entry with RGB frames for the red clip'));
+            const rgb = entry.frames.rgb;
+            store.put({ ...entry, frames: { ...entry.frames, rgb: { ...rgb, data: rgb.data.slice(0, rgb.data.length >> 1) } } });
             tx.oncomplete = () => {
               db.close();
               resolve(entry.key);

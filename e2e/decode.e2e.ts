@@ -246,7 +246,7 @@ test("one tiny epoch trains on the decoded data in the training worker, with the
   const r = await page.evaluate(() => window.__bmmLab!.trainOneEpoch!({ epochs: 1, batch: 2 }));
   expect(r.errors, 'training errors').toEqual([]);
   expect(r.state, 'final state').toBe('done');
-  expect(r.dataset, 'dataset seen by the training worker').toEqual({ name: 'mixed', classNames: ['blue', 'green', 'red'], trainSize: 6, testSize: 3 });
+  expect(r.dataset, 'dataset seen by the training worker').toEqual({ name: 'mixed', classNames: ['blue', 'green', 'red'], modalities: ['spectrogram', 'rgb'], trainSize: 6, testSize: 3 });
   expect(r.epochs, 'epochs reported').toHaveLength(1);
   expect(Number.isFinite(r.epochs[0].loss) && r.epochs[0].loss > 0, `loss ${r.epochs[0].loss}`).toBe(true);
   expect(r.featureClasses, 'feature snapshot labels (UMAP legend classes)').toEqual([0, 1, 2]);
