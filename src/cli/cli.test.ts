@@ -258,7 +258,7 @@ describe('bmm-lab train --data and --trace', () => {
       [1, 1],
       [1, 2],
     ]);
-    expect(Object.keys(erm[0])).toEqual(['epoch', 'step', 'indices', 'loss', 'perm', 'lambda', 'm', 'weak', 'coef']);
+    expect(Object.keys(erm[0])).toEqual(['epoch', 'step', 'indices', 'loss', 'perm', 'lambda', 'm', 'weak', 'coef', 'blend']);
     expect(erm.flatMap((s) => s.indices).sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 96 }, (_, i) => i));
     expect(erm.every((s) => s.perm === null && s.lambda === null && s.m === null && s.weak === null && s.coef === null && s.loss > 0)).toBe(true);
 

@@ -69,6 +69,10 @@ const CASES: Case[] = [
   // One epoch, every step held: in the second epoch PyTorch's own float32 run leaves its float64 run by 6e-4 to 2e-2
   // in loss (measured; the lab stays within 3e-5 of float64 there), as MM's feature mixing does above.
   { name: 'umt, concat, alpha 0.1', args: ['--method', 'umt', '--umt.alpha', '0.1', '--epochs', '1'], lossSteps: 5, weightBound: 1e-3, teachers: true },
+  // G-Blending: 8 of the 40 training clips held out (valSplit), so the trace's indices skip them and every pass over
+  // the training set runs over the 32 left (4 steps an epoch). Each side probes on its own before epoch 1 (and 3, not
+  // reached: superEpoch 2); the loss uses the lab's weights, the replay's own are compared with them.
+  { name: 'gblend, concat, superEpoch 2, valSplit 0.2', args: ['--method', 'gblend', '--gblend.superEpoch', '2', '--valSplit', '0.2'], lossSteps: 8, weightBound: 1e-3 },
   // The second pair of kinds: RGB frames in audio_net, flow in visual_net (3 and 2 input channels, both [B, T, S, S, C]).
   { name: 'bmm, concat, RGB + flow, warm-up 1', args: ['--method', 'bmm', '--bmm.warmup', '1'], lossSteps: 10, weightBound: 1e-3, pack: 'rgb-flow' },
   { name: 'bmm, sum, warm-up 1, micro-batches of 8', args: ['--method', 'bmm', '--fusion', 'sum', '--bmm.warmup', '1', '--batch', '16', '--microBatch', '8', '--epochs', '4', '--backend', 'cpu'], lossSteps: 12, weightBound: 1e-3 },
@@ -161,6 +165,13 @@ describe('training parity with PyTorch (trace + replay)', () => {
         }
         if (lab[i].coef !== null) {
           expect(Math.abs(torch[i].coef.audio - lab[i].coef.audio) + Math.abs(torch[i].coef.visual - lab[i].coef.visual), `${c.name}: coef of step ${i}`).toBeLessThan(1e-4);
+        }
+      }
+      if (c.name.startsWith('gblend')) {
+        expect(lab.every((s) => s.blend !== null && Math.abs(s.blend.audio + s.blend.visual + s.blend.fused - 1) < 1e-9), `${c.name}: weights on every step`).toBe(true);
+        for (let i = 0; i < lab.length; i++) {
+          const d = Math.max(...(['audio', 'visual', 'fused'] as const).map((h) => Math.abs(torch[i].blend[h] - lab[i].blend[h])));
+          expect(d, `${c.name}: blend weights of step ${i}: lab ${JSON.stringify(lab[i].blend)}, PyTorch ${JSON.stringify(torch[i].blend)}`).toBeLessThan(1e-3);
         }
       }
       if (c.name.startsWith('bmm')) expect(lab.some((s) => s.m !== null && s.m > 0), `${c.name} mixed`).toBe(true);

@@ -69,6 +69,11 @@ export class TrainProgress {
     if (this.stopping) return 'stopping… (the batch or evaluation pass in hand finishes first; the epochs done are kept)';
     const parts = [`epoch ${this.epoch}/${this.totalEpochs}`];
     const ev = this.evaluating;
+    if (ev?.phase === 'blend') {
+      // The probe's batches are not the epoch's work: no ETA from them.
+      parts.push(`G-Blending probe (measuring the loss weights) ${ev.batch}/${ev.batches}`);
+      return parts.join('  ');
+    }
     if (ev) {
       parts.push(`evaluating ${evaluationPhasesText(this.bnPrecise, this.validation)}: ${EVAL_PHASE_LABELS[ev.phase]} ${ev.batch}/${ev.batches}`);
     } else if (this.batches > 0) parts.push(`batch ${this.batch}/${this.batches}`);

@@ -257,6 +257,9 @@ export function validateConfig(config: TrainConfig, trainSize?: number): TrainCo
   if (config.unimodal === 'half-bias' && !HALF_BIAS_FUSIONS.includes(config.fusion)) {
     throw new ConfigError('unimodal', `unimodal half-bias is defined for ${HALF_BIAS_FUSIONS.join(', ')} fusion, not ${config.fusion}; use zero or mean`);
   }
+  if (config.method === 'gblend' && !(config.valSplit > 0)) {
+    throw new ConfigError('valSplit', 'method gblend measures its loss weights on validation clips held out of the training split; set valSplit (e.g. 0.1)');
+  }
   return config;
 }
 

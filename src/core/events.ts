@@ -66,7 +66,7 @@ export interface EpochWork {
 }
 
 /** The evaluation passes that end every epoch, in order. */
-export type EvalPhase = 'bn' | 'train' | 'val' | 'test';
+export type EvalPhase = 'bn' | 'train' | 'val' | 'test' | 'blend';
 
 /** How the page and the CLI name each evaluation phase. */
 export const EVAL_PHASE_LABELS: Record<EvalPhase, string> = {
@@ -74,6 +74,7 @@ export const EVAL_PHASE_LABELS: Record<EvalPhase, string> = {
   train: 'train pass for rho',
   val: 'validation pass',
   test: 'test pass',
+  blend: 'G-Blending probe',
 };
 
 /** "(BN statistics, train pass for rho, test pass)": the passes an epoch's evaluation makes under these settings. */
@@ -84,7 +85,8 @@ export function evaluationPhasesText(precise: boolean, validation: boolean): str
 
 /**
  * Progress of an epoch's evaluation: `bn` recomputes the BatchNorm statistics (bnStats = precise), `train` is the
- * pass over the training set (train accuracies and rho), `val` the validation clips (valSplit > 0), `test` the test set. `batch` of `batches` counts over all
+ * pass over the training set (train accuracies and rho), `val` the validation clips (valSplit > 0), `test` the test set;
+ * `blend` is G-Blending's probe before an epoch trains (its `epoch` that epoch, its batches the probe's alone). `batch` of `batches` counts over all
  * phases of this evaluation; `batch` 0 is sent when it begins.
  */
 export interface EvalProgress {
@@ -111,8 +113,9 @@ export interface StepEstimate {
  * One optimisation step as `bmm-lab train --trace` writes it (one JSON object per line): `epoch` from 1, `step`
  * from 0 within the epoch; `indices` the batch's clips in batch order, as positions in the training split; `loss`
  * the value minimised; `perm` the mixing permutation (x[perm] is each row's partner); `lambda` MM's lambda (or
- * B-MM's Beta draw); `m` and `weak` B-MM's strength and mixed modality; `coef` OGM's coefficients. Fields a
- * method does not use are null.
+ * B-MM's Beta draw); `m` and `weak` B-MM's strength and mixed modality; `coef` OGM's coefficients (PMR's beta
+ * and lambda); `blend` G-Blending's loss weights of the audio, visual and fused heads. Fields a method does not use
+ * are null.
  */
 export interface StepRecord {
   epoch: number;
@@ -124,6 +127,7 @@ export interface StepRecord {
   m: number | null;
   weak: 'audio' | 'visual' | null;
   coef: { audio: number; visual: number } | null;
+  blend: { audio: number; visual: number; fused: number } | null;
 }
 
 /** Features of a sample of clips for the UMAP maps; row-major [n, dim]. */

@@ -107,6 +107,8 @@ export class TrainingSession {
   /** The clips trained on: the training split without the validation clips (`valSplit`), and those. */
   private readonly trainStore: ClipStore;
   private readonly valStore: ClipStore | null;
+  /** Position in the training split of each clip of `trainStore` (the trace's indices are training-split positions). */
+  private readonly trainPositions: readonly number[];
   private epochsDone = 0;
   private progress: EpochProgress | null = null;
   private lastGood: Checkpoint | null = null;
@@ -162,8 +164,16 @@ export class TrainingSession {
       numClasses: dataset.classNames.length,
     });
     const split = holdOut(dataset.train.labels, config.valSplit, config.seed);
+    if (config.method === 'gblend' && split.val.length === 0) {
+      this.disposeTeachers();
+      this.model.dispose();
+      throw new Error(
+        `method gblend: valSplit ${config.valSplit} holds out no clips of dataset "${dataset.name}" (${dataset.train.size} training clips; a class needs at least 2 to give one); G-Blending measures its loss weights on held-out clips: raise valSplit or add clips`,
+      );
+    }
     this.trainStore = split.val.length ? new SubsetClipStore(dataset.train, split.train) : dataset.train;
     this.valStore = split.val.length ? new SubsetClipStore(dataset.train, split.val) : null;
+    this.trainPositions = split.train;
     this.featureSample = sampleFeatureClips(this.trainStore.size, dataset.test.size, config.featuresMax);
   }
 
@@ -313,6 +323,26 @@ export class TrainingSession {
   private async trainEpoch(): Promise<EpochMetrics | null> {
     if (!this.progress) {
       if (this.keepCheckpoints && !this.lastGood) this.lastGood = await this.snapshot();
+      if (this.method.beforeEpoch) {
+        const epoch = this.epochsDone + 1;
+        let ready: boolean;
+        try {
+          ready = await this.method.beforeEpoch({
+            epoch: this.epochsDone,
+            model: this.model,
+            train: this.trainStore,
+            val: this.valStore,
+            builder: this.builder,
+            config: this.config,
+            onProgress: (batch, batches) => this.emit({ type: 'evaluating', progress: { epoch, phase: 'blend', batch, batches } }),
+            interrupted: () => this.pauseRequested || this.stopRequested,
+          });
+        } catch (e) {
+          await this.failWithRecovery(describeTrainingError(e, this.config));
+          return null;
+        }
+        if (!ready) return null;
+      }
       this.progress = this.beginEpochProgress();
     }
     const p = this.progress;
@@ -357,10 +387,11 @@ export class TrainingSession {
       this.onStep?.({
         epoch: epochNumber,
         step: p.batches,
-        indices: Array.from(indices),
+        indices: Array.from(indices, (i) => this.trainPositions[i]),
         loss: result.loss,
         ...result.mixing,
         coef: this.method.stepCoefficients?.(result.aux) ?? null,
+        blend: this.method.stepBlend?.() ?? null,
       });
       p.position += size;
       p.batches++;

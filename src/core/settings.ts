@@ -87,14 +87,15 @@ const FAST = PRESET_SIZES.fast;
 export const SETTINGS = [
   {
     path: 'method', kind: 'enum', section: 'model', label: 'Method', default: 'bmm',
-    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr', 'umt'],
-    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR', umt: 'UMT' },
+    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr', 'umt', 'gblend'],
+    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR', umt: 'UMT', gblend: 'G-Blending' },
     help:
       'erm: plain fused cross-entropy; mm: Multimodal Mixup (features, targets); bmm: Balanced Multimodal Mixup (the weak input); ogm-ge: gradient modulation (encoder gradients; ogm.mode ogm: no noise); ' +
       'audio-only, visual-only: one encoder and its part of the head trained alone; mmpareto: per-encoder Pareto combination of the multimodal and unimodal gradients (one more forward and backward pass); ' +
       'agm: per-encoder gradient coefficients from Shapley-style unimodal responses (2 extra forward passes); ' +
       'pmr: loss plus the weak modality’s cross-entropy against class prototypes (a prototype pass over the training set per epoch); ' +
-      'umt: loss plus the distance of each encoder’s feature to a frozen unimodal teacher’s (an audio-only and a visual-only run; one teacher forward pass each per step)',
+      'umt: loss plus the distance of each encoder’s feature to a frozen unimodal teacher’s (an audio-only and a visual-only run; one teacher forward pass each per step); ' +
+      'gblend: loss = weighted sum of the audio, visual and fused cross-entropies, the weights from each head’s overfitting-to-generalisation ratio on validation clips (needs valSplit; every gblend.superEpoch epochs, 3 x that many probe epochs on copies of the model)',
   },
   {
     path: 'fusion', kind: 'enum', section: 'model', label: 'Fusion', default: 'concat',
@@ -206,6 +207,10 @@ export const SETTINGS = [
   {
     path: 'umt.alpha', kind: 'number', section: 'training', label: 'UMT alpha', default: 1, min: 0, step: 0.1, methods: ['umt'], aliases: ['alpha'],
     help: 'Loss: weight of MSE(z_a, teacher z_a) + MSE(z_v, teacher z_v), the teachers the encoders of an audio-only and a visual-only run (the lab’s default 1)',
+  },
+  {
+    path: 'gblend.superEpoch', kind: 'number', section: 'training', label: 'G-Blending super-epoch', default: 10, integer: true, min: 2, methods: ['gblend'],
+    help: 'Loss weights: measured before the first epoch and every this many epochs, each head probe-trained this many epochs on a copy of the model (BalanceBenchmark: super_epoch 10)',
   },
   { path: 'width', kind: 'number', section: 'inputs', label: 'Width multiplier', default: FAST.width, minExclusive: 0, max: 4, step: 0.125, help: 'Channels of both ResNet-18 encoders: 1 = 64..512' },
   { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },

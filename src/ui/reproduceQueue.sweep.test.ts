@@ -36,9 +36,9 @@ describe('the Table 2 queue through the sweep runner', () => {
     const configs = table2Queue(state().config);
     const queue = storedQueue(state().datasetId, 'Demo (synthetic audio-visual)', configs, 0);
     controller.runSweep(configs);
-    expect(state().sweep?.configs).toHaveLength(21);
+    expect(state().sweep?.configs).toHaveLength(24);
 
-    // Once the first run is done: 1 of 21, and a total ETA from its time.
+    // Once the first run is done: 1 of 24, and a total ETA from its time.
     await until('first run', () => Object.values(state().runs).some((r) => r.status === 'done'), 20_000);
     const live = liveProgress(state(), Date.now());
     const mid = queueProgress(queue, Object.values(state().runs), { runId: state().session.runId, eta: live?.eta ?? null, epochSeconds: live?.epochSeconds ?? null });
@@ -48,12 +48,13 @@ describe('the Table 2 queue through the sweep runner', () => {
 
     await until('queue finished', () => state().sweep === null && state().session.state === 'done', 60_000);
     const runs = Object.values(state().runs);
-    expect(runs).toHaveLength(21);
+    expect(runs).toHaveLength(24);
     const done = queueProgress(queue, runs);
-    expect([done.done, done.total, done.eta]).toEqual([21, 21, 0]);
+    expect([done.done, done.total, done.eta]).toEqual([24, 24, 0]);
     const table = buildResultsTable(runs);
     expect(table.rows.map((r) => [r.label, r.cells[0]?.seeds])).toEqual([
       ['Concat', [0, 1, 2]],
+      ['Concat + G-Blending', [0, 1, 2]],
       ['Concat + PMR', [0, 1, 2]],
       ['Concat + OGM-GE', [0, 1, 2]],
       ['Concat + MM', [0, 1, 2]],
@@ -63,7 +64,7 @@ describe('the Table 2 queue through the sweep runner', () => {
     ]);
     // Pressed again, nothing is left to train.
     controller.runSweep(configs);
-    expect(state().notices.at(-1)?.text).toBe('All 21 runs of this sweep are already done on this dataset; nothing to train.');
+    expect(state().notices.at(-1)?.text).toBe('All 24 runs of this sweep are already done on this dataset; nothing to train.');
     controller.dispose();
   }, 90_000);
 });

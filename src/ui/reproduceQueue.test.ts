@@ -10,7 +10,7 @@ describe('table2Queue', () => {
   it('lists every Table 2 method the lab has (and AGM, MMPareto) x seeds 0-2, seeds outermost', () => {
     const q = table2Queue(base);
     expect(q.map(queueEntryLabel)).toEqual(
-      [0, 1, 2].flatMap((s) => ['Concat', 'Concat + PMR', 'Concat + OGM-GE', 'Concat + MM', 'Concat + B-MM', 'Concat + AGM', 'Concat + MMPareto'].map((l) => `${l} seed ${s}`)),
+      [0, 1, 2].flatMap((s) => ['Concat', 'Concat + G-Blending', 'Concat + PMR', 'Concat + OGM-GE', 'Concat + MM', 'Concat + B-MM', 'Concat + AGM', 'Concat + MMPareto'].map((l) => `${l} seed ${s}`)),
     );
   });
 
@@ -33,6 +33,10 @@ describe('table2Queue', () => {
     expect(getSetting(of('pmr'), 'pmr.alpha')).toBe(0.1);
     expect(getSetting(of('agm'), 'agm.alpha')).toBe(0.1);
     expect(getSetting(of('mmpareto'), 'mmpareto.gamma')).toBe(1.5);
+    expect(getSetting(of('gblend'), 'gblend.superEpoch')).toBe(10);
+    // G-Blending needs held-out clips: with none in the form, its runs (and only its) hold out 10 %.
+    const noVal = table2Queue(makeConfig({ preset: 'tiny', valSplit: 0 }));
+    expect(noVal.filter((c) => c.valSplit > 0).map((c) => [c.method, c.valSplit])).toEqual([0, 1, 2].map(() => ['gblend', 0.1]));
     // The form's bound on m and OGM alpha do not leak into the queue: other methods keep the defaults.
     expect(getSetting(of('erm'), 'bmm.maxM')).toBe(0.5);
     expect(getSetting(of('erm'), 'bmm.warmup')).toBe(5);
@@ -61,23 +65,23 @@ describe('queueProgress', () => {
       run('imported', q[7], 'done', [30, 30], ''),
     ];
     const p = queueProgress(queue, runs, { runId: 'c', eta: 12, epochSeconds: 15 });
-    expect([p.total, p.done, p.current, p.secondsPerRun]).toEqual([21, 3, 2, 40]);
+    expect([p.total, p.done, p.current, p.secondsPerRun]).toEqual([24, 3, 2, 40]);
     expect(p.states.slice(0, 4)).toEqual(['done', 'done', 'running', 'waiting']);
     expect(p.states[7]).toBe('done');
-    // 12 s left of the live run, then 17 runs at 40 s.
-    expect(p.eta).toBe(12 + 17 * 40);
+    // 12 s left of the live run, then 20 runs at 40 s.
+    expect(p.eta).toBe(12 + 20 * 40);
   });
 
   it('before any run finishes, estimates a run from the live one; done means 0', () => {
     const p = queueProgress(queue, [run('c', q[0], 'running', [])], { runId: 'c', eta: 40, epochSeconds: 25 });
-    expect([p.done, p.current, p.eta]).toEqual([0, 0, 40 + 20 * 50]);
+    expect([p.done, p.current, p.eta]).toEqual([0, 0, 40 + 23 * 50]);
     expect(queueProgress(queue, []).eta).toBeNull();
     expect(queueProgress(queue, q.map((c, i) => run(`r${i}`, c, 'done', [1, 2]))).eta).toBe(0);
   });
 
   it('is kept as JSON and read back; anything else is dropped', () => {
     const back = parseStoredQueue(JSON.stringify(queue));
-    expect(back?.configs).toHaveLength(21);
+    expect(back?.configs).toHaveLength(24);
     expect(back?.datasetName).toBe('CREMA-D');
     expect(parseStoredQueue('{"format":"other"}')).toBeNull();
     expect(parseStoredQueue('not json')).toBeNull();

@@ -33,6 +33,9 @@ export function statusText(state: LabState): string {
     case 'running': {
       if (session.stopping) return 'Stopping… (the batch or evaluation pass in hand finishes first)';
       const ev = progress?.eval;
+      if (ev && ev.epoch > done && ev.phase === 'blend') {
+        return `G-Blending before epoch ${ev.epoch} of ${epochs}: measuring the loss weights (each head probe-trained on a copy of the model), batch ${ev.batch} of ${ev.batches}${sweepNote}`;
+      }
       if (ev && ev.epoch > done) {
         const c = run?.config ?? state.config;
         return `Evaluating epoch ${ev.epoch} of ${epochs} ${evaluationPhasesText(c.bnStats === 'precise', c.valSplit > 0)}: ${EVAL_PHASE_LABELS[ev.phase]}, batch ${ev.batch} of ${ev.batches}${sweepNote}`;

@@ -3,6 +3,7 @@ import type { MethodName, TrainConfig } from '../config';
 import { createAgm } from './agm';
 import { createBmm } from './bmm';
 import { createErm } from './erm';
+import { createGblend } from './gblend';
 import type { MethodContext, MethodFactory, TrainingMethod } from './method';
 import { createMm } from './mm';
 import { createMmPareto } from './mmpareto';
@@ -22,6 +23,7 @@ export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
   agm: createAgm,
   pmr: createPmr,
   umt: createUmt,
+  gblend: createGblend,
 };
 
 export function createMethod(config: TrainConfig, context: MethodContext = {}): TrainingMethod {

@@ -4,7 +4,9 @@
  * (G-Blending, PMR, Greedy, ...) is one new file implementing `TrainingMethod`, registered in `index.ts`.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BatchBuilder } from '../batches';
 import type { MethodName, TrainConfig } from '../config';
+import type { ClipStore } from '../dataset';
 import type { AVModel } from '../model';
 import type { Rng } from '../random';
 import type { ForwardOptions } from '../resnet';
@@ -77,8 +79,37 @@ export interface StepGradients {
   mixing?: Partial<StepMixing>;
 }
 
+/** What a method's `beforeEpoch` works with: the run's model, its clips and settings (G-Blending's probe). */
+export interface EpochProbe {
+  /** 0-based epoch index of the epoch about to train. */
+  epoch: number;
+  model: AVModel;
+  /** The clips trained on (without the validation clips). */
+  train: ClipStore;
+  /** The validation clips held out of the training split (`valSplit`); null without. */
+  val: ClipStore | null;
+  builder: BatchBuilder;
+  config: TrainConfig;
+  /** Progress of the work, in batches (`done` 0 when it begins). */
+  onProgress(done: number, total: number): void;
+  /** True once a pause or stop was asked: the work gives up (resolves false) and runs again when training goes on. */
+  interrupted(): boolean;
+}
+
+/** The loss weight of each head of a step (G-Blending), for the step trace. */
+export interface StepBlend {
+  audio: number;
+  visual: number;
+  fused: number;
+}
+
 export interface TrainingMethod {
   readonly name: MethodName;
+  /**
+   * Optionally runs before an epoch starts (before `beginEpoch` and the epoch's shuffle), with its own passes over
+   * the data: G-Blending's probe. Resolves false when interrupted by a pause or stop.
+   */
+  beforeEpoch?(probe: EpochProbe): Promise<boolean>;
   /** Called before each epoch's first batch. */
   beginEpoch(start: EpochStart): void;
   /** Builds one batch's loss; runs inside the gradient tape, so everything here is differentiated. */
@@ -92,6 +123,8 @@ export interface TrainingMethod {
   modulateGradients?(grads: Map<string, tf.Tensor>, aux: Record<string, tf.Tensor>, rng: Rng): Map<string, tf.Tensor>;
   /** The value reported as `mix` for this batch: B-MM's m, OGM-GE's strong coefficient (from aux), else null. */
   batchMix(auxValues: Record<string, number>): number | null;
+  /** The heads' loss weights of this batch, for the step trace (G-Blending); absent or null: none. */
+  stepBlend?(): StepBlend | null;
   /** Per-encoder gradient coefficients of this batch, for the step trace (OGM-GE); absent or null: none. */
   stepCoefficients?(auxValues: Record<string, number>): { audio: number; visual: number } | null;
   /** What the epoch reports from its batches' values (default: `mix` = mean of the batches' non-null mixes). */
