@@ -391,10 +391,16 @@ test('every codec with one worker (FLV1, Xvid, HEVC, MPEG-4 part 2, MP2, AC-3, V
     const s = await decode(one.page);
     const reasons = Object.fromEntries(s.failures.map((f) => [f.path.split('/').pop(), f.reason]));
     expect(Object.keys(reasons).sort(), 'failed files').toEqual(['0_not_media.mp4', '1_truncated.mp4', '3_no_audio.mp4']);
-    expect(
-      s.decoders,
-      'FLV1, H.264-in-FLV, Xvid and MPEG-4/MP2 through ffmpeg.wasm; HEVC video and AC-3 audio in MP4 through ffmpeg.wasm next to WebCodecs',
-    ).toEqual({ 'ffmpeg+ffmpeg': 4, 'webcodecs+webcodecs': 2, 'ffmpeg+webcodecs': 1, 'webcodecs+ffmpeg': 1 });
+    // Video: FLV1, H.264-in-FLV, Xvid, HEVC and MPEG-4 part 2 through ffmpeg.wasm, VP9 and H.264 in MP4 through
+    // WebCodecs. Audio goes to whichever decoder takes it: which of MP3, MP2 and AC-3 the browser decodes itself
+    // changes between Chromium versions, so only that every clip's audio has one of the two is held.
+    const byVideo: Record<string, number> = {};
+    for (const [pair, n] of Object.entries(s.decoders)) {
+      const [video, audio] = pair.split('+');
+      expect(['ffmpeg', 'webcodecs'], `audio decoder of ${pair}`).toContain(audio);
+      byVideo[video] = (byVideo[video] ?? 0) + n;
+    }
+    expect(byVideo, 'video decoders: 5 codecs through ffmpeg.wasm, 3 through WebCodecs').toEqual({ ffmpeg: 5, webcodecs: 3 });
     expect(s.train + s.test, 'decoded clips').toBe(8);
     // Clean clips of every codec decode without a warning (the damage and duration checks have no false alarms).
     expect(s.clipWarnings, 'warnings on clean clips').toEqual([]);

@@ -36,4 +36,11 @@ describe('TrainProgress', () => {
     bar.update({ type: 'epoch', metrics: { epoch: 1, seconds: 2, evalSeconds: 1, work: { trainBatches: 2, evalBatches: 2 } } as EpochMetrics });
     expect(written[written.length - 1]).toBe('\r\x1b[2K');
   });
+
+  it('shows G-Blending’s probe with its batches and no ETA from them', () => {
+    const written: string[] = [];
+    const bar = new TrainProgress({ isTTY: true, write: (s) => written.push(s) }, 3, false);
+    bar.update({ type: 'evaluating', progress: { epoch: 1, phase: 'blend', batch: 5, batches: 24 } });
+    expect(written.at(-1)).toBe('\r\x1b[2Kepoch 1/3  G-Blending probe (measuring the loss weights) 5/24');
+  });
 });

@@ -71,8 +71,7 @@ export class TrainProgress {
     const ev = this.evaluating;
     if (ev?.phase === 'blend') {
       // The probe's batches are not the epoch's work: no ETA from them.
-      parts.push(`G-Blending probe (measuring the loss weights) ${ev.batch}/${ev.batches}`);
-      return parts.join('  ');
+      return `epoch ${ev.epoch}/${this.totalEpochs}  G-Blending probe (measuring the loss weights) ${ev.batch}/${ev.batches}`;
     }
     if (ev) {
       parts.push(`evaluating ${evaluationPhasesText(this.bnPrecise, this.validation)}: ${EVAL_PHASE_LABELS[ev.phase]} ${ev.batch}/${ev.batches}`);

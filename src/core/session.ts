@@ -511,7 +511,10 @@ export class TrainingSession {
     const work = this.epochWork();
     const epochSeconds = work.trainBatches * trainBatchSeconds + work.evalBatches * evalBatchSeconds;
     const epochsLeft = Math.max(0, this.config.epochs - this.epochsDone);
-    return { trainBatchSeconds, evalBatchSeconds, work, epochSeconds, runSeconds: epochSeconds * epochsLeft, epochs: epochsLeft };
+    // G-Blending's probes: their batches at the same costs.
+    const extra = this.method.extraWork?.(this.epochsDone, this.config.epochs, { train: this.trainStore.size, val: this.valStore?.size ?? 0 });
+    const extraSeconds = extra ? extra.trainBatches * trainBatchSeconds + extra.evalBatches * evalBatchSeconds : 0;
+    return { trainBatchSeconds, evalBatchSeconds, work, epochSeconds, runSeconds: epochSeconds * epochsLeft + extraSeconds, epochs: epochsLeft };
   }
 
   private async finishEpoch(p: EpochProgress): Promise<EpochMetrics | null> {

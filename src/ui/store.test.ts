@@ -56,6 +56,18 @@ describe('labReducer', () => {
     expect(statusText(s)).toMatch(/^Done: 3 epochs; best test accuracy 50\.0%, final 50\.0%$/);
   });
 
+  it('says when G-Blending probes before an epoch, with the probe’s batches', () => {
+    let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
+    s = apply(s, [
+      worker({ type: 'state', state: 'running' }, 0),
+      worker({ type: 'event', event: { type: 'evaluating', progress: { epoch: 1, phase: 'blend', batch: 7, batches: 24 } } }, 1000),
+    ]);
+    expect(statusText(s)).toBe('G-Blending before epoch 1 of 3: measuring the loss weights (each head probe-trained on a copy of the model), batch 7 of 24');
+    // Its first batch: training, no longer the probe.
+    s = labReducer(s, worker({ type: 'event', event: { type: 'batch', progress: { epoch: 1, batch: 1, batches: 2, loss: 1, acc: 0.5, mix: null, samplesPerSec: 4, seconds: 1 } } }, 2000));
+    expect(statusText(s)).toBe('Training: epoch 1 of 3, batch 1 of 2');
+  });
+
   it('says the evaluation phase with its progress, then Stopping… until the worker stops', () => {
     let s = labReducer(readySession(), { type: 'run/begin', run: newRun('r1'), at: 0 });
     s = apply(s, [

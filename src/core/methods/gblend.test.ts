@@ -10,7 +10,7 @@ import { AUDIO_RGB } from '../modalities';
 import { AVModel } from '../model';
 import { Rng } from '../random';
 import { TrainingSession } from '../session';
-import { blendWeights, probeBatches } from './gblend';
+import { blendWeights, probeBatches, probeCount } from './gblend';
 import { createMethod } from './index';
 
 describe('G-Blending weights', () => {
@@ -49,6 +49,17 @@ describe('G-Blending weights', () => {
     expect(probeBatches(10, 5, 4, 2)).toBe(24);
     // 9 in batches of 4: 4, 4 and one clip skipped (2 steps).
     expect(probeBatches(9, 5, 4, 2)).toBe(3 * (2 * 2 + 2));
+  });
+
+  it('counts the probes of a session: before its first epoch and every S epochs', () => {
+    expect(probeCount(0, 15, 10)).toBe(2); // epochs 0 and 10
+    expect(probeCount(0, 10, 10)).toBe(1);
+    expect(probeCount(3, 15, 10)).toBe(2); // resumed at 3: 3 (weights lost) and 10
+    expect(probeCount(0, 3, 2)).toBe(2);
+    expect(probeCount(5, 5, 2)).toBe(0);
+    const method = createMethod(makeConfig({ method: 'gblend', valSplit: 0.1, batch: 4, gblend: { superEpoch: 2 } }));
+    // 2 probes x (3 heads x 2 epochs x 3 steps; 3 x 2 passes of 1 batch).
+    expect(method.extraWork!(0, 3, { train: 10, val: 5 })).toEqual({ trainBatches: 2 * 18, evalBatches: 2 * 6 });
   });
 });
 

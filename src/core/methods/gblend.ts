@@ -162,11 +162,23 @@ async function probeHead(head: BlendHead, epochs: number, probe: EpochProbe, val
   }
 }
 
+/** A probe's training steps and validation batches: 3 heads x (S epochs of steps, 2 validation passes). */
+function probeWork(trainSize: number, valSize: number, batch: number, superEpoch: number): { trainBatches: number; evalBatches: number } {
+  const steps = Math.floor(trainSize / batch) + (trainSize % batch >= 2 ? 1 : 0);
+  return { trainBatches: 3 * superEpoch * steps, evalBatches: 3 * 2 * Math.ceil(valSize / Math.max(batch, 16)) };
+}
+
 /** Batches a probe runs: 3 heads x (S epochs of training + 2 validation passes). */
 export function probeBatches(trainSize: number, valSize: number, batch: number, superEpoch: number): number {
-  const steps = Math.floor(trainSize / batch) + (trainSize % batch >= 2 ? 1 : 0);
-  const valBatches = Math.ceil(valSize / Math.max(batch, 16));
-  return 3 * (superEpoch * steps + 2 * valBatches);
+  const w = probeWork(trainSize, valSize, batch, superEpoch);
+  return w.trainBatches + w.evalBatches;
+}
+
+/** Probes a session starting at epoch `from` runs before epochs from..to-1: at `from` (its weights are new) and every S. */
+export function probeCount(from: number, to: number, superEpoch: number): number {
+  let n = 0;
+  for (let e = from; e < to; e++) if (e === from || e % superEpoch === 0) n++;
+  return n;
 }
 
 export function createGblend(config: TrainConfig): TrainingMethod {
@@ -176,6 +188,11 @@ export function createGblend(config: TrainConfig): TrainingMethod {
   return {
     name: 'gblend',
     beginEpoch() {},
+    extraWork(from, to, sizes) {
+      const n = probeCount(from, to, superEpoch);
+      const w = probeWork(sizes.train, sizes.val, config.batch, superEpoch);
+      return { trainBatches: n * w.trainBatches, evalBatches: n * w.evalBatches };
+    },
     async beforeEpoch(probe) {
       if (weights && probe.epoch % superEpoch !== 0) return true;
       const val = probe.val;

@@ -110,6 +110,11 @@ export interface TrainingMethod {
    * the data: G-Blending's probe. Resolves false when interrupted by a pause or stop.
    */
   beforeEpoch?(probe: EpochProbe): Promise<boolean>;
+  /**
+   * Work `beforeEpoch` adds to the epochs `from` (0-based) up to `to` (excluded) of a session starting at `from`, in
+   * training and evaluation batches (for the run's time estimate); absent: none.
+   */
+  extraWork?(from: number, to: number, sizes: { train: number; val: number }): { trainBatches: number; evalBatches: number };
   /** Called before each epoch's first batch. */
   beginEpoch(start: EpochStart): void;
   /** Builds one batch's loss; runs inside the gradient tape, so everything here is differentiated. */
