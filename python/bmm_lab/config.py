@@ -231,12 +231,23 @@ def validate_config(config, train_size=None):
                 "batch",
                 "batch %s is larger than the training set (%d clips); use at most %d" % (js_number(value), train_size, train_size),
             )
-    # The one rule across settings (config.ts): OGM-GE code's half bias needs a head that splits by modality.
+    # The rules across settings, in config.ts's order: the unimodal rows' head, OGM-GE code's half bias (a head that
+    # splits by modality), G-Blending's validation clips.
+    method = config.get("method")
+    if method in ("audio-only", "visual-only") and config.get("unimodal") != "zero":
+        raise ConfigError(
+            "unimodal",
+            "method %s trains the head with the other feature at zero, so its accuracy is the unimodal score with unimodal zero, not %s; use --unimodal zero"
+            % (method, js_string(config.get("unimodal"))),
+        )
     if config.get("unimodal") == "half-bias" and config.get("fusion") not in HALF_BIAS_FUSIONS:
         raise ConfigError(
             "unimodal",
             "unimodal half-bias is defined for %s fusion, not %s; use zero or mean" % (", ".join(HALF_BIAS_FUSIONS), config.get("fusion")),
         )
+    val_split = config.get("valSplit")
+    if method == "gblend" and not (_is_number(val_split) and val_split > 0):
+        raise ConfigError("valSplit", "method gblend measures its loss weights on validation clips held out of the training split; set valSplit (e.g. 0.1)")
     return config
 
 

@@ -85,7 +85,7 @@ class Defaults(unittest.TestCase):
 class Validation(unittest.TestCase):
     def test_names_the_first_bad_setting_as_the_lab_does(self):
         cases = [
-            (with_("method", "sgd"), ["method", 'method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt']),
+            (with_("method", "sgd"), ["method", 'method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend']),
             (with_("epochs", 0), ["epochs", "epochs must be an integer >= 1, got 0"]),
             (with_("lr", 0), ["lr", "lr must be a number > 0, got 0"]),
             (with_("width", 5), ["width", "width must be a number > 0 and <= 4, got 5"]),
@@ -102,7 +102,7 @@ class Validation(unittest.TestCase):
             (with_("stepLr", {"step": 0, "gamma": 0.1}), ["stepLr.step", "stepLr.step must be an integer >= 1, got 0"]),
             (with_("augment", "yes"), ["augment", "augment must be true or false"]),
             (with_("frames", 17), ["frames", "frames must be an integer >= 1 and <= 16, got 17"]),
-            (with_("method", 3), ["method", 'method "3" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt']),
+            (with_("method", 3), ["method", 'method "3" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend']),
             (with_("epochs", ...), ["epochs", "epochs is missing; expected an integer >= 1"]),
             (with_("lr", 1e-7 - 2e-7), ["lr", "lr must be a number > 0, got -1e-7"]),
             (None, ["config", "config must be an object"]),
@@ -123,6 +123,27 @@ class Validation(unittest.TestCase):
             bad(make_config({"unimodal": "half-bias", "fusion": "film"})),
             ["unimodal", "unimodal half-bias is defined for concat, sum, decision fusion, not film; use zero or mean"],
         )
+
+    def test_the_unimodal_rows_score_their_head_with_zero(self):
+        self.assertIsNone(bad(make_config({"method": "audio-only", "unimodal": "zero"})))
+        self.assertEqual(
+            bad(make_config({"method": "visual-only", "unimodal": "mean"})),
+            ["unimodal", "method visual-only trains the head with the other feature at zero, so its accuracy is the unimodal score with unimodal zero, not mean; use --unimodal zero"],
+        )
+
+    def test_gblend_needs_a_validation_split(self):
+        message = "method gblend measures its loss weights on validation clips held out of the training split; set valSplit (e.g. 0.1)"
+        self.assertEqual(bad(make_config({"method": "gblend"})), ["valSplit", message])
+        self.assertEqual(bad(make_config({"method": "gblend", "valSplit": 0})), ["valSplit", message])
+        self.assertIsNone(bad(make_config({"method": "gblend", "valSplit": 0.1})))
+        self.assertEqual(make_config({"method": "gblend", "valSplit": 0.1})["gblend"], {"superEpoch": 10})
+        self.assertEqual(bad(make_config({"method": "gblend", "valSplit": 0.1, "gblend": {"superEpoch": 1}})), ["gblend.superEpoch", "gblend.superEpoch must be an integer >= 2, got 1"])
+        # The per-setting checks come first: a bad valSplit is named as such.
+        self.assertEqual(bad(make_config({"method": "gblend", "valSplit": 0.9})), ["valSplit", "valSplit must be a number >= 0 and <= 0.5, got 0.9"])
+        # The cross-setting checks in config.ts's order: half bias before the validation split.
+        self.assertEqual(bad(make_config({"method": "gblend", "unimodal": "half-bias", "fusion": "film"}))[0], "unimodal")
+        with self.assertRaisesRegex(ConfigError, r"^run\.json: method gblend measures its loss weights"):
+            read_run_config(json.dumps({"method": "gblend"}), "run.json")
 
     def test_describe_range(self):
         by = {s["path"]: s for s in SETTINGS}
@@ -158,7 +179,7 @@ class RunConfigDocuments(unittest.TestCase):
             ({"epochs": 3, "optimizer": "sgd"}, r'^run\.json: unknown setting "optimizer"$'),
             ({"bmm": {"bta": 2}}, r'^run\.json: unknown setting "bmm\.bta"$'),
             ({"bmm": {"beta": -1}}, r"^run\.json: bmm\.beta must be a number > 0, got -1$"),
-            ({"method": "sgd"}, r'^run\.json: method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt$'),
+            ({"method": "sgd"}, r'^run\.json: method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend$'),
         ]
         for doc, pattern in cases:
             with self.assertRaisesRegex(ConfigError, pattern):
