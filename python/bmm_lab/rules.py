@@ -1,5 +1,5 @@
-"""The lab's training rules on top of ``AVClassifier``: ERM, MM, B-MM, OGM / OGM-GE, the unimodal rows, MMPareto and
-AGM (METHOD.md section 3; the balancing methods' references are in their TS files).
+"""The lab's training rules on top of ``AVClassifier``: ERM, MM, B-MM, OGM / OGM-GE, the unimodal rows, MMPareto,
+AGM, PMR, UMT and G-Blending (METHOD.md section 3; the balancing methods' references are in their TS files).
 
 Each rule mirrors its TS file, arithmetic included:
 - ``soft_cross_entropy``, ``interpolate``, ``permute_rows``: ``src/core/methods/method.ts``;
@@ -9,7 +9,9 @@ Each rule mirrors its TS file, arithmetic included:
 - ``ogm_coefficients``, ``ogm_coefficient_tensors``, ``modulate_gradients``, ``ogm_loss``: ``ogm-ge.ts``
   (unimodal outputs from ``unimodal.py``);
 - ``unimodal_only_loss``: ``unimodal.ts``; ``mmpareto_step`` and its helpers: ``mmpareto.ts``; ``agm_step`` and its
-  helpers: ``agm.ts``; ``pmr_loss``, ``class_feature_means``, ``PmrState``: ``pmr.ts``. The step functions (``method_step``) run their own backward passes, as ``stepGradients``.
+  helpers: ``agm.ts``; ``pmr_loss``, ``class_feature_means``, ``PmrState``: ``pmr.ts``; ``umt_loss``: ``umt.ts``;
+  ``gblend_loss``, ``blend_weights``, ``gblend_probe`` (and its loop ``probe_losses``), ``GblendState``: ``gblend.ts``.
+  The step functions (``method_step``) run their own backward passes, as ``stepGradients``.
 The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace, the trainer draws them.
 A permutation is a list of batch positions, or a ``Partners`` when the batch is split across processes (each
 process holds some rows; a row's partner may be in another process). ``reduce`` arguments sum a tensor over those
@@ -18,13 +20,16 @@ processes (None: one process).
 the second branch, whatever their kinds (``modalities.py``: a spectrogram, rgb or flow).
 """
 
+import copy
 import math
 from collections import namedtuple
 
 import torch
 import torch.nn.functional as F
 
+from .optim import make_adam, step_lr
 from .unimodal import Unimodal
+from .validation import MASK, Rng
 
 AUDIO_NET = "audio_net"
 VISUAL_NET = "visual_net"
@@ -51,7 +56,7 @@ def micro_batch_ranges(n, size):
 
 # Methods whose micro-batched steps the replay reproduces: no per-batch draw the trace keeps only once (MM's
 # lambda, B-MM's Beta sample) and no gradient modulation of each micro-batch's own gradients.
-MICRO_BATCH_METHODS = ("erm", "bmm", "audio-only", "visual-only")
+MICRO_BATCH_METHODS = ("erm", "bmm", "audio-only", "visual-only", "gblend")
 
 
 def one_hot(labels, num_classes, dtype=torch.float32):
@@ -555,6 +560,194 @@ def pmr_loss(model, audio, visual, targets, alpha, prototypes):
     return BatchLoss(loss, logits, {"audio": beta.detach(), "visual": lam.detach()})
 
 
+# -- G-Blending (``gblend.ts``): loss weights of the audio, visual and fused heads, measured every gblend.superEpoch
+# -- epochs by probe-training copies of the model, one per head, and scoring them on the validation clips.
+
+BLEND_HEADS = ("audio", "visual", "fused")
+PROBE_SALT = 0x6B1E4D2F
+
+
+def _js_div(a, b):
+    """a / b as JavaScript divides (b = 0 gives +-Infinity, or NaN for 0 / 0), for plain numbers."""
+    if b == 0:
+        if a == 0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def blend_weights(losses):
+    """w_h = |G| / O^2 normalised to sum 1, G = L^V_last - L^V_first, O = (L^V_last - L^T_last) - (L^V_first -
+    L^T_first), from ``losses`` {head: {trainFirst, valFirst, trainLast, valLast}} (``blendWeights``); 1/3 each
+    when a weight is not finite (O = 0) or the sum is not > 0. Plain numbers."""
+    raw = []
+    for h in BLEND_HEADS:
+        l = losses[h]
+        g = l["valLast"] - l["valFirst"]
+        o = l["valLast"] - l["trainLast"] - (l["valFirst"] - l["trainFirst"])
+        raw.append(_js_div(abs(g), o * o))
+    total = raw[0] + raw[1] + raw[2]
+    if not all(math.isfinite(w) for w in raw) or not total > 0:
+        return {h: 1 / 3 for h in BLEND_HEADS}
+    return {h: w / total for h, w in zip(BLEND_HEADS, raw)}
+
+
+def head_logits(model, head, z_a, z_v, logits, unimodal=None, reduce=None):
+    """The logits of one head: the fused ``logits``, or a unimodal output of the run's score (``headLogits``)."""
+    if head == "fused":
+        return logits
+    u_a, u_v = (unimodal or Unimodal("zero")).logits(model, z_a, z_v, reduce)
+    return u_a if head == "audio" else u_v
+
+
+def head_loss(model, head, audio, visual, targets, unimodal=None, reduce=None):
+    """The probe's loss: CE of one head (forward of both encoders, as the lab's ``model.forward``); a BatchLoss."""
+    z_a, z_v = model.encode(audio, visual)
+    logits = model.fusion_module(z_a, z_v)
+    return BatchLoss(soft_cross_entropy(head_logits(model, head, z_a, z_v, logits, unimodal, reduce), targets), logits, None)
+
+
+def gblend_loss(model, audio, visual, targets, weights, unimodal=None, reduce=None):
+    """G-Blending on one batch (``gblend.ts`` batchLoss): w_a CE(u_a, y) + w_v CE(u_v, y) + w_f CE(fused, y), u the
+    unimodal outputs of ``unimodal`` (the run's score), ``weights`` {audio, visual, fused} plain numbers."""
+    if weights is None:
+        raise ValueError("gblend: the loss weights were not measured before the epoch")
+    z_a, z_v = model.encode(audio, visual)
+    logits = model.fusion_module(z_a, z_v)
+    u_a, u_v = (unimodal or Unimodal("zero")).logits(model, z_a, z_v, reduce)
+    loss = (
+        soft_cross_entropy(u_a, targets) * weights["audio"]
+        + soft_cross_entropy(u_v, targets) * weights["visual"]
+        + soft_cross_entropy(logits, targets) * weights["fused"]
+    )
+    return BatchLoss(loss, logits, None)
+
+
+def probe_generator(seed, epoch):
+    """The probe's own generator before 0-based ``epoch``: Rng(((seed ^ salt) >>> 0) + epoch >>> 0), so the run's
+    stream of random numbers is the same as without the probe."""
+    return Rng((((int(seed) ^ PROBE_SALT) & MASK) + int(epoch)) & MASK)
+
+
+def probe_losses(epochs, n_train, batch, rng, train_step, val_loss):
+    """One head's probe (``probeHead``'s loop): ``epochs`` epochs, each in the order ``rng.permutation(n_train)``
+    over the trained clips, batches of ``batch`` (a final batch of fewer than 2 clips skipped); after the first and
+    the last epoch the epoch's size-weighted mean training loss and ``val_loss()``.
+
+    ``train_step(indices, start, k)`` runs one optimisation step on the batch of trained-clip ``indices`` (positions
+    ``start`` .. of probe epoch ``k``'s order) and returns its loss (a number). Returns {trainFirst, valFirst,
+    trainLast, valLast}.
+    """
+    losses = {"trainFirst": math.nan, "valFirst": math.nan, "trainLast": math.nan, "valLast": math.nan}
+    for k in range(epochs):
+        order = rng.permutation(n_train)
+        loss_sum, seen, position = 0.0, 0, 0
+        while position < len(order):
+            size = min(batch, len(order) - position)
+            if size < 2:
+                break
+            loss_sum += train_step(order[position : position + size], position, k) * size
+            seen += size
+            position += size
+        if k == 0 or k == epochs - 1:
+            val = val_loss()
+            train = loss_sum / seen if seen else math.nan
+            if k == 0:
+                losses["trainFirst"], losses["valFirst"] = train, val
+            if k == epochs - 1:
+                losses["trainLast"], losses["valLast"] = train, val
+    return losses
+
+
+def probe_copy(model):
+    """A copy of the model for a probe: parameters and BatchNorm running statistics, no gradients, training mode."""
+    out = copy.deepcopy(model)
+    for p in out.parameters():
+        p.grad = None
+    return out.train()
+
+
+def gblend_probe(config, model, epoch, n_train, train_inputs, val_batches, unimodal=None, make_copy=probe_copy):
+    """G-Blending's probe before 0-based ``epoch`` on one process, as ``beforeEpoch`` / ``probeHead`` in gblend.ts.
+
+    For the heads audio, visual, fused in turn, all drawing from one ``probe_generator(seed, epoch)``: a copy of
+    ``model`` (``make_copy``) with a fresh Adam like the main one at the epoch's StepLR rate, trained
+    ``gblend.superEpoch`` epochs on that head's CE alone over the ``n_train`` trained clips (``probe_losses``), in
+    micro-batches when the config has them (summed weighted by size, one Adam step); the validation loss is the mean
+    CE of the head over the validation clips in evaluation mode (the copy's running statistics).
+
+    ``train_inputs(indices)`` gives (audio, visual, labels) of trained clips in batch order; ``val_batches()`` yields
+    the validation clips' (audio, visual, labels) in batches of max(batch, 16), in order; ``unimodal`` is the run's
+    ``Unimodal`` (its feature means are shared, not changed). Returns (weights {audio, visual, fused}, losses {head:
+    {trainFirst, valFirst, trainLast, valLast}}); the copies are thrown away and ``model`` is left as it was.
+    """
+    unimodal = unimodal or Unimodal("zero")
+    lr = step_lr(config["lr"], epoch, config["stepLr"])
+    rng = probe_generator(config["seed"], epoch)
+    micro = config.get("microBatch", 0)
+    measured = {}
+    for head in BLEND_HEADS:
+        probe = make_copy(model)
+        scores = Unimodal(unimodal.mode)
+        scores.means = unimodal.means
+        optimizer = make_adam(probe, lr, config["weightDecay"])
+        first = next(probe.parameters())
+        dtype, device = first.dtype, first.device
+
+        def train_step(indices, _start, _k, probe=probe, optimizer=optimizer, head=head, scores=scores):
+            audio, visual, labels = train_inputs(indices)
+            audio, visual = audio.to(device, dtype), visual.to(device, dtype)
+            targets = one_hot(labels, probe.num_classes, dtype).to(device)
+            optimizer.zero_grad(set_to_none=True)
+            ranges = micro_batch_ranges(len(indices), micro)
+            if len(ranges) == 1:
+                loss = head_loss(probe, head, audio, visual, targets, scores).loss
+                loss.backward()
+                value = float(loss.detach())
+            else:
+                total, value = len(indices), 0.0
+                for a, b in ranges:
+                    loss = head_loss(probe, head, audio[a:b], visual[a:b], targets[a:b], scores).loss
+                    (loss * ((b - a) / total)).backward()
+                    value += float(loss.detach()) * (b - a) / total
+            optimizer.step()
+            return value
+
+        def val_loss(probe=probe, head=head, scores=scores):
+            probe.eval()
+            total, count = 0.0, 0
+            try:
+                with torch.no_grad():
+                    for audio, visual, labels in val_batches():
+                        targets = one_hot(labels, probe.num_classes, dtype).to(device)
+                        loss = head_loss(probe, head, audio.to(device, dtype), visual.to(device, dtype), targets, scores).loss
+                        total += float(loss * len(labels))
+                        count += len(labels)
+            finally:
+                probe.train()
+            if count == 0:
+                raise ValueError("method gblend needs validation clips held out of the training split: set valSplit (e.g. 0.1)")
+            return total / count
+
+        measured[head] = probe_losses(config["gblend"]["superEpoch"], n_train, config["batch"], rng, train_step, val_loss)
+        del probe, optimizer
+    return blend_weights(measured), measured
+
+
+class GblendState:
+    """G-Blending's state: the loss weights {audio, visual, fused} (None before the first probe; a resumed run
+    measures them again) and the last probe's losses."""
+
+    def __init__(self, super_epoch):
+        self.super_epoch = super_epoch
+        self.weights = None
+        self.losses = None
+
+    def due(self, epoch):
+        """Whether the probe runs before 0-based ``epoch``: no weights yet, or every superEpoch epochs from 0."""
+        return self.weights is None or epoch % self.super_epoch == 0
+
+
 # Methods the trainer runs on one process only (their own passes, or per-epoch state over the whole training set).
 ONE_PROCESS_METHODS = STEP_METHODS + ("pmr",)
 
@@ -576,6 +769,8 @@ def method_state(config):
         return AgmState()
     if config["method"] == "pmr":
         return PmrState(config["pmr"]["momentum"])
+    if config["method"] == "gblend":
+        return GblendState(config["gblend"]["superEpoch"])
     return None
 
 
@@ -583,9 +778,10 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
     """The config's method on one batch with given random choices; ``epoch`` is 0-based.
 
     ``mixing``: ``perm`` (MM, B-MM; a list or ``Partners``), ``lambda`` (MM), ``m`` and ``weak`` (B-MM: the
-    batch's strength and mixed modality, None when it does not mix). ``unimodal``: the run's ``Unimodal`` (OGM's
-    scores); ``reduce``: sums over the processes holding the batch (OGM's scores). Returns a BatchLoss; OGM's
-    coefficients are in ``coef``.
+    batch's strength and mixed modality, None when it does not mix), ``blend`` (G-Blending's weights {audio, visual,
+    fused}; without it, those of ``state``). ``unimodal``: the run's ``Unimodal`` (OGM's scores, G-Blending's heads);
+    ``reduce``: sums over the processes holding the batch (OGM's scores, the batch's own feature means). Returns a
+    BatchLoss; OGM's coefficients are in ``coef``.
     """
     method = config["method"]
     if method == "erm":
@@ -604,4 +800,9 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
         if not isinstance(state, UmtTeachers):
             raise ValueError("method umt needs its teachers (UmtTeachers) as the state")
         return umt_loss(model, audio, visual, targets, config["umt"]["alpha"], state)
-    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr, umt; %s use method_step)" % (method, ", ".join(STEP_METHODS)))
+    if method == "gblend":
+        weights = mixing.get("blend") if mixing else None
+        if weights is None and isinstance(state, GblendState):
+            weights = state.weights
+        return gblend_loss(model, audio, visual, targets, weights, unimodal, reduce)
+    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr, umt, gblend; %s use method_step)" % (method, ", ".join(STEP_METHODS)))
