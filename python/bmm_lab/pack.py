@@ -204,6 +204,13 @@ class Split:
             if not (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) or not 0 <= p < self.size:
                 raise IndexError("position %r is outside the %s split (0..%d)" % (p, self.name, self.size - 1))
 
+    def subset(self, positions, name=None):
+        """The clips at ``positions`` of this split, in that order, as a split of their own (``SubsetClipStore``:
+        the trained or the validation clips of a training split)."""
+        positions = list(positions)
+        self.check_positions(positions)
+        return Split(name or self.name, self.pack, [self._rows[p] for p in positions])
+
     def clip(self, position):
         """The stored clip at a position: (first branch's, second branch's, label), not copied; a spectrogram is
         float32 [1,H,W], frames uint8 [T,S,S,C]."""

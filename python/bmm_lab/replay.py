@@ -6,19 +6,25 @@
 RUN.json is the run-config document of the traced run, PACK_DIR the pack it trained on, START the weights it
 started from, TRACE the JSONL of ``bmm-lab train --trace`` (recorded with ``--augment off``): per step ``epoch``
 (from 1), ``step`` (from 0), ``indices`` (positions in the training split, batch order), ``loss``, ``perm``,
-``lambda``, ``m``, ``weak``, ``coef``. The model's branches are the pack's (any of its supported pairs; "audio" and
-"visual" in the trace mean first and second branch). Each step is rebuilt as the session does it (``src/core/session.ts``,
-``trainStep.ts``): the epoch's StepLR rate, the batch with the evaluation transforms, the config's method with the
-trace's random choices (perm, lambda; B-MM's weak and m as recorded), backward, OGM's modulation, Adam; MMPareto
-and AGM run their own passes (``rules.method_step``), and their coefficients are this side's own.
-Independently, B-MM's rho comes from this side's own evaluation pass over the training split before each epoch
-after the first (with the config's ``unimodal`` score, ``bmm.rhoSmoothing`` and ``bmm.maxM``), and OGM's
-coefficients from this side's forward pass (for ``unimodal = mean``, with the feature means of that same pass):
-STEPS.jsonl records them, one object per step ``{"epoch", "step", "loss", "m", "weak", "coef"}``, for comparison
-with the trace. FINAL gets the lab's names and metadata. ``--float64`` runs everything in double precision, to
-measure float32 noise. OGM-GE's gradient noise is drawn from a torch generator seeded with the config's seed (it
-cannot match TF.js's stream; compare with ``ogm.mode = ogm``). Exit status 2 and one message on stderr for input
-it refuses.
+``lambda``, ``m``, ``weak``, ``coef``, ``blend``. The model's branches are the pack's (any of its supported pairs;
+"audio" and "visual" in the trace mean first and second branch). Each step is rebuilt as the session does it
+(``src/core/session.ts``, ``trainStep.ts``): the epoch's StepLR rate, the batch with the evaluation transforms, the
+config's method with the trace's random choices (perm, lambda; B-MM's weak and m as recorded; G-Blending's loss
+weights as recorded), backward, OGM's modulation, Adam; MMPareto and AGM run their own passes
+(``rules.method_step``), and their coefficients are this side's own.
+With ``valSplit`` > 0 the clips the lab holds out (``validation.hold_out`` with the config's seed) are refused as
+indices (the trace numbers the whole training split) and every pass over the training set (precise BatchNorm
+statistics, rho and the feature means, PMR's class means, the steps of an epoch) runs over the clips left, in order,
+as the session's trainStore.
+Independently, B-MM's rho comes from this side's own evaluation pass over the training clips before each epoch
+after the first (with the config's ``unimodal`` score, ``bmm.rhoSmoothing`` and ``bmm.maxM``), OGM's coefficients
+from this side's forward pass (for ``unimodal = mean``, with the feature means of that same pass), and G-Blending's
+weights from this side's own probe (``rules.gblend_probe``: before the first epoch and every ``gblend.superEpoch``
+epochs, on copies of the model, scored on the held-out clips): STEPS.jsonl records them, one object per step
+``{"epoch", "step", "loss", "m", "weak", "coef", "blend"}``, for comparison with the trace. FINAL gets the lab's
+names and metadata. ``--float64`` runs everything in double precision (the probe too), to measure float32 noise.
+OGM-GE's gradient noise is drawn from a torch generator seeded with the config's seed (it cannot match TF.js's
+stream; compare with ``ogm.mode = ogm``). Exit status 2 and one message on stderr for input it refuses.
 """
 
 import argparse
@@ -38,11 +44,13 @@ from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .teachers import TeacherError, load_teachers
-from .rules import MICRO_BATCH_METHODS, STEP_METHODS, balance_plan, micro_batch_ranges, batch_loss, class_feature_means, epoch_rho, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
+from .rules import BLEND_HEADS, MICRO_BATCH_METHODS, STEP_METHODS, balance_plan, micro_batch_ranges, batch_loss, class_feature_means, epoch_rho, gblend_probe, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
+from .validation import hold_out
 
-TRACE_KEYS = ("perm", "lambda", "m", "weak", "coef")
+TRACE_KEYS = ("perm", "lambda", "m", "weak", "coef", "blend")
+STEP_KEYS = ("epoch", "step", "loss", "m", "weak", "coef", "blend")
 
 
 class ReplayError(ValueError):
@@ -54,6 +62,28 @@ def steps_per_epoch(n_train, batch):
     return math.ceil(n_train / batch) - (1 if n_train % batch == 1 else 0)
 
 
+class TrainingClips:
+    """The clips a run trains on: the pack's training split without the validation clips ``valSplit`` holds out
+    (``hold_out`` with the config's seed), as the session's trainStore (a SubsetClipStore in ascending position
+    order). ``train`` is that subset as a split (every pass over "the training set" runs over it, in order), ``val``
+    the held-out clips (None without), ``positions`` the training-split position of each trained clip (the trace's
+    indices are training-split positions)."""
+
+    def __init__(self, config, split):
+        positions, held = hold_out(split.labels, config.get("valSplit", 0), config["seed"])
+        self.split = split
+        self.positions = positions
+        self.held = frozenset(held)
+        self.train = split.subset(positions, "train (trained clips)") if held else split
+        self.val = split.subset(held, "validation") if held else None
+
+
+def gblend_without_validation(config, pack):
+    """The session's refusal of a gblend run whose valSplit holds out no clip of the pack (None when it does)."""
+    return "method gblend: valSplit %s holds out no clips of %s (%d training clips; a class needs at least 2 to give one); G-Blending measures its loss weights on held-out clips: raise valSplit or add clips" % (
+        js_json(config["valSplit"]), pack.manifest_path, pack.train.size)
+
+
 def _is_int(x):
     return isinstance(x, int) and not isinstance(x, bool)
 
@@ -62,8 +92,9 @@ def _is_number(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _check_record(r, where, config, config_path, n_train, epoch_clips):
-    """Checks one trace object against the config and the pack; ``epoch_clips`` holds the epoch's clips so far."""
+def _check_record(r, where, config, config_path, n_train, epoch_clips, held=frozenset()):
+    """Checks one trace object against the config and the pack; ``epoch_clips`` holds the epoch's clips so far,
+    ``held`` the validation clips (training-split positions the run never trains on)."""
     batch = config["batch"]
     indices = r.get("indices")
     if not isinstance(indices, list) or not all(_is_int(i) for i in indices):
@@ -71,6 +102,12 @@ def _check_record(r, where, config, config_path, n_train, epoch_clips):
     for i in indices:
         if not 0 <= i < n_train:
             raise ReplayError("%s: index %d is outside the training split of the pack (positions 0..%d)" % (where, i, n_train - 1))
+        if i in held:
+            raise ReplayError(
+                "%s: index %d is a validation clip: valSplit %s (%s) holds it out of the training split with seed %s, so the run never trains on it"
+                % (where, i, js_json(config["valSplit"]), config_path, js_json(config["seed"]))
+            )
+    n_train -= len(held)
     if len(set(indices)) != len(indices):
         raise ReplayError("%s: indices repeat a clip within the batch" % where)
     again = sorted(set(indices) & epoch_clips)
@@ -96,6 +133,9 @@ def _check_record(r, where, config, config_path, n_train, epoch_clips):
     coef = r.get("coef")
     if coef is not None and not (isinstance(coef, dict) and all(_is_number(coef.get(k)) for k in ("audio", "visual"))):
         raise ReplayError("%s: coef must be null or {audio, visual} numbers, got %s" % (where, js_json(coef)))
+    blend = r.get("blend")
+    if blend is not None and not (isinstance(blend, dict) and all(_is_number(blend.get(k)) for k in BLEND_HEADS)):
+        raise ReplayError("%s: blend must be null or {audio, visual, fused} numbers, got %s" % (where, js_json(blend)))
     _check_method(r, where, config, config_path)
 
 
@@ -120,8 +160,13 @@ def _check_method(r, where, config, config_path):
                     % (where, k, method, config_path)
                 )
 
+    if method != "gblend":
+        never("blend")
     if method in ("erm", "audio-only", "visual-only", "umt"):
         never(*TRACE_KEYS)
+    elif method == "gblend":
+        never("perm", "lambda", "m", "weak", "coef")
+        always("blend")
     elif method in STEP_METHODS + ("pmr",):
         never("perm", "lambda", "m", "weak")
         always("coef")
@@ -148,14 +193,19 @@ def _check_method(r, where, config, config_path):
             )
 
 
-def read_trace(path, config, config_path, n_train):
-    """The trace's step objects, checked (sequence, indices, fields, method); raises ReplayError naming the line."""
+def read_trace(path, config, config_path, n_train, held=frozenset()):
+    """The trace's step objects, checked (sequence, indices, fields, method); raises ReplayError naming the line.
+
+    ``n_train`` is the size of the pack's training split (the indices' range), ``held`` the validation clips in it
+    (refused as indices; the epoch's steps are those of the clips left)."""
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
     except OSError as e:
         raise ReplayError("%s: cannot be read (%s)" % (path, e.strerror or e)) from None
-    per_epoch = steps_per_epoch(n_train, config["batch"])
+    trained = n_train - len(held)
+    held_text = "; valSplit holds %d of the split's %d out for validation" % (len(held), n_train) if held else ""
+    per_epoch = steps_per_epoch(trained, config["batch"])
     records = []
     epoch_clips = set()
     for number, line in enumerate(lines, start=1):
@@ -182,8 +232,8 @@ def read_trace(path, config, config_path, n_train):
             if (epoch, step) == (prev_epoch + 1, 0):
                 if prev_step + 1 != per_epoch:
                     raise ReplayError(
-                        "%s: epoch %d starts after %d steps of epoch %d; a full epoch has %d (%d training clips in batches of %d)"
-                        % (where, epoch, prev_step + 1, prev_epoch, per_epoch, n_train, config["batch"])
+                        "%s: epoch %d starts after %d steps of epoch %d; a full epoch has %d (%d training clips in batches of %d%s)"
+                        % (where, epoch, prev_step + 1, prev_epoch, per_epoch, trained, config["batch"], held_text)
                     )
                 epoch_clips = set()
             elif (epoch, step) != (prev_epoch, prev_step + 1):
@@ -195,10 +245,10 @@ def read_trace(path, config, config_path, n_train):
             raise ReplayError("%s: epoch %d is beyond the run's %d epochs (%s)" % (where, epoch, config["epochs"], config_path))
         if step >= per_epoch:
             raise ReplayError(
-                "%s: step %d is beyond the %d steps of an epoch (%d training clips in batches of %d)"
-                % (where, step, per_epoch, n_train, config["batch"])
+                "%s: step %d is beyond the %d steps of an epoch (%d training clips in batches of %d%s)"
+                % (where, step, per_epoch, trained, config["batch"], held_text)
             )
-        _check_record(r, where, config, config_path, n_train, epoch_clips)
+        _check_record(r, where, config, config_path, n_train, epoch_clips, held)
         epoch_clips.update(r["indices"])
         records.append((number, r))
     if not records:
@@ -245,9 +295,14 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
     n_classes = len(pack.class_names)
     method = config["method"]
     unimodal = Unimodal(config.get("unimodal", "zero"))
-    # The session's evaluation pass over the training set after each epoch gives B-MM its rho and, for
-    # unimodal = mean, the feature means OGM's scores use; other methods do not depend on it.
-    needs_eval = method == "bmm" or (method in ("ogm-ge", "mmpareto") and unimodal.mode == "mean")
+    clips = TrainingClips(config, pack.train)
+    train = clips.train
+    if method == "gblend" and clips.val is None:
+        raise ReplayError(gblend_without_validation(config, pack))
+    # The session's evaluation pass over the trained clips after each epoch gives B-MM its rho and, for
+    # unimodal = mean, the feature means the unimodal heads use (OGM's scores, MMPareto's and G-Blending's losses);
+    # other methods do not depend on it.
+    needs_eval = method == "bmm" or (method in ("ogm-ge", "mmpareto", "gblend") and unimodal.mode == "mean")
     state = method_state(config)
     if method == "umt":
         if teachers is None:
@@ -268,23 +323,26 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
         e = epoch - 1
         if epoch != current_epoch:
             if precise and current_epoch is not None:
-                recompute_bn_stats(model, training_batches(pack.train, config["batch"], dtype), dtype)
+                recompute_bn_stats(model, training_batches(train, config["batch"], dtype), dtype)
             current_epoch = epoch
             lr = step_lr(config["lr"], e, config["stepLr"])
             set_lr(optimizer, lr)
             rho = None  # before the first evaluation pass, as beginEpochProgress
             if needs_eval and epoch > 1:
-                rho = evaluate_split(model, pack.train, eval_batch, dtype, unimodal, measure_means=True).rho()
+                rho = evaluate_split(model, train, eval_batch, dtype, unimodal, measure_means=True).rho()
                 history.append(rho)
             note = ""
+            if method == "gblend" and state.due(e):
+                # Before the epoch (the session's beforeEpoch, after the last epoch's evaluation passes): this
+                # side's own probe on copies of the model; the steps use the trace's weights.
+                state.weights, state.losses = gblend_probe(config, model, e, train.size, lambda idx: train.inputs(idx, dtype), lambda: _batches_of(clips.val, eval_batch, dtype), unimodal)
+                note = ", blend weights %s" % js_json(state.weights)
             if method == "bmm":
                 plan = balance_plan(epoch_rho(rho, history, config["bmm"]), e, config["bmm"])
                 note = ", rho %s, weak %s, m %s" % (rho, plan.weak, plan.m)
             if method == "pmr":
-                # Before the epoch's first step, as beginEpoch: the class means of the training split in order.
-                size = config["batch"]
-                batches = (pack.train.inputs(list(range(s, min(s + size, pack.train.size))), dtype) for s in range(0, pack.train.size, size))
-                state.begin_epoch(e, class_feature_means(model, batches, n_classes))
+                # Before the epoch's first step, as beginEpoch: the class means of the trained clips in order.
+                state.begin_epoch(e, class_feature_means(model, _batches_of(train, config["batch"], dtype), n_classes))
             log("replay: epoch %d, lr %s%s" % (epoch, lr, note))
         audio, visual, labels = pack.train.inputs(r["indices"], dtype)
         targets = one_hot(labels, n_classes, dtype)
@@ -314,16 +372,25 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
         loss = float(result.loss.detach())
         if not math.isfinite(loss):
             raise ReplayError("trace line %d (epoch %d step %d): the replayed loss became %s" % (number, epoch, r["step"], loss))
-        own = {"epoch": epoch, "step": r["step"], "loss": loss, "m": None, "weak": None, "coef": None}
+        own = dict.fromkeys(STEP_KEYS)
+        own.update(epoch=epoch, step=r["step"], loss=loss)
         if method == "bmm":
-            ramp = ramp_factor(e, r["step"], steps_per_epoch(pack.train.size, config["batch"]), config["bmm"])
+            ramp = ramp_factor(e, r["step"], steps_per_epoch(train.size, config["batch"]), config["bmm"])
             own["weak"], own["m"] = _own_mix(plan, config["bmm"], r.get("lambda"), ramp)
         if result.coef is not None:
             own["coef"] = {k: float(v) for k, v in result.coef.items()}
+        if method == "gblend":
+            own["blend"] = dict(state.weights)
         out.append(own)
     if precise and current_epoch is not None:
-        recompute_bn_stats(model, training_batches(pack.train, config["batch"], dtype), dtype)
+        recompute_bn_stats(model, training_batches(train, config["batch"], dtype), dtype)
     return out
+
+
+def _batches_of(split, size, dtype):
+    """(first branch's input, second's, labels) of a split's clips in order, in batches of ``size``."""
+    for start in range(0, split.size, size):
+        yield split.inputs(range(start, min(start + size, split.size)), dtype)
 
 
 def _own_mix(plan, options, lam, ramp=1.0):
@@ -394,8 +461,11 @@ def main(argv=None):
             validate_config(config, pack.train.size)
         except ConfigError as e:
             raise ReplayError("%s: %s" % (args.config, e)) from None
+        clips = TrainingClips(config, pack.train)
+        if config["method"] == "gblend" and clips.val is None:
+            raise ReplayError(gblend_without_validation(config, pack))
         model = load_start_model(args.weights, config, args.config, pack)
-        records = read_trace(args.trace, config, args.config, pack.train.size)
+        records = read_trace(args.trace, config, args.config, pack.train.size, clips.held)
         dtype = torch.float64 if args.float64 else torch.float32
         model = model.to(dtype)
         generator = torch.Generator().manual_seed(int(config["seed"]))

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from support import CLASSES, PYTHON_DIR, run_config, simple_pack
+from support import CLASSES, PYTHON_DIR, clip_arrays, run_config, simple_pack, write_pack
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -24,7 +24,9 @@ from bmm_lab.loader import load_model  # noqa: E402
 from bmm_lab.model import AVClassifier  # noqa: E402
 from bmm_lab.pack import load_pack  # noqa: E402
 from bmm_lab.replay import main  # noqa: E402
-from bmm_lab.rules import ogm_coefficients  # noqa: E402
+from bmm_lab.rules import blend_weights, gblend_probe, ogm_coefficients, soft_cross_entropy  # noqa: E402
+from bmm_lab.unimodal import Unimodal  # noqa: E402
+from bmm_lab.validation import hold_out  # noqa: E402
 from bmm_lab.safetensors_io import load_file, save_file  # noqa: E402
 
 MEAN = np.array([0.485, 0.456, 0.406]) * 255
@@ -32,7 +34,7 @@ STD = np.array([0.229, 0.224, 0.225]) * 255
 
 
 def step(epoch, step_, indices, **fields):
-    r = {"epoch": epoch, "step": step_, "indices": indices, "loss": 1.0, "perm": None, "lambda": None, "m": None, "weak": None, "coef": None}
+    r = {"epoch": epoch, "step": step_, "indices": indices, "loss": 1.0, "perm": None, "lambda": None, "m": None, "weak": None, "coef": None, "blend": None}
     r.update(fields)
     return r
 
@@ -132,7 +134,8 @@ class Replay(unittest.TestCase):
         self.assertEqual([(s["epoch"], s["step"]) for s in steps], [(1, 0), (1, 1)])
         for s, want in zip(steps, losses):
             self.assertAlmostEqual(s["loss"], want, places=5)
-            self.assertEqual(set(s), {"epoch", "step", "loss", "m", "weak", "coef"})
+            self.assertEqual(list(s), ["epoch", "step", "loss", "m", "weak", "coef", "blend"])
+            self.assertIsNone(s["blend"])
             self.assertIsNone(s["m"])
 
     def test_bmm_uses_the_traces_mixing_and_records_its_own_plan(self):
@@ -241,6 +244,143 @@ class Replay(unittest.TestCase):
             rc, err, _ = self.run_replay(config, trace)
             self.assertEqual(rc, 2, pattern)
             self.assertRegex(err, pattern)
+
+
+class ValidationSplit(unittest.TestCase):
+    """valSplit > 0: the trace numbers the whole training split, and every pass runs over the clips left."""
+
+    # 9 training clips (classes 0, 1, 2 in turn) and 2 test clips; valSplit 0.34 holds one clip per class out.
+    TRAINED, HELD = [2, 3, 4, 6, 7, 8], [0, 1, 5]
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.pack_dir = os.path.join(self.tmp, "pack")
+        self.arrays = clip_arrays(11, seed=6)
+        self.arrays["split"] = np.array([0] * 9 + [1] * 2, dtype=np.uint8)
+        write_pack(self.pack_dir, [(self.arrays, None)])
+        self.assertEqual(hold_out(self.arrays["label"][:9], 0.34, 0), (self.TRAINED, self.HELD))
+        torch.manual_seed(2)
+        self.start = os.path.join(self.tmp, "start.safetensors")
+        self.model = AVClassifier(3, "concat", width=1 / 16)
+        config = read_run_config(json.dumps(run_config(method="erm")), "run.json")
+        save_file(self.model.state_dict(), self.start, config_metadata(config, CLASSES, 3))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def replay(self, doc, trace, pack_dir=None, out="final.safetensors", extra=()):
+        with open(self.path("run.json"), "w") as f:
+            json.dump(doc, f)
+        with open(self.path("trace.jsonl"), "w") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in trace))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = main(["--config", self.path("run.json"), "--data", pack_dir or self.pack_dir, "--weights", self.start, "--trace", self.path("trace.jsonl"),
+                       "--out", self.path(out), "--steps-out", self.path("steps.jsonl"), *extra])
+        steps = []
+        if rc == 0:
+            with open(self.path("steps.jsonl")) as f:
+                steps = [json.loads(line) for line in f]
+        return rc, err.getvalue(), steps
+
+    def epoch_trace(self, epochs, **fields):
+        """Batches of 2 over the trained clips, in another order each epoch (training-split positions)."""
+        out = []
+        for e in range(1, epochs + 1):
+            order = self.TRAINED[e % 6 :] + self.TRAINED[: e % 6]
+            out += [step(e, k, order[2 * k : 2 * k + 2], **fields) for k in range(3)]
+        return out
+
+    def test_passes_over_the_training_set_run_over_the_trained_clips(self):
+        # The same trace on a pack whose training split is the trained clips alone (in order), without valSplit:
+        # the same weights, so the BatchNorm statistics and B-MM's rho came from those clips in that order.
+        small = os.path.join(self.tmp, "small")
+        keep = self.TRAINED + [9, 10]
+        arrays = {k: v[keep] for k, v in self.arrays.items()}
+        write_pack(small, [(arrays, None)])
+        where = {p: i for i, p in enumerate(self.TRAINED)}
+        for method, options in (("erm", {}), ("bmm", {"bmm": {"warmup": 1}})):
+            trace = self.epoch_trace(2)
+            if method == "bmm":
+                for r in trace[3:]:
+                    r.update(perm=[1, 0], m=0.3, weak="audio")
+            rc, err, steps = self.replay(run_config(method=method, valSplit=0.34, **options), trace, out="split.safetensors")
+            self.assertEqual(rc, 0, err)
+            remapped = [dict(r, indices=[where[i] for i in r["indices"]]) for r in trace]
+            rc, err, small_steps = self.replay(run_config(method=method, **options), remapped, pack_dir=small, out="small.safetensors")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(steps, small_steps, method)
+            a, _ = load_file(self.path("split.safetensors"))
+            b, _ = load_file(self.path("small.safetensors"))
+            for name in a:
+                self.assertTrue(torch.equal(a[name], b[name]), "%s: %s" % (method, name))
+
+    def test_gblend_steps_use_the_traces_weights_and_record_their_own(self):
+        doc = run_config(method="gblend", valSplit=0.34, epochs=3, gblend={"superEpoch": 2})
+        given = {"audio": 0.25, "visual": 0.25, "fused": 0.5}
+        trace = self.epoch_trace(3, blend=given)
+        rc, err, steps = self.replay(doc, trace)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("blend weights", err)
+        self.assertEqual(len(steps), 9)
+        # The first step's loss by hand: the start weights, the trace's weights, unimodal zero.
+        pack = load_pack(self.pack_dir)
+        audio, visual, labels = pack.train.inputs(trace[0]["indices"])
+        y = F.one_hot(labels, 3).float()
+        model = copy.deepcopy(self.model).train()
+        with torch.no_grad():
+            z_a, z_v = model.encode(audio, visual)
+            fm = model.fusion_module
+            want = 0.25 * soft_cross_entropy(fm(z_a, torch.zeros_like(z_v)), y) + 0.25 * soft_cross_entropy(fm(torch.zeros_like(z_a), z_v), y) + 0.5 * soft_cross_entropy(fm(z_a, z_v), y)
+        self.assertAlmostEqual(steps[0]["loss"], float(want), places=5)
+        # This side's own weights: the probe of the start model before epoch 1 on the trained and the held-out
+        # clips, the same on every step until the probe before epoch 3.
+        config = read_run_config(json.dumps(doc), "run.json")
+        train, val = pack.train.subset(self.TRAINED), pack.train.subset(self.HELD)
+        own, measured = gblend_probe(config, copy.deepcopy(self.model), 0, 6, train.inputs, lambda: iter([val.inputs(range(3))]), Unimodal("zero"))
+        self.assertEqual(own, blend_weights(measured))
+        for s in steps[:6]:
+            self.assertEqual(list(s), ["epoch", "step", "loss", "m", "weak", "coef", "blend"])
+            self.assertEqual(s["blend"], own)
+            self.assertIsNone(s["coef"])
+        self.assertAlmostEqual(sum(steps[6]["blend"].values()), 1, places=12)
+        self.assertNotEqual(steps[6]["blend"], own)
+        # micro-batches replay for gblend (no per-batch draw).
+        rc, err, _ = self.replay(dict(doc, config=dict(doc["config"], batch=4, microBatch=2)), [
+            step(e, k, idx, blend=given) for e in (1, 2, 3) for k, idx in enumerate(([2, 3, 4, 6], [7, 8]))])
+        self.assertEqual(rc, 0, err)
+
+    def test_refusals(self):
+        gblend = run_config(method="gblend", valSplit=0.34)
+        w = {"audio": 0.2, "visual": 0.3, "fused": 0.5}
+        cases = [
+            (run_config(method="erm", valSplit=0.34), [step(1, 0, [2, 3]), step(1, 1, [0, 4])],
+             r"trace\.jsonl:2: index 0 is a validation clip: valSplit 0\.34 \(.*run\.json\) holds it out of the training split with seed 0, so the run never trains on it"),
+            (run_config(method="erm", valSplit=0.34), [step(1, 0, [2, 3]), step(1, 1, [4, 6]), step(1, 2, [7, 8]), step(1, 3, [0, 1])],
+             r"trace\.jsonl:4: step 3 is beyond the 3 steps of an epoch \(6 training clips in batches of 2; valSplit holds 3 of the split's 9 out for validation\)"),
+            (run_config(method="erm", valSplit=0.34), [step(1, 0, [2, 3]), step(2, 0, [4, 6])],
+             r"trace\.jsonl:2: epoch 2 starts after 1 steps of epoch 1; a full epoch has 3 \(6 training clips in batches of 2; valSplit holds 3 of the split's 9 out"),
+            (gblend, [step(1, 0, [2, 3])], r"trace\.jsonl:1: blend is null, but method gblend \(.*run\.json\) records it on every step"),
+            (gblend, [step(1, 0, [2, 3], blend=w, coef={"audio": 1, "visual": 1})], r"trace\.jsonl:1: coef is .*, but method gblend .* never records it"),
+            (run_config(method="erm"), [step(1, 0, [2, 3], blend=w)], r'trace\.jsonl:1: blend is \{"audio":0\.2,"visual":0\.3,"fused":0\.5\}, but method erm .* never records it'),
+            (run_config(method="bmm"), [step(1, 0, [2, 3], blend=w)], r"trace\.jsonl:1: blend is .*, but method bmm"),
+            (gblend, [step(1, 0, [2, 3], blend={"audio": 1, "visual": 0})], r'trace\.jsonl:1: blend must be null or \{audio, visual, fused\} numbers, got \{"audio":1,"visual":0\}'),
+            (run_config(method="gblend"), [step(1, 0, [2, 3], blend=w)], r"run\.json: method gblend measures its loss weights on validation clips held out of the training split; set valSplit \(e\.g\. 0\.1\)"),
+        ]
+        for doc, trace, pattern in cases:
+            rc, err, _ = self.replay(doc, trace)
+            self.assertEqual(rc, 2, pattern)
+            self.assertRegex(err, pattern)
+
+    def test_gblend_refuses_a_split_that_holds_nothing_out(self):
+        tiny = os.path.join(self.tmp, "tiny")
+        simple_pack(tiny, n_train=3, n_test=2)  # one clip per class: none can be held out
+        rc, err, _ = self.replay(run_config(method="gblend", valSplit=0.5), [step(1, 0, [0, 1], blend={"audio": 0.2, "visual": 0.3, "fused": 0.5})], pack_dir=tiny)
+        self.assertEqual(rc, 2)
+        self.assertRegex(err, r"method gblend: valSplit 0\.5 holds out no clips of .*pack\.json \(3 training clips; a class needs at least 2 to give one\); G-Blending measures its loss weights on held-out clips: raise valSplit or add clips")
 
 
 if __name__ == "__main__":
