@@ -29,8 +29,10 @@ AUGMENT_STREAM = 1  # seed-sequence tag of the augmentation draws (the trainer's
 
 
 def clip_rng(seed, epoch, slot):
-    """The generator of one clip's augmentation in one epoch."""
-    return np.random.default_rng([int(seed) % 2**32, AUGMENT_STREAM, int(epoch), int(slot)])
+    """The generator of one clip's augmentation in one epoch; ``epoch`` may be a tuple of integers (G-Blending's
+    probe epochs: (epoch, 1 + head, probe epoch)), which seeds a stream apart from every training epoch's."""
+    tag = [int(x) for x in epoch] if isinstance(epoch, (tuple, list)) else [int(epoch)]
+    return np.random.default_rng([int(seed) % 2**32, AUGMENT_STREAM, *tag, int(slot)])
 
 
 def random_resized_crop_box(h, w, rng, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):

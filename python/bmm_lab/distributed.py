@@ -45,6 +45,13 @@ class Processes:
         dist.all_reduce(t, group=self.group)
         return t.to(here)
 
+    def sum_differentiable(self, tensor):
+        """``sum`` with a gradient (the incoming gradients summed over processes, as every process uses the sum):
+        the batch's own feature means of unimodal = mean inside a loss (G-Blending's heads)."""
+        if not self.distributed:
+            return tensor
+        return _SumOverProcesses.apply(tensor, self)
+
     def gather_rows(self, x, sizes):
         """The whole batch [sum(sizes), ...] from every process's rows (``sizes[r]`` rows on rank r), differentiable:
         the gradient of the whole batch, summed over processes, flows back to each process's rows."""

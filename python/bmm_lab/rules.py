@@ -629,18 +629,20 @@ def probe_generator(seed, epoch):
     return Rng((((int(seed) ^ PROBE_SALT) & MASK) + int(epoch)) & MASK)
 
 
-def probe_losses(epochs, n_train, batch, rng, train_step, val_loss):
+def probe_losses(epochs, n_train, batch, rng, train_step, val_loss, on_epoch=None):
     """One head's probe (``probeHead``'s loop): ``epochs`` epochs, each in the order ``rng.permutation(n_train)``
     over the trained clips, batches of ``batch`` (a final batch of fewer than 2 clips skipped); after the first and
     the last epoch the epoch's size-weighted mean training loss and ``val_loss()``.
 
     ``train_step(indices, start, k)`` runs one optimisation step on the batch of trained-clip ``indices`` (positions
-    ``start`` .. of probe epoch ``k``'s order) and returns its loss (a number). Returns {trainFirst, valFirst,
-    trainLast, valLast}.
+    ``start`` .. of probe epoch ``k``'s order) and returns its loss (a number); ``on_epoch(k, order)``, when given,
+    is called before each probe epoch's batches. Returns {trainFirst, valFirst, trainLast, valLast}.
     """
     losses = {"trainFirst": math.nan, "valFirst": math.nan, "trainLast": math.nan, "valLast": math.nan}
     for k in range(epochs):
         order = rng.permutation(n_train)
+        if on_epoch is not None:
+            on_epoch(k, order)
         loss_sum, seen, position = 0.0, 0, 0
         while position < len(order):
             size = min(batch, len(order) - position)

@@ -11,12 +11,29 @@ is not resized). The model's two branches are the pack's ``branches`` (``["spect
 "audio" / "visual" in method names (audio-only, visual-only) and metrics mean first and second branch. Every
 method and option of the lab trains here with the same rules as the replay (``rules.py``): ERM, MM, B-MM (warmup,
 beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, audio-only and visual-only, MMPareto, AGM and PMR
-(these three on one process), with the ``unimodal`` score, Adam with L2
+(these three on one process), UMT, G-Blending, with the ``unimodal`` score, Adam with L2
 weight decay and the StepLR schedule. Per epoch, as the session: the learning rate of the schedule; B-MM's plan
-from rho of the evaluation pass after the previous epoch (none before the first); the training batches in an order
-drawn from the seed (a final batch of one clip is skipped); with ``bnStats = precise`` the BatchNorm statistics
-recomputed over the clean training set (``bnstats.py``); then an evaluation pass over the whole training set (rho,
-per-modality train accuracy, the feature means of unimodal = mean) and one over the test set.
+from rho of the evaluation pass after the previous epoch (none before the first); G-Blending's probe when due; the
+training batches in an order drawn from the seed (a final batch of one clip is skipped); with ``bnStats = precise``
+the BatchNorm statistics recomputed over the clean training clips (``bnstats.py``); then an evaluation pass over the
+training clips (rho, per-modality train accuracy, the feature means of unimodal = mean), one over the validation
+clips (with valSplit) and one over the test set.
+
+The validation split (``valSplit`` > 0): the lab's clips are held out (``validation.hold_out``, the lab's generator
+and seed, so the same clips as the lab's run) and never trained on; every pass over "the training set" above runs
+over the clips left, in position order, and each epoch's metrics gain ``val`` {fused, audio, visual} (the heads'
+accuracies on the held-out clips; also in the epoch's JSON line), and "best" in the summary is the test accuracy at
+the best validation epoch per head (``bestRule`` "validation"), as ``src/core/results.ts``. The trace's indices stay
+positions in the whole training split.
+
+G-Blending (``gblend``, needs valSplit): before the first epoch (also of a resumed run: the weights are measured
+again) and every ``gblend.superEpoch`` epochs, the probe of ``rules.gblend_probe`` (the lab's own generator for its
+orders, so with augment off on one process it measures what the replay measures) gives the loss weights of the
+audio, visual and fused heads; each probe batch is split across the processes like a training batch (with
+--sync-bn the same run as one process), the validation passes are run by every process, and rank 0's losses are
+taken. The weights are in the trace (``blend``), on stderr after each probe, and in the checkpoint's metrics
+(``coefficients`` {audio, visual}, as the lab's epoch report). With augment on, a probe batch is augmented like a
+training batch, with draws of its own (seeded by the epoch, the head, the probe epoch and the slot).
 
 Training batches come from a DataLoader with ``--workers`` processes: the paper's augmentation (T random frames in
 time order, RandomResizedCrop and horizontal flip per clip on each frame branch, flow's u negated when flipped,
@@ -31,7 +48,7 @@ Outputs in DIR (only the first process writes): ``config.json`` (the run-config 
 ``metrics.jsonl`` (one line per epoch then a summary line, the objects ``bmm-lab train --json`` prints; stdout gets
 the same lines), ``checkpoint.pt`` after every epoch (``checkpoint.py``), ``model.safetensors`` at the end (the lab's
 names, layouts and metadata: the lab and ``load_model`` read it). ``--trace`` writes the lab's step trace (epoch,
-step, indices, loss, perm, lambda, m, weak, coef), which ``python -m bmm_lab.replay`` replays. ``--weights`` starts
+step, indices, loss, perm, lambda, m, weak, coef, blend), which ``python -m bmm_lab.replay`` replays. ``--weights`` starts
 from saved weights (checked against the config and the pack). ``--resume`` continues DIR from its last completed
 epoch: a run killed mid-epoch redoes that epoch and, with augment off on the same device, gives the same epochs as
 one never interrupted. Exit status 0 when trained, 1 when the loss became NaN or infinite (the weights of the last
@@ -48,7 +65,8 @@ The config's ``batch`` is the global batch: each step's batch is split across th
 divisible by their number; an epoch's shorter last batch is split as evenly as possible), so N processes train the
 same run as one: the same order and the same draws on every process (one seed), MM/B-MM permutations over the
 whole batch (a row's partner may be in another process: rows and features are gathered), OGM's batch scores summed
-over processes, losses normalised by the global batch. ``--sync-bn`` makes BatchNorm use the whole batch's
+over processes, losses normalised by the global batch (the batch's own feature means of unimodal = mean summed over
+processes, with their gradient). ``--sync-bn`` makes BatchNorm use the whole batch's
 statistics (PyTorch's SyncBatchNorm on CUDA; ``distributed.SyncBatchNorm2d`` on CPU); without it each process
 normalises its own share, which is a different run. The evaluation passes are split across processes and summed;
 B-MM's plan is computed once and broadcast. Several machines: run the same command on each, e.g.
@@ -85,11 +103,12 @@ from .jsformat import js_number
 from .model import AVClassifier
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
-from .replay import ReplayError, load_start_model
+from .replay import ReplayError, gblend_without_validation, load_start_model
 from .report import epoch_json, json_line, summary_json
 from .teachers import TeacherError, load_teachers
-from .rules import ONE_PROCESS_METHODS, STEP_METHODS, Partners, class_feature_means, balance_plan, batch_loss, epoch_rho, method_state, method_step, modulate_gradients, one_hot, ramp_factor
+from .rules import BLEND_HEADS, ONE_PROCESS_METHODS, STEP_METHODS, Partners, blend_weights, class_feature_means, balance_plan, batch_loss, epoch_rho, head_loss, method_state, method_step, modulate_gradients, one_hot, probe_generator, probe_losses, ramp_factor
 from .unimodal import Unimodal
+from .validation import hold_out
 
 RUN_FILES = ("checkpoint.pt", "metrics.jsonl")
 DRAW_STREAM = 0  # seed-sequence tag of the trainer's draws (augmentation uses data.AUGMENT_STREAM)
@@ -124,6 +143,20 @@ class _BatchStep(nn.Module):
         return r.loss, r.logits, coef
 
 
+class _ProbeStep(nn.Module):
+    """One batch of G-Blending's probe: the CE of one head of a copy of the model (DistributedDataParallel wraps it)."""
+
+    def __init__(self, model, head, unimodal):
+        super().__init__()
+        self.model = model
+        self.head = head
+        self.unimodal = unimodal
+
+    def forward(self, audio, visual, targets, reduce):
+        r = head_loss(self.model, self.head, audio, visual, targets, self.unimodal, reduce)
+        return r.loss, r.logits
+
+
 class Trainer:
     """A run: the model, Adam, the draws, the loaders, the epochs so far; ``train_epoch`` runs the next epoch.
 
@@ -141,6 +174,8 @@ class Trainer:
         self.on_step = on_step
         self.num_classes = len(pack.class_names)
         seed = int(config["seed"])
+        # The validation split (valSplit): training-split positions of the trained and the held-out clips.
+        self.train_positions, self.val_positions = hold_out(pack.train.labels, config.get("valSplit", 0), seed)
         torch.manual_seed(seed)
         model = AVClassifier(self.num_classes, config["fusion"], config["width"], modalities=pack.modalities)
         if start_state is not None:
@@ -167,7 +202,9 @@ class Trainer:
             # arguments (partners, the reduce function) as they are.
             step = nn.parallel.DistributedDataParallel(step, device_ids=None)
         self.step = step
-        self.reduce = self.procs.sum if self.procs.distributed else None
+        # Sums over the processes sharing a batch (differentiable: G-Blending's unimodal heads with the batch's own
+        # feature means train through them).
+        self.reduce = self.procs.sum_differentiable if self.procs.distributed else None
         self.sampler = EpochBatches()
         self.loader = make_loader(PackInputs(pack, config["augment"], seed), self.sampler, workers, self.device.type == "cuda")
         self.last_good = None
@@ -179,26 +216,34 @@ class Trainer:
         self.sampler.set(keys)
         return iter(self.loader)
 
+    def _positions(self, split_name):
+        """(pack split, positions in it) of "train" (the trained clips), "val" (the held-out ones) or "test"."""
+        if split_name == "test":
+            return self.pack.test, range(self.pack.test.size)
+        return self.pack.train, self.train_positions if split_name == "train" else self.val_positions
+
     def _evaluate(self, split_name, measure_means):
-        """This process's share of an evaluation pass over a split, summed over processes."""
-        split = self.pack.train if split_name == "train" else self.pack.test
-        lo, hi = rank_rows(split.size, self.procs.rank, self.procs.world)
+        """This process's share of an evaluation pass over "train" (the trained clips), "val" or "test", summed
+        over processes."""
+        split, positions = self._positions(split_name)
+        lo, hi = rank_rows(len(positions), self.procs.rank, self.procs.world)
         size = max(self.config["batch"], 16)
-        keys = [[(split_name, p, None, 0) for p in range(s, min(s + size, hi))] for s in range(lo, hi, size)]
+        kind = "test" if split_name == "test" else "train"
+        keys = [[(kind, positions[i], None, 0) for i in range(s, min(s + size, hi))] for s in range(lo, hi, size)]
         with self._autocast():
             return evaluate_split(self.model, split, size, self.dtype, self.unimodal, measure_means, batches=self._batches(keys), reduce=self.reduce)
 
     def _precise_bn(self):
         """bnStats = precise: BatchNorm statistics recomputed over the clean training set (``bnstats.py``), each
         batch of the training batch size split across processes like a training batch."""
-        split = self.pack.train
+        positions = self.train_positions
         keys = []
-        for start in range(0, split.size, self.config["batch"]):
-            size = min(self.config["batch"], split.size - start)
+        for start in range(0, len(positions), self.config["batch"]):
+            size = min(self.config["batch"], len(positions) - start)
             if size < 2:
                 break
             lo, hi = rank_rows(size, self.procs.rank, self.procs.world)
-            keys.append([("train", p, None, 0) for p in range(start + lo, start + hi)])
+            keys.append([("train", positions[i], None, 0) for i in range(start + lo, start + hi)])
         with self._autocast():
             recompute_bn_stats(self.model, self._batches(keys), self.dtype)
         if self.procs.distributed and not self.sync_bn:
@@ -261,18 +306,21 @@ class Trainer:
             plan = balance_plan(epoch_rho(rho, self.rho_history, config["bmm"]), e, config["bmm"]) if procs.main else None
             self.plan = procs.broadcast(plan)
         if config["method"] == "pmr":
-            # PMR's prototypes before the epoch's first step: the class means of the training split in order.
-            size = config["batch"]
-            keys = [[("train", p, None, 0) for p in range(s, min(s + size, self.pack.train.size))] for s in range(0, self.pack.train.size, size)]
+            # PMR's prototypes before the epoch's first step: the class means of the trained clips in order.
+            size, positions = config["batch"], self.train_positions
+            keys = [[("train", p, None, 0) for p in positions[s : s + size]] for s in range(0, len(positions), size)]
             batches = ((a.to(self.device, self.dtype), v.to(self.device, self.dtype), y) for a, v, y in self._batches(keys))
             with self._autocast():
                 self.method_state.begin_epoch(e, class_feature_means(self.model, batches, self.num_classes))
-        order = self.rng.permutation(self.pack.train.size)
+        if config["method"] == "gblend" and self.method_state.due(e):
+            self._gblend_probe(e)
+        # The epoch's order over the trained clips; ``pos`` below is a clip's place among them.
+        order = self.rng.permutation(len(self.train_positions))
         batches = epoch_batches(order, config["batch"])
         local = []
         for b in batches:
             lo, hi = rank_rows(len(b), procs.rank, procs.world)
-            local.append([("train", pos, e, slot) for slot, pos in b[lo:hi]])
+            local.append([("train", self.train_positions[pos], e, slot) for slot, pos in b[lo:hi]])
         it = self._batches(local)
         totals = {"loss": 0.0, "correct": 0.0, "seen": 0, "mix_sum": 0.0, "mix_count": 0, "coef_a": 0.0, "coef_v": 0.0, "coef_count": 0, "seconds": 0.0}
         step_seconds = []
@@ -289,7 +337,8 @@ class Trainer:
             visual = visual.to(self.device, self.dtype, non_blocking=True)
             labels = labels.to(self.device, non_blocking=True)
             targets = one_hot(labels, self.num_classes, self.dtype)
-            mixing = {"lambda": draws["lambda"], "m": draws["m"], "weak": draws["weak"], "perm": None}
+            blend = self.method_state.weights if config["method"] == "gblend" else None
+            mixing = {"lambda": draws["lambda"], "m": draws["m"], "weak": draws["weak"], "perm": None, "blend": blend}
             if draws["perm"] is not None:
                 gather = (lambda x, sizes=sizes: procs.gather_rows(x, sizes)) if procs.distributed else None
                 mixing["perm"] = Partners(draws["perm"][lo : lo + mine], gather)
@@ -341,13 +390,14 @@ class Trainer:
                     {
                         "epoch": e + 1,
                         "step": s,
-                        "indices": [pos for _, pos in b],
+                        "indices": [self.train_positions[pos] for _, pos in b],
                         "loss": step_loss,
                         "perm": draws["perm"],
                         "lambda": draws["lambda"],
                         "m": draws["m"],
                         "weak": draws["weak"],
                         "coef": None if coef_values is None else {"audio": coef_values[0], "visual": coef_values[1]},
+                        "blend": None if blend is None else dict(blend),
                     }
                 )
         if not evaluate:
@@ -356,6 +406,7 @@ class Trainer:
         if config.get("bnStats") == "precise":
             self._precise_bn()
         train_eval = self._evaluate("train", True)
+        val_eval = self._evaluate("val", False) if self.val_positions else None
         test_eval = self._evaluate("test", False)
         metrics = {
             "epoch": e + 1,
@@ -374,9 +425,112 @@ class Trainer:
             n = totals["coef_count"]
             neutral = {"mmpareto": 0.5, "pmr": 0.0}.get(config["method"], 1.0)
             metrics["coefficients"] = {"audio": totals["coef_a"] / n, "visual": totals["coef_v"] / n} if n else {"audio": neutral, "visual": neutral}
+        if config["method"] == "gblend":
+            # As gblend.ts's epochReport: the unimodal heads' weights (the fused head's is 1 minus their sum).
+            w = self.method_state.weights
+            metrics["coefficients"] = {"audio": w["audio"], "visual": w["visual"]}
+        if val_eval is not None:
+            metrics["val"] = {h: val_eval.accuracy(h) for h in ("fused", "audio", "visual")}
         self.metrics.append(metrics)
         self.rho_history.append(metrics["rho"])
         return metrics
+
+    # -- G-Blending's probe ------------------------------------------------------------------------------------------
+
+    def _probe_copy(self):
+        """A copy of the model for a probe (weights and BatchNorm running statistics; plain BatchNorm layers, turned
+        into synchronised ones like the model's with --sync-bn)."""
+        probe = AVClassifier(self.num_classes, self.config["fusion"], self.config["width"], modalities=self.pack.modalities)
+        probe.load_state_dict(self.model.state_dict(), strict=True)
+        probe = probe.to(self.device, self.dtype).train()
+        if self.sync_bn:
+            probe = distributed.convert_sync_batchnorm(probe, self.procs)
+        return probe
+
+    def _gblend_probe(self, e):
+        """G-Blending's probe before 0-based epoch ``e`` (``rules.gblend_probe``'s rule, the trainer's inputs): per
+        head a copy of the model with a fresh Adam at the epoch's rate trains gblend.superEpoch epochs over the
+        trained clips in the orders of ``probe_generator(seed, e)``, each batch split across the processes like a
+        training batch (DistributedDataParallel; with --sync-bn, BatchNorm over the whole batch), augmented like a
+        training batch when augment is on (its own draws per head, probe epoch and slot); the validation loss is
+        the head's mean CE over the held-out clips in evaluation mode in batches of max(batch, 16), computed by every
+        process. Every process ends with rank 0's losses and weights."""
+        config, procs = self.config, self.procs
+        started = time.perf_counter()
+        lr = step_lr(config["lr"], e, config["stepLr"])
+        rng = probe_generator(config["seed"], e)
+        eval_size = max(config["batch"], 16)
+        positions, held = self.train_positions, self.val_positions
+        measured = {}
+        for h, head in enumerate(BLEND_HEADS):
+            probe = self._probe_copy()
+            scores = Unimodal(self.unimodal.mode)
+            scores.means = self.unimodal.means
+            optimizer = make_adam(probe, lr, config["weightDecay"])
+            step = _ProbeStep(probe, head, scores)
+            if procs.distributed:
+                # Unused parameters: a unimodal head's loss does not reach the other encoder (unimodal zero).
+                step = nn.parallel.DistributedDataParallel(step, device_ids=None, find_unused_parameters=True)
+            state = {}
+
+            def on_epoch(k, order, h=h, state=state):
+                # The probe epoch's batches of this process, in one pass of the loader (augmentation keyed by
+                # (epoch, 1 + head, probe epoch) and the slot, apart from the training epochs' draws).
+                keys = []
+                for start in range(0, len(order), config["batch"]):
+                    size = min(config["batch"], len(order) - start)
+                    if size < 2:
+                        break
+                    lo, hi = rank_rows(size, procs.rank, procs.world)
+                    keys.append([("train", positions[order[start + j]], (e, 1 + h, k), start + j) for j in range(lo, hi)])
+                state["batches"] = self._batches(keys)
+
+            def train_step(indices, _start, _k, probe=probe, step=step, optimizer=optimizer, state=state):
+                size = len(indices)
+                lo, hi = rank_rows(size, procs.rank, procs.world)
+                mine = hi - lo
+                audio, visual, labels = next(state["batches"])
+                audio, visual = audio.to(self.device, self.dtype), visual.to(self.device, self.dtype)
+                targets = one_hot(labels.to(self.device), self.num_classes, self.dtype)
+                optimizer.zero_grad(set_to_none=True)
+                with self._autocast():
+                    loss, _ = step(audio, visual, targets, self.reduce)
+                scale = mine * procs.world / size
+                (loss * scale if scale != 1 else loss).backward()
+                optimizer.step()
+                if not procs.distributed:
+                    return float(loss.detach())
+                return float(procs.sum(loss.detach().double().reshape(1) * mine)) / size
+
+            def val_loss(probe=probe, head=head, scores=scores):
+                # Every process scores all the held-out clips (a small pass), in the batches one process uses.
+                probe.eval()
+                total, count = 0.0, 0
+                keys = [[("train", p, None, 0) for p in held[s : s + eval_size]] for s in range(0, len(held), eval_size)]
+                try:
+                    with torch.no_grad(), self._autocast():
+                        for audio, visual, labels in self._batches(keys):
+                            targets = one_hot(labels.to(self.device), self.num_classes, self.dtype)
+                            loss = head_loss(probe, head, audio.to(self.device, self.dtype), visual.to(self.device, self.dtype), targets, scores).loss
+                            total += float(loss * len(labels))
+                            count += len(labels)
+                finally:
+                    probe.train()
+                return total / count
+
+            measured[head] = probe_losses(config["gblend"]["superEpoch"], len(positions), config["batch"], rng, train_step, val_loss, on_epoch)
+            del probe, step, optimizer
+        # The training losses are sums over processes, the validation passes the same everywhere; rank 0's numbers
+        # are taken so that no rounding of another device can make the processes' weights differ.
+        measured = procs.broadcast(measured)
+        self.method_state.losses = measured
+        self.method_state.weights = blend_weights(measured)
+        if procs.main:
+            w = self.method_state.weights
+            _log(
+                "train: epoch %d: G-Blending weights audio %.4f, visual %.4f, fused %.4f (probe of %d epochs per head, %.1f s)"
+                % (e + 1, w["audio"], w["visual"], w["fused"], config["gblend"]["superEpoch"], time.perf_counter() - started)
+            )
 
     def _epoch_mix(self, totals):
         """The epoch's ``mix``, as the methods' ``epochReport``: B-MM's mean m, OGM-GE's mean strong coefficient
@@ -494,27 +648,29 @@ def prepare(args, world=1):
         raise ConfigError(e.field, "%s: %s (the pack %s has %d training clips)" % (source, e, pack.manifest_path, pack.train.size)) from None
     if config.get("microBatch", 0) > 0:
         raise TrainError("%s: microBatch %d: the PyTorch trainer steps on whole batches (GPU memory is its concern, not wasm's); set microBatch to 0 here" % (source, config["microBatch"]))
-    if config.get("valSplit", 0) > 0:
-        # The lab holds the clips out with its own seeded generator; the trainer does not reproduce that split yet.
-        raise TrainError("%s: valSplit %g: the PyTorch trainer has no validation split; set valSplit to 0 here (the lab's runs keep it)" % (source, config["valSplit"]))
+    trained, held = hold_out(pack.train.labels, config.get("valSplit", 0), config["seed"])
+    if config["method"] == "gblend" and not held:
+        raise TrainError("%s: %s" % (source, gblend_without_validation(config, pack)))
     if state is not None:
         check_checkpoint(state, config, source, pack, ckpt_path)
     batch = config["batch"]
+    n_train = len(trained)
+    clips = "%d training clips%s in %s" % (n_train, " left of %d (valSplit)" % pack.train.size if held else "", pack.manifest_path)
     if world > 1 and config["method"] in ONE_PROCESS_METHODS:
         raise TrainError("%s: method %s trains on one process here (its own gradient passes or per-epoch state); run it without torchrun" % (source, config["method"]))
     if batch % world:
         raise TrainError("%s: batch %d is the global batch, split across %d processes; it must be divisible by %d" % (source, batch, world, world))
-    last = pack.train.size % batch
+    last = n_train % batch
     if world > 1 and 1 < last < world:
         raise TrainError(
-            "%s: an epoch's last batch has %d clips (%d training clips in %s, batch %d), fewer than the %d processes; "
-            "choose a batch that leaves 0, 1 or at least %d" % (source, last, pack.train.size, pack.manifest_path, batch, world, world)
+            "%s: an epoch's last batch has %d clips (%s, batch %d), fewer than the %d processes; "
+            "choose a batch that leaves 0, 1 or at least %d" % (source, last, clips, batch, world, world)
         )
     smallest = min([batch // world] + ([last // world] if last > 1 else []))
     if world > 1 and smallest < 2 and not getattr(args, "sync_bn", False):
         raise TrainError(
-            "%s: with batch %d (%d training clips in %s) a process's share of a batch can be %d clip, which has no batch "
-            "statistics without --sync-bn; use --sync-bn, or a batch that gives every process at least 2 clips" % (source, batch, pack.train.size, pack.manifest_path, smallest)
+            "%s: with batch %d (%s) a process's share of a batch can be %d clip, which has no batch "
+            "statistics without --sync-bn; use --sync-bn, or a batch that gives every process at least 2 clips" % (source, batch, clips, smallest)
         )
     start_state = None
     if args.weights:
@@ -598,10 +754,11 @@ def _run(trainer, args, say):
     backend = "pytorch-%s" % procs.device.type
     dataset = os.path.basename(os.path.abspath(args.data))
     metrics_path = os.path.join(args.out, "metrics.jsonl")
+    held = " (%d of them held out for validation)" % len(trainer.val_positions) if trainer.val_positions else ""
     say(
-        "train: %s x %d, pack %s (%d classes, %d train / %d test clips), method %s, fusion %s, width %s, batch %d, augment %s%s"
+        "train: %s x %d, pack %s (%d classes, %d train%s / %d test clips), method %s, fusion %s, width %s, batch %d, augment %s%s"
         % (
-            procs.device.type, procs.world, dataset, len(pack.class_names), pack.train.size, pack.test.size, config["method"],
+            procs.device.type, procs.world, dataset, len(pack.class_names), pack.train.size, held, pack.test.size, config["method"],
             config["fusion"], js_number(config["width"]), config["batch"], "on" if config["augment"] else "off",
             ", resumed after epoch %d" % trainer.epochs_done if args.resume else "",
         )

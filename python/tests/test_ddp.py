@@ -58,9 +58,9 @@ class TwoProcessesAsOne(unittest.TestCase):
                         load_file(os.path.join(folder, "model.safetensors"))[0]))
         return out
 
-    def compare(self, one, two, tolerance):
+    def compare(self, one, two, tolerance, steps=5):
         (steps1, ck1, w1), (steps2, ck2, w2) = one, two
-        self.assertEqual(len(steps1), 2 * 5)
+        self.assertEqual(len(steps1), 2 * steps)
         for a, b in zip(steps1, steps2):
             self.assertEqual((a["epoch"], a["step"], a["indices"], a["perm"], a["lambda"], a["weak"]), (b["epoch"], b["step"], b["indices"], b["perm"], b["lambda"], b["weak"]))
             self.assertLess(rel(a["loss"], b["loss"]), tolerance, (a, b))
@@ -70,11 +70,16 @@ class TwoProcessesAsOne(unittest.TestCase):
             if a["coef"] is not None:
                 for k in ("audio", "visual"):
                     self.assertLess(rel(a["coef"][k], b["coef"][k]), tolerance)
+            self.assertEqual(a.get("blend") is None, b.get("blend") is None)
+            if a.get("blend") is not None:
+                for k in ("audio", "visual", "fused"):
+                    self.assertLess(rel(a["blend"][k], b["blend"][k]), tolerance, k)
         for m1, m2 in zip(ck1["metrics"], ck2["metrics"]):
             for key in ("loss", "trainAcc", "testAcc", "rho"):
                 self.assertLess(rel(m1[key], m2[key]), tolerance, key)
             for head in ("audio", "visual"):
                 self.assertEqual(m1[head], m2[head])
+            self.assertEqual(m1.get("val"), m2.get("val"))
         return max(rel(m1["loss"], m2["loss"]) for m1, m2 in zip(ck1["metrics"], ck2["metrics"]))
 
     def test_bmm_feature_level_with_beta_draws_in_float64(self):
@@ -91,6 +96,15 @@ class TwoProcessesAsOne(unittest.TestCase):
     def test_bmm_input_level_with_gathered_inputs_in_float64(self):
         one, two = self.both("--float64", method="bmm", bmm={"warmup": 1})
         self.compare(one, two, 1e-9)
+
+    def test_gblend_probe_and_validation_split_in_float64(self):
+        # 19 clips, valSplit 0.2 holds one per class out: 16 trained in batches of 4. The probe's batches are split
+        # across the processes like training batches (unimodal mean: before any evaluation pass the batch's own
+        # means, summed over the processes).
+        one, two = self.both("--float64", method="gblend", valSplit=0.2, unimodal="mean", gblend={"superEpoch": 2})
+        self.assertTrue(all(s["blend"] is not None for s in one[0]))
+        self.compare(one, two, 1e-9, steps=4)
+        self.assertIsNotNone(one[1]["metrics"][0]["val"])
 
     def test_bmm_input_level_in_float32_within_1e_4(self):
         # In float32 the first steps differ by about 1e-7 (sums in another order), and on these random clips Adam at

@@ -38,7 +38,7 @@ class Lines(unittest.TestCase):
 
     def test_best_is_per_head_and_final_is_the_last_epoch(self):
         epochs = [metrics(1, 0.6, 0.2, 0.1), metrics(2, 0.4, 0.3, 0.05), metrics(3, 0.5, 0.1, 0.2)]
-        self.assertEqual(run_results(epochs), {"best": {"fused": 0.6, "audio": 0.3, "visual": 0.2}, "final": {"fused": 0.5, "audio": 0.1, "visual": 0.2}})
+        self.assertEqual(run_results(epochs), {"best": {"fused": 0.6, "audio": 0.3, "visual": 0.2}, "final": {"fused": 0.5, "audio": 0.1, "visual": 0.2}, "rule": "test"})
         self.assertIsNone(run_results([]))
         s = summary_json({"method": "erm"}, "pytorch-cpu", "pack", epochs)["summary"]
         self.assertEqual((s["bestTestAcc"], s["finalTestAcc"], s["epochs"], s["error"]), (0.6, 0.5, 3, None))
@@ -47,8 +47,23 @@ class Lines(unittest.TestCase):
         with_pair = summary_json({}, "pytorch-cpu", "pack", epochs, None, ("a", "b"), ("rgb", "flow"))["summary"]
         self.assertEqual(with_pair["modalities"], ["rgb", "flow"])
         self.assertEqual(list(with_pair)[:4], ["config", "backend", "dataset", "modalities"])
+        self.assertEqual(s["bestRule"], "test")
         empty = summary_json({}, "pytorch-cpu", "pack", [], "failed")["summary"]
-        self.assertEqual((empty["bestTestAcc"], empty["best"], empty["error"]), (0, {"fused": 0, "audio": 0, "visual": 0}, "failed"))
+        self.assertEqual((empty["bestTestAcc"], empty["best"], empty["error"], empty["bestRule"]), (0, {"fused": 0, "audio": 0, "visual": 0}, "failed", None))
+
+    def test_with_a_validation_split_best_is_the_test_accuracy_at_the_best_validation_epoch(self):
+        # As results.ts: per head, the earliest epoch of the highest validation accuracy.
+        val = [{"fused": 0.5, "audio": 0.2, "visual": 0.4}, {"fused": 0.7, "audio": 0.2, "visual": 0.3}, {"fused": 0.7, "audio": 0.1, "visual": 0.6}]
+        epochs = [dict(metrics(i + 1, t, a, v), val=val[i]) for i, (t, a, v) in enumerate([(0.6, 0.2, 0.1), (0.4, 0.3, 0.05), (0.5, 0.1, 0.2)])]
+        self.assertEqual(run_results(epochs), {"best": {"fused": 0.4, "audio": 0.2, "visual": 0.2}, "final": {"fused": 0.5, "audio": 0.1, "visual": 0.2}, "rule": "validation"})
+        s = summary_json({}, "pytorch-cpu", "pack", epochs)["summary"]
+        self.assertEqual((s["bestTestAcc"], s["bestRule"], s["best"]), (0.4, "validation", {"fused": 0.4, "audio": 0.2, "visual": 0.2}))
+        # An epoch without validation accuracies: the best test epoch, as the lab.
+        self.assertEqual(run_results(epochs[:2] + [metrics(3, 0.5, 0.1, 0.2)])["rule"], "test")
+        line = epoch_json(dict(epochs[0], val={"fused": 1 / 3, "audio": 0.25, "visual": 0.5}))
+        self.assertEqual(list(line)[-1], "val")
+        self.assertEqual(line["val"], {"fused": 0.333333, "audio": 0.25, "visual": 0.5})
+        self.assertNotIn("val", epoch_json(metrics(1, 0.5, 0.5, 0.5)))
 
 
 if __name__ == "__main__":

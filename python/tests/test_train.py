@@ -20,6 +20,7 @@ from bmm_lab.loader import load_model  # noqa: E402
 from bmm_lab.pack import load_pack  # noqa: E402
 from bmm_lab.safetensors_io import load_file  # noqa: E402
 from bmm_lab.state_dict_spec import spec  # noqa: E402
+from bmm_lab.validation import hold_out  # noqa: E402
 
 EPOCH_KEYS = ["epoch", "loss", "trainAcc", "testAcc", "audio", "visual", "rho", "mix", "samplesPerSec", "seconds"]
 SUMMARY_KEYS = ["config", "backend", "dataset", "modalities", "classNames", "epochs", "bestTestAcc", "bestRule", "finalTestAcc", "best", "final", "error"]
@@ -46,11 +47,12 @@ class TrainCase(unittest.TestCase):
 class AgainstReplay(TrainCase):
     """The trainer's run, replayed from its own trace by the replay's loop, ends on the same weights, step for step."""
 
-    def check(self, visual="rgb", first="spectrogram", **config):
-        simple_pack(self.pack_dir, n_train=8, n_test=4, visual=visual, seed=3, first=first)
+    def check(self, visual="rgb", first="spectrogram", n_train=8, steps=6, **config):
+        simple_pack(self.pack_dir, n_train=n_train, n_test=4, visual=visual, seed=3, first=first)
         doc = run_config(batch=4, epochs=3, **config)
         start = start_weights(self.path("start.safetensors"), doc, modalities=(first, visual))
         trace = self.path("trace.jsonl")
+        steps_wanted = steps
         code, lines, err = self.train(dict(doc["config"]), "--weights", start, "--trace", trace)
         self.assertEqual(code, 0, err)
         code, _, err = call_main(
@@ -66,10 +68,10 @@ class AgainstReplay(TrainCase):
             self.assertTrue(torch.equal(trained[name], replayed[name]), name)
         steps = read_jsonl(trace)
         own = read_jsonl(self.path("steps.jsonl"))
-        self.assertEqual(len(steps), 3 * 2)
+        self.assertEqual(len(steps), steps_wanted)
         for s, o in zip(steps, own):
             self.assertEqual(s["loss"], o["loss"])
-            self.assertEqual((s["m"], s["weak"], s["coef"]), (o["m"], o["weak"], o["coef"]))
+            self.assertEqual((s["m"], s["weak"], s["coef"], s["blend"]), (o["m"], o["weak"], o["coef"], o["blend"]))
         epochs = lines[:-1]
         self.assertEqual([e["epoch"] for e in epochs], [1, 2, 3])
         # The epoch loss is the clip-weighted mean of its steps' losses (session.ts: lossSum += loss * size).
@@ -133,6 +135,27 @@ class AgainstReplay(TrainCase):
         _, steps = self.check(method="pmr", pmr={"alpha": 1})
         self.assertTrue(any(s["coef"]["audio"] + s["coef"]["visual"] > 0 for s in steps))
 
+    def test_gblend_with_a_validation_split(self):
+        # 12 training clips, one per class held out (valSplit 0.34 of 4), 9 trained on in batches of 4: 2 steps.
+        epochs, steps = self.check(n_train=12, steps=6, method="gblend", valSplit=0.34, gblend={"superEpoch": 2})
+        _, held = hold_out(np.arange(12) % 3, 0.34, 0)
+        self.assertEqual(len(held), 3)
+        self.assertFalse({i for s in steps for i in s["indices"]} & set(held))
+        by_epoch = [[s["blend"] for s in steps if s["epoch"] == e] for e in (1, 2, 3)]
+        for w in (by_epoch[0][0], by_epoch[2][0]):
+            self.assertAlmostEqual(w["audio"] + w["visual"] + w["fused"], 1, places=12)
+            self.assertTrue(all(0 <= x <= 1 for x in w.values()))
+        # Measured before epochs 1 and 3 (superEpoch 2), the same on every step in between.
+        self.assertEqual(by_epoch[0] + by_epoch[1], [by_epoch[0][0]] * 4)
+        self.assertNotEqual(by_epoch[2][0], by_epoch[0][0])
+        for e in epochs:
+            self.assertEqual(list(e), EPOCH_KEYS + ["val"])
+            self.assertTrue(math.isfinite(e["loss"]))
+        self.assertEqual(self.read_summary()["bestRule"], "validation")
+
+    def read_summary(self):
+        return read_jsonl(self.path("out", "metrics.jsonl"))[-1]["summary"]
+
     def test_erm_decision_on_flow(self):
         self.check(visual="flow", method="erm", fusion="decision")
 
@@ -190,6 +213,55 @@ class Outputs(TrainCase):
             rho = float(la.double().softmax(1)[pick].sum() / lv.double().softmax(1)[pick].sum())
         self.assertAlmostEqual(lines[1]["testAcc"], acc, places=5)
         self.assertAlmostEqual(lines[1]["rho"], rho, delta=1e-5 * rho)
+
+    def test_a_validation_split_holds_clips_out_and_scores_them_every_epoch(self):
+        simple_pack(self.pack_dir, n_train=10, n_test=4, seed=5)
+        code, lines, err = self.train(run_config(method="erm", batch=4, epochs=2, valSplit=0.25)["config"], "--trace", self.path("trace.jsonl"))
+        self.assertEqual(code, 0, err)
+        trained, held = hold_out(np.arange(10) % 3, 0.25, 0)
+        self.assertIn("10 train (%d of them held out for validation)" % len(held), err)
+        self.assertEqual([list(m) for m in lines[:-1]], [EPOCH_KEYS + ["val"]] * 2)
+        summary = lines[-1]["summary"]
+        self.assertEqual(list(summary), SUMMARY_KEYS)
+        self.assertEqual(summary["bestRule"], "validation")
+        # Best per head: the test accuracy at the (earliest) best validation epoch.
+        for head in ("fused", "audio", "visual"):
+            val = [m["val"][head] for m in lines[:-1]]
+            test = [m["testAcc"] if head == "fused" else m[head]["testAcc"] for m in lines[:-1]]
+            self.assertEqual(summary["best"][head], test[val.index(max(val))], head)
+        # The trace numbers the whole training split and never shows a held-out clip.
+        steps = read_jsonl(self.path("trace.jsonl"))
+        self.assertEqual([sorted(i for s in steps if s["epoch"] == e for i in s["indices"]) for e in (1, 2)], [trained, trained])
+        self.assertTrue(all(s["blend"] is None for s in steps))
+        # The last epoch's validation accuracy, train accuracy and rho, recomputed from the written weights.
+        model, _ = load_model(self.path("out", "model.safetensors"))
+        pack = load_pack(self.pack_dir)
+        with torch.no_grad():
+            audio, visual, labels = pack.train.inputs(held)
+            out = model(audio, visual)
+            for head, logits in zip(("fused", "audio", "visual"), out):
+                self.assertAlmostEqual(lines[1]["val"][head], float((logits.argmax(1) == labels).double().mean()), places=5)
+            audio, visual, labels = pack.train.inputs(trained)
+            _, la, lv = model(audio, visual)
+            self.assertAlmostEqual(lines[1]["audio"]["trainAcc"], float((la.argmax(1) == labels).double().mean()), places=5)
+            pick = torch.arange(len(labels)), labels
+            rho = float(la.double().softmax(1)[pick].sum() / lv.double().softmax(1)[pick].sum())
+        self.assertAlmostEqual(lines[1]["rho"], rho, delta=1e-5 * rho)
+
+    def test_gblend_with_augmentation_and_unimodal_mean(self):
+        simple_pack(self.pack_dir, n_train=12, n_test=3, seed=6)
+        config = run_config(method="gblend", batch=4, epochs=2, valSplit=0.25, unimodal="mean", augment=True, gblend={"superEpoch": 2})["config"]
+        code, lines, err = self.train(config, "--trace", self.path("trace.jsonl"))
+        self.assertEqual(code, 0, err)
+        self.assertRegex(err, r"train: epoch 1: G-Blending weights audio [0-9.]+, visual [0-9.]+, fused [0-9.]+ \(probe of 2 epochs per head")
+        self.assertTrue(all(math.isfinite(m["loss"]) for m in lines[:-1]))
+        for s in read_jsonl(self.path("trace.jsonl")):
+            self.assertAlmostEqual(sum(s["blend"].values()), 1, places=12)
+        # The checkpoint's metrics carry the unimodal heads' weights as the lab's epochReport does.
+        from bmm_lab.checkpoint import load_checkpoint
+        metrics = load_checkpoint(self.path("out", "checkpoint.pt"))["metrics"]
+        w = read_jsonl(self.path("trace.jsonl"))[0]["blend"]
+        self.assertEqual(metrics[0]["coefficients"], {"audio": w["audio"], "visual": w["visual"]})
 
     def test_rgb_flow_trains_and_exports_weights_the_loader_rebuilds(self):
         simple_pack(self.pack_dir, n_train=6, n_test=3, visual="flow", t=2, seed=8, first="rgb")

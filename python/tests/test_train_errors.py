@@ -152,10 +152,31 @@ class Refused(unittest.TestCase):
         run = write_run(self.path("run.json"), microBatch=4)
         self.assertRefused(r"%s: microBatch 4: the PyTorch trainer steps on whole batches" % run, run=run)
 
-    def test_a_validation_split(self):
-        simple_pack(self.pack)
-        run = write_run(self.path("run.json"), valSplit=0.2)
-        self.assertRefused(r"%s: valSplit 0.2: the PyTorch trainer has no validation split; set valSplit to 0 here" % run, run=run)
+    def test_gblend_needs_held_out_clips(self):
+        simple_pack(self.pack, n_train=6)
+        run = write_run(self.path("run.json"), method="gblend")
+        self.assertRefused(
+            r"%s: method gblend measures its loss weights on validation clips held out of the training split; set valSplit \(e\.g\. 0\.1\)" % run, run=run)
+        simple_pack(self.pack, n_train=3)  # one clip per class: none can be held out
+        run = write_run(self.path("run.json"), method="gblend", valSplit=0.5)
+        self.assertRefused(
+            r"%s: method gblend: valSplit 0\.5 holds out no clips of %s \(3 training clips; a class needs at least 2 to give one\); "
+            r"G-Blending measures its loss weights on held-out clips: raise valSplit or add clips" % (run, os.path.join(self.pack, "pack.json")), run=run)
+
+    def test_process_checks_count_the_trained_clips(self):
+        # 12 clips, 3 held out (valSplit 0.25 of 4 per class): 9 trained in batches of 4 leave 1, which is skipped.
+        simple_pack(self.pack, n_train=12)
+        args = argparse.Namespace(out=self.out, resume=False, config=write_run(self.path("run.json"), batch=4, valSplit=0.25), augment=None, data=self.pack, weights=None, sync_bn=False)
+        self.assertEqual(prepare(args, world=2)[0]["valSplit"], 0.25)
+        # 14 clips (5, 5 and 4 per class), valSplit 0.2 holds 1 of each out: 11 trained in batches of 8 leave 3 for 4
+        # processes (the whole split's 14 would leave 6).
+        simple_pack(self.pack, n_train=14)
+        args.sync_bn = True
+        args.config = write_run(self.path("run.json"), batch=8)
+        self.assertEqual(prepare(args, world=4)[0]["batch"], 8)
+        args.config = write_run(self.path("run.json"), batch=8, valSplit=0.2)
+        with self.assertRaisesRegex(TrainError, r"an epoch's last batch has 3 clips \(11 training clips left of 14 \(valSplit\) in .*pack.json, batch 8\), fewer than the 4 processes"):
+            prepare(args, world=4)
 
     def test_a_global_batch_that_processes_cannot_share(self):
         simple_pack(self.pack, n_train=10)
