@@ -52,6 +52,8 @@ const READINGS: { name: string; what: string; config: Parameters<typeof makeConf
   { name: 'bmm-original', what: 'B-MM, targets = original (only the weak input is mixed)', config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0, targets: 'original' }, unimodal: 'zero' } },
   { name: 'bmm-cap25', what: 'B-MM, maxM 0.25', config: { method: 'bmm', bmm: { maxM: 0.25, rhoSmoothing: 0 }, unimodal: 'zero' } },
   { name: 'bmm-beta0.1', what: 'B-MM, beta 0.1', config: { method: 'bmm', bmm: { beta: 0.1, maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero' } },
+  { name: 'bmm-ramp2', what: "the lab's defaults with m ramped in over 2 epochs after the warm-up", config: { method: 'bmm', bmm: { ramp: 2 } } },
+  { name: 'bmm-ramp2-cap3', what: "the lab's defaults with m ramped in over 2 epochs and at most 0.3", config: { method: 'bmm', bmm: { ramp: 2, maxM: 0.3 } } },
   { name: 'bmm-all', what: 'B-MM, unimodal mean + maxM 0.5 + rhoSmoothing 0.7', config: { method: 'bmm', bmm: { maxM: 0.5, rhoSmoothing: 0.7 }, unimodal: 'mean' } },
 ];
 const DEFAULT_READINGS = 'erm,mm,bmm-paper,bmm-mean,bmm-smooth,bmm-cap25,bmm-original';
