@@ -458,11 +458,19 @@ def agm_clip(model, output_weights):
 
 
 class AgmState:
-    """AGM's running means of the scores over the steps so far (0 before the first) and their count."""
+    """AGM's running means of the scores over the steps so far (0 before the first) and their count; kept in the
+    trainer's checkpoint (``state_dict``), as the lab's."""
 
     def __init__(self):
         self.means = None
         self.steps = 0
+
+    def state_dict(self):
+        return None if self.means is None else {"means": [m.detach().cpu() for m in self.means], "steps": self.steps}
+
+    def load_state_dict(self, state, device=None):
+        self.means = tuple(m.to(device) for m in state["means"])
+        self.steps = int(state["steps"])
 
 
 def agm_step(model, audio, visual, targets, alpha, fusion, state):
@@ -533,6 +541,13 @@ class PmrState:
     def __init__(self, momentum):
         self.momentum = momentum
         self.prototypes = None
+
+    def state_dict(self):
+        """The prototypes for the trainer's checkpoint (the lab keeps them too), None before the first epoch."""
+        return None if self.prototypes is None else {"prototypes": [p.detach().cpu() for p in self.prototypes]}
+
+    def load_state_dict(self, state, device=None):
+        self.prototypes = tuple(p.to(device) for p in state["prototypes"])
 
     def begin_epoch(self, epoch, fresh):
         if self.prototypes is not None and epoch > 0:
@@ -737,13 +752,19 @@ def gblend_probe(config, model, epoch, n_train, train_inputs, val_batches, unimo
 
 
 class GblendState:
-    """G-Blending's state: the loss weights {audio, visual, fused} (None before the first probe; a resumed run
-    measures them again) and the last probe's losses."""
+    """G-Blending's state: the loss weights {audio, visual, fused} (None before the first probe; kept in the
+    trainer's checkpoint, so a resumed run probes where an uninterrupted one does) and the last probe's losses."""
 
     def __init__(self, super_epoch):
         self.super_epoch = super_epoch
         self.weights = None
         self.losses = None
+
+    def state_dict(self):
+        return None if self.weights is None else {"weights": dict(self.weights)}
+
+    def load_state_dict(self, state, device=None):
+        self.weights = {k: float(state["weights"][k]) for k in BLEND_HEADS}
 
     def due(self, epoch):
         """Whether the probe runs before 0-based ``epoch``: no weights yet, or every superEpoch epochs from 0."""

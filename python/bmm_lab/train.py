@@ -26,8 +26,8 @@ accuracies on the held-out clips; also in the epoch's JSON line), and "best" in 
 the best validation epoch per head (``bestRule`` "validation"), as ``src/core/results.ts``. The trace's indices stay
 positions in the whole training split.
 
-G-Blending (``gblend``, needs valSplit): before the first epoch (also of a resumed run: the weights are measured
-again) and every ``gblend.superEpoch`` epochs, the probe of ``rules.gblend_probe`` (the lab's own generator for its
+G-Blending (``gblend``, needs valSplit): before the first epoch and every ``gblend.superEpoch`` epochs (a resumed
+run keeps the checkpoint's weights and probes where an uninterrupted run does), the probe of ``rules.gblend_probe`` (the lab's own generator for its
 orders, so with augment off on one process it measures what the replay measures) gives the loss weights of the
 audio, visual and fused heads; each probe batch is split across the processes like a training batch (with
 --sync-bn the same run as one process), the validation passes are run by every process, and rank 0's losses are
@@ -566,6 +566,8 @@ class Trainer:
             "rho_history": list(self.rho_history),
             "bmm": None if self.plan is None else {"weak": self.plan.weak, "m": self.plan.m},
             "unimodal_means": means,
+            # AGM's running means, PMR's prototypes, G-Blending's weights (None for the other methods, and before any).
+            "method_state": self.method_state.state_dict() if hasattr(self.method_state, "state_dict") else None,
         }
 
     def restore(self, state):
@@ -581,6 +583,9 @@ class Trainer:
         self.rho_history = list(state["rho_history"])
         means = state.get("unimodal_means")
         self.unimodal.means = None if means is None else tuple(m.to(self.device) for m in means)
+        kept = state.get("method_state")  # absent in older checkpoints: the method's state starts again
+        if kept is not None and hasattr(self.method_state, "load_state_dict"):
+            self.method_state.load_state_dict(kept, self.device)
 
     def close(self):
         """Stops the loader's workers."""

@@ -98,7 +98,7 @@ class Loss(unittest.TestCase):
 
     def test_the_probe_is_due_before_the_first_epoch_and_every_super_epoch(self):
         state = GblendState(3)
-        self.assertEqual([state.due(e) for e in (0, 5)], [True, True])  # no weights yet (a resumed run measures them)
+        self.assertEqual([state.due(e) for e in (0, 5)], [True, True])  # no weights yet (a new run, or a checkpoint without them)
         state.weights = {h: 1 / 3 for h in BLEND_HEADS}
         self.assertEqual([e for e in range(10) if state.due(e)], [0, 3, 6, 9])
 

@@ -90,6 +90,34 @@ class KilledAndResumed(unittest.TestCase):
         left = self.check(method="ogm-ge", unimodal="mean", augment=True)
         self.assertIsNotNone(left["unimodal_means"])
 
+    # The methods' own state across epochs comes back from the checkpoint (as in the lab's checkpoints).
+    def test_agm_running_means(self):
+        left = self.check(method="agm", augment=False)
+        self.assertEqual(left["method_state"]["steps"], 20)  # 40 clips in batches of 2, one epoch
+
+    def test_pmr_prototypes(self):
+        left = self.check(method="pmr", augment=False, pmr={"alpha": 1, "momentum": 0.5})
+        self.assertEqual([tuple(p.shape) for p in left["method_state"]["prototypes"]], [(3, 512 // 16)] * 2)
+
+    def test_gblend_weights_are_not_measured_again_on_resuming(self):
+        # superEpoch 2: an uninterrupted run probes before epochs 1 and 3; resumed after epoch 1 it must not probe.
+        left = self.check(method="gblend", augment=False, valSplit=0.25, gblend={"superEpoch": 2})
+        self.assertAlmostEqual(sum(left["method_state"]["weights"].values()), 1, places=12)
+
+    def test_a_checkpoint_without_the_method_state_starts_it_again(self):
+        run = write_run(os.path.join(self.tmp, "run.json"), batch=2, epochs=2, method="agm", augment=False)
+        code, _, err = run_module("bmm_lab.train", self.args("straight", run), env={"OMP_NUM_THREADS": "1"})
+        self.assertEqual(code, 0, err)
+        left = self.kill_in_epoch_2(self.args("killed", run))
+        del left["method_state"]  # as a checkpoint of an earlier version
+        torch.save(left, os.path.join(self.tmp, "killed", "checkpoint.pt"))
+        code, _, err = run_module("bmm_lab.train", self.args("killed", run) + ["--resume"], env={"OMP_NUM_THREADS": "1"})
+        self.assertEqual(code, 0, err)
+        straight = [s for s in read_jsonl(os.path.join(self.tmp, "straight.trace.jsonl")) if s["epoch"] == 2]
+        resumed = [s for s in read_jsonl(os.path.join(self.tmp, "killed.trace.jsonl")) if s["epoch"] == 2]
+        self.assertEqual([s["indices"] for s in resumed], [s["indices"] for s in straight])
+        self.assertNotEqual([s["coef"] for s in resumed], [s["coef"] for s in straight])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,10 +1,11 @@
 /**
  * A checkpoint is plain, structured-clone-serialisable data (typed arrays allowed): weights by PyTorch name,
- * BatchNorm counters, the optimiser's state, the RNG state, the metrics so far, the config and the dataset's
- * identity. The browser stores it in IndexedDB; the CLI can write it as JSON with `checkpointToJson`.
+ * BatchNorm counters, the optimiser's state, the RNG state, the metrics so far, the method's own state, the config
+ * and the dataset's identity. The browser stores it in IndexedDB; the CLI can write it as JSON with `checkpointToJson`.
  */
 import type { TrainConfig } from './config';
 import type { EpochMetrics } from './events';
+import type { MethodState } from './methods/method';
 import type { AdamState } from './optimizer';
 import type { RngState } from './random';
 
@@ -21,6 +22,8 @@ export interface Checkpoint {
   optimizer: AdamState;
   rng: RngState;
   metrics: EpochMetrics[];
+  /** The method's state across epochs (AGM, PMR, G-Blending); absent when it has none (or an older checkpoint). */
+  method?: MethodState;
 }
 
 /** Checks that a checkpoint fits a config and dataset; throws naming the first mismatch. */

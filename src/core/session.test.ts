@@ -4,7 +4,7 @@ import { makeDemoDataset } from '../data/demo';
 import { checkpointFromJson, checkpointToJson } from './checkpoint';
 import { ConfigError, makeConfig, type TrainConfig } from './config';
 import type { Dataset } from './dataset';
-import type { SessionEvent } from './events';
+import type { SessionEvent, StepRecord } from './events';
 import { METHOD_FACTORIES } from './methods';
 import { TrainingSession } from './session';
 import { useBackend } from '../../test/support/testBackend';
@@ -186,6 +186,44 @@ describe('TrainingSession', () => {
     expect(resumed.metrics.map((m) => m.testAcc)).toEqual(finalOriginal);
     resumed.dispose();
   });
+
+  // The methods with state across epochs keep it in the checkpoint: AGM's running means, PMR's prototypes (blended
+  // with momentum at each epoch start), G-Blending's weights (superEpoch 2: measured before epochs 1 and 3, not again on resuming at epoch 2).
+  for (const [method, extra] of [
+    ['agm', {}],
+    ['pmr', { pmr: { alpha: 1, momentum: 0.5 } }],
+    ['gblend', { valSplit: 0.25, gblend: { superEpoch: 2 } }],
+  ] as const) {
+    it(`${method}: a resumed run continues the method's own state, step for step as the uninterrupted one`, async () => {
+      const config = () => tinyConfig({ epochs: 3, method, ...(extra as Partial<TrainConfig>) });
+      const steps: StepRecord[] = [];
+      await useBackend('wasm');
+      const original = await TrainingSession.create({ config: config(), dataset: tinyDataset(), keepCurrentBackend: true, onStep: (r) => steps.push(r) });
+      await original.runEpoch();
+      const ckpt = checkpointFromJson(checkpointToJson(await original.checkpoint()));
+      expect(ckpt.epoch).toBe(1);
+      expect(ckpt.method?.method).toBe(method);
+      await original.runEpoch();
+      await original.runEpoch();
+      original.dispose();
+      const tail = steps.filter((r) => r.epoch > 1);
+      expect(tail.length).toBeGreaterThan(0);
+
+      const resumedSteps: StepRecord[] = [];
+      const resumed = await TrainingSession.create({ config: config(), dataset: tinyDataset(), checkpoint: ckpt, keepCurrentBackend: true, onStep: (r) => resumedSteps.push(r) });
+      await resumed.run();
+      expect(resumedSteps.map((r) => [r.loss, r.coef, r.blend])).toEqual(tail.map((r) => [r.loss, r.coef, r.blend]));
+      resumed.dispose();
+
+      // Without the state (a checkpoint of an earlier version) the same epoch trains otherwise.
+      const { method: _dropped, ...older } = ckpt;
+      const freshSteps: StepRecord[] = [];
+      const fresh = await TrainingSession.create({ config: config(), dataset: tinyDataset(), checkpoint: older, keepCurrentBackend: true, onStep: (r) => freshSteps.push(r) });
+      await fresh.run();
+      expect(freshSteps.map((r) => [r.loss, r.coef, r.blend])).not.toEqual(tail.map((r) => [r.loss, r.coef, r.blend]));
+      fresh.dispose();
+    }, 120_000);
+  }
 
   it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     // A method whose loss turns NaN in the second epoch (as a diverging run would).

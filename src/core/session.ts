@@ -597,6 +597,7 @@ export class TrainingSession {
   private async snapshot(): Promise<Checkpoint> {
     const weights: Record<string, Float32Array> = {};
     for (const [name, values] of await this.model.params.read()) weights[name] = values;
+    const method = (await this.method.saveState?.()) ?? null;
     return {
       version: CHECKPOINT_VERSION,
       config: structuredClone(this.config),
@@ -607,6 +608,7 @@ export class TrainingSession {
       optimizer: await this.optimizer.getState(),
       rng: this.rng.getState(),
       metrics: structuredClone(this.metrics),
+      ...(method ? { method } : {}),
     };
   }
 
@@ -704,6 +706,10 @@ export class TrainingSession {
     this.applyWeights(ckpt);
     this.optimizer.setState(ckpt.optimizer);
     this.rng.setState(ckpt.rng);
+    if (ckpt.method) {
+      if (ckpt.method.method !== this.config.method) throw new Error(`checkpoint holds the state of method ${ckpt.method.method}, but the config has ${this.config.method}`);
+      this.method.loadState?.(ckpt.method);
+    }
     this.metrics.splice(0, this.metrics.length, ...structuredClone(ckpt.metrics));
     this.epochsDone = ckpt.epoch;
     this.lastGood = ckpt;

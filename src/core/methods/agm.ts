@@ -17,14 +17,14 @@
  * lab follows the two-modality branch (a modality more dominant than on average gets k < 1). BalanceBenchmark's
  * generic Shapley pass leaves out the f(a, 0) term; the lab keeps it (`Modality_Audio_2`). The head's output layer
  * is `fc_out` (concat, film, gated), `fc_x` and `fc_y` (sum), `head_a` and `head_v` (decision). alpha = 0.1 in
- * BalanceBenchmark's configuration. The running means are the method's state; a run resumed from a checkpoint
- * starts them again from the resumed epoch's steps. Cost per step: two forward passes more than ERM (no backward).
+ * BalanceBenchmark's configuration. The running means and their count are the method's state, kept in checkpoints
+ * (a resumed run continues them). Cost per step: two forward passes more than ERM (no backward).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FusionName, TrainConfig } from '../config';
 import { AUDIO_NET, VISUAL_NET } from '../model';
 import type { TrainingMethod } from './method';
-import { softCrossEntropy } from './method';
+import { softCrossEntropy, stateNumber } from './method';
 import { isEncoderConvKernel } from './ogm-ge';
 
 /** The two Shapley-style responses from the full, audio-only (visual zeroed) and visual-only outputs. */
@@ -127,6 +127,16 @@ export function createAgm(config: TrainConfig): TrainingMethod {
     },
     epochReport({ auxMean }) {
       return { mix: null, coefficients: { audio: auxMean.coefAudio ?? 1, visual: auxMean.coefVisual ?? 1 } };
+    },
+    async saveState() {
+      if (!means) return null;
+      const [a, v] = await Promise.all([means.audio.data(), means.visual.data()]);
+      return { method: 'agm', values: { meanAudio: a[0], meanVisual: v[0], steps } };
+    },
+    loadState(state) {
+      if (means) tf.dispose([means.audio, means.visual]);
+      means = { audio: tf.keep(tf.scalar(stateNumber(state, 'meanAudio'))), visual: tf.keep(tf.scalar(stateNumber(state, 'meanVisual'))) };
+      steps = stateNumber(state, 'steps');
     },
   };
 }

@@ -54,7 +54,9 @@ describe('G-Blending weights', () => {
   it('counts the probes of a session: before its first epoch and every S epochs', () => {
     expect(probeCount(0, 15, 10)).toBe(2); // epochs 0 and 10
     expect(probeCount(0, 10, 10)).toBe(1);
-    expect(probeCount(3, 15, 10)).toBe(2); // resumed at 3: 3 (weights lost) and 10
+    expect(probeCount(3, 15, 10)).toBe(2); // resumed at 3 from a checkpoint without weights: 3 and 10
+    expect(probeCount(3, 15, 10, true)).toBe(1); // with the checkpoint's weights: 10 only
+    expect(probeCount(10, 15, 10, true)).toBe(1);
     expect(probeCount(0, 3, 2)).toBe(2);
     expect(probeCount(5, 5, 2)).toBe(0);
     const method = createMethod(makeConfig({ method: 'gblend', valSplit: 0.1, batch: 4, gblend: { superEpoch: 2 } }));

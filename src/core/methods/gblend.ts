@@ -18,7 +18,8 @@
  *   it; it uses the run's augmentation, batch and micro-batch sizes, and the copies' running BatchNorm statistics.
  * - A head whose O is 0 would get an infinite weight: when any weight is not finite (or all are 0), the three get
  *   1/3 each.
- * - The weights are the method's state: a run resumed from a checkpoint measures them again before its first epoch.
+ * - The weights are the method's state, kept in checkpoints: a resumed run measures them again only where an
+ *   uninterrupted one would (every S epochs), or before its first epoch when its checkpoint has none (an older one).
  * Cost: per step about ERM's (two small unimodal heads); every S epochs, 3 S epochs of probe training and 6
  * validation passes (with S = 10, the first 10 epochs cost about 4 times ERM's). The trace's `blend` is
  * (w_a, w_v, w_f).
@@ -32,7 +33,7 @@ import { Adam, stepLr } from '../optimizer';
 import { Rng } from '../random';
 import { accumulatedStep, microBatchRanges, trainStep, variableNameMap } from '../trainStep';
 import type { EpochProbe, TrainingMethod } from './method';
-import { softCrossEntropy } from './method';
+import { softCrossEntropy, stateNumber } from './method';
 
 export type BlendHead = 'audio' | 'visual' | 'fused';
 export const BLEND_HEADS: readonly BlendHead[] = ['audio', 'visual', 'fused'];
@@ -174,10 +175,13 @@ export function probeBatches(trainSize: number, valSize: number, batch: number, 
   return w.trainBatches + w.evalBatches;
 }
 
-/** Probes a session starting at epoch `from` runs before epochs from..to-1: at `from` (its weights are new) and every S. */
-export function probeCount(from: number, to: number, superEpoch: number): number {
+/**
+ * Probes a session starting at epoch `from` runs before epochs from..to-1: every S, and at `from` when it has no
+ * weights yet (`measured` false: a new run, or a checkpoint without them).
+ */
+export function probeCount(from: number, to: number, superEpoch: number, measured = false): number {
   let n = 0;
-  for (let e = from; e < to; e++) if (e === from || e % superEpoch === 0) n++;
+  for (let e = from; e < to; e++) if ((e === from && !measured) || e % superEpoch === 0) n++;
   return n;
 }
 
@@ -189,7 +193,7 @@ export function createGblend(config: TrainConfig): TrainingMethod {
     name: 'gblend',
     beginEpoch() {},
     extraWork(from, to, sizes) {
-      const n = probeCount(from, to, superEpoch);
+      const n = probeCount(from, to, superEpoch, weights !== null);
       const w = probeWork(sizes.train, sizes.val, config.batch, superEpoch);
       return { trainBatches: n * w.trainBatches, evalBatches: n * w.evalBatches };
     },
@@ -227,6 +231,12 @@ export function createGblend(config: TrainConfig): TrainingMethod {
     stepBlend: () => weights,
     epochReport() {
       return { mix: null, ...(weights ? { coefficients: { audio: weights.audio, visual: weights.visual } } : {}) };
+    },
+    async saveState() {
+      return weights ? { method: 'gblend', values: { ...weights } } : null;
+    },
+    loadState(state) {
+      weights = { audio: stateNumber(state, 'audio'), visual: stateNumber(state, 'visual'), fused: stateNumber(state, 'fused') };
     },
   };
 }

@@ -134,6 +134,38 @@ export interface TrainingMethod {
   stepCoefficients?(auxValues: Record<string, number>): { audio: number; visual: number } | null;
   /** What the epoch reports from its batches' values (default: `mix` = mean of the batches' non-null mixes). */
   epochReport?(totals: EpochTotals): EpochReport;
+  /**
+   * The method's state across epochs as plain data, for a checkpoint (AGM's running means, PMR's prototypes,
+   * G-Blending's weights); absent, or null before there is any: nothing to keep.
+   */
+  saveState?(): Promise<MethodState | null>;
+  /** Restores what `saveState` gave (a run resumed from a checkpoint). */
+  loadState?(state: MethodState): void;
+}
+
+/**
+ * A method's state in a checkpoint: named numbers and float arrays (structured-clone and `checkpointToJson`
+ * friendly), with the shapes of the arrays.
+ */
+export interface MethodState {
+  method: MethodName;
+  values: Record<string, number | Float32Array>;
+  shapes?: Record<string, number[]>;
+}
+
+/** `state`'s value `key` as a number; throws naming the method and the key when it is missing. */
+export function stateNumber(state: MethodState, key: string): number {
+  const v = state.values[key];
+  if (typeof v !== 'number') throw new Error(`checkpoint: the ${state.method} state has no number ${key}`);
+  return v;
+}
+
+/** `state`'s array `key` as a tensor of its recorded shape; throws naming the method and the key when it is missing. */
+export function stateTensor(state: MethodState, key: string): tf.Tensor {
+  const v = state.values[key];
+  const shape = state.shapes?.[key];
+  if (!(v instanceof Float32Array) || !shape) throw new Error(`checkpoint: the ${state.method} state has no array ${key}`);
+  return tf.tensor(v, shape);
 }
 
 /** The epoch's batches, summed up by the session for `epochReport`. */

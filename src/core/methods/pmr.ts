@@ -13,8 +13,8 @@
  * Choices the reference leaves open: it averages the features of the first tenth of a shuffled epoch's batches;
  * the lab averages over the whole training split, in order, in batches of the training batch size (so both
  * implementations see the same clips). A class without clips keeps a zero prototype (the reference divides by 0).
- * Its PMR_PER variant (an entropy term) and modulation window are not used. The prototypes are the method's state: a
- * run resumed from a checkpoint starts them again from that epoch's class means. The trace's `coef` is (beta, lambda).
+ * Its PMR_PER variant (an entropy term) and modulation window are not used. The prototypes are the method's state,
+ * kept in checkpoints (a resumed run blends the next class means into them as an uninterrupted one does). The trace's `coef` is (beta, lambda).
  * Cost per step: about ERM's (two small distance matrices); per epoch, one evaluation-mode forward pass over the
  * training set for the prototypes.
  */
@@ -25,7 +25,7 @@ import type { TrainConfig } from '../config';
 import type { ClipStore } from '../dataset';
 import type { AVModel } from '../model';
 import type { TrainingMethod } from './method';
-import { softCrossEntropy } from './method';
+import { softCrossEntropy, stateTensor } from './method';
 
 export interface Prototypes {
   audio: tf.Tensor2D;
@@ -110,6 +110,19 @@ export function createPmr(config: TrainConfig): TrainingMethod {
     },
     epochReport({ auxMean }) {
       return { mix: null, coefficients: { audio: auxMean.coefAudio ?? 0, visual: auxMean.coefVisual ?? 0 } };
+    },
+    async saveState() {
+      if (!prototypes) return null;
+      const [a, v] = await Promise.all([prototypes.audio.data(), prototypes.visual.data()]);
+      return {
+        method: 'pmr',
+        values: { audio: Float32Array.from(a), visual: Float32Array.from(v) },
+        shapes: { audio: [...prototypes.audio.shape], visual: [...prototypes.visual.shape] },
+      };
+    },
+    loadState(state) {
+      if (prototypes) tf.dispose([prototypes.audio, prototypes.visual]);
+      prototypes = { audio: tf.keep(stateTensor(state, 'audio') as tf.Tensor2D), visual: tf.keep(stateTensor(state, 'visual') as tf.Tensor2D) };
     },
   };
 }
