@@ -160,3 +160,18 @@ def launch_ranks(module, args, world, timeout=300):
                 p.kill()
                 p.wait()
     return results
+
+
+def tiny_batch(fusion="concat"):
+    """A width-1/16 model (3 classes, seeded) and a fixed batch of 4: 8 x 8 spectrograms, one 8 x 8 RGB frame."""
+    import torch
+
+    from bmm_lab.model import AVClassifier
+    from bmm_lab.rules import one_hot
+
+    torch.manual_seed(0)
+    model = AVClassifier(3, fusion, 0.0625, 1, 3)
+    audio = torch.sin(torch.arange(4 * 8 * 8, dtype=torch.float32)).reshape(4, 1, 8, 8)
+    visual = torch.cos(torch.arange(4 * 3 * 8 * 8, dtype=torch.float32)).reshape(4, 3, 1, 8, 8)
+    targets = one_hot(torch.tensor([0, 1, 2, 1]), 3)
+    return model, audio, visual, targets

@@ -5,7 +5,7 @@ import copy
 import math
 import unittest
 
-import support  # noqa: F401  (puts the package on the path)
+from support import tiny_batch  # (also puts the package on the path)
 
 import torch  # noqa: E402
 
@@ -54,15 +54,6 @@ class Weights(unittest.TestCase):
         self.assertEqual(blend_weights({"audio": moved, "visual": losses(1, 1.5, 0.5, 1), "fused": moved}), third)
         self.assertEqual(blend_weights({"audio": flat, "visual": flat, "fused": flat}), third)  # 0 / 0
         self.assertEqual(blend_weights({"audio": moved, "visual": moved, "fused": losses(1, math.nan, 1, 1)}), third)
-
-
-def tiny_batch(fusion="concat"):
-    torch.manual_seed(0)
-    model = AVClassifier(3, fusion, 0.0625, 1, 3)
-    audio = torch.sin(torch.arange(4 * 8 * 8, dtype=torch.float32)).reshape(4, 1, 8, 8)
-    visual = torch.cos(torch.arange(4 * 3 * 8 * 8, dtype=torch.float32)).reshape(4, 3, 1, 8, 8)
-    targets = one_hot(torch.tensor([0, 1, 2, 1]), 3)
-    return model, audio, visual, targets
 
 
 class Loss(unittest.TestCase):

@@ -3,7 +3,7 @@
 import math
 import unittest
 
-import support  # noqa: F401  (puts the package on the path)
+from support import tiny_batch  # (also puts the package on the path)
 
 import torch  # noqa: E402
 
@@ -18,7 +18,6 @@ from bmm_lab.rules import (  # noqa: E402
     head_output_weights,
     min_norm_weight,
     mmpareto_step,
-    one_hot,
     PmrState,
     pareto_combine,
     pmr_coefficients,
@@ -36,15 +35,6 @@ from bmm_lab.unimodal import Unimodal  # noqa: E402
 
 def t(rows):
     return torch.tensor(rows, dtype=torch.float32)
-
-
-def tiny_batch(fusion="concat"):
-    torch.manual_seed(0)
-    model = AVClassifier(3, fusion, 0.0625, 1, 3)
-    audio = torch.sin(torch.arange(4 * 8 * 8, dtype=torch.float32)).reshape(4, 1, 8, 8)
-    visual = torch.cos(torch.arange(4 * 3 * 8 * 8, dtype=torch.float32)).reshape(4, 3, 1, 8, 8)
-    targets = one_hot(torch.tensor([0, 1, 2, 1]), 3)
-    return model, audio, visual, targets
 
 
 class MmPareto(unittest.TestCase):
