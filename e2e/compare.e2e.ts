@@ -82,29 +82,34 @@ test('Compare: the results table with the paper beside ours, its exports, and th
 
   // Reproduce Table 2 on the demo: the queue as a torchrun script, and the missing methods named.
   const reproduce = compare.getByRole('group', { name: 'Reproduce Table 2' });
-  await expect(reproduce).toContainText(`24 runs on ${DEMO}, preset tiny (2 epochs)`);
+  await expect(reproduce).toContainText(`33 runs on ${DEMO}, preset tiny (2 epochs)`);
   await expect(reproduce).toContainText('Greedy (CREMA-D 66.13, Kinetics-Sounds 52.43, UCF-101 81.95)');
   const script = await saved(page, () => reproduce.getByRole('button', { name: 'Export as torchrun script' }).click());
   expect(script.name).toBe('bmm-lab_demo-synthetic-audio-visual_table2-torchrun.sh');
   const queue = table2Queue(PAGE_CONFIG);
-  expect(script.text.match(/^run \S+ <<'BMM_LAB_RUN_CONFIG'$/gm)).toHaveLength(24);
+  expect(script.text.match(/^run \S+ (--teacher-\S+ \S+ )*<<'BMM_LAB_RUN_CONFIG'$/gm)).toHaveLength(33);
   expect(script.text).toContain('run ogm-ge-concat-tiny-seed2 <<');
+  // UMT trains on the seed's unimodal runs, which the script trains before it.
+  expect(script.text).toContain(
+    'run umt-concat-tiny-seed1 --teacher-audio "$OUT/audio-only-concat-tiny-seed1/model.safetensors" --teacher-visual "$OUT/visual-only-concat-tiny-seed1/model.safetensors" <<',
+  );
+  expect(script.text.indexOf('run visual-only-concat-tiny-seed1 <<')).toBeLessThan(script.text.indexOf('run umt-concat-tiny-seed1 '));
   expect(script.text).toContain('"maxM": 1');
 
   // Every run of the queue already trained (here: imported), so Reproduce has nothing to train and says so.
   await importRuns(page, queue.map((c, i) => writeRunFolder(root, `queue-${i}`, c, { dataset: DEMO })));
   await reproduce.getByRole('button', { name: 'Reproduce Table 2 on this dataset' }).click();
-  await expect(page.getByText('All 24 runs of this sweep are already done on this dataset; nothing to train.')).toBeVisible();
+  await expect(page.getByText('All 33 runs of this sweep are already done on this dataset; nothing to train.')).toBeVisible();
   const progress = compare.getByRole('group', { name: 'Table 2 queue' });
-  await expect(progress).toContainText(`Table 2 queue on ${DEMO}: 24 of 24 runs done (complete); 4s per run.`);
-  await expect(progress.getByRole('progressbar', { name: 'Table 2 queue progress' })).toHaveAttribute('aria-valuenow', '24');
+  await expect(progress).toContainText(`Table 2 queue on ${DEMO}: 33 of 33 runs done (complete); 4s per run.`);
+  await expect(progress.getByRole('progressbar', { name: 'Table 2 queue progress' })).toHaveAttribute('aria-valuenow', '33');
   await expect(table.locator('thead')).toContainText(DEMO);
   await expect(row('bmm').locator('td').nth(5)).toHaveText('51.0 ± 1.0 (3)');
 
   // After a reload the queue and its progress are still there.
   await page.reload();
   await waitForStatus(page, /^Ready/, 180_000);
-  await expect(progress).toContainText(`24 of 24 runs done (complete)`, { timeout: 60_000 });
+  await expect(progress).toContainText(`33 of 33 runs done (complete)`, { timeout: 60_000 });
   await progress.getByRole('button', { name: 'Forget queue' }).click();
   await expect(progress).toHaveCount(0);
   expect(problems).toEqual([]);

@@ -9,9 +9,17 @@
  * `torchrun`; e.g. `python3 -m torch.distributed.run --redirects 1 --tee 1` where torchrun's defaults fail). Each run writes OUT/<name>/ (config,
  * metrics.jsonl, model.safetensors, checkpoint); a run whose folder already holds a checkpoint is resumed
  * (`--resume`), so re-running the script after an interruption finishes the sweep.
+ *
+ * A `umt` run takes its teachers from the sweep: `--teacher-audio` and `--teacher-visual` name the
+ * `model.safetensors` of the sweep's `audio-only` and `visual-only` runs of the same seed and settings
+ * (`umtTeachers.ts`) listed before it, so the torchrun script, running the sweep in order, has trained them first;
+ * the SLURM script checks that they are there (its tasks run side by side: submit the UMT tasks once the
+ * unimodal ones are done). A `umt` run without such runs before it gets no teachers (a comment says so, and
+ * the trainer refuses the run).
  */
 import type { TrainConfig } from './config';
 import { runConfigDocument } from './settingsDocument';
+import { isTeacherConfig, TEACHER_BRANCHES, TEACHER_METHODS } from './umtTeachers';
 
 /** A folder name for each run: method-fusion-preset-seedN, with a counter where two runs would collide. */
 export function sweepRunNames(configs: readonly TrainConfig[]): string[] {
@@ -26,7 +34,45 @@ export function sweepRunNames(configs: readonly TrainConfig[]): string[] {
 
 const HEREDOC = 'BMM_LAB_RUN_CONFIG';
 
+/** A `umt` run's teachers in a sweep: the folder names of its audio-only and visual-only runs (before it). */
+interface TeacherRuns {
+  audio: string | null;
+  visual: string | null;
+}
+
+/** Per run: its teachers' run names (for `umt` runs; null for other methods). */
+export function sweepTeacherRuns(configs: readonly TrainConfig[], names: readonly string[] = sweepRunNames(configs)): (TeacherRuns | null)[] {
+  return configs.map((c, i) => {
+    if (c.method !== 'umt') return null;
+    const find = (branch: 'audio' | 'visual') => {
+      // The latest such run before this one (the queue has one per seed).
+      for (let j = i - 1; j >= 0; j--) if (isTeacherConfig(configs[j], c, branch)) return names[j];
+      return null;
+    };
+    return { audio: find('audio'), visual: find('visual') };
+  });
+}
+
+/** The trainer's teacher arguments of a run, and a comment for a teacher the sweep lacks. */
+function teacherLines(teachers: TeacherRuns | null): { args: string; comments: string[]; needs: string[] } {
+  if (!teachers) return { args: '', comments: [], needs: [] };
+  const comments: string[] = [];
+  const needs: string[] = [];
+  let args = '';
+  for (const branch of TEACHER_BRANCHES) {
+    const name = teachers[branch];
+    if (name === null) comments.push(`# UMT: no ${TEACHER_METHODS[branch]} run of this seed before this one in the sweep; the trainer needs --teacher-${branch}.`);
+    else {
+      const file = `"$OUT/${name}/model.safetensors"`;
+      args += ` --teacher-${branch} ${file}`;
+      needs.push(file);
+    }
+  }
+  return { args, comments, needs };
+}
+
 function header(kind: string, configs: readonly TrainConfig[], datasetName: string): string[] {
+  const withTeachers = configs.some((c) => c.method === 'umt');
   return [
     `# B-MM Lab sweep: ${configs.length} run${configs.length === 1 ? '' : 's'} on "${datasetName.replace(/[\r\n]/g, ' ')}", ${kind}.`,
     '# Needs the lab\'s python/ folder on PYTHONPATH (bmm_lab) and PyTorch; export the dataset from the lab as a pack first.',
@@ -37,30 +83,52 @@ function header(kind: string, configs: readonly TrainConfig[], datasetName: stri
     'NPROC="${NPROC:-1}"',
     'TORCHRUN="${TORCHRUN:-torchrun}"',
     '',
-    '# run NAME: reads the run config on stdin, trains into $OUT/NAME (resuming if a checkpoint is there).',
+    '# run NAME [ARGS...]: reads the run config on stdin, trains into $OUT/NAME (resuming if a checkpoint is there);',
+    '# ARGS go to the trainer (a UMT run\'s teachers).',
     'run() {',
     '  local dir="$OUT/$1"',
+    '  shift',
     '  mkdir -p "$dir"',
     '  cat > "$dir/run.json"',
     '  local resume=()',
     '  if [ -f "$dir/checkpoint.pt" ]; then resume=(--resume); fi',
-    '  $TORCHRUN --standalone --nproc_per_node "$NPROC" -m bmm_lab.train --config "$dir/run.json" --data "$DATA" --out "$dir" ${resume[@]+"${resume[@]}"}',
+    '  $TORCHRUN --standalone --nproc_per_node "$NPROC" -m bmm_lab.train --config "$dir/run.json" --data "$DATA" --out "$dir" ${resume[@]+"${resume[@]}"} "$@"',
     '}',
+    ...(withTeachers
+      ? [
+          '',
+          '# teachers FILE...: a UMT run\'s teacher weights must be there (the unimodal runs of its seed trained first).',
+          'teachers() {',
+          '  local f',
+          '  for f in "$@"; do',
+          '    if [ ! -f "$f" ]; then echo "UMT teacher $f is missing: train its run first" >&2; exit 1; fi',
+          '  done',
+          '}',
+        ]
+      : []),
     '',
   ];
 }
 
-function runBlock(name: string, config: TrainConfig, indent = ''): string[] {
+function runBlock(name: string, config: TrainConfig, teachers: TeacherRuns | null, indent = ''): string[] {
   const doc = runConfigDocument(config).trimEnd().split('\n');
-  return [`${indent}run ${name} <<'${HEREDOC}'`, ...doc, HEREDOC];
+  const t = teacherLines(teachers);
+  return [
+    ...t.comments.map((c) => `${indent}${c}`),
+    ...(t.needs.length ? [`${indent}teachers ${t.needs.join(' ')}`] : []),
+    `${indent}run ${name}${t.args} <<'${HEREDOC}'`,
+    ...doc,
+    HEREDOC,
+  ];
 }
 
 /** A bash script that trains every run of the sweep in turn with torchrun. */
 export function torchrunScript(configs: readonly TrainConfig[], datasetName: string): string {
   if (configs.length === 0) throw new Error('a sweep script needs at least one run');
   const names = sweepRunNames(configs);
+  const teachers = sweepTeacherRuns(configs, names);
   const lines = ['#!/usr/bin/env bash', ...header('one run after another', configs, datasetName)];
-  configs.forEach((c, i) => lines.push(...runBlock(names[i], c), ''));
+  configs.forEach((c, i) => lines.push(...runBlock(names[i], c, teachers[i]), ''));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -68,6 +136,7 @@ export function torchrunScript(configs: readonly TrainConfig[], datasetName: str
 export function slurmScript(configs: readonly TrainConfig[], datasetName: string): string {
   if (configs.length === 0) throw new Error('a sweep script needs at least one run');
   const names = sweepRunNames(configs);
+  const teachers = sweepTeacherRuns(configs, names);
   const lines = [
     '#!/usr/bin/env bash',
     '#SBATCH --job-name=bmm-lab-sweep',
@@ -79,7 +148,7 @@ export function slurmScript(configs: readonly TrainConfig[], datasetName: string
     ...header('SLURM array, one task per run (set --gres to NPROC GPUs for more)', configs, datasetName),
     'case "${SLURM_ARRAY_TASK_ID:?run this script with sbatch}" in',
   ];
-  configs.forEach((c, i) => lines.push(`${i})`, ...runBlock(names[i], c, '  '), '  ;;'));
+  configs.forEach((c, i) => lines.push(`${i})`, ...runBlock(names[i], c, teachers[i], '  '), '  ;;'));
   lines.push('*) echo "no run for array task $SLURM_ARRAY_TASK_ID" >&2; exit 1 ;;', 'esac');
   return `${lines.join('\n')}\n`;
 }

@@ -45,7 +45,7 @@ describe('ComparePanel (server-rendered markup)', () => {
     expect(html).toMatch(/<tr class="missing" data-method="greedy"><th scope="row">Concat \+ Greedy<span class="hint"> \(not in the lab\)<\/span><\/th>/);
     expect(html).toContain('>Reproduce Table 2 on this dataset</button>');
     expect(html).toContain('>Export as torchrun script</button>');
-    expect(html).toMatch(/24<!-- --> runs on <!-- -->Demo \(synthetic audio-visual\)/);
+    expect(html).toMatch(/33<!-- --> runs on <!-- -->Demo \(synthetic audio-visual\)/);
     expect(html).toContain('With 2 epochs B-MM never leaves its 5-epoch warm-up (it trains as ERM); the paper trains 60.');
     for (const f of ['CSV', 'Markdown', 'LaTeX']) expect(html).toContain(`<button type="button" class="small">Table <!-- -->${f}</button>`);
   });

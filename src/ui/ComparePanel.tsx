@@ -30,7 +30,7 @@ import { exportFileName, fileSlug, runsFileLabel } from './exportMetrics';
 import { formatDuration } from './formatDuration';
 import { liveProgress } from './progress';
 import { parseStoredQueue, QUEUE_STORAGE_KEY, queueEntryLabel, queueProgress, storedQueue, table2Queue, type StoredQueue } from './reproduceQueue';
-import { selectStableRuns, sessionBusy, type LabState } from './store';
+import { entryModalities, selectStableRuns, sessionBusy, type LabState } from './store';
 
 const selectRuns = selectStableRuns;
 const selectConfig = (s: LabState) => s.config;
@@ -159,7 +159,7 @@ function Reproduce() {
     const q = storedQueue(datasetId, datasetName, planned, Date.now());
     setQueue(q);
     saveQueue(q);
-    controller.runSweep(planned);
+    controller.runSweep(planned, { teachersFromRuns: true });
   };
   // The sweep a reload interrupted, when it is this queue's, resumes as such (on its dataset, and the form gets its
   // settings back when it ends); else the queue runs again as a sweep on the selected dataset, if it is the queue's.
@@ -170,13 +170,16 @@ function Reproduce() {
   }, [queue, interrupted, datasets]);
   const resume = () => {
     if (interruptedHere) controller.resumeSweep();
-    else if (queue) controller.runSweep(queue.configs);
+    else if (queue) controller.runSweep(queue.configs, { teachersFromRuns: true });
   };
   const forget = () => {
     setQueue(null);
     saveQueue(null);
   };
   const queueHere = queue !== null && queue.datasetId === datasetId;
+  // The unimodal entries are named by the queue's dataset's branch kinds ("Audio only"), where it is loaded.
+  const queueDataset = queue ? datasets.find((d) => d.id === queue.datasetId) : undefined;
+  const queuePair = queueDataset ? entryModalities(queueDataset) : null;
 
   return (
     <fieldset className="sweep reproduce" aria-label="Reproduce Table 2">
@@ -194,8 +197,9 @@ function Reproduce() {
         </button>
       </div>
       <p className="hint" id="reproduce-help">
-        {planned.length} runs on {datasetName}, preset {config.preset} ({config.epochs} epochs): ERM, PMR, OGM-GE, MM, B-MM, AGM and MMPareto with concatenation x seeds 0, 1, 2, at
-        the paper&apos;s settings (Adam lr 1e-3, weight decay 1e-4; B-MM beta 1 after 5 warm-up epochs, m unbounded; MM alpha 0.5; OGM-GE alpha 0.8).
+        {planned.length} runs on {datasetName}, preset {config.preset} ({config.epochs} epochs): ERM, G-Blending, PMR, OGM-GE, MM, B-MM, AGM, MMPareto, both
+        unimodal baselines and then UMT (its teachers: those two runs of the seed) with concatenation x seeds 0, 1, 2, at the paper&apos;s settings (Adam lr 1e-3,
+        weight decay 1e-4; B-MM beta 1 after 5 warm-up epochs, m unbounded; MM alpha 0.5; OGM-GE alpha 0.8; UMT alpha 1).
         {config.epochs <= 5 ? ` With ${config.epochs} epochs B-MM never leaves its 5-epoch warm-up (it trains as ERM); the paper trains 60.` : ''}
         {paper ? ` ${datasetName} is the paper's ${paper}: its numbers stand beside ours in the table.` : ' This dataset is none of the paper\'s, so the table has no paper column for it.'}
       </p>
@@ -212,7 +216,7 @@ function Reproduce() {
           <p>
             Table 2 queue on {queue.datasetName}: <strong>{status.done} of {status.total} runs done</strong>
             {status.done === status.total ? ' (complete)' : ` — total ETA ${formatDuration(status.eta)}`}
-            {status.current !== null ? `; training ${queueEntryLabel(queue.configs[status.current])}` : ''}
+            {status.current !== null ? `; training ${queueEntryLabel(queue.configs[status.current], queuePair)}` : ''}
             {status.secondsPerRun !== null ? `; ${formatDuration(status.secondsPerRun)} per run` : ''}.{' '}
             {status.done < status.total && status.current === null && (
               <button
@@ -237,7 +241,7 @@ function Reproduce() {
             <ol className="queue-list">
               {queue.configs.map((c, i) => (
                 <li key={i} data-state={status.states[i]}>
-                  {queueEntryLabel(c)}: {status.states[i]}
+                  {queueEntryLabel(c, queuePair)}: {status.states[i]}
                 </li>
               ))}
             </ol>

@@ -108,7 +108,7 @@ const RunRow = memo(function RunRow({ run, live, busy }: { run: RunRecord; live:
             type="button"
             className="small"
             disabled={busy}
-            title="Load the imported weights on this run's dataset: confusion matrices and UMAP maps"
+            title="Load the stored weights (imported, or kept as a UMT teacher) on this run's dataset: confusion matrices and UMAP maps"
             aria-label={`Open weights of ${label}`}
             onClick={() => void controller.openRunWeights(run.id)}
           >

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { makeConfig, type TrainConfig } from '../core/config';
+import { makeConfig, setSetting, type TrainConfig } from '../core/config';
 import type { UmapIn, UmapOut } from '../worker/protocol';
 import type { WorkerLike } from '../worker/umapClient';
 import { ArrayClipStore, type Dataset } from '../core/dataset';
@@ -12,6 +12,8 @@ import { groupRuns } from './runStats';
 import { RunStore } from './runStore';
 import { chartedRunIds, createStore, initialState, type LabState } from './store';
 import { AUDIO_RGB, RGB_FLOW } from '../core/modalities';
+import { table2Queue } from './reproduceQueue';
+import { newRunRecord } from './run';
 
 /** Answers every embed request on the next macrotask with a trivial embedding. */
 class InstantUmapWorker implements WorkerLike {
@@ -433,5 +435,90 @@ describe('LabController', () => {
     await until('done', () => state().session.state === 'done');
     expect(workers).toHaveLength(2);
     expect(workers[1].received.map((m) => m.type)).toEqual(['init', 'start']);
+  });
+
+  it('a queue keeps its unimodal runs\' weights and trains its UMT entry on exactly those as teachers; the form keeps its own', async () => {
+    // Each run exports bytes that name its method and seed.
+    const exportBytes = (c: TrainConfig) => Uint8Array.from([c.method === 'audio-only' ? 10 : c.method === 'visual-only' ? 20 : 30, c.seed]);
+    const { controller, workers, state, stored, downloads, dbName } = await setup(undefined, { exportBytes });
+    // Teachers picked by hand in the form: the queue's UMT run does not use them, and they are still there after it.
+    await controller.setTeacher('audio', new File([Uint8Array.from([7])], 'mine-a.safetensors'));
+    await controller.setTeacher('visual', new File([Uint8Array.from([8])], 'mine-v.safetensors'));
+    const queue = table2Queue(state().config);
+    const entry = (method: string, seed: number) => queue.find((c) => c.method === method && c.seed === seed)!;
+    controller.runSweep([entry('audio-only', 0), entry('visual-only', 0), entry('umt', 0)], { teachersFromRuns: true });
+    await until('queue finished', () => state().sweep === null && state().session.state === 'done', 10_000);
+    expect(state().notices.at(-1)?.text).toBe('Sweep finished: 3 runs.');
+
+    const runOf = (method: string, seed: number) => Object.values(state().runs).find((r) => r.config.method === method && r.config.seed === seed)!;
+    const [audio, visual, umt] = [runOf('audio-only', 0), runOf('visual-only', 0), runOf('umt', 0)];
+    expect(umt.status).toBe('done');
+    // The unimodal runs' exported weights are stored with them (not downloaded), in memory and in browser storage.
+    expect(downloads).toEqual([]);
+    expect([audio.weightsStored, visual.weightsStored, umt.weightsStored]).toEqual([true, true, undefined]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await stored().getRun(audio.id))?.weightsStored).toBe(true);
+    expect([...((await stored().getWeights(audio.id)) ?? [])]).toEqual([10, 0]);
+    expect([...((await stored().getWeights(visual.id)) ?? [])]).toEqual([20, 0]);
+    const received = workers.flatMap((w) => w.received);
+    expect(received.filter((m) => m.type === 'export')).toEqual([
+      { type: 'export', format: 'safetensors' },
+      { type: 'export', format: 'safetensors' },
+    ]);
+    // The UMT entry's init carries exactly those bytes as its teachers.
+    const inits = received.filter((m) => m.type === 'init' && m.config.method === 'umt');
+    expect(inits).toHaveLength(1);
+    const init = inits[0];
+    expect(init.type === 'init' && init.teachers && [[...init.teachers.audio.bytes], [...init.teachers.visual.bytes]]).toEqual([
+      [10, 0],
+      [20, 0],
+    ]);
+    expect(init.type === 'init' && init.teachers?.audio.name).toMatch(/weights\.safetensors$/);
+    // The form's own picks are back, and a UMT run from the form still gets them.
+    expect(state().teachers).toEqual({ audio: 'mine-a.safetensors', visual: 'mine-v.safetensors' });
+    controller.setConfig({ ...entry('umt', 0), seed: 5 });
+    controller.train();
+    await until('form umt', () => workers.some((w) => w.received.some((m) => m.type === 'init' && m.config.seed === 5 && m.teachers !== undefined)));
+    const formInit = workers.flatMap((w) => w.received).find((m) => m.type === 'init' && m.config.seed === 5 && m.teachers !== undefined);
+    expect(formInit?.type === 'init' && formInit.teachers && [[...formInit.teachers.audio.bytes], [...formInit.teachers.visual.bytes]]).toEqual([[7], [8]]);
+    await until('form umt done', () => state().session.state === 'done');
+
+    // After a reload (a new page on the same browser storage, nothing in memory), a queue's UMT entry of seed 0
+    // (another alpha) finds the same teachers' weights in storage.
+    const next = await setup(undefined, { exportBytes }, { openRunStore: () => RunStore.open(dbName) });
+    expect(next.state().runs[audio.id]?.weightsStored).toBe(true);
+    next.controller.runSweep([setSetting(entry('umt', 0), 'umt.alpha', 0.5)], { teachersFromRuns: true });
+    await until('reloaded queue', () => next.state().sweep === null && next.state().session.state === 'done', 10_000);
+    const again = next.workers.flatMap((w) => w.received).find((m) => m.type === 'init' && m.config.method === 'umt');
+    expect(again?.type === 'init' && again.teachers && [[...again.teachers.audio.bytes], [...again.teachers.visual.bytes]]).toEqual([
+      [10, 0],
+      [20, 0],
+    ]);
+    expect(next.state().teachers).toEqual({ audio: null, visual: null });
+  });
+
+  it('skips a queue\'s UMT entry whose teacher run is missing or has no stored weights, naming it, and goes on', async () => {
+    const { store, controller, workers, state } = await setup();
+    const queue = table2Queue(state().config);
+    const entry = (method: string, seed: number) => queue.find((c) => c.method === method && c.seed === seed)!;
+    // Seed 1: a visual-only run trained before weights were kept (none stored).
+    const old = { ...newRunRecord({ id: 'old-visual', config: entry('visual-only', 1), datasetId: state().datasetId, datasetName: 'Demo', classNames: [], trainSize: 0, testSize: 0, modalities: AUDIO_RGB, backend: 'cpu' }, 0), status: 'done' as const };
+    store.dispatch({ type: 'runs/loaded', runs: [old] });
+    controller.runSweep([entry('audio-only', 1), entry('umt', 1), entry('erm', 1)], { teachersFromRuns: true });
+    await until('queue finished', () => state().sweep === null && state().session.state === 'done' && Object.values(state().runs).some((r) => r.config.method === 'erm'), 10_000);
+    const texts = state().notices.map((n) => n.text);
+    expect(texts).toContain(
+      "UMT seed 1 skipped: no finished visual-only run of seed 1 with stored weights on this dataset; run the queue's visual-only entry first.",
+    );
+    expect(texts.at(-1)).toBe('Sweep finished: 2 of 3 runs trained, 1 skipped.');
+    expect(Object.values(state().runs).filter((r) => r.config.method === 'umt')).toEqual([]);
+    expect(workers.flatMap((w) => w.received).filter((m) => m.type === 'init' && m.config.method === 'umt')).toEqual([]);
+    // With neither teacher run: both named.
+    controller.runSweep([entry('umt', 2)], { teachersFromRuns: true });
+    await until('skipped', () => state().notices.some((n) => n.text.startsWith('UMT seed 2 skipped')));
+    expect(state().notices.find((n) => n.text.startsWith('UMT seed 2 skipped'))?.text).toBe(
+      "UMT seed 2 skipped: no finished audio-only or visual-only run of seed 2 with stored weights on this dataset; run the queue's audio-only and visual-only entries first.",
+    );
+    await until('sweep ended', () => state().sweep === null);
   });
 });

@@ -11,12 +11,13 @@ import { assertNever, type DatasetSource, type ExportFormat, type TrainIn, type 
 import { UmapClient, type WorkerLike } from '../worker/umapClient';
 import { compactBatches } from './chartData';
 import { ImportError, importRunFolder, type FolderFile } from './importRun';
-import { canContinue, newRunRecord, type RunAnnotation, type RunRecord } from './run';
+import { canContinue, newRunRecord, runName, type RunAnnotation, type RunRecord } from './run';
 import { stableStringify } from './runStats';
 import { StorageGuard, type RunStore } from './runStore';
 import { entryModalities, type DatasetEntry, type LabState, type Store, type SweepView } from './store';
 import { exportedFileName } from './exportMetrics';
 import type { TeacherFile } from '../core/session';
+import { isTeacherConfig, TEACHER_BRANCHES, TEACHER_METHODS, type TeacherBranch } from '../core/umtTeachers';
 
 export interface ControllerDeps {
   createTrainWorker(): WorkerLike;
@@ -61,8 +62,17 @@ export class LabController {
   private pending: PendingAction | null = null;
   /** An imported run whose weights are being opened: loaded into the next idle session, then evaluated. */
   private weightsTarget: { runId: string; bytes: Uint8Array; epoch: number } | null = null;
-  /** Imported weights kept in memory when browser storage is unavailable. */
+  /** Imported weights, and a sweep's unimodal runs' weights when browser storage cannot keep them, in memory. */
   private readonly importedWeights = new Map<string, Uint8Array>();
+  /** A sweep's finished unimodal run whose weights were asked of the worker, to keep as a UMT teacher before the sweep goes on. */
+  private keepingWeights: { runId: string } | null = null;
+  /** A sweep's UMT entry reading its teachers' weights from storage (the sweep waits). */
+  private loadingTeachers = false;
+  /**
+   * The teachers of the sweep's UMT run (its `init` carries them instead of the form's), shown in the form while it
+   * trains, and the names of the form's own picks, put back when the sweep moves on or ends.
+   */
+  private sweepTeachers: { audio: TeacherFile; visual: TeacherFile; formNames: { audio: string | null; visual: string | null } } | null = null;
   /** Runs whose record is being written; a second save waits for the first (IndexedDB keeps order anyway). */
   private storeReady: Promise<void> = Promise.resolve();
 
@@ -167,7 +177,7 @@ export class LabController {
   /** True when no run is running or paused in the worker (its session may be replaced). */
   isIdle(): boolean {
     const s = this.state.session.state;
-    return s !== 'running' && s !== 'paused' && this.pending === null;
+    return s !== 'running' && s !== 'paused' && this.pending === null && this.keepingWeights === null && !this.loadingTeachers;
   }
 
   // ---- training ----
@@ -219,7 +229,10 @@ export class LabController {
   /** Picks (or, with null, drops) UMT's teacher for a branch: a `.safetensors` of an audio-only or visual-only run. */
   async setTeacher(branch: 'audio' | 'visual', file: (Blob & { name: string }) | null): Promise<void> {
     this.teacherFiles[branch] = file ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) } : null;
-    this.store.dispatch({ type: 'teachers/set', branch, name: file ? file.name : null });
+    const name = file ? file.name : null;
+    // While a sweep's UMT run shows its own teachers, the pick is the form's, shown once the sweep moves on.
+    if (this.sweepTeachers) this.sweepTeachers.formNames = { ...this.sweepTeachers.formNames, [branch]: name };
+    else this.store.dispatch({ type: 'teachers/set', branch, name });
   }
 
   async importWeights(file: Blob & { name: string }): Promise<void> {
@@ -280,8 +293,13 @@ export class LabController {
    * Runs the configs one after another (a seed or method sweep). Configs already trained to the end on the same
    * dataset are skipped (said in a notice); the sweep is kept in browser storage so a reload can resume it, and the
    * form gets its config back when the sweep ends, is stopped or fails.
+   *
+   * The weights of a sweep's finished `audio-only` and `visual-only` runs are stored with them (UMT's teachers).
+   * With `teachersFromRuns` (the Table 2 queue) a `umt` entry's teachers are the finished `audio-only` and
+   * `visual-only` runs of its seed and settings on the dataset with stored weights, for that run only; without
+   * them the entry is skipped with a notice saying which is missing. Otherwise a `umt` entry uses the form's teachers.
    */
-  runSweep(configs: TrainConfig[], options: { overlay?: boolean } = {}): void {
+  runSweep(configs: TrainConfig[], options: { overlay?: boolean; teachersFromRuns?: boolean } = {}): void {
     if (configs.length === 0 || !this.isIdle()) return;
     const datasetId = this.state.datasetId;
     const done = new Set(
@@ -296,11 +314,110 @@ export class LabController {
       return;
     }
     if (skipped > 0) this.notice('info', `Sweep: ${skipped} of ${configs.length} runs are already done on this dataset and are skipped.`);
-    const sweep: SweepView = { configs: todo, index: 0, baseConfig: this.state.config, datasetId, ...(options.overlay ? { overlay: true } : {}) };
+    const sweep: SweepView = {
+      configs: todo,
+      index: 0,
+      baseConfig: this.state.config,
+      datasetId,
+      ...(options.overlay ? { overlay: true } : {}),
+      ...(options.teachersFromRuns ? { teachersFromRuns: true } : {}),
+    };
     this.setSweep(sweep);
     this.store.dispatch({ type: 'sweep/interrupted', sweep: null });
-    this.store.dispatch({ type: 'config/set', config: todo[0] });
+    this.startSweepEntry();
+  }
+
+  /** Puts the sweep's current entry in the form and trains it; a UMT entry of a queue first reads its teachers. */
+  private startSweepEntry(): void {
+    const sweep = this.state.sweep;
+    if (!sweep) return;
+    const config = sweep.configs[sweep.index];
+    this.restoreFormTeachers();
+    this.store.dispatch({ type: 'config/set', config });
+    if (sweep.teachersFromRuns && config.method === 'umt') void this.startUmtEntry(sweep, config);
+    else this.begin('start', null);
+  }
+
+  private async startUmtEntry(sweep: SweepView, config: TrainConfig): Promise<void> {
+    this.loadingTeachers = true;
+    let teachers: { audio: TeacherFile; visual: TeacherFile } | string;
+    try {
+      teachers = await this.findRunTeachers(config, sweep.datasetId);
+    } finally {
+      this.loadingTeachers = false;
+    }
+    if (this.state.sweep !== sweep) return; // stopped meanwhile
+    if (typeof teachers === 'string') {
+      this.notice('warning', teachers);
+      this.nextInSweep(true);
+      return;
+    }
+    this.sweepTeachers = { ...teachers, formNames: { audio: null, visual: null, ...this.state.teachers } };
+    for (const branch of TEACHER_BRANCHES) this.store.dispatch({ type: 'teachers/set', branch, name: teachers[branch].name });
     this.begin('start', null);
+  }
+
+  /**
+   * A UMT run's teachers from the lab's runs: per branch the latest finished run on the dataset (its entry or its
+   * name) of the teacher's config (`umtTeachers.ts`) whose weights are stored; or the notice saying what is missing.
+   */
+  private async findRunTeachers(umt: TrainConfig, datasetId: string | undefined): Promise<{ audio: TeacherFile; visual: TeacherFile } | string> {
+    await this.storeReady;
+    const datasetName = this.state.datasets.find((d) => d.id === datasetId)?.name;
+    const found: Partial<Record<TeacherBranch, TeacherFile>> = {};
+    const missing: string[] = [];
+    for (const branch of TEACHER_BRANCHES) {
+      const candidates = Object.values(this.state.runs)
+        .filter((r) => r.status === 'done' && r.weightsStored && (r.datasetId === datasetId || (datasetName !== undefined && r.datasetName === datasetName)))
+        .filter((r) => isTeacherConfig(r.config, umt, branch))
+        .sort((a, b) => b.updatedAt - a.updatedAt);
+      for (const r of candidates) {
+        const bytes = this.importedWeights.get(r.id) ?? (await this.runStore?.getWeights(r.id).catch(() => null)) ?? null;
+        if (bytes) {
+          found[branch] = { name: exportedFileName(r, 'model.safetensors'), bytes };
+          break;
+        }
+      }
+      if (!found[branch]) missing.push(TEACHER_METHODS[branch]);
+    }
+    if (found.audio && found.visual) return { audio: found.audio, visual: found.visual };
+    const seed = umt.seed;
+    return (
+      `UMT seed ${seed} skipped: no finished ${missing.join(' or ')} run of seed ${seed} with stored weights on this dataset; ` +
+      `run the queue's ${missing.join(' and ')} ${missing.length > 1 ? 'entries' : 'entry'} first.`
+    );
+  }
+
+  /** The form's own teacher names back, after a sweep's UMT run showed its teachers there. */
+  private restoreFormTeachers(): void {
+    const t = this.sweepTeachers;
+    if (!t) return;
+    this.sweepTeachers = null;
+    for (const branch of TEACHER_BRANCHES) this.store.dispatch({ type: 'teachers/set', branch, name: t.formNames[branch] });
+  }
+
+  /**
+   * A sweep's unimodal run finished: asks the worker for its weights (`export` -> `exported`), which
+   * `keepWeights` stores with the run before the sweep goes on. False when there is nothing to keep.
+   */
+  private askWeightsToKeep(runId: string | null): boolean {
+    const run = runId ? this.state.runs[runId] : undefined;
+    if (!this.state.sweep || !run || run.status !== 'done' || (run.config.method !== 'audio-only' && run.config.method !== 'visual-only')) return false;
+    this.keepingWeights = { runId: run.id };
+    this.post({ type: 'export', format: 'safetensors' });
+    return true;
+  }
+
+  /** Stores a sweep's unimodal run's weights with it (in memory where browser storage cannot), then goes on. */
+  private async keepWeights(runId: string, bytes: Uint8Array): Promise<void> {
+    await this.storeReady;
+    const runStore = this.runStore;
+    const outcome = runStore ? await this.guard.save(() => runStore.putWeights(runId, bytes), 'run weights') : 'failed';
+    if (outcome !== 'saved') this.importedWeights.set(runId, bytes);
+    this.store.dispatch({ type: 'run/weightsStored', runId });
+    await this.saveRun(runId);
+    this.keepingWeights = null;
+    this.nextInSweep();
   }
 
   /** Resumes the sweep a reload interrupted: its runs not yet done (the interrupted one again, from its start). */
@@ -310,7 +427,7 @@ export class LabController {
     if (sweep.datasetId && this.state.datasets.some((d) => d.id === sweep.datasetId)) this.store.dispatch({ type: 'datasets/select', id: sweep.datasetId });
     const base = sweep.baseConfig ?? this.state.config;
     this.store.dispatch({ type: 'config/set', config: base });
-    this.runSweep(sweep.configs.slice(sweep.index), { overlay: sweep.overlay });
+    this.runSweep(sweep.configs.slice(sweep.index), { overlay: sweep.overlay, teachersFromRuns: sweep.teachersFromRuns });
   }
 
   /** Forgets the sweep a reload interrupted. */
@@ -329,6 +446,7 @@ export class LabController {
     const sweep = this.state.sweep;
     if (!sweep) return;
     this.setSweep(null);
+    this.restoreFormTeachers();
     if (sweep.baseConfig) this.store.dispatch({ type: 'config/set', config: sweep.baseConfig });
   }
 
@@ -503,6 +621,8 @@ export class LabController {
       this.worker?.terminate();
       this.worker = null;
       this.pending = null;
+      this.keepingWeights = null;
+      this.restoreFormTeachers();
       this.store.dispatch({ type: 'sweep/set', sweep: null });
       this.store.dispatch({ type: 'session/lost', message: `Training worker failed: ${e.message || 'unknown error'}` });
     };
@@ -551,7 +671,8 @@ export class LabController {
     const entry = this.selectedDataset();
     const message: TrainIn = { type: 'init', config, dataset: this.datasetSource(entry), checkpointEvery: this.checkpointEvery() };
     if (resume !== undefined) message.resume = resume;
-    const { audio, visual } = this.teacherFiles;
+    // A sweep's UMT run has its own teachers (the sweep's unimodal runs); other runs the form's.
+    const { audio, visual } = this.sweepTeachers ?? this.teacherFiles;
     // postMessage clones them (nothing is transferred), so the form keeps its copy for the next run.
     if (config.method === 'umt' && audio && visual) message.teachers = { audio, visual };
     this.store.dispatch({ type: 'session/init', config, datasetId: entry.id });
@@ -569,6 +690,8 @@ export class LabController {
     const s = this.state.session;
     const reusable =
       checkpoint === undefined &&
+      // A UMT session is made again: its teachers (the form's, or a sweep's) may not be the prepared session's.
+      config.method !== 'umt' &&
       s.runId === null &&
       this.worker !== null &&
       (s.state === 'idle' || s.state === 'loading') &&
@@ -631,6 +754,10 @@ export class LabController {
         void this.saveCheckpoint(msg.checkpoint, msg.epoch);
         break;
       case 'exported':
+        if (this.keepingWeights) {
+          void this.keepWeights(this.keepingWeights.runId, new Uint8Array(msg.bytes));
+          break;
+        }
         this.deps.download(exportedFileName(this.state.runs[this.state.session.runId ?? ''], msg.filename), new Blob([msg.bytes], { type: 'application/octet-stream' }));
         break;
       case 'imported':
@@ -648,6 +775,13 @@ export class LabController {
         this.pendingImport = null;
         break;
       case 'error':
+        // The export of a sweep's unimodal run failed (the store shows why): the sweep goes on without its weights.
+        if (this.keepingWeights) {
+          const run = this.state.runs[this.keepingWeights.runId];
+          this.keepingWeights = null;
+          this.notice('warning', `The weights of ${run ? runName(run) : 'the run'} were not kept, so no UMT run can use it as a teacher.`);
+          this.nextInSweep();
+        }
         break;
       default:
         assertNever(msg, 'worker message');
@@ -673,7 +807,8 @@ export class LabController {
         break;
       case 'done':
         if (runId) void this.saveRun(runId);
-        this.nextInSweep();
+        // A unimodal run of a sweep first keeps its weights (UMT's teachers); `keepWeights` goes on.
+        if (!this.askWeightsToKeep(runId)) this.nextInSweep();
         break;
       case 'error':
         this.pending = null;
@@ -688,18 +823,20 @@ export class LabController {
     }
   }
 
-  private nextInSweep(): void {
+  /** The sweep's next entry, or its end; `skippedNow`: the current entry was passed over, not trained. */
+  private nextInSweep(skippedNow = false): void {
     const sweep = this.state.sweep;
     if (!sweep) return;
+    const skipped = (sweep.skipped ?? 0) + (skippedNow ? 1 : 0);
     const index = sweep.index + 1;
     if (index >= sweep.configs.length) {
       this.endSweep();
-      this.notice('info', `Sweep finished: ${sweep.configs.length} runs.`);
+      const n = sweep.configs.length;
+      this.notice('info', skipped > 0 ? `Sweep finished: ${n - skipped} of ${n} runs trained, ${skipped} skipped.` : `Sweep finished: ${n} runs.`);
       return;
     }
-    this.setSweep({ ...sweep, index });
-    this.store.dispatch({ type: 'config/set', config: sweep.configs[index] });
-    this.begin('start', null);
+    this.setSweep({ ...sweep, index, ...(skipped > 0 ? { skipped } : {}) });
+    this.startSweepEntry();
   }
 
   private onEvent(event: SessionEvent): void {

@@ -18,7 +18,7 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
 }
 
 describe('the Table 2 queue through the sweep runner', () => {
-  it('trains every entry once, fills the table with 3 seeds per method, and its progress follows', async () => {
+  it('trains every entry once (UMT on its seed\'s unimodal runs), fills the table with 3 seeds per method, and its progress follows', async () => {
     const store = createStore(initialState(makeConfig({ preset: 'tiny', epochs: 2 })), (f) => setTimeout(f, 0));
     let ids = 0;
     let clock = 1_000_000;
@@ -35,10 +35,10 @@ describe('the Table 2 queue through the sweep runner', () => {
     const state = () => store.getState();
     const configs = table2Queue(state().config);
     const queue = storedQueue(state().datasetId, 'Demo (synthetic audio-visual)', configs, 0);
-    controller.runSweep(configs);
-    expect(state().sweep?.configs).toHaveLength(24);
+    controller.runSweep(configs, { teachersFromRuns: true });
+    expect(state().sweep?.configs).toHaveLength(33);
 
-    // Once the first run is done: 1 of 24, and a total ETA from its time.
+    // Once the first run is done: 1 of 33, and a total ETA from its time.
     await until('first run', () => Object.values(state().runs).some((r) => r.status === 'done'), 20_000);
     const live = liveProgress(state(), Date.now());
     const mid = queueProgress(queue, Object.values(state().runs), { runId: state().session.runId, eta: live?.eta ?? null, epochSeconds: live?.epochSeconds ?? null });
@@ -48,23 +48,31 @@ describe('the Table 2 queue through the sweep runner', () => {
 
     await until('queue finished', () => state().sweep === null && state().session.state === 'done', 60_000);
     const runs = Object.values(state().runs);
-    expect(runs).toHaveLength(24);
+    expect(runs).toHaveLength(33);
     const done = queueProgress(queue, runs);
-    expect([done.done, done.total, done.eta]).toEqual([24, 24, 0]);
+    expect([done.done, done.total, done.eta]).toEqual([33, 33, 0]);
+    expect(state().notices.some((n) => /skipped/.test(n.text))).toBe(false);
+    // The unimodal runs kept their weights (UMT's teachers); no other run did.
+    expect(runs.filter((r) => r.weightsStored).map((r) => `${r.config.method} ${r.config.seed}`).sort()).toEqual(
+      ['audio-only 0', 'audio-only 1', 'audio-only 2', 'visual-only 0', 'visual-only 1', 'visual-only 2'],
+    );
     const table = buildResultsTable(runs);
     expect(table.rows.map((r) => [r.label, r.cells[0]?.seeds])).toEqual([
       ['Concat', [0, 1, 2]],
       ['Concat + G-Blending', [0, 1, 2]],
+      ['Concat + UMT', [0, 1, 2]],
       ['Concat + PMR', [0, 1, 2]],
       ['Concat + OGM-GE', [0, 1, 2]],
       ['Concat + MM', [0, 1, 2]],
       ['Concat + B-MM', [0, 1, 2]],
       ['Concat + AGM', [0, 1, 2]],
       ['Concat + MMPareto', [0, 1, 2]],
+      ['Concat + Audio only', [0, 1, 2]],
+      ['Concat + RGB only', [0, 1, 2]],
     ]);
     // Pressed again, nothing is left to train.
-    controller.runSweep(configs);
-    expect(state().notices.at(-1)?.text).toBe('All 24 runs of this sweep are already done on this dataset; nothing to train.');
+    controller.runSweep(configs, { teachersFromRuns: true });
+    expect(state().notices.at(-1)?.text).toBe('All 33 runs of this sweep are already done on this dataset; nothing to train.');
     controller.dispose();
   }, 90_000);
 });

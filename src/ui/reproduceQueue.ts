@@ -8,6 +8,11 @@
  * which measures its weights on held-out clips, holds out 10 % of the training split when the form holds out none. Seeds are the outer loop, so
  * the table has every method at one seed before the next seed begins.
  *
+ * Each seed also trains the two unimodal rows (`audio-only`, `visual-only`: the first and the second branch alone)
+ * and then UMT, whose teachers are those two runs of the same seed (`core/umtTeachers.ts`): in the lab the sweep keeps
+ * the unimodal runs' weights and loads them as the UMT run's teachers (`LabController`), in the torchrun script the
+ * UMT run reads them from the unimodal runs' folders (`sweepScript.ts`).
+ *
  * The queue trains through the lab's sweep runner (`LabController.runSweep`: configs already done are skipped, a
  * reload is resumed) and is kept in browser storage so its progress shows again after a reload; its progress
  * counts the queue's configs that have a finished run on the dataset, and its ETA is the live run's time left plus
@@ -15,6 +20,7 @@
  */
 import { ALL_SETTINGS, setSetting, type MethodName, type SettingValue, type TrainConfig } from '../core/config';
 import { rowLabel, rowMethodOf, type RowMethod } from '../core/resultsTable';
+import type { ModalityPair } from '../core/modalities';
 import { groupSettings, stableStringify } from '../core/runGroups';
 import type { RunRecord } from './run';
 
@@ -55,6 +61,11 @@ export const TABLE2_METHODS: readonly { row: RowMethod; method: MethodName; sett
   },
   { row: 'agm', method: 'agm', settings: [['agm.alpha', 0.1]] },
   { row: 'mmpareto', method: 'mmpareto', settings: [['mmpareto.gamma', 1.5]] },
+  // The unimodal rows, then UMT, whose teachers they are (same seed): the unimodal runs come first in each seed.
+  { row: 'audio-only', method: 'audio-only', settings: [] },
+  { row: 'visual-only', method: 'visual-only', settings: [] },
+  // UMT at the lab's defaults (alpha 1, BalanceBenchmark's).
+  { row: 'umt', method: 'umt', settings: [] },
 ];
 
 /** Every Table 2 method the lab has x seeds, on `base`'s preset and evaluation settings (see the module doc). */
@@ -70,10 +81,12 @@ export function table2Queue(base: TrainConfig, seeds: readonly number[] = TABLE2
   return seeds.flatMap((seed) => perMethod.map((c) => setSetting(c, 'seed', seed)));
 }
 
-/** What a queue's entry is, for lists: "Concat + B-MM seed 0". */
-export function queueEntryLabel(config: TrainConfig): string {
-  // The queue's methods are none named after a branch; were one, it would say "First branch only", not guess a kind.
-  return `${rowLabel(rowMethodOf(config), config.fusion, null)} seed ${config.seed}`;
+/**
+ * What a queue's entry is, for lists: "Concat + B-MM seed 0"; the unimodal entries by the dataset's pair ("Concat +
+ * Audio only seed 0"; without a pair "Concat + First branch only seed 0", not a guessed kind).
+ */
+export function queueEntryLabel(config: TrainConfig, pair: ModalityPair | null = null): string {
+  return `${rowLabel(rowMethodOf(config), config.fusion, pair)} seed ${config.seed}`;
 }
 
 /** The queue as browser storage keeps it. */

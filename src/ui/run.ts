@@ -43,7 +43,8 @@ export interface RunRecord {
   source?: 'lab' | 'pytorch' | 'weights';
   /** For an imported run: the folder it came from. */
   importedFrom?: string;
-  /** For an imported run: whether its final weights are stored (to open them for the maps and the matrices). */
+  /** Whether its final weights are stored (to open them for the maps and the matrices): an imported run with weights, or
+   * a sweep's audio-only or visual-only run (kept as a UMT teacher). */
   weightsStored?: boolean;
   /** The run's colour in every view (`palette.ts`), given when it joins the lab; absent in runs stored before. */
   colorIndex?: number;

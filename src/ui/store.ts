@@ -98,6 +98,13 @@ export interface SweepView {
   baseConfig?: TrainConfig;
   /** The dataset the sweep trains on. */
   datasetId?: string;
+  /**
+   * UMT entries take their teachers from the lab's runs (the Table 2 queue): the finished audio-only and
+   * visual-only runs of the same seed and settings on the dataset, whose weights the sweep kept; else the form's.
+   */
+  teachersFromRuns?: boolean;
+  /** Entries passed over so far (a UMT entry without its teachers' runs). */
+  skipped?: number;
 }
 
 export interface LabState {
@@ -169,6 +176,8 @@ export type LabAction =
   | { type: 'worker'; message: TrainOut; at: number }
   | { type: 'run/begin'; run: RunRecord; at: number }
   | { type: 'run/checkpointSaved'; runId: string; epoch: number }
+  /** A run's final weights were stored beside it (a sweep's unimodal run, to be a UMT teacher). */
+  | { type: 'run/weightsStored'; runId: string }
   | { type: 'runs/loaded'; runs: RunRecord[] }
   | { type: 'runs/delete'; id: string }
   /** Undo of a deletion: the run comes back where it was (by creation time). */
@@ -382,6 +391,8 @@ export function labReducer(state: LabState, action: LabAction): LabState {
     }
     case 'run/checkpointSaved':
       return updateRun(state, action.runId, (run) => ({ ...run, checkpointEpoch: action.epoch }));
+    case 'run/weightsStored':
+      return updateRun(state, action.runId, (run) => ({ ...run, weightsStored: true }));
     case 'runs/loaded': {
       const runs = { ...state.runs };
       const order = [...state.runOrder];

@@ -23,6 +23,8 @@ export interface FakeTrainerOptions {
   backend?: string;
   /** The dataset's branch kinds (audio + RGB unless given). */
   modalities?: ModalityPair;
+  /** The bytes a session exports as `.safetensors` (default 1, 2, 3), e.g. to tell runs' weights apart. */
+  exportBytes?: (config: TrainConfig) => Uint8Array;
 }
 
 const DEFAULTS = {
@@ -33,6 +35,7 @@ const DEFAULTS = {
   featureClips: 24,
   backend: 'cpu',
   modalities: AUDIO_RGB,
+  exportBytes: (_config: TrainConfig): Uint8Array => new Uint8Array([1, 2, 3]),
 };
 
 const METHOD_BONUS: Record<TrainConfig['method'], number> = { erm: 0, mm: 0.02, bmm: 0.05, 'ogm-ge': 0.04, 'audio-only': -0.1, 'visual-only': -0.15, mmpareto: 0.04, agm: 0.03, pmr: 0.03, umt: 0.03, gblend: 0.02 };
@@ -211,7 +214,7 @@ export class FakeSession implements HostSession {
   }
 
   async exportFiles(format: ExportFormat): Promise<ExportedFile[]> {
-    return [{ filename: `fake.${format === 'tfjs' ? 'json' : 'safetensors'}`, bytes: new Uint8Array([1, 2, 3]) }];
+    return [{ filename: `fake.${format === 'tfjs' ? 'json' : 'safetensors'}`, bytes: format === 'tfjs' ? new Uint8Array([1, 2, 3]) : this.o.exportBytes(this.config) }];
   }
 
   importWeights(bytes: Uint8Array): number {
