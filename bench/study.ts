@@ -54,6 +54,10 @@ const READINGS: { name: string; what: string; config: Parameters<typeof makeConf
   { name: 'bmm-beta0.1', what: 'B-MM, beta 0.1', config: { method: 'bmm', bmm: { beta: 0.1, maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero' } },
   { name: 'bmm-ramp2', what: "the lab's defaults with m ramped in over 2 epochs after the warm-up", config: { method: 'bmm', bmm: { ramp: 2 } } },
   { name: 'bmm-ramp2-cap3', what: "the lab's defaults with m ramped in over 2 epochs and at most 0.3", config: { method: 'bmm', bmm: { ramp: 2, maxM: 0.3 } } },
+  { name: 'erm-steplr10', what: 'plain concat with StepLR (step 10, gamma 0.1)', config: { method: 'erm', stepLr: { step: 10, gamma: 0.1 } } },
+  { name: 'bmm-lab-steplr10', what: "the lab's defaults with StepLR (step 10, gamma 0.1)", config: { method: 'bmm', stepLr: { step: 10, gamma: 0.1 } } },
+  { name: 'mm-steplr10', what: 'MM, alpha 0.5, with StepLR (step 10, gamma 0.1)', config: { method: 'mm', stepLr: { step: 10, gamma: 0.1 } } },
+  { name: 'bmm-paper-steplr10', what: "the paper's reading with StepLR (step 10, gamma 0.1)", config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero', bnStats: 'running', stepLr: { step: 10, gamma: 0.1 } } },
   { name: 'bmm-all', what: 'B-MM, unimodal mean + maxM 0.5 + rhoSmoothing 0.7', config: { method: 'bmm', bmm: { maxM: 0.5, rhoSmoothing: 0.7 }, unimodal: 'mean' } },
 ];
 const DEFAULT_READINGS = 'erm,mm,bmm-paper,bmm-mean,bmm-smooth,bmm-cap25,bmm-original';
