@@ -32,6 +32,7 @@ export function checkCheckpoint(ckpt: Checkpoint, config: TrainConfig, dataset: 
   for (const key of ['method', 'fusion', 'width', 'audioHeight', 'audioWidth', 'visualSize', 'frames'] as const) {
     if (ckpt.config[key] !== config[key]) throw new Error(`checkpoint was made with ${key} = ${String(ckpt.config[key])}, but the config has ${String(config[key])}`);
   }
+  if (ckpt.method && ckpt.method.method !== config.method) throw new Error(`checkpoint holds the state of method ${ckpt.method.method}, but the config has ${config.method}`);
   if (ckpt.dataset.classNames.join('\u0000') !== dataset.classNames.join('\u0000')) {
     throw new Error(`checkpoint classes (${ckpt.dataset.classNames.join(', ')}) differ from the dataset's (${dataset.classNames.join(', ')})`);
   }

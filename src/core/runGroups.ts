@@ -37,6 +37,11 @@ export function groupSettings(config: TrainConfig): Record<string, unknown> {
   return out;
 }
 
+/** One run of a group: the settings its method uses (`groupSettings`) and its seed, as a key. */
+export function seededGroupKey(config: TrainConfig): string {
+  return stableStringify({ ...groupSettings(config), seed: config.seed });
+}
+
 /** The group a run belongs to: its dataset, its branch kinds and the settings its method uses, apart from the seed. */
 export function groupKey(datasetName: string, config: TrainConfig, modalities: ModalityPair = AUDIO_RGB): string {
   return `${datasetName}|${pairName(modalities)}|${stableStringify(groupSettings(config))}`;

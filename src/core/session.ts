@@ -706,10 +706,7 @@ export class TrainingSession {
     this.applyWeights(ckpt);
     this.optimizer.setState(ckpt.optimizer);
     this.rng.setState(ckpt.rng);
-    if (ckpt.method) {
-      if (ckpt.method.method !== this.config.method) throw new Error(`checkpoint holds the state of method ${ckpt.method.method}, but the config has ${this.config.method}`);
-      this.method.loadState?.(ckpt.method);
-    }
+    if (ckpt.method) this.method.loadState?.(ckpt.method);
     this.metrics.splice(0, this.metrics.length, ...structuredClone(ckpt.metrics));
     this.epochsDone = ckpt.epoch;
     this.lastGood = ckpt;

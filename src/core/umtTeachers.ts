@@ -5,7 +5,7 @@
  * the same shared settings trained as `audio-only` and `visual-only` with their method settings at the defaults.
  */
 import { ALL_SETTINGS, setSetting, type MethodName, type TrainConfig } from './config';
-import { groupSettings, stableStringify } from './runGroups';
+import { seededGroupKey } from './runGroups';
 
 export type TeacherBranch = 'audio' | 'visual';
 
@@ -24,15 +24,11 @@ export function umtTeacherConfig(umt: TrainConfig, branch: TeacherBranch): Train
   return c;
 }
 
-/** A config as a teacher is matched: the settings its method uses (`groupSettings`) and its seed. */
-function teacherKey(config: TrainConfig): string {
-  return stableStringify({ ...groupSettings(config), seed: config.seed });
-}
 
 /**
  * Whether a run of `config` can be the teacher of `umt` for `branch`: the same group settings (those its method
  * uses: preset, sizes, optimiser, fusion …) and seed as `umtTeacherConfig`; the rest (backend, maps) aside.
  */
 export function isTeacherConfig(config: TrainConfig, umt: TrainConfig, branch: TeacherBranch): boolean {
-  return config.method === TEACHER_METHODS[branch] && teacherKey(config) === teacherKey(umtTeacherConfig(umt, branch));
+  return config.method === TEACHER_METHODS[branch] && seededGroupKey(config) === seededGroupKey(umtTeacherConfig(umt, branch));
 }

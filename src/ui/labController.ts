@@ -372,7 +372,7 @@ export class LabController {
         .filter((r) => isTeacherConfig(r.config, umt, branch))
         .sort((a, b) => b.updatedAt - a.updatedAt);
       for (const r of candidates) {
-        const bytes = this.importedWeights.get(r.id) ?? (await this.runStore?.getWeights(r.id).catch(() => null)) ?? null;
+        const bytes = await this.storedWeights(r.id);
         if (bytes) {
           found[branch] = { name: exportedFileName(r, 'model.safetensors'), bytes };
           break;
@@ -512,6 +512,11 @@ export class LabController {
     );
   }
 
+  /** A run's stored final weights: kept in memory (storage unavailable) or in browser storage; null when none. */
+  private async storedWeights(runId: string): Promise<Uint8Array | null> {
+    return this.importedWeights.get(runId) ?? (await this.runStore?.getWeights(runId).catch(() => null)) ?? null;
+  }
+
   /** Loads an imported run's weights into a session on its dataset and evaluates them (matrices, maps). */
   async openRunWeights(runId: string): Promise<void> {
     const run = this.state.runs[runId];
@@ -521,7 +526,7 @@ export class LabController {
       return;
     }
     await this.storeReady;
-    const bytes = this.importedWeights.get(runId) ?? (await this.runStore?.getWeights(runId).catch(() => null)) ?? null;
+    const bytes = await this.storedWeights(runId);
     if (!bytes) {
       this.notice('error', `No weights are stored for this run; import its folder again with model.safetensors in it.`);
       return;

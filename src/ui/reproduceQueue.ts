@@ -21,7 +21,7 @@
 import { ALL_SETTINGS, setSetting, type MethodName, type SettingValue, type TrainConfig } from '../core/config';
 import { rowLabel, rowMethodOf, type RowMethod } from '../core/resultsTable';
 import type { ModalityPair } from '../core/modalities';
-import { groupSettings, stableStringify } from '../core/runGroups';
+import { seededGroupKey } from '../core/runGroups';
 import type { RunRecord } from './run';
 
 export const TABLE2_SEEDS: readonly number[] = [0, 1, 2];
@@ -118,9 +118,7 @@ export function parseStoredQueue(text: string | null): StoredQueue | null {
 }
 
 /** A run answers a queue entry when it is on the queue's dataset with the same group settings and seed. */
-function entryKey(config: TrainConfig): string {
-  return stableStringify({ ...groupSettings(config), seed: config.seed });
-}
+const entryKey = seededGroupKey;
 
 export interface QueueProgress {
   total: number;
