@@ -58,6 +58,8 @@ const READINGS: { name: string; what: string; config: Parameters<typeof makeConf
   { name: 'bmm-lab-steplr10', what: "the lab's defaults with StepLR (step 10, gamma 0.1)", config: { method: 'bmm', stepLr: { step: 10, gamma: 0.1 } } },
   { name: 'mm-steplr10', what: 'MM, alpha 0.5, with StepLR (step 10, gamma 0.1)', config: { method: 'mm', stepLr: { step: 10, gamma: 0.1 } } },
   { name: 'bmm-paper-steplr10', what: "the paper's reading with StepLR (step 10, gamma 0.1)", config: { method: 'bmm', bmm: { maxM: 1, rhoSmoothing: 0 }, unimodal: 'zero', bnStats: 'running', stepLr: { step: 10, gamma: 0.1 } } },
+  { name: 'bmm-original-steplr10', what: "the lab's defaults with targets = original (only the weak input mixed, own labels) and StepLR (step 10, gamma 0.1)", config: { method: 'bmm', bmm: { targets: 'original' }, stepLr: { step: 10, gamma: 0.1 } } },
+  { name: 'bmm-cap25-steplr10', what: "the lab's defaults with maxM 0.25 and StepLR (step 10, gamma 0.1)", config: { method: 'bmm', bmm: { maxM: 0.25 }, stepLr: { step: 10, gamma: 0.1 } } },
   { name: 'bmm-all', what: 'B-MM, unimodal mean + maxM 0.5 + rhoSmoothing 0.7', config: { method: 'bmm', bmm: { maxM: 0.5, rhoSmoothing: 0.7 }, unimodal: 'mean' } },
 ];
 const DEFAULT_READINGS = 'erm,mm,bmm-paper,bmm-mean,bmm-smooth,bmm-cap25,bmm-original';

@@ -5,10 +5,13 @@
  * running the same model on the same machine. Prints a table and writes .bench/train-step.json.
  *
  * Options: --backends wasm,cpu,webgpu  --steps N  --batch N  --width X  --sizes 112,224
+ *          --threads N (wasm's threads, default every logical core, as PyTorch uses them; src/cli/wasmThreads.ts)
+ *          --profile (also one step under tf.profile per row: the kernels' share of the step, wasm and cpu)
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/core/backend';
 import type { BackendName } from '../src/core/config';
@@ -19,6 +22,7 @@ import { Adam } from '../src/core/optimizer';
 import { Rng } from '../src/core/random';
 import { trainStep, variableNameMap } from '../src/core/trainStep';
 import { AUDIO_RGB } from '../src/core/modalities';
+import { startWasmThreads } from '../src/cli/wasmThreads';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,6 +34,10 @@ const batch = Number(arg('batch', '16'));
 const width = Number(arg('width', '1'));
 const sizes = arg('sizes', '112,224').split(',').map(Number);
 const backends = arg('backends', 'webgpu,wasm,cpu').split(',') as BackendName[];
+const threads = Number(arg('threads', String(Math.max(1, cpus().length))));
+const profile = process.argv.includes('--profile');
+/** `--profile`: per row, the kernels of one step by total time (tf.profile; wall time of each kernel call). */
+const profiles: { backend: string; visualSize: number; kernels: { name: string; calls: number; ms: number; share: number }[] }[] = [];
 
 interface Row {
   backend: string;
@@ -85,6 +93,21 @@ async function labStep(backend: BackendName, visualSize: number): Promise<number
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await trainStep(model, opt, method, batchTensors, rng, names);
   const seconds = (performance.now() - t0) / 1000 / steps;
+  if (profile && backend !== 'webgpu') {
+    const info = await tf.profile(async () => {
+      await trainStep(model, opt, method, batchTensors, rng, names);
+    });
+    const by = new Map<string, { calls: number; ms: number }>();
+    for (const k of info.kernels) {
+      const e = by.get(k.name) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += Number(k.kernelTimeMs) || 0;
+      by.set(k.name, e);
+    }
+    const total = [...by.values()].reduce((a, e) => a + e.ms, 0);
+    const kernels = [...by].map(([name, e]) => ({ name, ...e, share: e.ms / total })).sort((a, b) => b.ms - a.ms);
+    profiles.push({ backend, visualSize, kernels });
+  }
   tf.dispose(Object.values(batchTensors));
   model.dispose();
   opt.dispose();
@@ -115,6 +138,8 @@ function torchTrainer(visualSize: number): number | null {
 }
 
 const rows: Row[] = [];
+// Threaded wasm has to start before anything else starts the wasm backend.
+if (backends.includes('wasm')) await startWasmThreads(threads);
 const torch = new Map(sizes.map((s) => [s, torchStep(s)]));
 const trainer = new Map(sizes.map((s) => [s, torchTrainer(s)]));
 for (const backend of backends) {
@@ -128,7 +153,7 @@ for (const backend of backends) {
     try {
       const s = await labStep(backend, size);
       const sps = batch / s;
-      // TF.js runs wasm single-threaded in Node (threads need a cross-origin isolated page).
+      // TF.js runs wasm single-threaded in Node unless started threaded (--threads).
       const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : null;
       const note = threads === null ? undefined : `${threads} thread${threads === 1 ? '' : 's'}`;
       rows.push({ backend, visualSize: size, batch, width, secondsPerStep: s, samplesPerSec: sps, pytorchSamplesPerSec: pt, ratioToPytorch: pt ? sps / pt : null, note });
@@ -145,7 +170,12 @@ for (const r of rows) console.log(`${r.backend.padEnd(9)} ${String(r.visualSize)
 console.log('\nPyTorch trainer (python -m bmm_lab.train\'s steps: DataLoader with augmentation, ERM, Adam), same shapes');
 console.log('visual  trainer samples/s  bare PyTorch step samples/s');
 for (const size of sizes) console.log(`${String(size).padStart(6)}  ${f(trainer.get(size) ?? null).padStart(17)}  ${f(torch.get(size) ?? null).padStart(27)}`);
+for (const p of profiles) {
+  console.log(`\nKernels of one ${p.backend} step at ${p.visualSize} px (tf.profile), the 10 longest`);
+  console.log('kernel                        calls       ms   share');
+  for (const k of p.kernels.slice(0, 10)) console.log(`${k.name.padEnd(28)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(0).padStart(8)} ${(100 * k.share).toFixed(1).padStart(6)} %`);
+}
 const trainerRows = sizes.map((size) => ({ visualSize: size, batch, width, trainerSamplesPerSec: trainer.get(size) ?? null, pytorchStepSamplesPerSec: torch.get(size) ?? null }));
 mkdirSync('.bench', { recursive: true });
-writeFileSync(join('.bench', 'train-step.json'), JSON.stringify({ date: new Date().toISOString(), steps, rows, pytorchTrainer: trainerRows }, null, 2));
+writeFileSync(join('.bench', 'train-step.json'), JSON.stringify({ date: new Date().toISOString(), steps, threads, rows, pytorchTrainer: trainerRows, ...(profile ? { profiles } : {}) }, null, 2));
 console.log('\nwrote .bench/train-step.json');

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { cpus } from 'node:os';
 import {
   ALL_SETTINGS,
   BACKENDS,
@@ -79,6 +80,8 @@ export interface TrainArgs {
   checkpointDir: string | null;
   /** `--resume`: continue from the checkpoint in checkpointDir. */
   resume: boolean;
+  /** `--threads N`: threads of the wasm backend (1: TF.js's single-threaded build, its only one in Node). */
+  threads: number;
 }
 
 export interface EvalArgs {
@@ -138,6 +141,7 @@ const TRAIN_OPTIONS = {
   'export-tfjs': { type: 'string', help: 'also write TF.js format (model.json + weights.bin + run.json)', value: 'DIR' },
   checkpoint: { type: 'string', help: 'write the checkpoint of every completed epoch into DIR (and run.json), so a stopped run can go on', value: 'DIR' },
   resume: { type: 'boolean', help: "continue from the checkpoint in --checkpoint DIR (its config, weights, optimiser, metrics); flags override its settings" },
+  threads: { type: 'string', help: 'wasm backend: run it with N threads (default 1; at most the logical cores)', value: 'N' },
   ...DECODE_OPTIONS,
 } as const;
 
@@ -396,6 +400,7 @@ export function parseArgs(argv: string[]): CliArgs {
     throw new UsageError("--method umt needs --teacher-audio A.safetensors and --teacher-visual V.safetensors: the exported weights of an audio-only and a visual-only run on the same data (train them first with --method audio-only / visual-only --export)");
   }
   if (config.method !== 'umt' && (teacherAudio || teacherVisual)) throw new UsageError(`--teacher-audio and --teacher-visual are for --method umt, not ${config.method}`);
+  const threads = threadsFlag(flags.threads as string | undefined, config.backend);
   return {
     command: 'train',
     config,
@@ -411,5 +416,16 @@ export function parseArgs(argv: string[]): CliArgs {
     teachers: teacherAudio && teacherVisual ? { audio: teacherAudio, visual: teacherVisual } : null,
     checkpointDir,
     resume,
+    threads,
   };
+}
+
+/** `--threads N`: a whole number from 1 to the logical cores, for the wasm backend (or `auto`, wasm in Node). */
+function threadsFlag(value: string | undefined, backend: TrainConfig['backend']): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  const cores = Math.max(1, cpus().length);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > cores) throw new UsageError(`--threads must be a whole number from 1 to ${cores} (this machine's logical cores), got "${value}"`);
+  if (n > 1 && backend !== 'wasm' && backend !== 'auto') throw new UsageError(`--threads is for the wasm backend; --backend is ${backend}`);
+  return n;
 }

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { installNodeWebGpu as installWebGpuForNode } from '../core/webgpu/nodeWebGpu';
+import { startWasmThreads } from './wasmThreads';
 import { checkCheckpoint, type Checkpoint } from '../core/checkpoint';
 import { ConfigError, setSetting, validateConfig, type TrainConfig } from '../core/config';
 import type { Dataset } from '../core/dataset';
@@ -203,6 +204,7 @@ async function train(args: TrainArgs, io: Output): Promise<number> {
   const tooBig = config.backend === 'wasm' || config.backend === 'auto' ? batchBeyondMeasured(config) : null;
   if (tooBig) io.err(`warning: ${tooBig}`);
   if (config.backend === 'webgpu') await installNodeWebGpu(io);
+  if (args.threads > 1) await startWasmThreads(args.threads);
   const trace = args.tracePath ? createWriteStream(args.tracePath, checkpoint ? { flags: 'a' } : {}) : null;
   const teachers = args.teachers
     ? {

@@ -20,7 +20,7 @@ export interface BackendOptions {
   wasmPaths?: string | Record<string, string>;
   /**
    * Threads for the wasm backend where the page is cross-origin isolated; TF.js uses at most half the logical cores
-   * (and 8) whatever this says, and none in Node.
+   * (and 8) whatever this says, and none in Node (there the CLI's `--threads`, src/cli/wasmThreads.ts, starts them).
    */
   wasmThreads?: number;
 }
@@ -129,10 +129,8 @@ export async function initBackend(choice: BackendChoice, options: BackendOptions
   // Said first when it decided the order: why the page does not train on the GPU it was offered.
   const failures: string[] = software && choice === 'auto' ? [`WebGPU runs on software here (${software}), far slower than WebAssembly`] : [];
   for (const name of order) {
-    if (tf.getBackend() === name) {
-      return { name, reason: failures.length ? `${failures.join('; ')}; using ${name}` : `${name} (already active)` };
-    }
-    const why = await tryBackend(name, options);
+    // A backend already running (a second session in the page, the CLI's threaded wasm) is used as it is.
+    const why = tf.getBackend() === name ? null : await tryBackend(name, options);
     if (why === null) {
       const reason = failures.length
         ? `${failures.join('; ')}; using ${name}${name === 'webgpu' && software ? ' on the software adapter' : ''}`
@@ -146,7 +144,7 @@ export async function initBackend(choice: BackendChoice, options: BackendOptions
   throw new Error(`no TF.js backend could start: ${failures.join('; ')}`);
 }
 
-/** " (4 threads)" for wasm: threads need a cross-origin isolated page (TF.js turns them off in Node). */
+/** " (4 threads)" for wasm: threads need a cross-origin isolated page (TF.js turns them off in Node; `bmm-lab train --threads`). */
 async function threadsNote(name: BackendName): Promise<string> {
   if (name !== 'wasm') return '';
   const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
