@@ -24,7 +24,6 @@ export function umtTeacherConfig(umt: TrainConfig, branch: TeacherBranch): Train
   return c;
 }
 
-
 /**
  * Whether a run of `config` can be the teacher of `umt` for `branch`: the same group settings (those its method
  * uses: preset, sizes, optimiser, fusion …) and seed as `umtTeacherConfig`; the rest (backend, maps) aside.

@@ -117,8 +117,6 @@ export function parseStoredQueue(text: string | null): StoredQueue | null {
   }
 }
 
-/** A run answers a queue entry when it is on the queue's dataset with the same group settings and seed. */
-const entryKey = seededGroupKey;
 
 export interface QueueProgress {
   total: number;
@@ -144,11 +142,12 @@ export function queueProgress(
   live: { runId: string | null; eta: number | null; epochSeconds: number | null } = { runId: null, eta: null, epochSeconds: null },
 ): QueueProgress {
   const onDataset = runs.filter((r) => r.datasetId === queue.datasetId || (queue.datasetName !== '' && r.datasetName === queue.datasetName));
+  // A run answers a queue entry when it is on the queue's dataset with the same group settings and seed.
   const doneRuns = new Map<string, RunRecord>();
-  for (const r of onDataset) if (r.status === 'done') doneRuns.set(entryKey(r.config), r);
+  for (const r of onDataset) if (r.status === 'done') doneRuns.set(seededGroupKey(r.config), r);
   const liveRun = live.runId ? onDataset.find((r) => r.id === live.runId && r.status !== 'done') : undefined;
-  const liveKey = liveRun ? entryKey(liveRun.config) : null;
-  const keys = queue.configs.map(entryKey);
+  const liveKey = liveRun ? seededGroupKey(liveRun.config) : null;
+  const keys = queue.configs.map(seededGroupKey);
   let current: number | null = null;
   const states = keys.map((k, i) => {
     if (doneRuns.has(k)) return 'done' as const;
