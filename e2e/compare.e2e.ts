@@ -58,7 +58,9 @@ test('Compare: the results table with the paper beside ours, its exports, and th
   const row = (method: string) => table.locator(`tbody tr[data-method="${method}"]`);
   await expect(row('erm').locator('td')).toHaveText(['50.5 ± 0.7 (2)', '50.5 ± 0.7 (2)', '40.5 ± 0.7 (2)', '30.5 ± 0.7 (2)', '60.62']);
   await expect(row('agm').locator('td')).toHaveText(['50.0 (1)', '50.0 (1)', '40.0 (1)', '30.0 (1)', '71.59 †']);
-  await expect(row('greedy')).toContainText('(not in the lab)');
+  await expect(row('atf')).toContainText('(not in the lab)');
+  await expect(row('atf').locator('td.paper')).toHaveText('64.25');
+  await expect(row('greedy')).not.toContainText('(not in the lab)');
   await expect(row('greedy').locator('td.paper')).toHaveText('66.13');
   await expect(row('gblend')).not.toContainText('(not in the lab)');
   await expect(row('gblend').locator('td.paper')).toHaveText('67.34');
@@ -82,12 +84,12 @@ test('Compare: the results table with the paper beside ours, its exports, and th
 
   // Reproduce Table 2 on the demo: the queue as a torchrun script, and the missing methods named.
   const reproduce = compare.getByRole('group', { name: 'Reproduce Table 2' });
-  await expect(reproduce).toContainText(`33 runs on ${DEMO}, preset tiny (2 epochs)`);
-  await expect(reproduce).toContainText('Greedy (CREMA-D 66.13, Kinetics-Sounds 52.43, UCF-101 81.95)');
+  await expect(reproduce).toContainText(`36 runs on ${DEMO}, preset tiny (2 epochs)`);
+  await expect(reproduce).toContainText('ATF (CREMA-D 64.25, Kinetics-Sounds 51.54, UCF-101 82.16)');
   const script = await saved(page, () => reproduce.getByRole('button', { name: 'Export as torchrun script' }).click());
   expect(script.name).toBe('bmm-lab_demo-synthetic-audio-visual_table2-torchrun.sh');
   const queue = table2Queue(PAGE_CONFIG);
-  expect(script.text.match(/^run \S+ (--teacher-\S+ \S+ )*<<'BMM_LAB_RUN_CONFIG'$/gm)).toHaveLength(33);
+  expect(script.text.match(/^run \S+ (--teacher-\S+ \S+ )*<<'BMM_LAB_RUN_CONFIG'$/gm)).toHaveLength(36);
   expect(script.text).toContain('run ogm-ge-concat-tiny-seed2 <<');
   // UMT trains on the seed's unimodal runs, which the script trains before it.
   expect(script.text).toContain(
@@ -99,17 +101,17 @@ test('Compare: the results table with the paper beside ours, its exports, and th
   // Every run of the queue already trained (here: imported), so Reproduce has nothing to train and says so.
   await importRuns(page, queue.map((c, i) => writeRunFolder(root, `queue-${i}`, c, { dataset: DEMO })));
   await reproduce.getByRole('button', { name: 'Reproduce Table 2 on this dataset' }).click();
-  await expect(page.getByText('All 33 runs of this sweep are already done on this dataset; nothing to train.')).toBeVisible();
+  await expect(page.getByText('All 36 runs of this sweep are already done on this dataset; nothing to train.')).toBeVisible();
   const progress = compare.getByRole('group', { name: 'Table 2 queue' });
-  await expect(progress).toContainText(`Table 2 queue on ${DEMO}: 33 of 33 runs done (complete); 4s per run.`);
-  await expect(progress.getByRole('progressbar', { name: 'Table 2 queue progress' })).toHaveAttribute('aria-valuenow', '33');
+  await expect(progress).toContainText(`Table 2 queue on ${DEMO}: 36 of 36 runs done (complete); 4s per run.`);
+  await expect(progress.getByRole('progressbar', { name: 'Table 2 queue progress' })).toHaveAttribute('aria-valuenow', '36');
   await expect(table.locator('thead')).toContainText(DEMO);
   await expect(row('bmm').locator('td').nth(5)).toHaveText('51.0 ± 1.0 (3)');
 
   // After a reload the queue and its progress are still there.
   await page.reload();
   await waitForStatus(page, /^Ready/, 180_000);
-  await expect(progress).toContainText(`33 of 33 runs done (complete)`, { timeout: 60_000 });
+  await expect(progress).toContainText(`36 of 36 runs done (complete)`, { timeout: 60_000 });
   await progress.getByRole('button', { name: 'Forget queue' }).click();
   await expect(progress).toHaveCount(0);
   expect(problems).toEqual([]);

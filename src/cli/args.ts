@@ -132,7 +132,7 @@ const TRAIN_OPTIONS = {
   config: { type: 'string', help: 'start from this run config ({"format":"bmm-lab-run",...}); flags override it', value: 'RUN.json' },
   dataset: { type: 'string', help: 'dataset: demo (the built-in synthetic set; the default)', value: 'NAME' },
   data: { type: 'string', help: 'a dataset pack (a folder with pack.json; input sizes come from it) or a dataset folder in any layout the lab reads', value: 'DIR' },
-  trace: { type: 'string', help: 'write one JSON object per optimisation step (indices, loss, perm, lambda, m, weak, coef, blend), and FILE.run.json', value: 'FILE.jsonl' },
+  trace: { type: 'string', help: 'write one JSON object per optimisation step (indices, loss, perm, lambda, m, weak, coef, blend, greedy), and FILE.run.json', value: 'FILE.jsonl' },
   weights: { type: 'string', help: 'start from these weights (lab export or PyTorch state_dict)', value: 'FILE.safetensors' },
   'teacher-audio': { type: 'string', help: "method umt: the audio teacher, an audio-only run's exported weights", value: 'A.safetensors' },
   'teacher-visual': { type: 'string', help: "method umt: the visual teacher, a visual-only run's exported weights", value: 'V.safetensors' },

@@ -258,7 +258,7 @@ describe('bmm-lab train --data and --trace', () => {
       [1, 1],
       [1, 2],
     ]);
-    expect(Object.keys(erm[0])).toEqual(['epoch', 'step', 'indices', 'loss', 'perm', 'lambda', 'm', 'weak', 'coef', 'blend']);
+    expect(Object.keys(erm[0])).toEqual(['epoch', 'step', 'indices', 'loss', 'perm', 'lambda', 'm', 'weak', 'coef', 'blend', 'greedy']);
     expect(erm.flatMap((s) => s.indices).sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 96 }, (_, i) => i));
     expect(erm.every((s) => s.perm === null && s.lambda === null && s.m === null && s.weak === null && s.coef === null && s.loss > 0)).toBe(true);
 
@@ -288,6 +288,17 @@ describe('bmm-lab train --data and --trace', () => {
       expect(Math.max(s.coef.audio, s.coef.visual)).toBe(1);
       expect(Math.min(s.coef.audio, s.coef.visual)).toBeGreaterThan(0);
     }
+    expect(erm.every((s) => s.greedy === null)).toBe(true);
+
+    // Greedy with epsilon 0 from the first epoch: d after step 0 starts a one-step window, step 1 holds, step 2 measures again.
+    const greedy = await run('greedy', ['--epochs', '1', '--greedy.epsilon', '0', '--greedy.window', '1', '--greedy.start', '0']);
+    expect(greedy.map((s) => [s.greedy.hold === null, typeof s.greedy.dBDR])).toEqual([
+      [true, 'number'],
+      [false, 'object'],
+      [true, 'number'],
+    ]);
+    expect(greedy[1].greedy.hold).toBe(greedy[0].greedy.dBDR > 0 ? 'audio' : 'visual');
+    expect(greedy[1].greedy.dBDR).toBeNull();
   });
 
   it('takes the input sizes from the pack and refuses a flag that disagrees', async () => {

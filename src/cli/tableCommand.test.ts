@@ -38,7 +38,7 @@ describe('bmm-lab table', () => {
     expect(text).toContain('| Concat | 50.5 ± 0.7 (2) | 50.5 ± 0.7 (2) | 40.5 ± 0.7 (2) | 30.5 ± 0.7 (2) | 60.62 |');
     expect(text).toContain('| Concat + B-MM | 70.0 (1) | 70.0 (1) | 60.0 (1) | 50.0 (1) | 69.22 |');
     expect(text).toContain('| Concat + G-Blending | – | – | – | – | 67.34 |');
-    expect(text).toContain('| Concat + Greedy (not in the lab) | – | – | – | – | 66.13 |');
+    expect(text).toContain('| Concat + ATF (not in the lab) | – | – | – | – | 64.25 |');
     expect(text).toContain('best: best test epoch (no validation split: optimistic)');
     expect(io.errors).toEqual([]);
   });

@@ -49,7 +49,7 @@ describe('the config derived from the settings table', () => {
     expectTypeOf<TrainConfig['bmm']['coef']>().toEqualTypeOf<'tanh(beta*(r-1))' | 'tanh(beta*r)'>();
     expectTypeOf<TrainConfig['stepLr']>().toEqualTypeOf<{ step: number; gamma: number } | null>();
     expectTypeOf<TrainConfig['augment']>().toEqualTypeOf<boolean>();
-    expectTypeOf<TrainConfig['method']>().toEqualTypeOf<'erm' | 'mm' | 'bmm' | 'ogm-ge' | 'audio-only' | 'visual-only' | 'mmpareto' | 'agm' | 'pmr' | 'umt' | 'gblend'>();
+    expectTypeOf<TrainConfig['method']>().toEqualTypeOf<'erm' | 'mm' | 'bmm' | 'ogm-ge' | 'audio-only' | 'visual-only' | 'mmpareto' | 'agm' | 'pmr' | 'umt' | 'gblend' | 'greedy'>();
   });
 
   it('declares each path once, with a default its own check accepts', () => {
@@ -130,7 +130,7 @@ describe('validateConfig', () => {
   };
 
   it('names the first bad setting by path and what it accepts', () => {
-    expect(bad({ ...DEFAULT_CONFIG, method: 'sgd' })).toEqual(['method', 'method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend']);
+    expect(bad({ ...DEFAULT_CONFIG, method: 'sgd' })).toEqual(['method', 'method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend, greedy']);
     expect(bad({ ...DEFAULT_CONFIG, epochs: 0 })).toEqual(['epochs', 'epochs must be an integer >= 1, got 0']);
     expect(bad({ ...DEFAULT_CONFIG, lr: 0 })).toEqual(['lr', 'lr must be a number > 0, got 0']);
     expect(bad({ ...DEFAULT_CONFIG, width: 5 })).toEqual(['width', 'width must be a number > 0 and <= 4, got 5']);

@@ -257,6 +257,9 @@ export function validateConfig(config: TrainConfig, trainSize?: number): TrainCo
   if (config.unimodal === 'half-bias' && !HALF_BIAS_FUSIONS.includes(config.fusion)) {
     throw new ConfigError('unimodal', `unimodal half-bias is defined for ${HALF_BIAS_FUSIONS.join(', ')} fusion, not ${config.fusion}; use zero or mean`);
   }
+  if (config.method === 'greedy' && config.microBatch > 0 && config.microBatch < config.batch) {
+    throw new ConfigError('microBatch', 'method greedy does not support micro-batches (its MMTM running means and learning speeds are per step): unset microBatch');
+  }
   if (config.method === 'gblend' && !(config.valSplit > 0)) {
     throw new ConfigError('valSplit', 'method gblend measures its loss weights on validation clips held out of the training split; set valSplit (e.g. 0.1)');
   }

@@ -114,8 +114,9 @@ export interface StepEstimate {
  * from 0 within the epoch; `indices` the batch's clips in batch order, as positions in the training split; `loss`
  * the value minimised; `perm` the mixing permutation (x[perm] is each row's partner); `lambda` MM's lambda (or
  * B-MM's Beta draw); `m` and `weak` B-MM's strength and mixed modality; `coef` OGM's coefficients (PMR's beta
- * and lambda); `blend` G-Blending's loss weights of the audio, visual and fused heads. Fields a method does not use
- * are null.
+ * and lambda); `blend` G-Blending's loss weights of the audio, visual and fused heads; `greedy` Greedy's modality
+ * whose MMTM gates were held at their running mean in this step (or null) and the d_BDR computed after its backward
+ * (null within a re-balancing window). Fields a method does not use are null.
  */
 export interface StepRecord {
   epoch: number;
@@ -128,6 +129,7 @@ export interface StepRecord {
   weak: 'audio' | 'visual' | null;
   coef: { audio: number; visual: number } | null;
   blend: { audio: number; visual: number; fused: number } | null;
+  greedy: { hold: 'audio' | 'visual' | null; dBDR: number | null } | null;
 }
 
 /** Features of a sample of clips for the UMAP maps; row-major [n, dim]. */

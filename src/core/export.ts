@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FusionName, MethodName, PresetName } from './config';
 import { FUSIONS } from './config';
 import type { ModelOptions } from './model';
-import { modelParamSpecs } from './model';
+import { methodHasMmtm, modelParamSpecs } from './model';
 import { KIND_CHANNELS, legacyPair, MODALITY_PAIRS, samePair, supportedPair, type ModalityKind, type ModalityPair } from './modalities';
 import type { ParamSpec } from './params';
 import { decodeSafetensors, encodeSafetensors, toFloat32Array, int64ToNumbers, type DecodedTensor, type NamedTensor } from './safetensors';
@@ -104,7 +104,7 @@ export function branchInputShape(kind: ModalityKind, c: { audioHeight: number; a
 
 /** Model options implied by the metadata (and its shapes). */
 export function modelOptionsFromMetadata(meta: WeightsMetadata): ModelOptions {
-  return { numClasses: meta.classNames.length, fusion: meta.fusion, width: meta.width, modalities: meta.modalities };
+  return { numClasses: meta.classNames.length, fusion: meta.fusion, width: meta.width, modalities: meta.modalities, ...(methodHasMmtm(String(meta.method)) ? { mmtm: true } : {}) };
 }
 
 /** Encodes the model's weights as safetensors bytes. */

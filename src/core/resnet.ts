@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNorm, BN_MOMENTUM, conv2d, maxPool } from './ops';
+import type { MmtmControl } from './mmtm';
 import { scaledChannels, type ParamSpec, type ParamStore } from './params';
 
 export const RESNET_BASE_WIDTHS = [64, 128, 256, 512] as const;
@@ -74,6 +75,8 @@ export interface ForwardOptions {
   bnUpdates?: BnUpdate[];
   /** Receives every layer's output by name (shape tests, debugging). */
   taps?: Map<string, tf.Tensor4D>;
+  /** The MMTM blocks' hold and gate records in a training forward (method greedy, mmtm.ts). */
+  mmtm?: MmtmControl;
 }
 
 function bn(params: ParamStore, name: string, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
@@ -95,24 +98,36 @@ function conv(params: ParamStore, name: string, x: tf.Tensor4D, stride: number, 
   return conv2d(x, params.get(`${name}.weight`) as unknown as tf.Tensor4D, stride, pad, inputGradient);
 }
 
-/** Runs one encoder on NHWC images; returns the final feature map [N, h, w, 512*width]. */
-export function resnetForward(params: ParamStore, prefix: string, width: number, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
-  const tap = (name: string, t: tf.Tensor4D) => {
-    if (opts.taps) opts.taps.set(name, tf.keep(t));
-    return t;
-  };
+/** conv1 -> BN -> ReLU -> maxpool of one encoder on NHWC images. */
+export function resnetStem(params: ParamStore, prefix: string, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
   // The input is data: no gradient with respect to it is needed.
-  let h = tap(`${prefix}.conv1`, conv(params, `${prefix}.conv1`, x, 2, 3, false));
+  let h = tap(opts, `${prefix}.conv1`, conv(params, `${prefix}.conv1`, x, 2, 3, false));
   h = tf.relu(bn(params, `${prefix}.bn1`, h, opts));
-  h = tap(`${prefix}.maxpool`, maxPool(h, 3, 2, 1, true));
-  for (const b of blockLayouts(prefix, width)) {
+  return tap(opts, `${prefix}.maxpool`, maxPool(h, 3, 2, 1, true));
+}
+
+/** layer`k` (1..4, two BasicBlocks) of one encoder. */
+export function resnetLayer(params: ParamStore, prefix: string, width: number, k: number, h: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
+  for (const b of blockLayouts(prefix, width).filter((l) => l.name.startsWith(`${prefix}.layer${k}.`))) {
     let y = conv(params, `${b.name}.conv1`, h, b.stride, 1);
     y = tf.relu(bn(params, `${b.name}.bn1`, y, opts));
     y = conv(params, `${b.name}.conv2`, y, 1, 1);
     y = bn(params, `${b.name}.bn2`, y, opts);
     const shortcut = b.downsample ? bn(params, `${b.name}.downsample.1`, conv(params, `${b.name}.downsample.0`, h, b.stride, 0), opts) : h;
-    h = tap(b.name, tf.relu(tf.add(y, shortcut)) as tf.Tensor4D);
+    h = tap(opts, b.name, tf.relu(tf.add(y, shortcut)) as tf.Tensor4D);
   }
+  return h;
+}
+
+function tap(opts: ForwardOptions, name: string, t: tf.Tensor4D): tf.Tensor4D {
+  if (opts.taps) opts.taps.set(name, tf.keep(t));
+  return t;
+}
+
+/** Runs one encoder on NHWC images; returns the final feature map [N, h, w, 512*width]. */
+export function resnetForward(params: ParamStore, prefix: string, width: number, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
+  let h = resnetStem(params, prefix, x, opts);
+  for (let k = 1; k <= RESNET_BASE_WIDTHS.length; k++) h = resnetLayer(params, prefix, width, k, h, opts);
   return h;
 }
 

@@ -153,7 +153,7 @@ describe('buildResultsTable', () => {
     expect(t.rows.filter((r) => !r.inLab).map((r) => r.method)).toEqual([...MISSING_METHODS]);
     expect(t.rows.find((r) => r.method === 'gblend')!.paper[0]?.acc).toBe(67.34);
     expect(tableToMarkdown(t)).toContain('| Concat + G-Blending | – | – | – | – | 67.34 |');
-    expect(tableToMarkdown(t)).toContain('| Concat + Greedy (not in the lab) | – | – | – | – | 66.13 |');
+    expect(tableToMarkdown(t)).toContain('| Concat + ATF (not in the lab) | – | – | – | – | 64.25 |');
     expect(tableToMarkdown(t)).toContain('| Concat + UMT | – | – | – | – | 65.46 |');
     // Nothing on the demo alone: it is none of the paper's datasets.
     expect(buildResultsTable([SMALL[3]]).rows.map((r) => r.label)).toEqual(['Concat']);

@@ -24,7 +24,7 @@ import { loadTeacher, type Teachers } from './methods/umt';
 import { defaultEpochReport, softCrossEntropy, type EpochTotals } from './methods/method';
 import { classFeatureMeans } from './methods/pmr';
 import { runResults } from './results';
-import { AVModel } from './model';
+import { AVModel, methodHasMmtm } from './model';
 import { Adam, stepLr } from './optimizer';
 import { bnStatsBatches, recomputeBnStats } from './preciseBn';
 import type { BnUpdate } from './resnet';
@@ -129,7 +129,7 @@ export class TrainingSession {
     this.onStep = options.onStep;
     this.rng = new Rng(config.seed);
     this.model = new AVModel(
-      { numClasses: dataset.classNames.length, fusion: config.fusion, width: config.width, modalities: dataset.modalities },
+      { numClasses: dataset.classNames.length, fusion: config.fusion, width: config.width, modalities: dataset.modalities, ...(methodHasMmtm(config.method) ? { mmtm: true } : {}) },
       this.rng.fork(),
     );
     const trainable = new Map<string, tf.Variable>();
@@ -392,6 +392,7 @@ export class TrainingSession {
         ...result.mixing,
         coef: this.method.stepCoefficients?.(result.aux) ?? null,
         blend: this.method.stepBlend?.() ?? null,
+        greedy: this.method.stepGreedy?.() ?? null,
       });
       p.position += size;
       p.batches++;

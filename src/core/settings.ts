@@ -87,15 +87,16 @@ const FAST = PRESET_SIZES.fast;
 export const SETTINGS = [
   {
     path: 'method', kind: 'enum', section: 'model', label: 'Method', default: 'bmm',
-    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr', 'umt', 'gblend'],
-    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR', umt: 'UMT', gblend: 'G-Blending' },
+    values: ['erm', 'mm', 'bmm', 'ogm-ge', 'audio-only', 'visual-only', 'mmpareto', 'agm', 'pmr', 'umt', 'gblend', 'greedy'],
+    labels: { erm: 'ERM', mm: 'MM', bmm: 'B-MM', 'ogm-ge': 'OGM-GE', 'audio-only': 'Audio only', 'visual-only': 'Visual only', mmpareto: 'MMPareto', agm: 'AGM', pmr: 'PMR', umt: 'UMT', gblend: 'G-Blending', greedy: 'Greedy' },
     help:
       'erm: plain fused cross-entropy; mm: Multimodal Mixup (features, targets); bmm: Balanced Multimodal Mixup (the weak input); ogm-ge: gradient modulation (encoder gradients; ogm.mode ogm: no noise); ' +
       'audio-only, visual-only: one encoder and its part of the head trained alone; mmpareto: per-encoder Pareto combination of the multimodal and unimodal gradients (one more forward and backward pass); ' +
       'agm: per-encoder gradient coefficients from Shapley-style unimodal responses (2 extra forward passes); ' +
       'pmr: loss plus the weak modality’s cross-entropy against class prototypes (a prototype pass over the training set per epoch); ' +
       'umt: loss plus the distance of each encoder’s feature to a frozen unimodal teacher’s (an audio-only and a visual-only run; one teacher forward pass each per step); ' +
-      'gblend: loss = weighted sum of the audio, visual and fused cross-entropies, the weights from each head’s overfitting-to-generalisation ratio on validation clips (needs valSplit; every gblend.superEpoch epochs, 3 x that many probe epochs on copies of the model)',
+      'gblend: loss = weighted sum of the audio, visual and fused cross-entropies, the weights from each head’s overfitting-to-generalisation ratio on validation clips (needs valSplit; every gblend.superEpoch epochs, 3 x that many probe epochs on copies of the model)' +
+      '; greedy: MMTM blocks couple the encoders after layer2-4; when the modalities’ conditional learning speeds part by more than greedy.epsilon, one modality’s MMTM gates are held at their running mean for greedy.window steps (inputs to the encoders’ later layers; one pass over the weights and gradients per step)',
   },
   {
     path: 'fusion', kind: 'enum', section: 'model', label: 'Fusion', default: 'concat',
@@ -211,6 +212,18 @@ export const SETTINGS = [
   {
     path: 'gblend.superEpoch', kind: 'number', section: 'training', label: 'G-Blending super-epoch', default: 10, integer: true, min: 2, methods: ['gblend'],
     help: 'Loss weights: measured before the first epoch and every this many epochs, each head probe-trained this many epochs on a copy of the model (BalanceBenchmark: super_epoch 10)',
+  },
+  {
+    path: 'greedy.epsilon', kind: 'number', section: 'training', label: 'Greedy epsilon', default: 0.01, min: 0, step: 0.005, methods: ['greedy'],
+    help: 'Re-balancing starts when |d_BDR|, the gap between the modalities’ log10 conditional learning speeds, exceeds this (the authors’ code: 0.01)',
+  },
+  {
+    path: 'greedy.window', kind: 'number', section: 'training', label: 'Greedy window', default: 5, integer: true, min: 1, methods: ['greedy'],
+    help: 'Steps of each re-balancing window, with the caring modality’s MMTM gates held at their running mean (the authors’ code: curation_windowsize 5)',
+  },
+  {
+    path: 'greedy.start', kind: 'number', section: 'training', label: 'Greedy start epoch', default: 1, integer: true, min: 0, methods: ['greedy'],
+    help: 'First epoch (0-based) that may re-balance; the learning speeds are summed from the first step (the authors’ code: starting_epoch 2 of 1-based epochs)',
   },
   { path: 'width', kind: 'number', section: 'inputs', label: 'Width multiplier', default: FAST.width, minExclusive: 0, max: 4, step: 0.125, help: 'Channels of both ResNet-18 encoders: 1 = 64..512' },
   { path: 'audioHeight', kind: 'number', section: 'inputs', label: 'Spectrogram H', default: FAST.audioHeight, integer: true, min: 8, help: 'Frequency bins of the audio encoder’s input' },

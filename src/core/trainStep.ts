@@ -34,6 +34,7 @@ async function readStep(report: tf.Tensor, auxKeys: string[], method: TrainingMe
   report.dispose();
   const auxValues: Record<string, number> = {};
   auxKeys.forEach((k, i) => (auxValues[k] = values[2 + i]));
+  method.endStep?.(auxValues);
   return {
     loss: values[0],
     correct: values[1],

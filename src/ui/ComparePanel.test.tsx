@@ -42,10 +42,10 @@ describe('ComparePanel (server-rendered markup)', () => {
     expect(html).toContain('<th scope="col" class="paper" style="font-style:italic" title="The published number, not a run of this lab">paper</th>');
     expect(html).toMatch(/<tr data-method="erm"><th scope="row">Concat<\/th><td[^>]*>55.0 ± 7.1 \(2\)<\/td>/);
     expect(html).toMatch(/<td class="paper"[^>]*>60.62<\/td>/);
-    expect(html).toMatch(/<tr class="missing" data-method="greedy"><th scope="row">Concat \+ Greedy<span class="hint"> \(not in the lab\)<\/span><\/th>/);
+    expect(html).toMatch(/<tr class="missing" data-method="atf"><th scope="row">Concat \+ ATF<span class="hint"> \(not in the lab\)<\/span><\/th>/);
     expect(html).toContain('>Reproduce Table 2 on this dataset</button>');
     expect(html).toContain('>Export as torchrun script</button>');
-    expect(html).toMatch(/33<!-- --> runs on <!-- -->Demo \(synthetic audio-visual\)/);
+    expect(html).toMatch(/36<!-- --> runs on <!-- -->Demo \(synthetic audio-visual\)/);
     expect(html).toContain('With 2 epochs B-MM never leaves its 5-epoch warm-up (it trains as ERM); the paper trains 60.');
     for (const f of ['CSV', 'Markdown', 'LaTeX']) expect(html).toContain(`<button type="button" class="small">Table <!-- -->${f}</button>`);
   });

@@ -36,9 +36,9 @@ describe('the Table 2 queue through the sweep runner', () => {
     const configs = table2Queue(state().config);
     const queue = storedQueue(state().datasetId, 'Demo (synthetic audio-visual)', configs, 0);
     controller.runSweep(configs, { teachersFromRuns: true });
-    expect(state().sweep?.configs).toHaveLength(33);
+    expect(state().sweep?.configs).toHaveLength(36);
 
-    // Once the first run is done: 1 of 33, and a total ETA from its time.
+    // Once the first run is done: 1 of 36, and a total ETA from its time.
     await until('first run', () => Object.values(state().runs).some((r) => r.status === 'done'), 20_000);
     const live = liveProgress(state(), Date.now());
     const mid = queueProgress(queue, Object.values(state().runs), { runId: state().session.runId, eta: live?.eta ?? null, epochSeconds: live?.epochSeconds ?? null });
@@ -48,9 +48,9 @@ describe('the Table 2 queue through the sweep runner', () => {
 
     await until('queue finished', () => state().sweep === null && state().session.state === 'done', 60_000);
     const runs = Object.values(state().runs);
-    expect(runs).toHaveLength(33);
+    expect(runs).toHaveLength(36);
     const done = queueProgress(queue, runs);
-    expect([done.done, done.total, done.eta]).toEqual([33, 33, 0]);
+    expect([done.done, done.total, done.eta]).toEqual([36, 36, 0]);
     expect(state().notices.some((n) => /skipped/.test(n.text))).toBe(false);
     // The unimodal runs kept their weights (UMT's teachers); no other run did.
     expect(runs.filter((r) => r.weightsStored).map((r) => `${r.config.method} ${r.config.seed}`).sort()).toEqual(
@@ -63,6 +63,7 @@ describe('the Table 2 queue through the sweep runner', () => {
       ['Concat + UMT', [0, 1, 2]],
       ['Concat + PMR', [0, 1, 2]],
       ['Concat + OGM-GE', [0, 1, 2]],
+      ['Concat + Greedy', [0, 1, 2]],
       ['Concat + MM', [0, 1, 2]],
       ['Concat + B-MM', [0, 1, 2]],
       ['Concat + AGM', [0, 1, 2]],
@@ -72,7 +73,7 @@ describe('the Table 2 queue through the sweep runner', () => {
     ]);
     // Pressed again, nothing is left to train.
     controller.runSweep(configs, { teachersFromRuns: true });
-    expect(state().notices.at(-1)?.text).toBe('All 33 runs of this sweep are already done on this dataset; nothing to train.');
+    expect(state().notices.at(-1)?.text).toBe('All 36 runs of this sweep are already done on this dataset; nothing to train.');
     controller.dispose();
   }, 90_000);
 });

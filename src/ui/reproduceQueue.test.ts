@@ -11,17 +11,17 @@ const base = makeConfig({ preset: 'tiny', method: 'visual-only', fusion: 'gated'
 describe('table2Queue', () => {
   it('lists every Table 2 method the lab has (and AGM, MMPareto), the unimodal runs, then UMT x seeds 0-2, seeds outermost', () => {
     const q = table2Queue(base);
-    expect(q).toHaveLength(33);
+    expect(q).toHaveLength(36);
     expect(q.map((c) => queueEntryLabel(c, AUDIO_RGB))).toEqual(
       [0, 1, 2].flatMap((s) =>
-        ['Concat', 'Concat + G-Blending', 'Concat + PMR', 'Concat + OGM-GE', 'Concat + MM', 'Concat + B-MM', 'Concat + AGM', 'Concat + MMPareto', 'Concat + Audio only', 'Concat + RGB only', 'Concat + UMT'].map(
+        ['Concat', 'Concat + G-Blending', 'Concat + PMR', 'Concat + OGM-GE', 'Concat + Greedy', 'Concat + MM', 'Concat + B-MM', 'Concat + AGM', 'Concat + MMPareto', 'Concat + Audio only', 'Concat + RGB only', 'Concat + UMT'].map(
           (l) => `${l} seed ${s}`,
         ),
       ),
     );
     // The unimodal entries by the dataset's pair; without one, by branch.
-    expect(queueEntryLabel(q[8], RGB_FLOW)).toBe('Concat + RGB only seed 0');
-    expect(queueEntryLabel(q[9])).toBe('Concat + Second branch only seed 0');
+    expect(queueEntryLabel(q[9], RGB_FLOW)).toBe('Concat + RGB only seed 0');
+    expect(queueEntryLabel(q[10])).toBe('Concat + Second branch only seed 0');
   });
 
   it('trains each seed\'s UMT after its teachers: that seed\'s audio-only and visual-only entries', () => {
@@ -59,6 +59,7 @@ describe('table2Queue', () => {
     expect(getSetting(of('agm'), 'agm.alpha')).toBe(0.1);
     expect(getSetting(of('mmpareto'), 'mmpareto.gamma')).toBe(1.5);
     expect(getSetting(of('gblend'), 'gblend.superEpoch')).toBe(10);
+    expect([getSetting(of('greedy'), 'greedy.epsilon'), getSetting(of('greedy'), 'greedy.window'), getSetting(of('greedy'), 'greedy.start')]).toEqual([0.01, 5, 1]);
     // UMT at the lab's default alpha, its teachers with the shared settings and no method settings of their own.
     expect(getSetting(of('umt'), 'umt.alpha')).toBe(1);
     for (const m of ['audio-only', 'visual-only', 'umt']) expect([of(m).fusion, of(m).lr, of(m).weightDecay, of(m).unimodal, of(m).valSplit]).toEqual(['concat', 1e-3, 1e-4, 'zero', 0.1]);
@@ -93,23 +94,23 @@ describe('queueProgress', () => {
       run('imported', q[7], 'done', [30, 30], ''),
     ];
     const p = queueProgress(queue, runs, { runId: 'c', eta: 12, epochSeconds: 15 });
-    expect([p.total, p.done, p.current, p.secondsPerRun]).toEqual([33, 3, 2, 40]);
+    expect([p.total, p.done, p.current, p.secondsPerRun]).toEqual([36, 3, 2, 40]);
     expect(p.states.slice(0, 4)).toEqual(['done', 'done', 'running', 'waiting']);
     expect(p.states[7]).toBe('done');
-    // 12 s left of the live run, then 29 runs at 40 s.
-    expect(p.eta).toBe(12 + 29 * 40);
+    // 12 s left of the live run, then 32 runs at 40 s.
+    expect(p.eta).toBe(12 + 32 * 40);
   });
 
   it('before any run finishes, estimates a run from the live one; done means 0', () => {
     const p = queueProgress(queue, [run('c', q[0], 'running', [])], { runId: 'c', eta: 40, epochSeconds: 25 });
-    expect([p.done, p.current, p.eta]).toEqual([0, 0, 40 + 32 * 50]);
+    expect([p.done, p.current, p.eta]).toEqual([0, 0, 40 + 35 * 50]);
     expect(queueProgress(queue, []).eta).toBeNull();
     expect(queueProgress(queue, q.map((c, i) => run(`r${i}`, c, 'done', [1, 2]))).eta).toBe(0);
   });
 
   it('is kept as JSON and read back; anything else is dropped', () => {
     const back = parseStoredQueue(JSON.stringify(queue));
-    expect(back?.configs).toHaveLength(33);
+    expect(back?.configs).toHaveLength(36);
     expect(back?.datasetName).toBe('CREMA-D');
     expect(parseStoredQueue('{"format":"other"}')).toBeNull();
     expect(parseStoredQueue('not json')).toBeNull();

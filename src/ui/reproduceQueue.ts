@@ -43,6 +43,8 @@ export const TABLE2_METHODS: readonly { row: RowMethod; method: MethodName; sett
   { row: 'gblend', method: 'gblend', settings: [['gblend.superEpoch', 10]] },
   { row: 'pmr', method: 'pmr', settings: [['pmr.alpha', 0.1], ['pmr.momentum', 0.5]] },
   { row: 'ogm-ge', method: 'ogm-ge', settings: [['ogm.mode', 'ogm-ge'], ['ogm.alpha', 0.8], ['ogm.start', 0], ['ogm.end', 50]] },
+  // Greedy as its authors' code runs it (epsilon 0.01, curation window 5, from the second epoch).
+  { row: 'greedy', method: 'greedy', settings: [['greedy.epsilon', 0.01], ['greedy.window', 5], ['greedy.start', 1]] },
   { row: 'mm', method: 'mm', settings: [['mm.alpha', 0.5]] },
   {
     row: 'bmm',

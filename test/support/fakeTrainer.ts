@@ -38,7 +38,7 @@ const DEFAULTS = {
   exportBytes: (_config: TrainConfig): Uint8Array => new Uint8Array([1, 2, 3]),
 };
 
-const METHOD_BONUS: Record<TrainConfig['method'], number> = { erm: 0, mm: 0.02, bmm: 0.05, 'ogm-ge': 0.04, 'audio-only': -0.1, 'visual-only': -0.15, mmpareto: 0.04, agm: 0.03, pmr: 0.03, umt: 0.03, gblend: 0.02 };
+const METHOD_BONUS: Record<TrainConfig['method'], number> = { erm: 0, mm: 0.02, bmm: 0.05, 'ogm-ge': 0.04, 'audio-only': -0.1, 'visual-only': -0.15, mmpareto: 0.04, agm: 0.03, pmr: 0.03, umt: 0.03, gblend: 0.02, greedy: 0.01 };
 
 /** Deterministic test accuracy of an epoch: grows with epochs, shifted by method and seed. */
 export function fakeTestAcc(config: TrainConfig, epoch: number): number {

@@ -4,6 +4,7 @@ import { createAgm } from './agm';
 import { createBmm } from './bmm';
 import { createErm } from './erm';
 import { createGblend } from './gblend';
+import { createGreedy } from './greedy';
 import type { MethodContext, MethodFactory, TrainingMethod } from './method';
 import { createMm } from './mm';
 import { createMmPareto } from './mmpareto';
@@ -24,6 +25,7 @@ export const METHOD_FACTORIES: Record<MethodName, MethodFactory> = {
   pmr: createPmr,
   umt: createUmt,
   gblend: createGblend,
+  greedy: createGreedy,
 };
 
 export function createMethod(config: TrainConfig, context: MethodContext = {}): TrainingMethod {

@@ -96,6 +96,12 @@ export interface EpochProbe {
   interrupted(): boolean;
 }
 
+/** What a Greedy step held and the d_BDR it computed (methods/greedy.ts), for the step trace. */
+export interface StepGreedy {
+  hold: 'audio' | 'visual' | null;
+  dBDR: number | null;
+}
+
 /** The loss weight of each head of a step (G-Blending), for the step trace. */
 export interface StepBlend {
   audio: number;
@@ -126,6 +132,10 @@ export interface TrainingMethod {
   stepGradients?(model: AVModel, batch: Batch, rng: Rng, pass: GradientPass): StepGradients;
   /** Optionally rewrites gradients (keyed by parameter name) after backprop; runs inside tf.tidy. */
   modulateGradients?(grads: Map<string, tf.Tensor>, aux: Record<string, tf.Tensor>, rng: Rng): Map<string, tf.Tensor>;
+  /** Optionally sees the step's read-back aux values once the step is done (Greedy's re-balancing schedule). */
+  endStep?(auxValues: Record<string, number>): void;
+  /** The step's held modality and d_BDR, for the step trace (Greedy); absent or null: none. */
+  stepGreedy?(): StepGreedy | null;
   /** The value reported as `mix` for this batch: B-MM's m, OGM-GE's strong coefficient (from aux), else null. */
   batchMix(auxValues: Record<string, number>): number | null;
   /** The heads' loss weights of this batch, for the step trace (G-Blending); absent or null: none. */
