@@ -1,8 +1,8 @@
 /**
  * Training parity with PyTorch, step by step: the lab trains on a pack with `--augment off --trace`, PyTorch
  * (`python -m bmm_lab.replay`) replays the trace from the same start weights on the same pack, and the per-step
- * losses and every final weight tensor must agree. B-MM's m and weak modality and OGM's coefficients, which the
- * replay computes itself (its own rho pass, its own forward), must agree with the lab's too.
+ * losses and every final weight tensor must agree. B-MM's m and weak modality, OGM's coefficients and Greedy's
+ * d_BDR, which the replay computes itself (its own rho pass, its own forward), must agree with the lab's too.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,9 @@ const CASES: Case[] = [
   // that tensor's rms error: wasm 2.4e-7, cpu 3.8e-7, PyTorch float32 3.5e-7). wasm steps that one weight the other way:
   // step 1's loss leaves PyTorch's by 1.8e-4, as PyTorch float64 with that step flipped does (1.694291, the lab's).
   { name: 'gblend, concat, superEpoch 2, valSplit 0.2', args: ['--method', 'gblend', '--gblend.superEpoch', '2', '--valSplit', '0.2', '--backend', 'cpu'], lossSteps: 8, weightBound: 1e-3 },
+  // Greedy: MMTM blocks in the model; from epoch 2 (start 1) its windows of 2 steps hold one modality's gates at
+  // their running mean. The replay takes each step's hold from the trace and computes its own d_BDR.
+  { name: 'greedy, concat, window 2', args: ['--method', 'greedy', '--greedy.window', '2'], lossSteps: 10, weightBound: 1e-3 },
   // The second pair of kinds: RGB frames in audio_net, flow in visual_net (3 and 2 input channels, both [B, T, S, S, C]).
   { name: 'bmm, concat, RGB + flow, warm-up 1', args: ['--method', 'bmm', '--bmm.warmup', '1'], lossSteps: 10, weightBound: 1e-3, pack: 'rgb-flow' },
   { name: 'bmm, sum, warm-up 1, micro-batches of 8', args: ['--method', 'bmm', '--fusion', 'sum', '--bmm.warmup', '1', '--batch', '16', '--microBatch', '8', '--epochs', '4', '--backend', 'cpu'], lossSteps: 12, weightBound: 1e-3 },
@@ -179,6 +182,14 @@ describe('training parity with PyTorch (trace + replay)', () => {
         }
       }
       if (c.name.startsWith('bmm')) expect(lab.some((s) => s.m !== null && s.m > 0), `${c.name} mixed`).toBe(true);
+      if (c.name.startsWith('greedy')) {
+        expect(lab.some((s) => s.greedy.hold !== null), `${c.name}: some step holds`).toBe(true);
+        for (let i = 0; i < lab.length; i++) {
+          expect(torch[i].greedy.hold, `${c.name}: hold of step ${i}`).toBe(lab[i].greedy.hold);
+          if (lab[i].greedy.dBDR === null) expect(torch[i].greedy.dBDR, `${c.name}: d_BDR of step ${i}`).toBeNull();
+          else expect(Math.abs(torch[i].greedy.dBDR - lab[i].greedy.dBDR), `${c.name}: d_BDR of step ${i}: lab ${lab[i].greedy.dBDR}, PyTorch ${torch[i].greedy.dBDR}`).toBeLessThan(1e-3);
+        }
+      }
 
       const a = decodeSafetensors(readFileSync(final)).tensors;
       const b = decodeSafetensors(readFileSync(replayed)).tensors;

@@ -1,7 +1,9 @@
 /**
  * Adam exactly as PyTorch's `torch.optim.Adam` with `weight_decay` (L2 added to the gradient, not AdamW):
  * g += wd * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
- * Its state (step count, m and v per parameter) is plain data for checkpoints. Plus PyTorch's StepLR schedule.
+ * As PyTorch, t counts each parameter's own updates: a parameter without a gradient in a step (Greedy's held MMTM
+ * gates) is skipped, m and v untouched, and its t does not advance. Its state (step count, m and v per parameter,
+ * and the parameters whose t differs from the step count) is plain data for checkpoints. Plus PyTorch's StepLR schedule.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StepLrOptions } from './config';
@@ -16,12 +18,16 @@ export interface AdamOptions {
 
 export interface AdamState {
   step: number;
+  /** Each parameter's own update count where it differs from `step` (absent: every one's is `step`). */
+  paramSteps?: Record<string, number>;
   m: Record<string, Float32Array>;
   v: Record<string, Float32Array>;
 }
 
 export class Adam {
   private step = 0;
+  /** Each parameter's updates so far (PyTorch's per-parameter `step`). */
+  private readonly counts = new Map<string, number>();
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
   lr: number;
@@ -46,13 +52,15 @@ export class Adam {
   apply(grads: Map<string, tf.Tensor>): void {
     this.step++;
     const { beta1, beta2, eps, weightDecay } = this.options;
-    const bc1 = 1 - Math.pow(beta1, this.step);
-    const bc2 = 1 - Math.pow(beta2, this.step);
-    const stepSize = this.lr / bc1;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         let g = grads.get(name);
         if (!g) continue;
+        const t = (this.counts.get(name) ?? 0) + 1;
+        this.counts.set(name, t);
+        const bc1 = 1 - Math.pow(beta1, t);
+        const bc2 = 1 - Math.pow(beta2, t);
+        const stepSize = this.lr / bc1;
         if (weightDecay !== 0) g = tf.add(g, tf.mul(p, weightDecay));
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
@@ -73,11 +81,13 @@ export class Adam {
       m[name] = (await this.m.get(name)!.data()) as Float32Array;
       v[name] = (await this.v.get(name)!.data()) as Float32Array;
     }
-    return { step: this.step, m, v };
+    const differing = [...this.params.keys()].filter((n) => (this.counts.get(n) ?? 0) !== this.step);
+    return { step: this.step, m, v, ...(differing.length ? { paramSteps: Object.fromEntries(differing.map((n) => [n, this.counts.get(n) ?? 0])) } : {}) };
   }
 
   setState(state: AdamState): void {
     this.step = state.step;
+    for (const name of this.params.keys()) this.counts.set(name, state.paramSteps?.[name] ?? state.step);
     for (const [name, p] of this.params) {
       const m = state.m[name];
       const v = state.v[name];
