@@ -6,7 +6,8 @@ branches; absent in older checkpoints), "train_size", "test_size",
 schedule and the epoch it is at), "rng" (the trainer's numpy generator, the OGM-GE noise generator, torch's CPU and
 CUDA generators), "metrics" (one dict per epoch, ``report.py``), "rho_history", "bmm" (the last epoch's plan),
 "unimodal_means" (the training-set feature means of unimodal = mean, or None), "method_state" (AGM's running
-means, PMR's prototypes, G-Blending's weights, or None; absent in older checkpoints)}``. Written to a temporary file and
+means, PMR's prototypes, G-Blending's weights, Greedy's gate means, step count, sums of learning speeds and window,
+or None; absent in older checkpoints)}``. Written to a temporary file and
 renamed, so a run killed while writing keeps the previous one. As ``checkCheckpoint`` in ``src/core/checkpoint.ts``,
 a checkpoint is refused for another model, another config or another dataset, naming the file and the first
 difference.

@@ -18,6 +18,7 @@ SETTINGS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "settin
 RUN_CONFIG_FORMAT = "bmm-lab-run"
 RUN_CONFIG_VERSION = 1
 _MISSING = ...  # JavaScript's undefined, for messages
+GREEDY_MICRO_BATCH = "method greedy does not support micro-batches (its MMTM running means and learning speeds are per step): unset microBatch"
 
 
 class ConfigError(ValueError):
@@ -232,7 +233,8 @@ def validate_config(config, train_size=None):
                 "batch %s is larger than the training set (%d clips); use at most %d" % (js_number(value), train_size, train_size),
             )
     # The rules across settings, in config.ts's order: the unimodal rows' head, OGM-GE code's half bias (a head that
-    # splits by modality), G-Blending's validation clips.
+    # splits by modality), Greedy without micro-batches (a microBatch below batch splits the batch), G-Blending's
+    # validation clips.
     method = config.get("method")
     if method in ("audio-only", "visual-only") and config.get("unimodal") != "zero":
         raise ConfigError(
@@ -245,6 +247,9 @@ def validate_config(config, train_size=None):
             "unimodal",
             "unimodal half-bias is defined for %s fusion, not %s; use zero or mean" % (", ".join(HALF_BIAS_FUSIONS), config.get("fusion")),
         )
+    micro = config.get("microBatch")
+    if method == "greedy" and _is_number(micro) and 0 < micro < config.get("batch"):
+        raise ConfigError("microBatch", GREEDY_MICRO_BATCH)
     val_split = config.get("valSplit")
     if method == "gblend" and not (_is_number(val_split) and val_split > 0):
         raise ConfigError("valSplit", "method gblend measures its loss weights on validation clips held out of the training split; set valSplit (e.g. 0.1)")

@@ -4,7 +4,8 @@
 
 IN holds ``audio``, the first branch's input, and ``visual``, the second's (PyTorch layouts, any float dtype): a
 spectrogram branch takes [N, 1, H, W], a frame branch (rgb, flow) [N, C, T, H, W]; the weights' metadata says which
-(``modalities``; so a ``["rgb","flow"]`` model takes two 5-D inputs). OUT gets
+(``modalities``; so a ``["rgb","flow"]`` model takes two 5-D inputs); a method greedy model (metadata ``method``
+greedy) has its MMTM blocks, run plainly (nothing held). OUT gets
 ``logits``, ``logits_audio`` and ``logits_visual`` as F32 [N, classes]; with --features also ``z_a``, ``z_v`` and
 ``fused``. Options for checking training too:
   --mode train       BatchNorm uses batch statistics (and updates its running averages);

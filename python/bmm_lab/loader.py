@@ -1,4 +1,5 @@
-"""Loads a model exported by the lab (safetensors with OGM-GE state-dict names, METHOD.md section 7)."""
+"""Loads a model exported by the lab (safetensors with OGM-GE state-dict names, METHOD.md section 7; a method greedy
+model also has its MMTM blocks ``mmtm2``..``mmtm4``, after the fusion module's tensors)."""
 
 import json
 
@@ -6,7 +7,7 @@ import torch
 
 from .jsformat import js_json
 from .modalities import MODALITY_CHANNELS, check_modalities, is_frames, modalities_of_old_metadata
-from .model import FUSIONS, AVClassifier
+from .model import FUSIONS, AVClassifier, method_has_mmtm
 from .safetensors_io import load_file
 
 FORMAT_VERSION = "1"
@@ -94,9 +95,10 @@ def _is_int_list(s, rank):
 
 
 def build_model(meta):
-    """An AVClassifier with the architecture described by the (string) metadata."""
+    """An AVClassifier with the architecture described by the (string) metadata: with the MMTM blocks (``mmtm2``..
+    ``mmtm4``) when its method has them (greedy), as the lab's ``modelOptionsFromMetadata``."""
     p = parse_metadata(meta)
-    return AVClassifier(p["num_classes"], p["fusion"], p["width"], modalities=p["modalities"])
+    return AVClassifier(p["num_classes"], p["fusion"], p["width"], modalities=p["modalities"], mmtm=method_has_mmtm(p["method"]))
 
 
 def check_state_dict(model, state):

@@ -3,6 +3,8 @@
 State-dict names follow OGM-GE (GeWu-Lab/OGM-GE_CVPR2022) so the lab's exported weights load with
 ``load_state_dict(strict=True)``. ``audio_net`` is the first branch and ``visual_net`` the second; each has a kind
 (``modalities.py``). Layouts are PyTorch's: a spectrogram ``[N, 1, H, W]``, frames (rgb, flow) ``[N, C, T, H, W]``.
+With ``mmtm=True`` (the model of method greedy, ``method_has_mmtm``) MMTM blocks couple the encoders after layer2,
+layer3 and layer4 (``MMTM``; ``src/core/mmtm.ts``).
 """
 
 import math
@@ -14,6 +16,15 @@ import torch.nn.functional as F
 from .modalities import DEFAULT_MODALITIES, MODALITY_CHANNELS, check_modalities, is_frames, modalities_from_channels
 
 FUSIONS = ("concat", "sum", "film", "gated", "decision")
+# The encoder layers followed by an MMTM block (1-based; the modules ``mmtm2``..``mmtm4``), and their base widths.
+MMTM_LAYERS = (2, 3, 4)
+_MMTM_BASE_WIDTHS = {2: 128, 3: 256, 4: 512}
+MMTM_COUPLED = "the MMTM blocks couple the two encoders: encode both branches together"
+
+
+def method_has_mmtm(method):
+    """Whether a method's model has the MMTM blocks (``methodHasMmtm`` in model.ts): method greedy only."""
+    return method == "greedy"
 
 
 def scaled_width(base, width):
@@ -91,8 +102,16 @@ class ResNet18(nn.Module):
             layers.append(BasicBlock(self.inplanes, planes))
         return nn.Sequential(*layers)
 
+    def stem(self, x):
+        """conv1 -> BN -> ReLU -> maxpool."""
+        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
+
+    def layer(self, k):
+        """layer``k`` (1..4)."""
+        return getattr(self, "layer%d" % k)
+
     def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.stem(x)
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
 
@@ -174,6 +193,71 @@ class DecisionFusion(nn.Module):
         return (self.head_a(x) + self.head_v(y)) / 2
 
 
+class MMTM(nn.Module):
+    """One MMTM block of method greedy (Wu et al., ICML 2022, "Characterizing and overcoming the greedy nature of
+    learning in multi-modal deep neural networks"; after nyukat/greedy_multimodal_learning, src/balanced_mmtm.py,
+    as ``mmtmBlock`` in ``src/core/mmtm.ts``) on the audio map A [N*Ta, Ca, h, w] and the visual map V
+    [N*Tv, Cv, h', w'] (Ta, Tv frames per clip; 1 for a spectrogram branch):
+
+    - squeeze per clip: s_a, s_v [N, C], each map averaged over (T, h, w), i.e. over (h, w) for a spectrogram;
+    - e = relu(fc_squeeze([s_a ; s_v])), fc_squeeze: Ca + Cv -> int(2 (Ca + Cv) / 4) units (squeeze ratio 4);
+    - g_a = sigmoid(fc_audio(e)) [N, Ca], g_v = sigmoid(fc_visual(e)) [N, Cv];
+    - A * g_a and V * g_v, gate row n broadcast over h, w and the T images of clip n.
+
+    ``hold`` "audio" (or "visual") replaces g_a (g_v) by ``mean`` (that block's running mean of those gates, a
+    constant [C] broadcast over the batch), so that fc then gets no gradient (its grad stays None). ``forward``
+    returns (A', V', (gbar_a, gbar_v)): the batch means of g_a and g_v before any replacement, detached, for the
+    running means. The authors' second modality is ``skeleton``; here ``fc_audio`` gates the first branch and
+    ``fc_visual`` the second. Linear layers start as the fusion head's (xavier-normal weights, zero biases).
+    """
+
+    def __init__(self, audio_channels, visual_channels):
+        super().__init__()
+        squeezed = int(2 * (audio_channels + visual_channels) / 4)
+        self.fc_squeeze = nn.Linear(audio_channels + visual_channels, squeezed)
+        self.fc_audio = nn.Linear(squeezed, audio_channels)
+        self.fc_visual = nn.Linear(squeezed, visual_channels)
+        for m in (self.fc_squeeze, self.fc_audio, self.fc_visual):
+            nn.init.xavier_normal_(m.weight)
+            nn.init.constant_(m.bias, 0)
+
+    def forward(self, audio, visual, audio_frames=1, visual_frames=1, hold=None, mean=None):
+        if hold not in (None, "audio", "visual"):
+            raise ValueError("MMTM: hold must be None, 'audio' or 'visual', got %r" % (hold,))
+        if hold is not None and mean is None:
+            raise ValueError("MMTM: holding the %s gates needs their running means" % hold)
+        e = F.relu(self.fc_squeeze(torch.cat([_squeeze(audio, audio_frames), _squeeze(visual, visual_frames)], 1)))
+
+        def gates(fc, held):
+            # A held modality's gates are still computed, for their batch mean, but off the graph: nothing
+            # differentiable from its fc reaches the loss.
+            with torch.set_grad_enabled(torch.is_grad_enabled() and not held):
+                return torch.sigmoid(fc(e))
+
+        g_a, g_v = gates(self.fc_audio, hold == "audio"), gates(self.fc_visual, hold == "visual")
+        # The records in the weights' dtype (under bfloat16 autocast the gates are bfloat16; their means are not).
+        dtype = self.fc_audio.weight.dtype
+        gbar = (g_a.detach().mean(0).to(dtype), g_v.detach().mean(0).to(dtype))
+        if hold == "audio":
+            g_a = mean[0]
+        if hold == "visual":
+            g_v = mean[1]
+        return _gate(audio, audio_frames, g_a), _gate(visual, visual_frames, g_v), gbar
+
+
+def _squeeze(x, frames):
+    """A map of N*T images [N*T, C, h, w] averaged per clip over (T, h, w): [N, C]."""
+    nt, c, h, w = x.shape
+    return x.reshape(nt // frames, frames, c, h, w).mean(dim=(1, 3, 4))
+
+
+def _gate(x, frames, g):
+    """x [N*T, C, h, w] times its clip's gate row (g [N, C], or one held [C] for every clip)."""
+    nt, c, h, w = x.shape
+    rows = g.reshape(1, 1, c, 1, 1) if g.dim() == 1 else g.reshape(nt // frames, 1, c, 1, 1)
+    return (x.reshape(nt // frames, frames, c, h, w) * rows).reshape(nt, c, h, w)
+
+
 _FUSION_CLASSES = {
     "concat": ConcatFusion,
     "sum": SumFusion,
@@ -189,9 +273,23 @@ class AVClassifier(nn.Module):
     ``modalities`` is the pair of branch kinds, e.g. ("rgb", "flow"); default ("spectrogram", "rgb"). The older
     ``audio_channels`` / ``visual_channels`` still work: 1 is a spectrogram, 3 rgb, 2 flow. "audio" and "visual" in
     the names here mean the first and the second branch, whatever their kinds.
+
+    ``mmtm=True`` (method greedy) adds the modules ``mmtm2``, ``mmtm3``, ``mmtm4`` (``MMTM``), registered after
+    ``fusion_module`` (so their state-dict keys follow the head's): block k gates the outputs of layer k of both
+    encoders (C_k = scaled_width(128 | 256 | 512, width) channels each), and layer k + 1 continues from the gated
+    maps. The blocks run in training and evaluation mode alike. ``encode``, ``features`` and ``forward`` take three
+    optional keywords for a training step of method greedy (evaluation passes leave them out):
+
+    - ``mmtm_hold``: None, "audio" or "visual": that modality's gates are replaced by its running means;
+    - ``mmtm_means``: the running means, one (mean_a [C_k], mean_v [C_k]) pair per block, blocks 2, 3, 4 in order
+      (needed with a hold);
+    - ``mmtm_record``: a list; the forward appends one (gbar_a, gbar_v) pair per block, blocks 2, 3, 4 in order, the
+      detached batch means of the gates computed before any replacement.
+
+    With the blocks the encoders cannot run alone: ``encode_audio`` / ``encode_visual`` raise ValueError.
     """
 
-    def __init__(self, num_classes, fusion="concat", width=1.0, audio_channels=None, visual_channels=None, modalities=None):
+    def __init__(self, num_classes, fusion="concat", width=1.0, audio_channels=None, visual_channels=None, modalities=None, mmtm=False):
         super().__init__()
         if fusion not in _FUSION_CLASSES:
             raise ValueError("unknown fusion %r (expected one of %s)" % (fusion, ", ".join(FUSIONS)))
@@ -209,6 +307,7 @@ class AVClassifier(nn.Module):
         self.num_classes = int(num_classes)
         self.fusion = fusion
         self.width = float(width)
+        self.mmtm = bool(mmtm)
         self.audio_net = ResNet18(MODALITY_CHANNELS[self.modalities[0]], width)
         self.visual_net = ResNet18(MODALITY_CHANNELS[self.modalities[1]], width)
         self.dim = self.audio_net.out_channels
@@ -217,6 +316,14 @@ class AVClassifier(nn.Module):
             if isinstance(m, nn.Linear):
                 nn.init.xavier_normal_(m.weight)
                 nn.init.constant_(m.bias, 0)
+        if self.mmtm:
+            for k in MMTM_LAYERS:
+                c = scaled_width(_MMTM_BASE_WIDTHS[k], width)
+                self.add_module("mmtm%d" % k, MMTM(c, c))
+
+    def mmtm_blocks(self):
+        """The MMTM blocks, blocks 2, 3, 4 in order (empty without ``mmtm``)."""
+        return [getattr(self, "mmtm%d" % k) for k in MMTM_LAYERS] if self.mmtm else []
 
     def check_input(self, x, branch):
         """Raises ValueError when a branch's input has the wrong rank or channel count for its kind."""
@@ -230,23 +337,46 @@ class AVClassifier(nn.Module):
                 "%s (the %s branch, %s) must be %s, got shape %s" % (name, ("first", "second")[branch], kind, layout, list(x.shape))
             )
 
-    def encode(self, audio, visual):
-        """(z_a [N, d], z_v [N, d]) from the first and second branch's inputs, each checked against its kind."""
+    def encode(self, audio, visual, mmtm_hold=None, mmtm_means=None, mmtm_record=None):
+        """(z_a [N, d], z_v [N, d]) from the first and second branch's inputs, each checked against its kind; with
+        MMTM blocks the encoders run layer by layer, each block gating both maps (the keywords: the class doc)."""
         self.check_input(audio, 0)
         self.check_input(visual, 1)
-        return self.encode_audio(audio), self.encode_visual(visual)
+        if not self.mmtm:
+            if mmtm_hold is not None:
+                raise ValueError("mmtm_hold %r: this model has no MMTM blocks (mmtm=False)" % (mmtm_hold,))
+            return self.encode_audio(audio), self.encode_visual(visual)
+        if mmtm_hold is not None and mmtm_means is None:
+            raise ValueError("MMTM: holding the %s gates needs their running means (mmtm_means)" % mmtm_hold)
+        a, frames_a = _images(self.modalities[0], audio)
+        v, frames_v = _images(self.modalities[1], visual)
+        a, v = self.audio_net.stem(a), self.visual_net.stem(v)
+        for k in range(1, 5):
+            a, v = self.audio_net.layer(k)(a), self.visual_net.layer(k)(v)
+            if k in MMTM_LAYERS:
+                i = MMTM_LAYERS.index(k)
+                mean = mmtm_means[i] if mmtm_hold is not None else None
+                a, v, gbar = getattr(self, "mmtm%d" % k)(a, v, frames_a, frames_v, mmtm_hold, mean)
+                if mmtm_record is not None:
+                    mmtm_record.append(gbar)
+        return _pool(a, frames_a), _pool(v, frames_v)
 
     def encode_audio(self, audio):
-        """z_a [N, d] from the first branch's input alone (the audio-only row)."""
+        """z_a [N, d] from the first branch's input alone (the audio-only row); not with MMTM blocks."""
+        if self.mmtm:
+            raise ValueError(MMTM_COUPLED)
         return _encode_branch(self.audio_net, self.modalities[0], audio)
 
     def encode_visual(self, visual):
-        """z_v [N, d] from the second branch's input alone (the visual-only row)."""
+        """z_v [N, d] from the second branch's input alone (the visual-only row); not with MMTM blocks."""
+        if self.mmtm:
+            raise ValueError(MMTM_COUPLED)
         return _encode_branch(self.visual_net, self.modalities[1], visual)
 
-    def features(self, audio, visual):
-        """(z_a, z_v, fused), fused being the input of the last linear layer (METHOD.md section 4)."""
-        z_a, z_v = self.encode(audio, visual)
+    def features(self, audio, visual, **mmtm):
+        """(z_a, z_v, fused), fused being the input of the last linear layer (METHOD.md section 4); ``mmtm``: the
+        keywords of ``encode``."""
+        z_a, z_v = self.encode(audio, visual, **mmtm)
         return z_a, z_v, self.fusion_module.fused(z_a, z_v)
 
     def heads(self, z_a, z_v):
@@ -256,18 +386,29 @@ class AVClassifier(nn.Module):
         logits_visual = self.fusion_module(torch.zeros_like(z_a), z_v)
         return logits, logits_audio, logits_visual
 
-    def forward(self, audio, visual):
-        z_a, z_v = self.encode(audio, visual)
+    def forward(self, audio, visual, **mmtm):
+        """(logits, logits_audio, logits_visual); ``mmtm``: the keywords of ``encode``."""
+        z_a, z_v = self.encode(audio, visual, **mmtm)
         return self.heads(z_a, z_v)
+
+
+def _images(kind, x):
+    """A branch's input as images [N*T, C, H, W] and its frames per clip T (1 for a spectrogram)."""
+    if not is_frames(kind):
+        return x, 1
+    n, c, t, h, w = x.shape
+    return x.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w), t
+
+
+def _pool(v, frames):
+    """The final map [N*T, d, h, w] averaged per clip over (T, h, w): [N, d]."""
+    if frames == 1:
+        return F.adaptive_avg_pool2d(v, 1).flatten(1)
+    return v.reshape(v.shape[0] // frames, frames, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))
 
 
 def _encode_branch(net, kind, x):
     """A branch's feature [N, d]: a spectrogram [N, C, H, W] averaged over h and w; frames [N, C, T, H, W] run as
-    N*T images and averaged over T, h and w together."""
-    if not is_frames(kind):
-        return F.adaptive_avg_pool2d(net(x), 1).flatten(1)
-    n, c, t, h, w = x.shape
-    frames = x.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
-    v = net(frames)
-    # Mean over T, h and w together, as OGM-GE's adaptive_avg_pool3d on [N, d, T, h, w].
-    return v.reshape(n, t, v.shape[1], v.shape[2], v.shape[3]).mean(dim=(1, 3, 4))
+    N*T images and averaged over T, h and w together (as OGM-GE's adaptive_avg_pool3d on [N, d, T, h, w])."""
+    images, frames = _images(kind, x)
+    return _pool(net(images), frames)

@@ -6,11 +6,12 @@
 RUN.json is the run-config document of the traced run, PACK_DIR the pack it trained on, START the weights it
 started from, TRACE the JSONL of ``bmm-lab train --trace`` (recorded with ``--augment off``): per step ``epoch``
 (from 1), ``step`` (from 0), ``indices`` (positions in the training split, batch order), ``loss``, ``perm``,
-``lambda``, ``m``, ``weak``, ``coef``, ``blend``. The model's branches are the pack's (any of its supported pairs;
+``lambda``, ``m``, ``weak``, ``coef``, ``blend``, ``greedy`` (Greedy's {hold, dBDR}; null for the other methods, and
+absent in older traces, read as null). The model's branches are the pack's (any of its supported pairs;
 "audio" and "visual" in the trace mean first and second branch). Each step is rebuilt as the session does it
 (``src/core/session.ts``, ``trainStep.ts``): the epoch's StepLR rate, the batch with the evaluation transforms, the
 config's method with the trace's random choices (perm, lambda; B-MM's weak and m as recorded; G-Blending's loss
-weights as recorded), backward, OGM's modulation, Adam; MMPareto and AGM run their own passes
+weights as recorded; Greedy's MMTM forward holding the trace's ``greedy.hold``), backward, OGM's modulation, Adam; MMPareto and AGM run their own passes
 (``rules.method_step``), and their coefficients are this side's own.
 With ``valSplit`` > 0 the clips the lab holds out (``validation.hold_out`` with the config's seed) are refused as
 indices (the trace numbers the whole training split) and every pass over the training set (precise BatchNorm
@@ -20,8 +21,12 @@ Independently, B-MM's rho comes from this side's own evaluation pass over the tr
 after the first (with the config's ``unimodal`` score, ``bmm.rhoSmoothing`` and ``bmm.maxM``), OGM's coefficients
 from this side's forward pass (for ``unimodal = mean``, with the feature means of that same pass), and G-Blending's
 weights from this side's own probe (``rules.gblend_probe``: before the first epoch and every ``gblend.superEpoch``
-epochs, on copies of the model, scored on the held-out clips): STEPS.jsonl records them, one object per step
-``{"epoch", "step", "loss", "m", "weak", "coef", "blend"}``, for comparison with the trace. FINAL gets the lab's
+epochs, on copies of the model, scored on the held-out clips), and Greedy's gate means, learning speeds and
+schedule (``rules.GreedyState``: its own running means and sums, its own d after each step's backward, its own
+windows; the forward still holds what the trace holds, should the two schedules part): STEPS.jsonl records them, one
+object per step ``{"epoch", "step", "loss", "m", "weak", "coef", "blend", "greedy"}`` (``greedy``: {hold: what this
+side's schedule holds in the step, dBDR: this side's d, null within a window} for method greedy, else null), for
+comparison with the trace. FINAL gets the lab's
 names and metadata. ``--float64`` runs everything in double precision (the probe too), to measure float32 noise.
 OGM-GE's gradient noise is drawn from a torch generator seeded with the config's seed (it cannot match TF.js's
 stream; compare with ``ogm.mode = ogm``). Exit status 2 and one message on stderr for input it refuses.
@@ -40,17 +45,17 @@ from .export import config_input_shape, config_metadata, save_weights
 from .imbalance import evaluate_split
 from .jsformat import js_json
 from .loader import check_state_dict, parse_metadata
-from .model import AVClassifier
+from .model import AVClassifier, method_has_mmtm
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .teachers import TeacherError, load_teachers
-from .rules import BLEND_HEADS, MICRO_BATCH_METHODS, STEP_METHODS, balance_plan, micro_batch_ranges, batch_loss, class_feature_means, epoch_rho, gblend_probe, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
+from .rules import BLEND_HEADS, GREEDY_HOLDS, MICRO_BATCH_METHODS, STEP_METHODS, balance_plan, micro_batch_ranges, batch_loss, class_feature_means, epoch_rho, gblend_probe, method_state, method_step, modulate_gradients, ogm_active, one_hot, ramp_factor
 from .safetensors_io import SafetensorsError, load_file
 from .unimodal import Unimodal
 from .validation import hold_out
 
-TRACE_KEYS = ("perm", "lambda", "m", "weak", "coef", "blend")
-STEP_KEYS = ("epoch", "step", "loss", "m", "weak", "coef", "blend")
+TRACE_KEYS = ("perm", "lambda", "m", "weak", "coef", "blend", "greedy")
+STEP_KEYS = ("epoch", "step", "loss", "m", "weak", "coef", "blend", "greedy")
 
 
 class ReplayError(ValueError):
@@ -136,6 +141,11 @@ def _check_record(r, where, config, config_path, n_train, epoch_clips, held=froz
     blend = r.get("blend")
     if blend is not None and not (isinstance(blend, dict) and all(_is_number(blend.get(k)) for k in BLEND_HEADS)):
         raise ReplayError("%s: blend must be null or {audio, visual, fused} numbers, got %s" % (where, js_json(blend)))
+    greedy = r.get("greedy")
+    if greedy is not None and not (
+        isinstance(greedy, dict) and "hold" in greedy and "dBDR" in greedy and greedy["hold"] in GREEDY_HOLDS and (greedy["dBDR"] is None or _is_number(greedy["dBDR"]))
+    ):
+        raise ReplayError('%s: greedy must be null or {hold: "audio", "visual" or null, dBDR: a number or null}, got %s' % (where, js_json(greedy)))
     _check_method(r, where, config, config_path)
 
 
@@ -162,8 +172,19 @@ def _check_method(r, where, config, config_path):
 
     if method != "gblend":
         never("blend")
+    if method != "greedy":
+        never("greedy")
     if method in ("erm", "audio-only", "visual-only", "umt"):
         never(*TRACE_KEYS)
+    elif method == "greedy":
+        never("perm", "lambda", "m", "weak", "coef")
+        always("greedy")
+        hold = r["greedy"]["hold"]
+        if hold is not None and e < config["greedy"]["start"]:
+            raise ReplayError(
+                "%s: greedy.hold is %s in epoch %d (0-based %d), before greedy.start %d (%s), when nothing is held"
+                % (where, js_json(hold), r["epoch"], e, config["greedy"]["start"], config_path)
+            )
     elif method == "gblend":
         never("perm", "lambda", "m", "weak", "coef")
         always("blend")
@@ -343,6 +364,8 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
             if method == "pmr":
                 # Before the epoch's first step, as beginEpoch: the class means of the trained clips in order.
                 state.begin_epoch(e, class_feature_means(model, _batches_of(train, config["batch"], dtype), n_classes))
+            if method == "greedy":
+                state.begin_epoch()
             log("replay: epoch %d, lr %s%s" % (epoch, lr, note))
         audio, visual, labels = pack.train.inputs(r["indices"], dtype)
         targets = one_hot(labels, n_classes, dtype)
@@ -364,10 +387,14 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
                     loss_sum += float(res.loss.detach()) * (b - a) / total
                 result = res._replace(loss=torch.tensor(loss_sum))
             else:
+                hold = (r.get("greedy") or {}).get("hold")
+                if method == "greedy" and hold is not None and state.means is None:
+                    raise ReplayError("trace line %d (epoch %d step %d): greedy.hold is %s on the run's first step, before any running mean of the gates" % (number, epoch, r["step"], js_json(hold)))
                 result = batch_loss(config, model, audio, visual, targets, r, e, unimodal, state=state)
                 result.loss.backward()
             if result.coef is not None and method == "ogm-ge":
                 modulate_gradients(model, result.coef, config["ogm"]["mode"], generator)
+        greedy = state.end_step(model, e, config["greedy"]) if method == "greedy" else None
         optimizer.step()
         loss = float(result.loss.detach())
         if not math.isfinite(loss):
@@ -381,6 +408,7 @@ def replay(config, pack, model, records, dtype=torch.float32, log=_log, generato
             own["coef"] = {k: float(v) for k, v in result.coef.items()}
         if method == "gblend":
             own["blend"] = dict(state.weights)
+        own["greedy"] = greedy
         out.append(own)
     if precise and current_epoch is not None:
         recompute_bn_stats(model, training_batches(train, config["batch"], dtype), dtype)
@@ -415,7 +443,7 @@ def load_start_model(weights_path, config, config_path, pack):
     except (OSError, SafetensorsError) as e:
         raise ReplayError("%s: %s" % (weights_path, getattr(e, "strerror", None) or e)) from None
     check_weights_metadata(meta, config, config_path, pack, weights_path)
-    model = AVClassifier(len(pack.class_names), config["fusion"], config["width"], modalities=pack.modalities)
+    model = AVClassifier(len(pack.class_names), config["fusion"], config["width"], modalities=pack.modalities, mmtm=method_has_mmtm(config["method"]))
     try:
         check_state_dict(model, state)
     except ValueError as e:

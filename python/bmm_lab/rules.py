@@ -10,7 +10,9 @@ Each rule mirrors its TS file, arithmetic included:
   (unimodal outputs from ``unimodal.py``);
 - ``unimodal_only_loss``: ``unimodal.ts``; ``mmpareto_step`` and its helpers: ``mmpareto.ts``; ``agm_step`` and its
   helpers: ``agm.ts``; ``pmr_loss``, ``class_feature_means``, ``PmrState``: ``pmr.ts``; ``umt_loss``: ``umt.ts``;
-  ``gblend_loss``, ``blend_weights``, ``gblend_probe`` (and its loop ``probe_losses``), ``GblendState``: ``gblend.ts``.
+  ``gblend_loss``, ``blend_weights``, ``gblend_probe`` (and its loop ``probe_losses``), ``GblendState``: ``gblend.ts``;
+  ``greedy_loss``, ``speed_groups``, ``learning_speeds``, ``d_bdr``, ``schedule_after_step``, ``update_gate_means``,
+  ``GreedyState``: ``greedy.ts`` (the MMTM blocks themselves: ``model.MMTM``, ``mmtm.ts``).
   The step functions (``method_step``) run their own backward passes, as ``stepGradients``.
 The random choices (lambda, p, m) are arguments: the replay takes them from the lab's trace, the trainer draws them.
 A permutation is a list of batch positions, or a ``Partners`` when the batch is split across processes (each
@@ -22,6 +24,7 @@ the second branch, whatever their kinds (``modalities.py``: a spectrogram, rgb o
 
 import copy
 import math
+import re
 from collections import namedtuple
 
 import torch
@@ -771,6 +774,226 @@ class GblendState:
         return self.weights is None or epoch % self.super_epoch == 0
 
 
+# -- Greedy (``greedy.ts``): Wu et al., ICML 2022, "Characterizing and overcoming the greedy nature of learning in
+# -- multi-modal deep neural networks". Written from nyukat/greedy_multimodal_learning, src/balanced_mmtm.py,
+# -- src/callbacks.py (Bias_Mitigation_Strong), and GeWu-Lab/BalanceBenchmark, balancemm/trainer/Greedy_trainer.py.
+#
+# The model has MMTM blocks after layer2-4 (``AVClassifier(mmtm=True)``, ``model.MMTM``). The loss is the fused
+# cross-entropy with the MMTM forward, as ERM (BalanceBenchmark's Greedy trainer; the authors' code has one head per
+# view and sums the views' cross-entropies). After each training step's forward the running means of the gates are
+# updated; after its backward, before Adam (so before Adam's weight decay, which PyTorch adds inside the step), the
+# conditional learning speeds and the re-balancing schedule (``GreedyState.end_step``):
+# - main_m = sum ||g||^2 / sum ||p||^2 over the trainable parameters of encoder m (every ``audio_net.*`` resp.
+#   ``visual_net.*`` parameter: conv kernels, BatchNorm weights and biases; running statistics are buffers),
+#   bypass_m the same over the blocks' ``fc_audio`` (resp. ``fc_visual``) and the shared ``fc_squeeze`` (counted for
+#   both); the fusion head counts for neither. A parameter without a gradient adds 0 to ||g||^2 (its weight still
+#   counts); a group whose weights sum to 0 has speed 0.
+# - running sums M (float64, of the speeds read back as numbers) and d = log10(M_bypass_a / M_main_a) -
+#   log10(M_bypass_v / M_main_v); d = 0 (no re-balancing) while any of the four sums is 0 (or not finite).
+# - before epoch ``greedy.start`` (0-based) the speeds are summed and nothing is held. From it, a step outside a
+#   window sums and computes d; |d| > ``greedy.epsilon`` starts a window: the next ``greedy.window`` steps hold the
+#   gates of the audio branch (d > 0) or the visual branch (d < 0) at their running means; within a window the
+#   speeds are not summed and d is not computed (the authors' code).
+# The running means are the authors' cumulative means, mean <- (gbar + mean n) / (n + 1) over the training steps
+# (gbar: the step's batch mean of a block's gates, computed before any replacement), with their bug fixed (their
+# second modality's mean took the first modality's gates) and only training steps counted (theirs counted every
+# forward); a step holds the means before its own update. Evaluation passes run the blocks plainly.
+
+GREEDY_HOLDS = (None, "audio", "visual")
+SPEED_GROUPS = ("mainAudio", "mainVisual", "bypassAudio", "bypassVisual")
+_BYPASS = (
+    (re.compile(r"^mmtm\d+\.fc_squeeze\."), ("bypassAudio", "bypassVisual")),
+    (re.compile(r"^mmtm\d+\.fc_audio\."), ("bypassAudio",)),
+    (re.compile(r"^mmtm\d+\.fc_visual\."), ("bypassVisual",)),
+)
+
+
+def speed_groups(name):
+    """The speed groups a parameter counts for (``speedGroups``): mainAudio, mainVisual, bypassAudio and/or
+    bypassVisual (fc_squeeze: both bypasses; the fusion head: none)."""
+    if name.startswith(AUDIO_NET + "."):
+        return ("mainAudio",)
+    if name.startswith(VISUAL_NET + "."):
+        return ("mainVisual",)
+    for pattern, groups in _BYPASS:
+        if pattern.match(name):
+            return groups
+    return ()
+
+
+def learning_speeds(model):
+    """Each group's sum ||g||^2 / sum ||p||^2 over ``model``'s trainable parameters (``speedRatios``), with the
+    current ``p.grad`` and weights, as Python floats {mainAudio, mainVisual, bypassAudio, bypassVisual}; 0 for a
+    group whose weights sum to 0. A parameter without a gradient adds 0 to ||g||^2."""
+    grads = {k: [] for k in SPEED_GROUPS}
+    weights = {k: [] for k in SPEED_GROUPS}
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            groups = speed_groups(name)
+            if not groups or not p.requires_grad:
+                continue
+            w = (p * p).sum()
+            g = (p.grad * p.grad).sum() if p.grad is not None else None
+            for k in groups:
+                weights[k].append(w)
+                if g is not None:
+                    grads[k].append(g)
+        out = {}
+        for k in SPEED_GROUPS:
+            w = torch.stack(weights[k]).sum() if weights[k] else None
+            if w is None or not float(w) > 0:
+                out[k] = 0.0
+                continue
+            g = torch.stack(grads[k]).sum() if grads[k] else torch.zeros_like(w)
+            out[k] = (g / w).item()
+    return out
+
+
+def d_bdr(sums):
+    """d = log10(M_bypass_a / M_main_a) - log10(M_bypass_v / M_main_v) from the running sums (``dBdr``); 0.0 (no
+    re-balancing) while any of the four sums is 0, and also when a sum or a ratio is not a finite positive number
+    (gradients that overflowed, e.g. under bfloat16 autocast), where the logarithms are undefined."""
+    if not all(math.isfinite(sums[k]) and sums[k] > 0 for k in SPEED_GROUPS):
+        return 0.0
+    ratio_a, ratio_v = sums["bypassAudio"] / sums["mainAudio"], sums["bypassVisual"] / sums["mainVisual"]
+    if not all(math.isfinite(r) and r > 0 for r in (ratio_a, ratio_v)):
+        return 0.0
+    return math.log10(ratio_a) - math.log10(ratio_v)
+
+
+GreedySchedule = namedtuple("GreedySchedule", ["curation", "count", "hold", "sums"])
+GreedySchedule.__doc__ = (
+    "Greedy's re-balancing state: whether a window runs (curation), the steps of it done (count), the modality "
+    "held in the next step (hold: None, 'audio' or 'visual') and the running sums of the speeds {group: float}."
+)
+
+
+def initial_schedule():
+    """The schedule before the first step (``initialSchedule``): no window, nothing held, all sums 0."""
+    return GreedySchedule(False, 0, None, {k: 0.0 for k in SPEED_GROUPS})
+
+
+def schedule_after_step(schedule, epoch, speeds, options):
+    """(the schedule after a step of 0-based ``epoch`` with these ``speeds``, the d it computed or None within a
+    window), as ``scheduleAfterStep``; ``options`` is the config's ``greedy`` {epsilon, window, start}.
+
+    - unlocked (epoch >= start) within a window: count + 1; the window ends (curation off, hold None) when count
+      reaches ``window``; no sums, d None;
+    - otherwise the speeds are added to the sums and d computed; unlocked and |d| > epsilon: a window starts
+      (count 0, hold "audio" when d > 0, else "visual"); else no window, hold None, count 0.
+    """
+    unlocked = epoch >= options["start"]
+    if unlocked and schedule.curation:
+        count = schedule.count + 1
+        if count == options["window"]:
+            return schedule._replace(curation=False, count=count, hold=None), None
+        return schedule._replace(count=count), None
+    sums = {k: schedule.sums[k] + float(speeds[k]) for k in SPEED_GROUPS}
+    d = d_bdr(sums)
+    if unlocked and abs(d) > options["epsilon"]:
+        return GreedySchedule(True, 0, "audio" if d > 0 else "visual", sums), d
+    return GreedySchedule(False, 0, None, sums), d
+
+
+def update_gate_means(means, record, n):
+    """mean <- (gbar + mean * n) / (n + 1) per block and modality (``updateGateMeans``): ``record`` and the result
+    are one (audio, visual) pair per block; ``means`` None before the first step (zeros)."""
+    out = []
+    for i, (gbar_a, gbar_v) in enumerate(record):
+        mean_a, mean_v = means[i] if means is not None else (torch.zeros_like(gbar_a), torch.zeros_like(gbar_v))
+        out.append(((gbar_a + mean_a * n) / (n + 1), (gbar_v + mean_v * n) / (n + 1)))
+    return out
+
+
+def greedy_loss(model, audio, visual, targets, hold=None, means=None, record=None):
+    """Greedy on one batch (``greedy.ts`` batchLoss / stepGradients): CE(fusion(z_a, z_v), y) with the MMTM forward,
+    ``hold`` (None, "audio", "visual") replacing that modality's gates by ``means`` (one (mean_a, mean_v) pair per
+    block); ``record`` (a list) receives the blocks' (gbar_a, gbar_v)."""
+    z_a, z_v = model.encode(audio, visual, mmtm_hold=hold, mmtm_means=means if hold is not None else None, mmtm_record=record)
+    logits = model.fusion_module(z_a, z_v)
+    return BatchLoss(soft_cross_entropy(logits, targets), logits, None)
+
+
+class GreedyState:
+    """Greedy's state across steps: the gates' running means (one (mean_a, mean_v) pair per block, None before the
+    first step) and their step count n, the schedule (``GreedySchedule``), and per step what it held and the d it
+    computed (``last``, the trace's ``greedy``). Kept in the trainer's checkpoint (``state_dict``), as the lab's.
+
+    A step: ``batch_loss`` runs the forward (``forward_hold``: the trace's hold when the mixing has one, as in the
+    replay, else this state's), keeping the gate record; after backward ``end_step`` updates the means, takes the
+    speeds and moves the schedule. ``held`` counts the epoch's steps whose forward held each modality and
+    ``epoch_d`` is the epoch's last d (None before one); ``begin_epoch`` resets both.
+    """
+
+    def __init__(self):
+        self.means = None
+        self.steps = 0
+        self.schedule = initial_schedule()
+        self.record = None
+        self.forward_hold = None
+        self.last = None
+        self.held = {"audio": 0, "visual": 0}
+        self.epoch_d = None
+
+    def begin_epoch(self):
+        self.held = {"audio": 0, "visual": 0}
+        self.epoch_d = None
+
+    def loss(self, model, audio, visual, targets, hold=None):
+        """The step's loss (``greedy_loss``) holding ``hold``, recording the gates for ``end_step``."""
+        if hold is not None and self.means is None:
+            raise ValueError("method greedy: the %s gates are held before any training step gave their running means" % hold)
+        self.record = []
+        self.forward_hold = hold
+        return greedy_loss(model, audio, visual, targets, hold, self.means, self.record)
+
+    def end_step(self, model, epoch, options, reduce=None, share=1.0):
+        """After the step's backward (gradients in ``p.grad``, all-reduced under DDP), before Adam: the running means
+        from the forward's record, the speeds (``learning_speeds``), the schedule (``schedule_after_step``, 0-based
+        ``epoch``, the config's ``greedy``). ``reduce`` sums over the processes holding the batch, ``share`` this
+        process's fraction of its clips: the record becomes the whole batch's mean gates. Returns and keeps
+        ``last`` = {"hold": the hold this state's schedule gave the step, "dBDR": d or None}."""
+        if self.record is None:
+            raise ValueError("method greedy: end_step without a forward (GreedyState.loss) in this step")
+        record = self.record
+        if reduce is not None:
+            flat = torch.cat([g for pair in record for g in pair]) * share
+            parts = list(torch.split(reduce(flat).to(flat.dtype), [g.numel() for pair in record for g in pair]))
+            record = [(parts[2 * i], parts[2 * i + 1]) for i in range(len(record))]
+        self.means = update_gate_means(self.means, record, self.steps)
+        self.steps += 1
+        if self.forward_hold is not None:
+            self.held[self.forward_hold] += 1
+        hold = self.schedule.hold
+        self.schedule, d = schedule_after_step(self.schedule, epoch, learning_speeds(model), options)
+        self.record = None
+        if d is not None:
+            self.epoch_d = d
+        self.last = {"hold": hold, "dBDR": d}
+        return dict(self.last)
+
+    def state_dict(self):
+        """The state for the trainer's checkpoint, None before the first step."""
+        if self.means is None:
+            return None
+        s = self.schedule
+        return {
+            "means": [[a.detach().cpu(), v.detach().cpu()] for a, v in self.means],
+            "steps": self.steps,
+            "curation": s.curation,
+            "count": s.count,
+            "hold": s.hold,
+            "sums": dict(s.sums),
+        }
+
+    def load_state_dict(self, state, device=None):
+        if state["hold"] not in GREEDY_HOLDS:
+            raise ValueError("checkpoint: the greedy state has an unknown hold %r" % (state["hold"],))
+        self.means = [(a.to(device), v.to(device)) for a, v in state["means"]]
+        self.steps = int(state["steps"])
+        self.schedule = GreedySchedule(bool(state["curation"]), int(state["count"]), state["hold"], {k: float(state["sums"][k]) for k in SPEED_GROUPS})
+
+
 # Methods the trainer runs on one process only (their own passes, or per-epoch state over the whole training set).
 ONE_PROCESS_METHODS = STEP_METHODS + ("pmr",)
 
@@ -787,13 +1010,16 @@ def method_step(config, model, audio, visual, targets, unimodal=None, state=None
 
 
 def method_state(config):
-    """A fresh state for the config's method (AGM's running means, PMR's prototypes), or None."""
+    """A fresh state for the config's method (AGM's running means, PMR's prototypes, G-Blending's weights, Greedy's
+    gate means and schedule), or None."""
     if config["method"] == "agm":
         return AgmState()
     if config["method"] == "pmr":
         return PmrState(config["pmr"]["momentum"])
     if config["method"] == "gblend":
         return GblendState(config["gblend"]["superEpoch"])
+    if config["method"] == "greedy":
+        return GreedyState()
     return None
 
 
@@ -802,7 +1028,8 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
 
     ``mixing``: ``perm`` (MM, B-MM; a list or ``Partners``), ``lambda`` (MM), ``m`` and ``weak`` (B-MM: the
     batch's strength and mixed modality, None when it does not mix), ``blend`` (G-Blending's weights {audio, visual,
-    fused}; without it, those of ``state``). ``unimodal``: the run's ``Unimodal`` (OGM's scores, G-Blending's heads);
+    fused}; without it, those of ``state``), ``greedy`` (Greedy: the trace's {hold, dBDR}; its hold is the step's,
+    else that of ``state``'s schedule). ``unimodal``: the run's ``Unimodal`` (OGM's scores, G-Blending's heads);
     ``reduce``: sums over the processes holding the batch (OGM's scores, the batch's own feature means). Returns a
     BatchLoss; OGM's coefficients are in ``coef``.
     """
@@ -828,4 +1055,10 @@ def batch_loss(config, model, audio, visual, targets, mixing, epoch, unimodal=No
         if weights is None and isinstance(state, GblendState):
             weights = state.weights
         return gblend_loss(model, audio, visual, targets, weights, unimodal, reduce)
-    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr, umt, gblend; %s use method_step)" % (method, ", ".join(STEP_METHODS)))
+    if method == "greedy":
+        if not isinstance(state, GreedyState):
+            raise ValueError("method greedy needs its state (GreedyState: the gates' running means and the schedule)")
+        traced = mixing.get("greedy") if mixing else None
+        hold = traced.get("hold") if traced is not None else state.schedule.hold
+        return state.loss(model, audio, visual, targets, hold)
+    raise ValueError("method %r has no batch-loss rule here (known: erm, mm, bmm, ogm-ge, audio-only, visual-only, pmr, umt, gblend, greedy; %s use method_step)" % (method, ", ".join(STEP_METHODS)))

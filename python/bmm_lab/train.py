@@ -11,7 +11,7 @@ is not resized). The model's two branches are the pack's ``branches`` (``["spect
 "audio" / "visual" in method names (audio-only, visual-only) and metrics mean first and second branch. Every
 method and option of the lab trains here with the same rules as the replay (``rules.py``): ERM, MM, B-MM (warmup,
 beta, coef, level, targets, sample, maxM, rhoSmoothing), OGM / OGM-GE, audio-only and visual-only, MMPareto, AGM and PMR
-(these three on one process), UMT, G-Blending, with the ``unimodal`` score, Adam with L2
+(these three on one process), UMT, G-Blending, Greedy, with the ``unimodal`` score, Adam with L2
 weight decay and the StepLR schedule. Per epoch, as the session: the learning rate of the schedule; B-MM's plan
 from rho of the evaluation pass after the previous epoch (none before the first); G-Blending's probe when due; the
 training batches in an order drawn from the seed (a final batch of one clip is skipped); with ``bnStats = precise``
@@ -35,6 +35,17 @@ taken. The weights are in the trace (``blend``), on stderr after each probe, and
 (``coefficients`` {audio, visual}, as the lab's epoch report). With augment on, a probe batch is augmented like a
 training batch, with draws of its own (seeded by the epoch, the head, the probe epoch and the slot).
 
+Greedy (``greedy``; ``rules.GreedyState``): the model has MMTM blocks (``AVClassifier(mmtm=True)``); each step's
+forward holds the modality its own schedule says (decisions from its own d), then after backward (under DDP after
+the gradients' all-reduce, so every process computes the same d and the same windows; the batch means of the gates
+are the whole batch's, summed over processes) the gate means, the learning speeds and the schedule move on, before
+Adam. The trace's ``greedy`` is {hold, dBDR} per step (null for the other methods). Per epoch stderr gets a line
+with the steps that held each modality's gates and the epoch's last d, and the checkpoint's metrics keep them as
+``greedy`` {heldAudio, heldVisual, dBDR} (the JSON lines stay the lab's: its epoch report has nothing for Greedy).
+The gate means, their count, the four sums and the window (curation, count, hold) are in the checkpoint's
+``method_state``. Under DDP the wrapper finds unused parameters (a held modality's fc gets no gradient). Greedy
+with micro-batches is refused by the config's validation.
+
 Training batches come from a DataLoader with ``--workers`` processes: the paper's augmentation (T random frames in
 time order, RandomResizedCrop and horizontal flip per clip on each frame branch, flow's u negated when flipped,
 ``data.py``) when the config's ``augment`` is on,
@@ -48,7 +59,7 @@ Outputs in DIR (only the first process writes): ``config.json`` (the run-config 
 ``metrics.jsonl`` (one line per epoch then a summary line, the objects ``bmm-lab train --json`` prints; stdout gets
 the same lines), ``checkpoint.pt`` after every epoch (``checkpoint.py``), ``model.safetensors`` at the end (the lab's
 names, layouts and metadata: the lab and ``load_model`` read it). ``--trace`` writes the lab's step trace (epoch,
-step, indices, loss, perm, lambda, m, weak, coef, blend), which ``python -m bmm_lab.replay`` replays. ``--weights`` starts
+step, indices, loss, perm, lambda, m, weak, coef, blend, greedy), which ``python -m bmm_lab.replay`` replays. ``--weights`` starts
 from saved weights (checked against the config and the pack). ``--resume`` continues DIR from its last completed
 epoch: a run killed mid-epoch redoes that epoch and, with augment off on the same device, gives the same epochs as
 one never interrupted. Exit status 0 when trained, 1 when the loss became NaN or infinite (the weights of the last
@@ -100,7 +111,7 @@ from .export import config_metadata, save_weights
 from .bnstats import recompute_bn_stats
 from .imbalance import evaluate_split
 from .jsformat import js_number
-from .model import AVClassifier
+from .model import AVClassifier, method_has_mmtm
 from .optim import make_adam, set_lr, step_lr
 from .pack import PackError, load_pack
 from .replay import ReplayError, gblend_without_validation, load_start_model
@@ -177,7 +188,7 @@ class Trainer:
         # The validation split (valSplit): training-split positions of the trained and the held-out clips.
         self.train_positions, self.val_positions = hold_out(pack.train.labels, config.get("valSplit", 0), seed)
         torch.manual_seed(seed)
-        model = AVClassifier(self.num_classes, config["fusion"], config["width"], modalities=pack.modalities)
+        model = AVClassifier(self.num_classes, config["fusion"], config["width"], modalities=pack.modalities, mmtm=method_has_mmtm(config["method"]))
         if start_state is not None:
             model.load_state_dict(start_state, strict=True)
         self.model = model.to(self.device, dtype)
@@ -199,8 +210,9 @@ class Trainer:
             if sync_bn:
                 distributed.convert_sync_batchnorm(self.model, self.procs)
             # device_ids None: the batch is already on this process's device, and DDP leaves the step's other
-            # arguments (partners, the reduce function) as they are.
-            step = nn.parallel.DistributedDataParallel(step, device_ids=None)
+            # arguments (partners, the reduce function) as they are. Greedy: a held modality's fc has no gradient
+            # (on every process alike, so its grad stays None).
+            step = nn.parallel.DistributedDataParallel(step, device_ids=None, find_unused_parameters=config["method"] == "greedy")
         self.step = step
         # Sums over the processes sharing a batch (differentiable: G-Blending's unimodal heads with the batch's own
         # feature means train through them).
@@ -314,6 +326,8 @@ class Trainer:
                 self.method_state.begin_epoch(e, class_feature_means(self.model, batches, self.num_classes))
         if config["method"] == "gblend" and self.method_state.due(e):
             self._gblend_probe(e)
+        if config["method"] == "greedy":
+            self.method_state.begin_epoch()
         # The epoch's order over the trained clips; ``pos`` below is a clip's place among them.
         order = self.rng.permutation(len(self.train_positions))
         batches = epoch_batches(order, config["batch"])
@@ -356,6 +370,11 @@ class Trainer:
                 (loss * scale if scale != 1 else loss).backward()
                 if coef is not None and config["method"] == "ogm-ge":
                     modulate_gradients(self.model, {"audio": coef[0], "visual": coef[1]}, config["ogm"]["mode"], self.noise)
+            greedy = None
+            if config["method"] == "greedy":
+                # After the gradients' all-reduce, before Adam: the gate means, the learning speeds, the schedule.
+                reduce = procs.sum if procs.distributed else None
+                greedy = self.method_state.end_step(self.model, e, config["greedy"], reduce, mine / size)
             self.optimizer.step()
             with torch.no_grad():
                 correct = (logits.argmax(1) == labels).sum().double()
@@ -398,6 +417,7 @@ class Trainer:
                         "weak": draws["weak"],
                         "coef": None if coef_values is None else {"audio": coef_values[0], "visual": coef_values[1]},
                         "blend": None if blend is None else dict(blend),
+                        "greedy": greedy,
                     }
                 )
         if not evaluate:
@@ -429,18 +449,33 @@ class Trainer:
             # As gblend.ts's epochReport: the unimodal heads' weights (the fused head's is 1 minus their sum).
             w = self.method_state.weights
             metrics["coefficients"] = {"audio": w["audio"], "visual": w["visual"]}
+        if config["method"] == "greedy":
+            metrics["greedy"] = self._greedy_report(e)
         if val_eval is not None:
             metrics["val"] = {h: val_eval.accuracy(h) for h in ("fused", "audio", "visual")}
         self.metrics.append(metrics)
         self.rho_history.append(metrics["rho"])
         return metrics
 
+    def _greedy_report(self, e):
+        """Greedy's epoch: the steps whose forward held the audio / the visual gates, and the epoch's last d (None
+        when every step of it was in a window); logged on stderr by the first process."""
+        state = self.method_state
+        report = {"heldAudio": state.held["audio"], "heldVisual": state.held["visual"], "dBDR": state.epoch_d}
+        if self.procs.main:
+            d = report["dBDR"]
+            _log(
+                "train: epoch %d: Greedy held the audio gates in %d steps, the visual gates in %d (last d_BDR %s)"
+                % (e + 1, report["heldAudio"], report["heldVisual"], "none" if d is None else "%.6g" % d)
+            )
+        return report
+
     # -- G-Blending's probe ------------------------------------------------------------------------------------------
 
     def _probe_copy(self):
         """A copy of the model for a probe (weights and BatchNorm running statistics; plain BatchNorm layers, turned
         into synchronised ones like the model's with --sync-bn)."""
-        probe = AVClassifier(self.num_classes, self.config["fusion"], self.config["width"], modalities=self.pack.modalities)
+        probe = AVClassifier(self.num_classes, self.config["fusion"], self.config["width"], modalities=self.pack.modalities, mmtm=method_has_mmtm(self.config["method"]))
         probe.load_state_dict(self.model.state_dict(), strict=True)
         probe = probe.to(self.device, self.dtype).train()
         if self.sync_bn:

@@ -111,19 +111,20 @@ def read_jsonl(path):
 
 
 def start_weights(path, doc, classes=CLASSES, visual_channels=3, seed=5, modalities=None):
-    """Writes seeded start weights for the model of run-config document ``doc``, with the lab's metadata; the
-    branches are ``modalities``, else a spectrogram and the frames of ``visual_channels``."""
+    """Writes seeded start weights for the model of run-config document ``doc`` (with MMTM blocks for method
+    greedy), with the lab's metadata; the branches are ``modalities``, else a spectrogram and the frames of
+    ``visual_channels``."""
     import torch
 
     from bmm_lab.config import read_run_config
     from bmm_lab.export import config_metadata, save_weights
-    from bmm_lab.model import AVClassifier
+    from bmm_lab.model import AVClassifier, method_has_mmtm
 
     config = read_run_config(json.dumps(doc), "run.json")
     torch.manual_seed(seed)
     if modalities is None:
         modalities = ("spectrogram", "rgb" if visual_channels == 3 else "flow")
-    model = AVClassifier(len(classes), config["fusion"], config["width"], modalities=modalities)
+    model = AVClassifier(len(classes), config["fusion"], config["width"], modalities=modalities, mmtm=method_has_mmtm(config["method"]))
     save_weights(model, path, config_metadata(config, classes, modalities))
     return path
 

@@ -85,7 +85,7 @@ class Defaults(unittest.TestCase):
 class Validation(unittest.TestCase):
     def test_names_the_first_bad_setting_as_the_lab_does(self):
         cases = [
-            (with_("method", "sgd"), ["method", 'method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend']),
+            (with_("method", "sgd"), ["method", 'method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend, greedy']),
             (with_("epochs", 0), ["epochs", "epochs must be an integer >= 1, got 0"]),
             (with_("lr", 0), ["lr", "lr must be a number > 0, got 0"]),
             (with_("width", 5), ["width", "width must be a number > 0 and <= 4, got 5"]),
@@ -102,7 +102,7 @@ class Validation(unittest.TestCase):
             (with_("stepLr", {"step": 0, "gamma": 0.1}), ["stepLr.step", "stepLr.step must be an integer >= 1, got 0"]),
             (with_("augment", "yes"), ["augment", "augment must be true or false"]),
             (with_("frames", 17), ["frames", "frames must be an integer >= 1 and <= 16, got 17"]),
-            (with_("method", 3), ["method", 'method "3" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend']),
+            (with_("method", 3), ["method", 'method "3" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend, greedy']),
             (with_("epochs", ...), ["epochs", "epochs is missing; expected an integer >= 1"]),
             (with_("lr", 1e-7 - 2e-7), ["lr", "lr must be a number > 0, got -1e-7"]),
             (None, ["config", "config must be an object"]),
@@ -179,7 +179,7 @@ class RunConfigDocuments(unittest.TestCase):
             ({"epochs": 3, "optimizer": "sgd"}, r'^run\.json: unknown setting "optimizer"$'),
             ({"bmm": {"bta": 2}}, r'^run\.json: unknown setting "bmm\.bta"$'),
             ({"bmm": {"beta": -1}}, r"^run\.json: bmm\.beta must be a number > 0, got -1$"),
-            ({"method": "sgd"}, r'^run\.json: method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend$'),
+            ({"method": "sgd"}, r'^run\.json: method "sgd" is not known; allowed values: erm, mm, bmm, ogm-ge, audio-only, visual-only, mmpareto, agm, pmr, umt, gblend, greedy$'),
         ]
         for doc, pattern in cases:
             with self.assertRaisesRegex(ConfigError, pattern):

@@ -1,5 +1,6 @@
 """Two processes (DistributedDataParallel on CPU, gloo) train the same run as one process with the same global batch:
-every step's loss, B-MM's m, OGM's coefficients, the epochs' metrics and the final weights agree."""
+every step's loss, B-MM's m, OGM's coefficients, Greedy's d and windows, the epochs' metrics and the final weights
+agree."""
 
 import os
 import shutil
@@ -70,6 +71,12 @@ class TwoProcessesAsOne(unittest.TestCase):
             if a["coef"] is not None:
                 for k in ("audio", "visual"):
                     self.assertLess(rel(a["coef"][k], b["coef"][k]), tolerance)
+            self.assertEqual(a.get("greedy") is None, b.get("greedy") is None)
+            if a.get("greedy") is not None:
+                self.assertEqual(a["greedy"]["hold"], b["greedy"]["hold"])
+                self.assertEqual(a["greedy"]["dBDR"] is None, b["greedy"]["dBDR"] is None)
+                if a["greedy"]["dBDR"] is not None:
+                    self.assertLess(rel(a["greedy"]["dBDR"], b["greedy"]["dBDR"]), tolerance)
             self.assertEqual(a.get("blend") is None, b.get("blend") is None)
             if a.get("blend") is not None:
                 for k in ("audio", "visual", "fused"):
@@ -105,6 +112,20 @@ class TwoProcessesAsOne(unittest.TestCase):
         self.assertTrue(all(s["blend"] is not None for s in one[0]))
         self.compare(one, two, 1e-9, steps=4)
         self.assertIsNotNone(one[1]["metrics"][0]["val"])
+
+    def test_greedy_windows_in_float64(self):
+        # The gradients are all-reduced before the learning speeds are taken and the gates' batch means are the whole
+        # batch's, so both runs compute the same d and hold in the same steps (a held fc has no gradient anywhere).
+        one, two = self.both("--float64", method="greedy", greedy={"epsilon": 0.01, "window": 2, "start": 1})
+        held = [s["greedy"]["hold"] for s in one[0]]
+        self.assertEqual(held[:5], [None] * 5)  # epoch 1 is locked
+        self.assertTrue(any(h is not None for h in held))
+        self.compare(one, two, 1e-9)
+        for a, b in zip(one[1]["method_state"]["means"], two[1]["method_state"]["means"]):
+            for m in range(2):
+                torch.testing.assert_close(a[m], b[m], rtol=1e-9, atol=1e-12)
+        for name, t in one[2].items():
+            torch.testing.assert_close(t, two[2][name], rtol=1e-7, atol=1e-8, msg=name)
 
     def test_bmm_input_level_in_float32_within_1e_4(self):
         # In float32 the first steps differ by about 1e-7 (sums in another order), and on these random clips Adam at

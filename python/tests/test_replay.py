@@ -134,7 +134,8 @@ class Replay(unittest.TestCase):
         self.assertEqual([(s["epoch"], s["step"]) for s in steps], [(1, 0), (1, 1)])
         for s, want in zip(steps, losses):
             self.assertAlmostEqual(s["loss"], want, places=5)
-            self.assertEqual(list(s), ["epoch", "step", "loss", "m", "weak", "coef", "blend"])
+            self.assertEqual(list(s), ["epoch", "step", "loss", "m", "weak", "coef", "blend", "greedy"])
+            self.assertIsNone(s["greedy"])
             self.assertIsNone(s["blend"])
             self.assertIsNone(s["m"])
 
@@ -343,7 +344,8 @@ class ValidationSplit(unittest.TestCase):
         own, measured = gblend_probe(config, copy.deepcopy(self.model), 0, 6, train.inputs, lambda: iter([val.inputs(range(3))]), Unimodal("zero"))
         self.assertEqual(own, blend_weights(measured))
         for s in steps[:6]:
-            self.assertEqual(list(s), ["epoch", "step", "loss", "m", "weak", "coef", "blend"])
+            self.assertEqual(list(s), ["epoch", "step", "loss", "m", "weak", "coef", "blend", "greedy"])
+            self.assertIsNone(s["greedy"])
             self.assertEqual(s["blend"], own)
             self.assertIsNone(s["coef"])
         self.assertAlmostEqual(sum(steps[6]["blend"].values()), 1, places=12)

@@ -136,6 +136,7 @@ describe('Greedy', () => {
   it('d_BDR = log10(Mb_a / Mm_a) - log10(Mb_v / Mm_v), 0 while a sum is 0', () => {
     expect(dBdr({ mainAudio: 1, mainVisual: 2, bypassAudio: 10, bypassVisual: 2 })).toBeCloseTo(1, 12);
     expect(dBdr({ mainAudio: 1, mainVisual: 0, bypassAudio: 10, bypassVisual: 2 })).toBe(0);
+    expect(dBdr({ mainAudio: 1, mainVisual: 1, bypassAudio: Infinity, bypassVisual: 2 })).toBe(0);
   });
 
   it('re-balances for `window` steps after |d| > epsilon, from the start epoch on, summing the speeds outside windows only', () => {

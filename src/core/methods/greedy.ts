@@ -11,7 +11,7 @@
  * - the conditional learning speeds: main_m = sum ||g||^2 / sum ||p||^2 over encoder m's trainable parameters,
  *   bypass_m the same over the blocks' `fc_m` plus the shared `fc_squeeze` (the fusion head counts for neither);
  *   running sums M of the four, and d = log10(M_bypass_a / M_main_a) - log10(M_bypass_v / M_main_v) (0 while a sum
- *   is 0);
+ *   is 0 or d is not finite, e.g. after an infinite gradient);
  * - from epoch `greedy.start` (0-based; the authors' starting_epoch 2 of 1-based epochs) a step that is not
  *   re-balancing and finds |d| > `greedy.epsilon` starts a window: the next `greedy.window` steps hold the gates of
  *   the audio branch (d > 0) or the visual branch (d < 0) at their running means; the speeds are not summed while a
@@ -70,10 +70,11 @@ export function speedRatios(params: ParamStore, grads: Map<string, tf.Tensor>): 
   return out;
 }
 
-/** d = log10(M_bypass_a / M_main_a) - log10(M_bypass_v / M_main_v); 0 while any sum is 0. */
+/** d = log10(M_bypass_a / M_main_a) - log10(M_bypass_v / M_main_v); 0 while any sum is 0 or d is not finite. */
 export function dBdr(m: Speeds): number {
   if (SPEED_GROUPS.some((k) => !(m[k] > 0))) return 0;
-  return Math.log10(m.bypassAudio / m.mainAudio) - Math.log10(m.bypassVisual / m.mainVisual);
+  const d = Math.log10(m.bypassAudio / m.mainAudio) - Math.log10(m.bypassVisual / m.mainVisual);
+  return Number.isFinite(d) ? d : 0;
 }
 
 export interface GreedySchedule {
