@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 /** The modules of src/core that hold tensor code (`src/layers.test.ts` checks the list against their imports). */
-const TENSOR_MODULES = ['backend', 'batches', 'evaluate', 'export', 'fusion', 'methods', 'methods/*', 'model', 'ops', 'optimizer', 'params', 'preciseBn', 'resnet', 'session', 'trainStep', 'webgpu/*'];
+const TENSOR_MODULES = ['backend', 'batches', 'evaluate', 'export', 'fusion', 'methods', 'methods/*', 'mmtm', 'model', 'ops', 'optimizer', 'params', 'preciseBn', 'resnet', 'session', 'trainStep', 'webgpu/*'];
 
 // Tests beside the code may use any layer's helpers (the demo dataset in core's tests, for instance).
 const TESTS = ['**/*.test.ts', '**/*.test.tsx'];
